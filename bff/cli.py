@@ -1,0 +1,17 @@
+"""The ``bff`` command line: one click group, each command in the module of its concern.
+
+Also reachable as ``flask --app bff bff ...`` (create_app registers this group).
+"""
+
+from __future__ import annotations
+
+import click
+
+
+@click.group(help="Cognito BFF: run the BFF, the local Cognito, the scenario and QA tools.")
+@click.version_option(package_name="cognito-bff")
+def cli() -> None:
+    pass
+
+
+# Commands are registered below, one line each, by the module that owns them.

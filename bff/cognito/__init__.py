@@ -1,0 +1,1 @@
+"""Everything that speaks to Cognito: the gateway (every action), SRP math, TOTP helpers."""

@@ -1,0 +1,121 @@
+"""The gateway's own result types: what the rest of the project sees instead of boto3 dicts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Tokens:
+    access_token: str
+    id_token: str
+    refresh_token: str | None
+    expires_in: int
+    token_type: str = "Bearer"
+
+    def __repr__(self) -> str:  # never print a token by accident
+        return f"Tokens(access_token=<{len(self.access_token)} chars>, expires_in={self.expires_in})"
+
+
+@dataclass(frozen=True)
+class NewDeviceMetadata:
+    device_key: str
+    device_group_key: str
+
+
+@dataclass(frozen=True)
+class AuthStep:
+    """One answer of InitiateAuth / AdminInitiateAuth / (Admin)RespondToAuthChallenge.
+
+    Either a challenge (``challenge_name`` + ``challenge_parameters`` + ``session``) or
+    ``tokens`` (with ``new_device`` when device tracking offers one).
+    """
+
+    challenge_name: str | None = None
+    challenge_parameters: dict[str, str] = field(default_factory=dict)
+    session: str | None = None
+    tokens: Tokens | None = None
+    new_device: NewDeviceMetadata | None = None
+
+    def as_response(self) -> dict[str, Any]:
+        """The Cognito-shaped view the state machine's outcome function reads (no secrets)."""
+        response: dict[str, Any] = {}
+        if self.challenge_name:
+            response["ChallengeName"] = self.challenge_name
+            response["ChallengeParameters"] = dict(self.challenge_parameters)
+        if self.tokens is not None:
+            response["AuthenticationResult"] = {"NewDeviceMetadata": bool(self.new_device)}
+        return response
+
+
+@dataclass(frozen=True)
+class CodeDelivery:
+    destination: str | None
+    delivery_medium: str | None
+    attribute_name: str | None
+
+
+@dataclass(frozen=True)
+class SignUpResult:
+    user_sub: str
+    user_confirmed: bool
+    code_delivery: CodeDelivery | None
+
+
+@dataclass(frozen=True)
+class CognitoUser:
+    username: str
+    status: str
+    enabled: bool
+    attributes: dict[str, str]
+    created: datetime | None = None
+    modified: datetime | None = None
+    mfa_preferred: str | None = None
+    mfa_enabled: tuple[str, ...] = ()
+
+    @property
+    def sub(self) -> str | None:
+        return self.attributes.get("sub")
+
+    @property
+    def email(self) -> str | None:
+        return self.attributes.get("email")
+
+
+@dataclass(frozen=True)
+class UserPage:
+    users: list[CognitoUser]
+    pagination_token: str | None
+
+
+@dataclass(frozen=True)
+class SoftwareTokenAssociation:
+    secret_code: str
+    session: str | None
+
+    def __repr__(self) -> str:
+        return "SoftwareTokenAssociation(secret_code=<hidden>)"
+
+
+@dataclass(frozen=True)
+class RememberedDevice:
+    """The client-side secrets of a device confirmed with ConfirmDevice. Keep on the server."""
+
+    device_key: str
+    device_group_key: str
+    device_password: str
+
+    def __repr__(self) -> str:
+        return f"RememberedDevice(device_key={self.device_key!r}, device_password=<hidden>)"
+
+
+@dataclass(frozen=True)
+class Device:
+    device_key: str
+    name: str | None
+    status: str | None
+    created: datetime | None
+    last_authenticated: datetime | None
+    attributes: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,147 @@
+"""The project's one error hierarchy.
+
+Every failure that can reach a client is a ``BffError``: a stable ``code`` (part of the
+API contract, never renamed), an HTTP ``status``, a human ``message`` and optional
+``details``. The gateway translates Cognito's errors into these at one boundary; the API
+maps them to the one JSON error shape in one place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class BffError(Exception):
+    """Base of every error the BFF reports to a client."""
+
+    code = "internal_error"
+    status = 500
+    default_message = "Something went wrong."
+
+    def __init__(self, message: str | None = None, *, details: dict[str, Any] | None = None):
+        self.message = message or self.default_message
+        self.details = dict(details or {})
+        super().__init__(self.message)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "details": self.details}
+
+
+class InvalidInput(BffError):
+    code = "invalid_input"
+    status = 422
+    default_message = "The request is not valid."
+
+
+class IllegalStep(BffError):
+    """A step that the flow's state does not allow (409 with state and allowed steps)."""
+
+    code = "illegal_step"
+    status = 409
+    default_message = "This step is not allowed now."
+
+
+class Conflict(BffError):
+    """The flow changed under us (compare-and-set on its version lost)."""
+
+    code = "conflict"
+    status = 409
+    default_message = "This step was already submitted."
+
+
+class CognitoError(BffError):
+    """An error answered by Cognito, translated. ``cognito_code`` keeps Cognito's own name."""
+
+    code = "cognito_error"
+    status = 502
+    default_message = "Cognito refused the request."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        cognito_code: str | None = None,
+        details: dict[str, Any] | None = None,
+    ):
+        super().__init__(message, details=details)
+        self.cognito_code = cognito_code
+        if cognito_code:
+            self.details.setdefault("cognito_code", cognito_code)
+
+
+class CodeMismatch(CognitoError):
+    code = "code_mismatch"
+    status = 400
+    default_message = "Invalid code received for user."
+
+
+class ExpiredCode(CognitoError):
+    code = "expired_code"
+    status = 400
+    default_message = "The code has expired or was already used."
+
+
+class NotAuthorized(CognitoError):
+    code = "not_authorized"
+    status = 401
+    default_message = "Incorrect username or password."
+
+
+class SessionExpired(CognitoError):
+    code = "session_expired"
+    status = 401
+    default_message = "The sign-in session expired. Start signing in again."
+
+
+class UserNotConfirmed(CognitoError):
+    code = "user_not_confirmed"
+    status = 403
+    default_message = "The user has not confirmed their sign-up."
+
+
+class PasswordResetRequired(CognitoError):
+    code = "password_reset_required"
+    status = 403
+    default_message = "The user must reset their password."
+
+
+class UserNotFound(CognitoError):
+    code = "user_not_found"
+    status = 404
+    default_message = "User does not exist."
+
+
+class UsernameExists(CognitoError):
+    code = "username_exists"
+    status = 409
+    default_message = "An account with the given username already exists."
+
+
+class InvalidPassword(CognitoError):
+    code = "invalid_password"
+    status = 400
+    default_message = "The password does not conform to the password policy."
+
+
+class InvalidParameter(CognitoError):
+    code = "invalid_parameter"
+    status = 400
+    default_message = "A parameter is not valid."
+
+
+class TooManyRequests(CognitoError):
+    code = "too_many_requests"
+    status = 429
+    default_message = "Too many requests. Try again later."
+
+
+class UnsupportedUserState(CognitoError):
+    code = "unsupported_user_state"
+    status = 409
+    default_message = "The user is not in a state that allows this action."
+
+
+class CognitoUnavailable(CognitoError):
+    code = "cognito_unavailable"
+    status = 503
+    default_message = "Cognito could not be reached. Try again later."

@@ -1,1 +1,47 @@
-"""The Cognito sign-in lifecycle as a ``transitions`` state machine (pure Python: no Flask, boto3 or moto)."""
+"""The Cognito sign-in lifecycle as a ``transitions`` state machine.
+
+Pure Python: this package imports neither Flask nor boto3 nor moto. It is the single source
+of truth for the lifecycle: the API's allowed next steps, the docs diagram, replay and the
+tests' tables all derive from ``statemachine.lifecycle``.
+"""
+
+from .errors import (
+    IllegalTransition,
+    JournalError,
+    LifecycleError,
+    UnknownOutcome,
+    UnsupportedChallenge,
+)
+from .flow import Flow, JournalEntry, journal_from_json, journal_to_json
+from .lifecycle import (
+    MACHINE,
+    STATE_DESCRIPTIONS,
+    STATES,
+    TRANSITIONS,
+    TRIGGER_DESCRIPTIONS,
+    TRIGGERS,
+    allowed_triggers,
+    destination,
+)
+from .outcomes import trigger_for
+
+__all__ = [
+    "MACHINE",
+    "STATES",
+    "STATE_DESCRIPTIONS",
+    "TRANSITIONS",
+    "TRIGGERS",
+    "TRIGGER_DESCRIPTIONS",
+    "Flow",
+    "IllegalTransition",
+    "JournalEntry",
+    "JournalError",
+    "LifecycleError",
+    "UnknownOutcome",
+    "UnsupportedChallenge",
+    "allowed_triggers",
+    "destination",
+    "journal_from_json",
+    "journal_to_json",
+    "trigger_for",
+]

@@ -16,7 +16,7 @@ class Tokens:
     token_type: str = "Bearer"
 
     def __repr__(self) -> str:  # never print a token by accident
-        return f"Tokens(access_token=<{len(self.access_token)} chars>, expires_in={self.expires_in})"
+        return f"Tokens(access_token=<{len(self.access_token)} chars>, expires={self.expires_in})"
 
 
 @dataclass(frozen=True)

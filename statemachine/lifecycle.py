@@ -1,0 +1,247 @@
+"""The Cognito sign-in lifecycle: its states, its triggers, and the one machine built from them.
+
+The machine is data (``STATES`` and ``TRANSITIONS``), as transitions' README recommends. It is
+built once at import (``MACHINE``); a flow is attached to it only for the duration of a trigger
+(see ``statemachine.flow.Flow.fire``), so the machine never keeps a flow alive and building a
+machine per flow (about 0.3 ms each) never happens.
+
+Everything else is derived from this module: the API's allowed next steps, the Mermaid diagram
+in docs/, replay, and the tests' tables.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from transitions import Machine
+
+# The states, in the order a reader meets them.
+NEW: Final = "NEW"
+SIGNED_UP: Final = "SIGNED_UP"
+CONFIRMED: Final = "CONFIRMED"
+NEW_PASSWORD_REQUIRED: Final = "NEW_PASSWORD_REQUIRED"
+MFA_SETUP: Final = "MFA_SETUP"
+SOFTWARE_TOKEN_MFA: Final = "SOFTWARE_TOKEN_MFA"
+DEVICE_SRP_AUTH: Final = "DEVICE_SRP_AUTH"
+DEVICE_PASSWORD_VERIFIER: Final = "DEVICE_PASSWORD_VERIFIER"
+AUTHENTICATED: Final = "AUTHENTICATED"
+SIGNED_OUT: Final = "SIGNED_OUT"
+EXPIRED: Final = "EXPIRED"
+
+STATES: Final[tuple[str, ...]] = (
+    NEW,
+    SIGNED_UP,
+    CONFIRMED,
+    NEW_PASSWORD_REQUIRED,
+    MFA_SETUP,
+    SOFTWARE_TOKEN_MFA,
+    DEVICE_SRP_AUTH,
+    DEVICE_PASSWORD_VERIFIER,
+    AUTHENTICATED,
+    SIGNED_OUT,
+    EXPIRED,
+)
+
+#: What each state means; docs/auth-lifecycle.md is generated from this.
+STATE_DESCRIPTIONS: Final[dict[str, str]] = {
+    NEW: "The flow exists but nothing has happened at Cognito yet (initial state).",
+    SIGNED_UP: "SignUp succeeded; the user is UNCONFIRMED and must enter the emailed code.",
+    CONFIRMED: "The user is confirmed and can sign in.",
+    NEW_PASSWORD_REQUIRED: "First sign-in with a temporary password: a new password is required.",
+    MFA_SETUP: "MFA is required and the user has none: register an authenticator app (TOTP).",
+    SOFTWARE_TOKEN_MFA: "The password was accepted; Cognito asks for the current TOTP code.",
+    DEVICE_SRP_AUTH: "The password was accepted on a remembered device; prove the device (SRP).",
+    DEVICE_PASSWORD_VERIFIER: "Cognito sent the device SRP challenge; answer with the claim.",
+    AUTHENTICATED: "Cognito issued tokens (kept on the server, never sent to the browser).",
+    SIGNED_OUT: "The user signed out; tokens are revoked. Sign-in may start again.",
+    EXPIRED: "Cognito's challenge session (or the refresh token) expired; sign-in restarts.",
+}
+
+#: States from which a sign-in may start (or start again). MFA_SETUP is one because Cognito's
+#: own scenario signs in again after VerifySoftwareToken instead of answering MFA_SETUP.
+SIGN_IN_SOURCES: Final[tuple[str, ...]] = (
+    NEW,
+    CONFIRMED,
+    MFA_SETUP,
+    AUTHENTICATED,
+    SIGNED_OUT,
+    EXPIRED,
+)
+
+#: Challenge states: each holds a Cognito session that expires (3 minutes by default).
+CHALLENGE_STATES: Final[tuple[str, ...]] = (
+    NEW_PASSWORD_REQUIRED,
+    MFA_SETUP,
+    SOFTWARE_TOKEN_MFA,
+    DEVICE_SRP_AUTH,
+    DEVICE_PASSWORD_VERIFIER,
+)
+
+#: Triggers that keep the state and count an attempt in it.
+ATTEMPT_TRIGGERS: Final[frozenset[str]] = frozenset({"code_rejected", "credentials_rejected"})
+
+REFLEXIVE: Final = "="
+
+
+def _t(trigger: str, source: str | tuple[str, ...], dest: str, doc: str) -> dict[str, Any]:
+    sources = [source] if isinstance(source, str) else list(source)
+    return {"trigger": trigger, "source": sources, "dest": dest, "doc": doc}
+
+
+TRANSITIONS: Final[list[dict[str, Any]]] = [
+    _t("signed_up", NEW, SIGNED_UP, "SignUp answered UserConfirmed=false: a code was emailed."),
+    _t("signed_up_confirmed", NEW, CONFIRMED, "SignUp answered UserConfirmed=true."),
+    _t("code_resent", (NEW, SIGNED_UP), SIGNED_UP, "ResendConfirmationCode sent another code."),
+    _t(
+        "confirmed",
+        (NEW, SIGNED_UP),
+        CONFIRMED,
+        "ConfirmSignUp accepted the code (or AdminGetUser found the user CONFIRMED).",
+    ),
+    _t(
+        "user_not_confirmed",
+        (SIGNED_UP, *SIGN_IN_SOURCES),
+        SIGNED_UP,
+        "Sign-in answered UserNotConfirmedException (or AdminGetUser found UNCONFIRMED).",
+    ),
+    _t(
+        "password_verifier_required",
+        SIGN_IN_SOURCES,
+        REFLEXIVE,
+        "USER_SRP_AUTH answered PASSWORD_VERIFIER; the BFF answers it in the same step.",
+    ),
+    _t(
+        "new_password_required",
+        SIGN_IN_SOURCES,
+        NEW_PASSWORD_REQUIRED,
+        "Sign-in answered NEW_PASSWORD_REQUIRED (temporary password).",
+    ),
+    _t(
+        "mfa_setup_required",
+        (*SIGN_IN_SOURCES, NEW_PASSWORD_REQUIRED),
+        MFA_SETUP,
+        "Sign-in or a challenge answer returned MFA_SETUP.",
+    ),
+    _t(
+        "software_token_mfa_required",
+        (*SIGN_IN_SOURCES, NEW_PASSWORD_REQUIRED),
+        SOFTWARE_TOKEN_MFA,
+        "Sign-in or a challenge answer returned SOFTWARE_TOKEN_MFA.",
+    ),
+    _t(
+        "device_srp_required",
+        SIGN_IN_SOURCES,
+        DEVICE_SRP_AUTH,
+        "Sign-in with a DEVICE_KEY of a remembered device returned DEVICE_SRP_AUTH.",
+    ),
+    _t(
+        "device_password_verifier_required",
+        DEVICE_SRP_AUTH,
+        DEVICE_PASSWORD_VERIFIER,
+        "The DEVICE_SRP_AUTH answer returned DEVICE_PASSWORD_VERIFIER.",
+    ),
+    _t(
+        "authenticated",
+        (*SIGN_IN_SOURCES, *CHALLENGE_STATES),
+        AUTHENTICATED,
+        "Cognito returned an AuthenticationResult (tokens).",
+    ),
+    _t(
+        "software_token_associated",
+        (MFA_SETUP, AUTHENTICATED),
+        REFLEXIVE,
+        "AssociateSoftwareToken issued a TOTP secret for the authenticator app.",
+    ),
+    _t(
+        "software_token_verified",
+        (MFA_SETUP, AUTHENTICATED),
+        REFLEXIVE,
+        "VerifySoftwareToken accepted the first TOTP code.",
+    ),
+    _t(
+        "code_rejected",
+        (NEW, SIGNED_UP, MFA_SETUP, SOFTWARE_TOKEN_MFA, AUTHENTICATED),
+        REFLEXIVE,
+        "A wrong, expired or reused code: same state, one more attempt counted.",
+    ),
+    _t(
+        "credentials_rejected",
+        (*SIGN_IN_SOURCES, NEW_PASSWORD_REQUIRED, DEVICE_SRP_AUTH, DEVICE_PASSWORD_VERIFIER),
+        REFLEXIVE,
+        "Cognito answered NotAuthorized (wrong password or device secret): attempt counted.",
+    ),
+    _t(
+        "device_confirmed",
+        AUTHENTICATED,
+        REFLEXIVE,
+        "ConfirmDevice registered the device; remembering it awaits the user's choice.",
+    ),
+    _t(
+        "device_remembered",
+        AUTHENTICATED,
+        REFLEXIVE,
+        "The device is remembered (ConfirmDevice or UpdateDeviceStatus remembered).",
+    ),
+    _t(
+        "device_not_remembered",
+        AUTHENTICATED,
+        REFLEXIVE,
+        "UpdateDeviceStatus not_remembered: the next sign-in asks for MFA again.",
+    ),
+    _t("device_forgotten", AUTHENTICATED, REFLEXIVE, "ForgetDevice removed the device."),
+    _t(
+        "signed_out",
+        tuple(s for s in STATES if s not in (NEW, SIGNED_OUT)),
+        SIGNED_OUT,
+        "GlobalSignOut / RevokeToken, or the user abandoned the flow.",
+    ),
+    _t(
+        "session_expired",
+        (*CHALLENGE_STATES, AUTHENTICATED),
+        EXPIRED,
+        "Cognito answered that the session (or refresh token) expired.",
+    ),
+]
+
+TRIGGERS: Final[tuple[str, ...]] = tuple(dict.fromkeys(t["trigger"] for t in TRANSITIONS))
+TRIGGER_DESCRIPTIONS: Final[dict[str, str]] = {t["trigger"]: t["doc"] for t in TRANSITIONS}
+
+
+def _build_machine() -> Machine:
+    machine = Machine(
+        model=None,
+        states=list(STATES),
+        initial=NEW,
+        transitions=[{k: v for k, v in t.items() if k != "doc"} for t in TRANSITIONS],
+        auto_transitions=False,
+        send_event=True,
+    )
+    return machine
+
+
+#: The one machine. Flows are dispatched through it; it keeps no reference to them.
+MACHINE: Final[Machine] = _build_machine()
+
+
+def allowed_triggers(state: str) -> list[str]:
+    """The triggers that may fire from ``state``, in definition order."""
+    if state not in STATES:
+        raise ValueError(f"unknown state {state!r}")
+    return [t for t in TRIGGERS if state in MACHINE.events[t].transitions]
+
+
+def destination(trigger: str, state: str) -> str:
+    """Where ``trigger`` leads from ``state`` (the state itself for a reflexive trigger)."""
+    for transition in MACHINE.events[trigger].transitions.get(state, []):
+        return str(transition.dest) if transition.dest is not None else state
+    raise KeyError(f"{trigger} is not allowed from {state}")
+
+
+def edges() -> list[tuple[str, str, str]]:
+    """Every (source, trigger, dest) edge of the machine, reflexive edges resolved."""
+    result: list[tuple[str, str, str]] = []
+    for transition in TRANSITIONS:
+        for source in transition["source"]:
+            dest = source if transition["dest"] == REFLEXIVE else transition["dest"]
+            result.append((source, transition["trigger"], dest))
+    return result

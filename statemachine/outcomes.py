@@ -1,0 +1,137 @@
+"""Cognito outcomes → lifecycle triggers.
+
+One function, ``trigger_for``, reads what a Cognito action answered (ChallengeName,
+AuthenticationResult, UserConfirmed, UserStatus, or the error code) and names the trigger to
+fire. It never sees a secret: callers may pass Cognito's whole response, but only the keys
+read here matter, and nothing of the response is stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from .errors import UnknownOutcome, UnsupportedChallenge
+
+#: Challenges this project handles, and the trigger each fires.
+CHALLENGE_TRIGGERS: Final[dict[str, str]] = {
+    "NEW_PASSWORD_REQUIRED": "new_password_required",
+    "MFA_SETUP": "mfa_setup_required",
+    "SOFTWARE_TOKEN_MFA": "software_token_mfa_required",
+    "PASSWORD_VERIFIER": "password_verifier_required",
+    "DEVICE_SRP_AUTH": "device_srp_required",
+    "DEVICE_PASSWORD_VERIFIER": "device_password_verifier_required",
+}
+
+#: Challenges Cognito can send that we do not support (Cognito API reference,
+#: InitiateAuth "ChallengeName" valid values). Anything else unknown is refused too.
+UNSUPPORTED_CHALLENGES: Final[frozenset[str]] = frozenset(
+    {
+        "SMS_MFA",
+        "EMAIL_OTP",
+        "SMS_OTP",
+        "SELECT_MFA_TYPE",
+        "SELECT_CHALLENGE",
+        "CUSTOM_CHALLENGE",
+        "PASSWORD",
+        "PASSWORD_SRP",
+        "WEB_AUTHN",
+        "ADMIN_NO_SRP_AUTH",
+    }
+)
+
+AUTH_ACTIONS: Final[frozenset[str]] = frozenset(
+    {"InitiateAuth", "AdminInitiateAuth", "RespondToAuthChallenge", "AdminRespondToAuthChallenge"}
+)
+
+#: Actions that never move a sign-in flow (admin look-ups, listings).
+NON_FLOW_ACTIONS: Final[frozenset[str]] = frozenset(
+    {"AdminCreateUser", "ListUsers", "ListDevices", "AdminListDevices"}
+)
+
+_SIMPLE: Final[dict[str, str]] = {
+    "ConfirmSignUp": "confirmed",
+    "ResendConfirmationCode": "code_resent",
+    "AssociateSoftwareToken": "software_token_associated",
+    "ForgetDevice": "device_forgotten",
+    "GlobalSignOut": "signed_out",
+    "RevokeToken": "signed_out",
+}
+
+_CODE_ERRORS: Final[frozenset[str]] = frozenset({"CodeMismatchException", "ExpiredCodeException"})
+_SESSION_EXPIRED_TEXT: Final = "session is expired"
+
+
+def trigger_for(
+    action: str,
+    response: Mapping[str, Any] | None = None,
+    *,
+    request: Mapping[str, Any] | None = None,
+    error_code: str | None = None,
+    error_message: str | None = None,
+) -> str | None:
+    """The trigger that ``action``'s outcome fires, or None when it does not move a flow.
+
+    ``error_code``/``error_message`` describe a Cognito error instead of a response. Errors
+    that say nothing about the flow (throttling, invalid parameters) return None: the caller
+    reports them and the flow stays where it is.
+    """
+    if error_code is not None:
+        return _trigger_for_error(action, error_code, error_message or "")
+    response = response or {}
+    request = request or {}
+    if action in NON_FLOW_ACTIONS:
+        return None
+    if action in _SIMPLE:
+        return _SIMPLE[action]
+    if action == "SignUp":
+        return "signed_up_confirmed" if response.get("UserConfirmed") else "signed_up"
+    if action in AUTH_ACTIONS:
+        return _trigger_for_auth(action, response)
+    if action == "AdminGetUser":
+        status = response.get("UserStatus")
+        if status == "UNCONFIRMED":
+            return "user_not_confirmed"
+        if status == "CONFIRMED":
+            return "confirmed"
+        return None
+    if action == "VerifySoftwareToken":
+        return "software_token_verified" if response.get("Status") == "SUCCESS" else "code_rejected"
+    if action == "ConfirmDevice":
+        necessary = response.get("UserConfirmationNecessary")
+        return "device_confirmed" if necessary else "device_remembered"
+    if action == "UpdateDeviceStatus":
+        status = request.get("DeviceRememberedStatus")
+        if status == "remembered":
+            return "device_remembered"
+        if status == "not_remembered":
+            return "device_not_remembered"
+        raise UnknownOutcome(f"UpdateDeviceStatus with DeviceRememberedStatus={status!r}")
+    raise UnknownOutcome(f"Cognito action {action!r} is not part of the sign-in lifecycle")
+
+
+def _trigger_for_auth(action: str, response: Mapping[str, Any]) -> str:
+    challenge = response.get("ChallengeName")
+    if challenge:
+        if challenge in CHALLENGE_TRIGGERS:
+            return CHALLENGE_TRIGGERS[challenge]
+        raise UnsupportedChallenge(str(challenge))
+    if response.get("AuthenticationResult") is not None:
+        return "authenticated"
+    raise UnknownOutcome(f"{action} answered neither a challenge nor tokens")
+
+
+def _trigger_for_error(action: str, error_code: str, message: str) -> str | None:
+    if error_code in _CODE_ERRORS:
+        return "code_rejected"
+    if error_code == "UserNotConfirmedException":
+        return "user_not_confirmed"
+    if error_code == "NotAuthorizedException":
+        lowered = message.lower()
+        # "Invalid session for the user, session is expired." (challenge session) and
+        # "Refresh Token has expired" / "...has been revoked" (refresh) both end the session.
+        if _SESSION_EXPIRED_TEXT in lowered or "refresh token" in lowered:
+            return "session_expired"
+        if action in AUTH_ACTIONS:
+            return "credentials_rejected"
+    return None

@@ -87,6 +87,13 @@ class NotAuthorized(CognitoError):
     default_message = "Incorrect username or password."
 
 
+class TemporaryPasswordExpired(NotAuthorized):
+    """The temporary password outlived TemporaryPasswordValidityDays; the remedy is a RESEND."""
+
+    code = "temporary_password_expired"
+    default_message = "The temporary password has expired. Ask for a new one to be sent."
+
+
 class SessionExpired(CognitoError):
     code = "session_expired"
     status = 401

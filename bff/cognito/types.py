@@ -119,3 +119,20 @@ class Device:
     created: datetime | None
     last_authenticated: datetime | None
     attributes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DeviceSrpChallenge:
+    """Cognito's DEVICE_PASSWORD_VERIFIER step plus the client's SRP secret needed to answer it.
+
+    Built by ``CognitoGateway.respond_device_srp_auth``; keep it only for the second round.
+    """
+
+    username: str
+    device: RememberedDevice
+    step: AuthStep
+    srp_small_a: int
+    srp_large_a: int
+
+    def __repr__(self) -> str:
+        return f"DeviceSrpChallenge(username={self.username!r}, device={self.device!r})"

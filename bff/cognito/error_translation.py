@@ -1,0 +1,136 @@
+"""The one place Cognito's errors become the project's errors (bff/errors.py).
+
+``cognito_call(action)`` wraps each boto3 call in the gateway: a ``ClientError`` becomes the
+``CognitoError`` subclass for its code, a botocore connection or timeout error becomes
+``CognitoUnavailable``, any other botocore error a ``CognitoError``; none escapes. Error
+codes and messages are Cognito's, from the API reference of each action
+(https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/) and
+COGNITO-FACTS.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    EndpointConnectionError,
+    HTTPClientError,
+    NoCredentialsError,
+    ParamValidationError,
+)
+
+from bff.errors import (
+    CodeMismatch,
+    CognitoError,
+    CognitoUnavailable,
+    ExpiredCode,
+    InvalidParameter,
+    InvalidPassword,
+    NotAuthorized,
+    PasswordResetRequired,
+    SessionExpired,
+    TemporaryPasswordExpired,
+    TooManyRequests,
+    UnsupportedUserState,
+    UsernameExists,
+    UserNotConfirmed,
+    UserNotFound,
+)
+
+log = logging.getLogger(__name__)
+
+ERRORS_BY_COGNITO_CODE: dict[str, type[CognitoError]] = {
+    "CodeMismatchException": CodeMismatch,
+    # VerifySoftwareToken's answer to a wrong code in some pools ("Code mismatch").
+    "EnableSoftwareTokenMFAException": CodeMismatch,
+    "ExpiredCodeException": ExpiredCode,
+    "NotAuthorizedException": NotAuthorized,
+    "UserNotConfirmedException": UserNotConfirmed,
+    "UsernameExistsException": UsernameExists,
+    "InvalidPasswordException": InvalidPassword,
+    "TooManyRequestsException": TooManyRequests,
+    "LimitExceededException": TooManyRequests,
+    "TooManyFailedAttemptsException": TooManyRequests,
+    "UnsupportedUserStateException": UnsupportedUserState,
+    "UserNotFoundException": UserNotFound,
+    "InvalidParameterException": InvalidParameter,
+    "PasswordResetRequiredException": PasswordResetRequired,
+}
+
+# NotAuthorizedException covers several situations the SPA must tell apart; Cognito only
+# distinguishes them by message. Matched case-insensitively on a stable fragment.
+_NOT_AUTHORIZED_BY_MESSAGE: tuple[tuple[str, type[CognitoError]], ...] = (
+    # "Invalid session for the user, session is expired."
+    ("session is expired", SessionExpired),
+    # "Temporary password has expired and must be reset by an administrator."
+    ("temporary password has expired", TemporaryPasswordExpired),
+    # "Password attempts exceeded": the user is locked out for a while, not mistyping.
+    ("password attempts exceeded", TooManyRequests),
+)
+
+# Our message is more useful to a user than Cognito's for these.
+_OWN_MESSAGE = (SessionExpired, TemporaryPasswordExpired, CognitoUnavailable)
+
+
+def translate_client_error(error: ClientError) -> CognitoError:
+    """The project's error for one ClientError (unknown codes keep Cognito's code and text)."""
+    details = error.response.get("Error", {})
+    cognito_code = str(details.get("Code") or "UnknownError")
+    message = str(details.get("Message") or "") or None
+    error_class = ERRORS_BY_COGNITO_CODE.get(cognito_code, CognitoError)
+    if cognito_code == "NotAuthorizedException" and message:
+        lowered = message.lower()
+        for fragment, specific in _NOT_AUTHORIZED_BY_MESSAGE:
+            if fragment in lowered:
+                error_class = specific
+                break
+    if issubclass(error_class, _OWN_MESSAGE):
+        message = None
+    return error_class(message, cognito_code=cognito_code)
+
+
+def translate_botocore_error(error: BotoCoreError) -> CognitoError:
+    """The project's error for a failure before Cognito answered (network, input, config)."""
+    if isinstance(error, HTTPClientError | EndpointConnectionError | ConnectionClosedError):
+        # Connect/read timeouts, refused connections, DNS failures: all subclasses of these.
+        return CognitoUnavailable(cognito_code=type(error).__name__)
+    if isinstance(error, ParamValidationError):
+        # botocore's report quotes the offending values (a password, a code): name only
+        # the parameters.
+        names = sorted(set(re.findall(r"parameter ([\w.\[\]]+)", str(error))))
+        return InvalidParameter(
+            f"Invalid value for {', '.join(names) or 'a parameter'}.",
+            cognito_code="ParamValidationError",
+        )
+    if isinstance(error, NoCredentialsError):
+        return CognitoError(
+            "No AWS credentials are configured for the admin calls.",
+            cognito_code="NoCredentialsError",
+        )
+    return CognitoError(str(error), cognito_code=type(error).__name__)
+
+
+@contextmanager
+def cognito_call(action: str) -> Iterator[None]:
+    """Run one Cognito action; re-raise any boto3/botocore failure as a ``CognitoError``.
+
+    Logs the action and the error code only: never parameters, which carry passwords,
+    codes, sessions and tokens.
+    """
+    try:
+        yield
+    except ClientError as error:
+        translated = translate_client_error(error)
+        log.info("cognito %s refused: %s", action, translated.cognito_code)
+        raise translated from error
+    except BotoCoreError as error:
+        translated = translate_botocore_error(error)
+        log.warning("cognito %s failed before an answer: %s", action, translated.cognito_code)
+        raise translated from error
+    log.debug("cognito %s ok", action)

@@ -15,3 +15,8 @@ def cli() -> None:
 
 
 # Commands are registered below, one line each, by the module that owns them.
+from .lifecycle_cli import diagram_command, docs_command, replay_command  # noqa: E402
+
+cli.add_command(docs_command)
+cli.add_command(diagram_command)
+cli.add_command(replay_command)

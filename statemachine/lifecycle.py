@@ -53,18 +53,19 @@ STATE_DESCRIPTIONS: Final[dict[str, str]] = {
     DEVICE_SRP_AUTH: "The password was accepted on a remembered device; prove the device (SRP).",
     DEVICE_PASSWORD_VERIFIER: "Cognito sent the device SRP challenge; answer with the claim.",
     AUTHENTICATED: "Cognito issued tokens (kept on the server, never sent to the browser).",
-    SIGNED_OUT: "The user signed out; tokens are revoked. Sign-in may start again.",
+    SIGNED_OUT: "The user signed out; tokens are revoked. An end: a new sign-in is a new flow.",
     EXPIRED: "Cognito's challenge session (or the refresh token) expired; sign-in restarts.",
 }
 
 #: States from which a sign-in may start (or start again). MFA_SETUP is one because Cognito's
-#: own scenario signs in again after VerifySoftwareToken instead of answering MFA_SETUP.
+#: own scenario signs in again after VerifySoftwareToken instead of answering MFA_SETUP;
+#: AUTHENTICATED because it signs in again to use the remembered device. SIGNED_OUT is an end:
+#: signing in after signing out is a new flow.
 SIGN_IN_SOURCES: Final[tuple[str, ...]] = (
     NEW,
     CONFIRMED,
     MFA_SETUP,
     AUTHENTICATED,
-    SIGNED_OUT,
     EXPIRED,
 )
 
@@ -84,7 +85,7 @@ REFLEXIVE: Final = "="
 
 
 def _t(trigger: str, source: str | tuple[str, ...], dest: str, doc: str) -> dict[str, Any]:
-    sources = [source] if isinstance(source, str) else list(source)
+    sources = [source] if isinstance(source, str) else list(dict.fromkeys(source))
     return {"trigger": trigger, "source": sources, "dest": dest, "doc": doc}
 
 
@@ -100,7 +101,7 @@ TRANSITIONS: Final[list[dict[str, Any]]] = [
     ),
     _t(
         "user_not_confirmed",
-        (SIGNED_UP, *SIGN_IN_SOURCES),
+        (NEW, SIGNED_UP),
         SIGNED_UP,
         "Sign-in answered UserNotConfirmedException (or AdminGetUser found UNCONFIRMED).",
     ),

@@ -1,0 +1,117 @@
+"""Generated documentation: the parts of docs/ whose truth is code.
+
+Each generated part sits between ``<!-- BEGIN GENERATED: name -->`` and
+``<!-- END GENERATED: name -->`` in a Markdown file, or is the whole file. ``bff docs``
+rewrites them all; ``bff docs --check`` (and the tests) fail when a committed doc differs
+from what the code generates now.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from statemachine import (
+    STATE_DESCRIPTIONS,
+    STATES,
+    TRIGGER_DESCRIPTIONS,
+    TRIGGERS,
+    allowed_triggers,
+)
+from statemachine.mermaid import state_diagram
+
+ROOT = Path(__file__).resolve().parent.parent
+WHOLE_FILE = "*"
+
+
+@dataclass(frozen=True)
+class GeneratedPart:
+    path: str  # relative to the repository root
+    name: str  # block name, or WHOLE_FILE
+    render: Callable[[], str]
+
+
+def _lifecycle_diagram() -> str:
+    return "```mermaid\n" + state_diagram() + "```\n"
+
+
+def _lifecycle_tables() -> str:
+    lines = ["| state | meaning | allowed triggers |", "|---|---|---|"]
+    for state in STATES:
+        allowed = allowed_triggers(state)
+        lines.append(
+            f"| `{state}` | {STATE_DESCRIPTIONS[state]} | {', '.join(allowed) or '(end)'} |"
+        )
+    lines += ["", "| trigger | fired when |", "|---|---|"]
+    lines += [f"| `{t}` | {TRIGGER_DESCRIPTIONS[t]} |" for t in TRIGGERS]
+    return "\n".join(lines) + "\n"
+
+
+#: Every generated part of docs/. Other modules add theirs here.
+GENERATED_DOCS: list[GeneratedPart] = [
+    GeneratedPart("docs/auth-lifecycle.md", "lifecycle-diagram", _lifecycle_diagram),
+    GeneratedPart("docs/auth-lifecycle.md", "lifecycle-tables", _lifecycle_tables),
+]
+
+
+class DocsError(Exception):
+    pass
+
+
+def _block_pattern(name: str) -> re.Pattern[str]:
+    begin = rf"<!-- BEGIN GENERATED: {re.escape(name)} -->\n"
+    end = rf"<!-- END GENERATED: {re.escape(name)} -->"
+    return re.compile(rf"({begin})(.*?)({end})", re.DOTALL)
+
+
+def render_file(text: str, parts: list[GeneratedPart]) -> str:
+    """``text`` with every part of ``parts`` regenerated in place."""
+    for part in parts:
+        if part.name == WHOLE_FILE:
+            text = part.render()
+            continue
+        match = _block_pattern(part.name).search(text)
+        if match is None:
+            raise DocsError(f"{part.path} has no GENERATED block named {part.name!r}")
+        text = text[: match.start(2)] + part.render() + text[match.end(2) :]
+    return text
+
+
+def _by_path(root: Path) -> dict[Path, list[GeneratedPart]]:
+    grouped: dict[Path, list[GeneratedPart]] = {}
+    for part in GENERATED_DOCS:
+        grouped.setdefault(root / part.path, []).append(part)
+    return grouped
+
+
+def stale_docs(root: Path = ROOT, only: str | None = None) -> list[Path]:
+    """The generated docs whose committed text differs from what the code generates."""
+    stale = []
+    for path, parts in _by_path(root).items():
+        if only and not path.match(only):
+            continue
+        current = path.read_text(encoding="utf-8") if path.exists() else ""
+        try:
+            fresh = render_file(current, parts)
+        except DocsError:
+            stale.append(path)
+            continue
+        if fresh != current:
+            stale.append(path)
+    return stale
+
+
+def write_docs(root: Path = ROOT, only: str | None = None) -> list[Path]:
+    """Regenerate the generated docs; return the files that changed."""
+    changed = []
+    for path, parts in _by_path(root).items():
+        if only and not path.match(only):
+            continue
+        current = path.read_text(encoding="utf-8") if path.exists() else ""
+        fresh = render_file(current, parts)
+        if fresh != current:
+            path.write_text(fresh, encoding="utf-8")
+            changed.append(path)
+    return changed

@@ -18,11 +18,12 @@ from contextlib import contextmanager
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
-    ConnectionClosedError,
-    EndpointConnectionError,
     HTTPClientError,
     NoCredentialsError,
     ParamValidationError,
+)
+from botocore.exceptions import (
+    ConnectionError as BotoConnectionError,
 )
 
 from bff.errors import (
@@ -97,8 +98,9 @@ def translate_client_error(error: ClientError) -> CognitoError:
 
 def translate_botocore_error(error: BotoCoreError) -> CognitoError:
     """The project's error for a failure before Cognito answered (network, input, config)."""
-    if isinstance(error, HTTPClientError | EndpointConnectionError | ConnectionClosedError):
-        # Connect/read timeouts, refused connections, DNS failures: all subclasses of these.
+    if isinstance(error, HTTPClientError | BotoConnectionError):
+        # ConnectionError: connect timeouts, refused connections (EndpointConnectionError),
+        # DNS, proxy and TLS failures; HTTPClientError: read timeouts, closed connections.
         return CognitoUnavailable(cognito_code=type(error).__name__)
     if isinstance(error, ParamValidationError):
         # botocore's report quotes the offending values (a password, a code): name only

@@ -9,7 +9,7 @@ server process:
 * ``WarrantLite.process_challenge`` switches the *whole process's* locale to en_US.UTF-8 to
   format the timestamp. That locale is often missing (``locale.Error``) and ``setlocale`` is
   not thread-safe, so ``cognito_timestamp`` formats English names by hand instead.
-* modular exponentiation uses gmpy2 when it is installed (about 8x faster for one 3072-bit
+* modular exponentiation uses gmpy2 when it is installed (about 10x faster for one 3072-bit
   ``g^a``; see tests/benchmarks/srp_modpow.py) and Python's ``pow`` otherwise, with
   identical results.
 

@@ -73,15 +73,15 @@ def replay(journal: Sequence[JournalEntry], *, initial: str | None = None) -> Re
             flow.fire(entry.trigger, action=entry.action, challenge=entry.challenge)
         except IllegalTransition as exc:
             allowed = ", ".join(exc.allowed) or "none"
-            problem = f"{entry.trigger!r} is illegal in {before} (allowed: {allowed})"
-            report.steps.append(_step(entry, before, None, problem))
+            illegal = f"{entry.trigger!r} is illegal in {before} (allowed: {allowed})"
+            report.steps.append(_step(entry, before, None, illegal))
             break
         after = flow.state
-        problem = None
-        if after != entry.dest:
-            problem = f"recorded to {entry.dest}, replay went to {after}"
-        report.steps.append(_step(entry, before, after, problem))
-        if problem:
+        differs = (
+            None if after == entry.dest else f"recorded to {entry.dest}, replay went to {after}"
+        )
+        report.steps.append(_step(entry, before, after, differs))
+        if differs:
             break
     return report
 

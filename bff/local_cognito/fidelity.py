@@ -1,0 +1,1189 @@
+"""The fidelity layer: where the local Cognito departs from plain moto, and why.
+
+``LocalCognitoBackend`` subclasses moto's ``CognitoIdpBackend``. It is instantiated privately
+by ``LocalCognito`` (never registered in moto's global ``cognitoidp_backends``), so plain moto
+(``mock_aws``, other tests, the canaries in tests/local_cognito) never sees these overrides.
+Every override states the Cognito behaviour it reproduces; everything else is moto's.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import string
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pyotp
+from moto.cognitoidp.models import (
+    AuthFlow,
+    CognitoIdpBackend,
+    CognitoIdpUser,
+    CognitoIdpUserPool,
+    CognitoIdpUserPoolClient,
+    UserStatus,
+)
+
+from . import errors as e
+from .clock import Clock
+from .outbox import Outbox, OutboxMessage
+from .srp_server import (
+    ServerHandshake,
+    SrpError,
+    compute_verifier,
+    new_salt,
+    parse_srp_a,
+    salt_hex,
+)
+
+CONFIRMATION_CODE_TTL = 24 * 3600  # Cognito: sign-up codes are valid for 24 hours.
+TOTP_STEP = 30
+TOTP_WINDOW = 1  # Cognito accepts the previous and next 30-second step as well.
+DEFAULT_AUTH_FLOWS = ("ALLOW_USER_SRP_AUTH", "ALLOW_CUSTOM_AUTH", "ALLOW_REFRESH_TOKEN_AUTH")
+_FLOW_PERMISSION = {
+    AuthFlow.USER_PASSWORD_AUTH: ("ALLOW_USER_PASSWORD_AUTH", "USER_PASSWORD_AUTH"),
+    AuthFlow.USER_SRP_AUTH: ("ALLOW_USER_SRP_AUTH",),
+    AuthFlow.ADMIN_USER_PASSWORD_AUTH: ("ALLOW_ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH"),
+    AuthFlow.ADMIN_NO_SRP_AUTH: ("ALLOW_ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH"),
+    AuthFlow.REFRESH_TOKEN_AUTH: ("ALLOW_REFRESH_TOKEN_AUTH",),
+    AuthFlow.REFRESH_TOKEN: ("ALLOW_REFRESH_TOKEN_AUTH",),
+    AuthFlow.CUSTOM_AUTH: ("ALLOW_CUSTOM_AUTH", "CUSTOM_AUTH_FLOW_ONLY"),
+}
+_SYMBOLS = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+-"
+
+
+@dataclass
+class Device:
+    """A device Cognito tracks for one user (NewDeviceMetadata, then ConfirmDevice)."""
+
+    key: str
+    group_key: str
+    created_at: float
+    name: str | None = None
+    salt: bytes | None = None
+    verifier: int | None = None
+    remembered: bool = False
+    last_modified_at: float = 0.0
+    last_authenticated_at: float = 0.0
+
+    @property
+    def confirmed(self) -> bool:
+        return self.verifier is not None
+
+    def to_json(self) -> dict[str, Any]:
+        attributes = [
+            {"Name": "device_status", "Value": "valid"},
+            {
+                "Name": "dev:device_remembered_status",
+                "Value": "remembered" if self.remembered else "not_remembered",
+            },
+            {"Name": "last_ip_used", "Value": "127.0.0.1"},
+        ]
+        if self.name:
+            attributes.append({"Name": "device_name", "Value": self.name})
+        return {
+            "DeviceKey": self.key,
+            "DeviceAttributes": attributes,
+            "DeviceCreateDate": datetime.fromtimestamp(self.created_at, tz=UTC),
+            "DeviceLastModifiedDate": datetime.fromtimestamp(
+                self.last_modified_at or self.created_at, tz=UTC
+            ),
+            "DeviceLastAuthenticatedDate": datetime.fromtimestamp(
+                self.last_authenticated_at or self.created_at, tz=UTC
+            ),
+        }
+
+
+@dataclass
+class UserState:
+    """What Cognito keeps about a user that moto's user model does not."""
+
+    srp_salt: bytes = field(default_factory=new_salt)
+    confirmation_code: str | None = None
+    confirmation_expires_at: float = 0.0
+    temporary_password_expires_at: float | None = None
+    totp_secret: str | None = None
+    pending_totp_secret: str | None = None
+    used_totp_steps: set[int] = field(default_factory=set)
+    devices: dict[str, Device] = field(default_factory=dict)
+
+
+@dataclass
+class Challenge:
+    """One challenge Session: who it is for, what it expects next, when it dies."""
+
+    session: str
+    pool_id: str
+    client_id: str
+    username: str | None  # None: a simulated challenge for a user that does not exist
+    name: str
+    expires_at: float
+    admin: bool
+    handshake: ServerHandshake | None = None
+    big_a: int | None = None
+    srp_identity: str = ""
+    device_key: str | None = None
+    totp_verified: bool = False
+
+
+class LocalUserPool(CognitoIdpUserPool):
+    """moto's user pool, bound to the private backend, with Cognito's username matching."""
+
+    def __init__(self, backend: LocalCognitoBackend, *args: Any, **kwargs: Any) -> None:
+        self._local_backend = backend
+        super().__init__(*args, **kwargs)
+
+    @property
+    def backend(self) -> CognitoIdpBackend:  # type: ignore[override]
+        # moto looks the backend up in its global registry; ours is not registered there.
+        return self._local_backend
+
+    @property
+    def case_sensitive(self) -> bool:
+        config = self.extended_config.get("UsernameConfiguration") or {}
+        return bool(config.get("CaseSensitive", True))
+
+    def _get_user(self, username: str) -> CognitoIdpUser:
+        # Cognito: with UsernameConfiguration.CaseSensitive=false, "Alice" and "alice" are
+        # the same user (moto matches exactly).
+        user = super()._get_user(username)
+        if user is None and username and not self.case_sensitive:
+            wanted = username.lower()
+            for candidate in self.users.values():
+                if candidate.username.lower() == wanted:
+                    return candidate
+        return user
+
+
+class LocalCognitoBackend(CognitoIdpBackend):
+    """moto's Cognito backend with Cognito's behaviour where moto departs from it."""
+
+    def __init__(
+        self,
+        region_name: str,
+        account_id: str,
+        clock: Clock | None = None,
+        outbox: Outbox | None = None,
+    ) -> None:
+        super().__init__(region_name, account_id)
+        self.clock = clock or Clock()
+        self.outbox = outbox or Outbox()
+        self.lock = threading.RLock()
+        self.user_states: dict[str, UserState] = {}
+        self.challenges: dict[str, Challenge] = {}
+        self.challenges_by_secret_block: dict[bytes, str] = {}
+        self.revoked_access_tokens: set[str] = set()
+
+    # ----------------------------------------------------------------- helpers
+
+    def state(self, user: CognitoIdpUser) -> UserState:
+        return self.user_states.setdefault(user.id, UserState())
+
+    def create_user_pool(self, name: str, extended_config: dict[str, Any]) -> CognitoIdpUserPool:
+        pool = LocalUserPool(self, self.account_id, self.region_name, name, extended_config)
+        self.user_pools[pool.id] = pool
+        return pool
+
+    def pool_and_client(self, client_id: str) -> tuple[CognitoIdpUserPool, CognitoIdpUserPoolClient]:
+        for pool in self.user_pools.values():
+            if client_id in pool.clients:
+                return pool, pool.clients[client_id]
+        raise e.ResourceNotFound(f"User pool client {client_id} does not exist.")
+
+    def _client_of_pool(self, pool: CognitoIdpUserPool, client_id: str) -> CognitoIdpUserPoolClient:
+        client = pool.clients.get(client_id)
+        if client is None:
+            raise e.ResourceNotFound(f"User pool client {client_id} does not exist.")
+        return client
+
+    @staticmethod
+    def _prevents_existence_errors(client: CognitoIdpUserPoolClient) -> bool:
+        return client.extended_config.get("PreventUserExistenceErrors") == "ENABLED"
+
+    def _check_secret_hash(
+        self, client: CognitoIdpUserPoolClient, secret_hash: str | None, *usernames: str | None
+    ) -> None:
+        # Cognito: a client with a secret must send SECRET_HASH = b64(HMAC(secret, user+id)).
+        if not client.generate_secret:
+            return
+        if not secret_hash:
+            raise e.NotAuthorized(
+                f"Client {client.id} is configured with secret but SECRET_HASH was not received"
+            )
+        for username in usernames:
+            if not username:
+                continue
+            digest = hmac.new(
+                client.secret.encode(), (username + client.id).encode(), hashlib.sha256
+            ).digest()
+            if hmac.compare_digest(base64.b64encode(digest).decode(), secret_hash):
+                return
+        raise e.NotAuthorized(f"Unable to verify secret hash for client {client.id}")
+
+    def _code_delivery(self, pool: CognitoIdpUserPool, email: str | None) -> dict[str, str]:
+        # Cognito masks the destination: "a***@e***".
+        if email and "@" in email:
+            local, domain = email.split("@", 1)
+            destination = f"{local[:1]}***@{domain[:1]}***"
+        else:
+            destination = f"{secrets.choice(string.ascii_lowercase)}***@e***"
+        return {"Destination": destination, "DeliveryMedium": "EMAIL", "AttributeName": "email"}
+
+    def _send(self, pool: CognitoIdpUserPool, user: CognitoIdpUser, kind: str, **secret: str) -> None:
+        email = user.attribute_lookup.get("email")
+        if not email:
+            return  # Cognito cannot deliver without an address; SMS is not reproduced.
+        self.outbox.record(
+            OutboxMessage(
+                to=email,
+                kind=kind,
+                username=user.username,
+                user_pool_id=pool.id,
+                sent_at=self.clock.utcnow(),
+                **secret,
+            )
+        )
+
+    def _new_confirmation_code(self, pool: CognitoIdpUserPool, user: CognitoIdpUser) -> None:
+        # Cognito: a 6-digit code, valid 24 hours; a new code replaces the previous one.
+        state = self.state(user)
+        state.confirmation_code = f"{secrets.randbelow(1_000_000):06d}"
+        state.confirmation_expires_at = self.clock.now() + CONFIRMATION_CODE_TTL
+        self._send(pool, user, "confirmation_code", code=state.confirmation_code)
+
+    @staticmethod
+    def _password_policy(pool: CognitoIdpUserPool) -> dict[str, Any]:
+        return (pool.extended_config.get("Policies") or {}).get("PasswordPolicy") or {}
+
+    def check_password_policy(self, pool: CognitoIdpUserPool, password: str | None) -> None:
+        """Cognito's policy check, with Cognito's messages (moto has one generic message)."""
+        policy = self._password_policy(pool)
+        prefix = "Password did not conform with policy: "
+        password = password or ""
+        if len(password) < int(policy.get("MinimumLength", 8)):
+            raise e.InvalidPassword(prefix + "Password not long enough")
+        if len(password) > 256:
+            raise e.InvalidPassword(prefix + "Password is too long")
+        if policy.get("RequireLowercase", True) and not re.search(r"[a-z]", password):
+            raise e.InvalidPassword(prefix + "Password must have lowercase characters")
+        if policy.get("RequireUppercase", True) and not re.search(r"[A-Z]", password):
+            raise e.InvalidPassword(prefix + "Password must have uppercase characters")
+        if policy.get("RequireNumbers", True) and not re.search(r"\d", password):
+            raise e.InvalidPassword(prefix + "Password must have numeric characters")
+        if policy.get("RequireSymbols", True) and not any(c in _SYMBOLS for c in password):
+            raise e.InvalidPassword(prefix + "Password must have symbol characters")
+
+    def _generate_temporary_password(self, pool: CognitoIdpUserPool) -> str:
+        # Cognito generates a temporary password that satisfies the pool's policy.
+        policy = self._password_policy(pool)
+        length = max(int(policy.get("MinimumLength", 8)), 12)
+        classes = [string.ascii_lowercase, string.ascii_uppercase, string.digits, "!@#$%^&*-_=+?"]
+        chars = [secrets.choice(c) for c in classes]
+        alphabet = "".join(classes)
+        chars += [secrets.choice(alphabet) for _ in range(length - len(chars))]
+        secrets.SystemRandom().shuffle(chars)
+        password = "".join(chars)
+        self.check_password_policy(pool, password)
+        return password
+
+    def _temporary_password_validity(self, pool: CognitoIdpUserPool) -> float:
+        days = self._password_policy(pool).get("TemporaryPasswordValidityDays", 7)
+        return float(days) * 86400
+
+    def _user_or_none(self, pool: CognitoIdpUserPool, username: str | None) -> CognitoIdpUser | None:
+        if not username:
+            return None
+        return pool._get_user(username)
+
+    # ------------------------------------------------------------ sign-up
+
+    def sign_up(
+        self, client_id: str, username: str, password: str, attributes: list[dict[str, str]],
+        secret_hash: str | None = None,
+    ) -> tuple[CognitoIdpUser, Any]:
+        """Cognito: checks SECRET_HASH, case-insensitive duplicates, sends a 6-digit code."""
+        pool, client = self.pool_and_client(client_id)
+        self._check_secret_hash(client, secret_hash, username)
+        if pool._get_user(username):
+            raise e.UsernameExists("User already exists")
+        self.check_password_policy(pool, password)
+        self._check_required_attributes(pool, attributes)
+        user, _ = super().sign_up(client_id, username, password, attributes)
+        self.state(user)
+        auto_verified = pool.extended_config.get("AutoVerifiedAttributes") or []
+        if "email" in auto_verified and user.attribute_lookup.get("email"):
+            self._new_confirmation_code(pool, user)
+            return user, self._code_delivery(pool, user.attribute_lookup["email"])
+        return user, None
+
+    def _check_required_attributes(
+        self, pool: CognitoIdpUserPool, attributes: list[dict[str, str]] | None
+    ) -> None:
+        given = {a["Name"] for a in attributes or [] if a.get("Value")}
+        for name, attribute in pool.schema_attributes.items():
+            if attribute.required and name != "sub" and name not in given:
+                raise e.InvalidParameter(
+                    f"Attributes did not conform to the schema: {name}: The attribute "
+                    "is required"
+                )
+
+    def confirm_sign_up_with_code(
+        self, client_id: str, username: str, code: str | None, secret_hash: str | None = None
+    ) -> None:
+        """Cognito: the code must match and be younger than 24 hours."""
+        pool, client = self.pool_and_client(client_id)
+        self._check_secret_hash(client, secret_hash, username)
+        user = self._user_or_none(pool, username)
+        if user is None:
+            if self._prevents_existence_errors(client):
+                raise e.CodeMismatch(e.CODE_MISMATCH_SIGN_UP)
+            raise e.UserNotFound("Username/client id combination not found.")
+        if user.status != UserStatus.UNCONFIRMED:
+            raise e.NotAuthorized(f"User cannot be confirmed. Current status is {user.status.value}")
+        state = self.state(user)
+        if not state.confirmation_code or not code:
+            raise e.CodeMismatch(e.CODE_MISMATCH_SIGN_UP)
+        if not hmac.compare_digest(state.confirmation_code, code):
+            raise e.CodeMismatch(e.CODE_MISMATCH_SIGN_UP)
+        if self.clock.now() > state.confirmation_expires_at:
+            raise e.ExpiredCode(e.CODE_EXPIRED)
+        state.confirmation_code = None
+        super().admin_confirm_sign_up(pool.id, user.username)
+        if "email" in (pool.extended_config.get("AutoVerifiedAttributes") or []):
+            user.update_attributes([{"Name": "email_verified", "Value": "true"}])
+
+    def resend_confirmation_code(
+        self, client_id: str, username: str, secret_hash: str | None = None
+    ) -> dict[str, str]:
+        """Cognito's ResendConfirmationCode (moto does not implement it)."""
+        pool, client = self.pool_and_client(client_id)
+        self._check_secret_hash(client, secret_hash, username)
+        user = self._user_or_none(pool, username)
+        if user is None:
+            if self._prevents_existence_errors(client):
+                return self._code_delivery(pool, None)  # a simulated delivery
+            raise e.UserNotFound("Username/client id combination not found.")
+        if user.status != UserStatus.UNCONFIRMED:
+            raise e.InvalidParameter("User is already confirmed.")
+        self._new_confirmation_code(pool, user)
+        return self._code_delivery(pool, user.attribute_lookup.get("email"))
+
+    # ------------------------------------------------------------ admin create user
+
+    def admin_create_user(  # type: ignore[override]
+        self,
+        user_pool_id: str,
+        username: str,
+        message_action: str | None,
+        temporary_password: str | None,
+        attributes: list[dict[str, str]],
+    ) -> CognitoIdpUser:
+        """Cognito: temporary password generated or policy-checked; RESEND keeps the user."""
+        pool = self.describe_user_pool(user_pool_id)
+        if message_action not in (None, "", "RESEND", "SUPPRESS"):
+            raise e.InvalidParameter(
+                f"1 validation error detected: Value '{message_action}' at 'messageAction' "
+                "failed to satisfy constraint: Member must satisfy enum value set: "
+                "[RESEND, SUPPRESS]"
+            )
+        if temporary_password is not None:
+            self.check_password_policy(pool, temporary_password)
+        password = temporary_password or self._generate_temporary_password(pool)
+        if message_action == "RESEND":
+            user = self._user_or_none(pool, username)
+            if user is None:
+                raise e.UserNotFound("User does not exist.")
+            if user.status != UserStatus.FORCE_CHANGE_PASSWORD:
+                raise e.UnsupportedUserState(
+                    f"Resend not possible. {user.username} status is not FORCE_CHANGE_PASSWORD."
+                )
+            user.password = password
+            user.last_modified_date = self.clock.utcnow()
+        else:
+            if pool._get_user(username):
+                raise e.UsernameExists("User account already exists")
+            user = super().admin_create_user(user_pool_id, username, "", password, attributes)
+        state = self.state(user)
+        state.temporary_password_expires_at = (
+            self.clock.now() + self._temporary_password_validity(pool)
+        )
+        if message_action != "SUPPRESS":
+            self._send(pool, user, "temporary_password", temporary_password=password)
+        return user
+
+    def admin_set_user_password(
+        self, user_pool_id: str, username: str, password: str, permanent: bool
+    ) -> None:
+        pool = self.describe_user_pool(user_pool_id)
+        self.check_password_policy(pool, password)
+        super().admin_set_user_password(user_pool_id, username, password, permanent)
+        user = self.admin_get_user(user_pool_id, username)
+        self.state(user).temporary_password_expires_at = (
+            None if permanent else self.clock.now() + self._temporary_password_validity(pool)
+        )
+
+    # ------------------------------------------------------------ sign-in
+
+    def _require_flow(self, client: CognitoIdpUserPoolClient, flow: AuthFlow) -> None:
+        # Cognito enforces the client's ExplicitAuthFlows (moto ignores them).
+        allowed = client.extended_config.get("ExplicitAuthFlows") or list(DEFAULT_AUTH_FLOWS)
+        if not any(p in allowed for p in _FLOW_PERMISSION[flow]):
+            name = "ADMIN_NO_SRP_AUTH" if flow is AuthFlow.ADMIN_USER_PASSWORD_AUTH else flow.value
+            raise e.InvalidParameter(f"{name} flow not enabled for this client")
+
+    def _new_challenge(
+        self,
+        pool: CognitoIdpUserPool,
+        client: CognitoIdpUserPoolClient,
+        username: str | None,
+        name: str,
+        admin: bool,
+        **extra: Any,
+    ) -> Challenge:
+        # Cognito: a session lives AuthSessionValidity minutes (3 by default, 3-15).
+        minutes = int(client.extended_config.get("AuthSessionValidity") or 3)
+        challenge = Challenge(
+            session=secrets.token_urlsafe(96),
+            pool_id=pool.id,
+            client_id=client.id,
+            username=username,
+            name=name,
+            expires_at=self.clock.now() + minutes * 60,
+            admin=admin,
+            **extra,
+        )
+        self.challenges[challenge.session] = challenge
+        if challenge.handshake is not None:
+            self.challenges_by_secret_block[challenge.handshake.secret_block] = challenge.session
+        return challenge
+
+    def _end_challenge(self, challenge: Challenge) -> None:
+        # Cognito: each Session answers once; the next step gets a new one.
+        self.challenges.pop(challenge.session, None)
+        if challenge.handshake is not None:
+            self.challenges_by_secret_block.pop(challenge.handshake.secret_block, None)
+
+    def _expire_challenges(self) -> None:
+        now = self.clock.now()
+        for challenge in [c for c in self.challenges.values() if c.expires_at < now]:
+            self._end_challenge(challenge)
+
+    def initiate_auth(
+        self, client_id: str, auth_flow: str, auth_parameters: dict[str, str]
+    ) -> dict[str, Any]:
+        pool, client = self.pool_and_client(client_id)
+        flows = [
+            AuthFlow.USER_SRP_AUTH, AuthFlow.REFRESH_TOKEN_AUTH, AuthFlow.REFRESH_TOKEN,
+            AuthFlow.CUSTOM_AUTH, AuthFlow.USER_PASSWORD_AUTH,
+        ]
+        flow = self._validate_auth_flow(auth_flow=auth_flow, valid_flows=flows)
+        return self._initiate(pool, client, flow, auth_parameters or {}, admin=False)
+
+    def admin_initiate_auth(
+        self, user_pool_id: str, client_id: str, auth_flow: str, auth_parameters: dict[str, str]
+    ) -> dict[str, Any]:
+        pool = self.describe_user_pool(user_pool_id)
+        client = self._client_of_pool(pool, client_id)
+        flows = [
+            AuthFlow.ADMIN_NO_SRP_AUTH, AuthFlow.ADMIN_USER_PASSWORD_AUTH, AuthFlow.USER_SRP_AUTH,
+            AuthFlow.REFRESH_TOKEN_AUTH, AuthFlow.REFRESH_TOKEN, AuthFlow.CUSTOM_AUTH,
+        ]
+        flow = self._validate_auth_flow(auth_flow=auth_flow, valid_flows=flows)
+        return self._initiate(pool, client, flow, auth_parameters or {}, admin=True)
+
+    def _initiate(
+        self,
+        pool: CognitoIdpUserPool,
+        client: CognitoIdpUserPoolClient,
+        flow: AuthFlow,
+        params: dict[str, str],
+        admin: bool,
+    ) -> dict[str, Any]:
+        self._require_flow(client, flow)
+        self._expire_challenges()
+        if flow in (AuthFlow.REFRESH_TOKEN_AUTH, AuthFlow.REFRESH_TOKEN):
+            return self._refresh(pool, client, params)
+        if flow is AuthFlow.CUSTOM_AUTH:
+            raise e.InvalidParameter("Custom auth lambda trigger is not configured for the user pool.")
+        username = params.get("USERNAME")
+        if not username:
+            raise e.InvalidParameter("Missing required parameter USERNAME")
+        user = self._user_or_none(pool, username)
+        self._check_secret_hash(
+            client, params.get("SECRET_HASH"), username, user.username if user else None
+        )
+        if flow is AuthFlow.USER_SRP_AUTH:
+            return self._start_user_srp(pool, client, user, username, params, admin)
+        password = params.get("PASSWORD")
+        if not password:
+            raise e.InvalidParameter("Missing required parameter PASSWORD")
+        if user is None:
+            raise self._unknown_user_error(client)
+        if not hmac.compare_digest((user.password or "").encode(), password.encode()):
+            raise e.NotAuthorized(e.INCORRECT_CREDENTIALS)
+        return self._after_password(pool, client, user, params.get("DEVICE_KEY"), admin)
+
+    def _unknown_user_error(self, client: CognitoIdpUserPoolClient) -> e.CognitoError:
+        # Cognito with PreventUserExistenceErrors=ENABLED answers as for a wrong password.
+        if self._prevents_existence_errors(client):
+            return e.NotAuthorized(e.INCORRECT_CREDENTIALS)
+        return e.UserNotFound("User does not exist.")
+
+    def _start_user_srp(
+        self,
+        pool: CognitoIdpUserPool,
+        client: CognitoIdpUserPoolClient,
+        user: CognitoIdpUser | None,
+        username: str,
+        params: dict[str, str],
+        admin: bool,
+    ) -> dict[str, Any]:
+        """Cognito's USER_SRP_AUTH: real SALT, SRP_B and SECRET_BLOCK from the password."""
+        try:
+            big_a = parse_srp_a(params.get("SRP_A"))
+        except SrpError as exc:
+            raise e.InvalidParameter(str(exc)) from exc
+        if user is None:
+            if not self._prevents_existence_errors(client):
+                raise e.UserNotFound("User does not exist.")
+            # Simulate a challenge for a user that does not exist, so the answer fails the
+            # same way a wrong password does.
+            identity, salt = username, new_salt()
+            verifier = compute_verifier(salt, pool.id.split("_", 1)[1], identity, secrets.token_hex())
+        else:
+            identity, salt = user.username, self.state(user).srp_salt
+            verifier = compute_verifier(
+                salt, pool.id.split("_", 1)[1], identity, user.password or secrets.token_hex()
+            )
+        handshake = ServerHandshake.start(verifier)
+        challenge = self._new_challenge(
+            pool, client, user.username if user else None, "PASSWORD_VERIFIER", admin,
+            handshake=handshake, big_a=big_a, srp_identity=identity,
+            device_key=params.get("DEVICE_KEY"),
+        )
+        return {
+            "ChallengeName": "PASSWORD_VERIFIER",
+            "Session": challenge.session,
+            "ChallengeParameters": {
+                "SALT": salt_hex(salt),
+                "SRP_B": handshake.srp_b_hex,
+                "SECRET_BLOCK": handshake.secret_block_b64,
+                "USER_ID_FOR_SRP": identity,
+                "USERNAME": identity,
+            },
+        }
+
+    def _after_password(
+        self,
+        pool: CognitoIdpUserPool,
+        client: CognitoIdpUserPoolClient,
+        user: CognitoIdpUser,
+        device_key: str | None,
+        admin: bool,
+    ) -> dict[str, Any]:
+        """What Cognito does once the password is proven: state checks, then challenges."""
+        if not user.enabled:
+            raise e.NotAuthorized("User is disabled.")
+        if user.status == UserStatus.UNCONFIRMED:
+            # Cognito refuses unconfirmed users on every flow (moto: admin flow gives tokens).
+            raise e.UserNotConfirmed("User is not confirmed.")
+        if user.status == UserStatus.RESET_REQUIRED:
+            raise e.PasswordResetRequired("Password reset required for the user")
+        state = self.state(user)
+        if user.status == UserStatus.FORCE_CHANGE_PASSWORD:
+            expires = state.temporary_password_expires_at
+            if expires is not None and self.clock.now() > expires:
+                raise e.NotAuthorized(e.TEMPORARY_PASSWORD_EXPIRED)
+            challenge = self._new_challenge(
+                pool, client, user.username, "NEW_PASSWORD_REQUIRED", admin, device_key=device_key
+            )
+            attributes = {
+                a["Name"]: a["Value"] for a in user.attributes if a["Name"] != "sub"
+            }
+            required = [
+                f"userAttributes.{name}"
+                for name, attr in pool.schema_attributes.items()
+                if attr.required and name != "sub" and not attributes.get(name)
+            ]
+            return {
+                "ChallengeName": "NEW_PASSWORD_REQUIRED",
+                "Session": challenge.session,
+                "ChallengeParameters": {
+                    "USER_ID_FOR_SRP": user.username,
+                    "requiredAttributes": json.dumps(required),
+                    "userAttributes": json.dumps(attributes),
+                },
+            }
+        return self._second_factor(pool, client, user, device_key, admin)
+
+    def _remembered_device(self, pool: CognitoIdpUserPool, user: CognitoIdpUser,
+                           device_key: str | None) -> Device | None:
+        if not device_key:
+            return None
+        device = self.state(user).devices.get(device_key)
+        if device is None or not device.confirmed:
+            return None
+        config = pool.extended_config.get("DeviceConfiguration") or {}
+        if config.get("DeviceOnlyRememberedOnUserPrompt") and not device.remembered:
+            return None
+        return device
+
+    def _second_factor(
+        self,
+        pool: CognitoIdpUserPool,
+        client: CognitoIdpUserPoolClient,
+        user: CognitoIdpUser,
+        device_key: str | None,
+        admin: bool,
+    ) -> dict[str, Any]:
+        device = self._remembered_device(pool, user, device_key)
+        if device is not None:
+            # Cognito: a remembered device proves itself with DEVICE_SRP_AUTH instead of MFA.
+            challenge = self._new_challenge(
+                pool, client, user.username, "DEVICE_SRP_AUTH", admin, device_key=device.key
+            )
+            return {
+                "ChallengeName": "DEVICE_SRP_AUTH",
+                "Session": challenge.session,
+                "ChallengeParameters": {"USERNAME": user.username},
+            }
+        state = self.state(user)
+        mfa = pool.mfa_config
+        totp_allowed = (pool.token_mfa_config or {}).get("Enabled", False)
+        if mfa in ("ON", "OPTIONAL") and user.software_token_mfa_enabled and state.totp_secret:
+            challenge = self._new_challenge(
+                pool, client, user.username, "SOFTWARE_TOKEN_MFA", admin, device_key=device_key
+            )
+            return {
+                "ChallengeName": "SOFTWARE_TOKEN_MFA",
+                "Session": challenge.session,
+                "ChallengeParameters": {"USER_ID_FOR_SRP": user.username},
+            }
+        if mfa == "ON" and totp_allowed:
+            # Cognito: MFA required and none set up -> MFA_SETUP, with a JSON-string list.
+            challenge = self._new_challenge(
+                pool, client, user.username, "MFA_SETUP", admin, device_key=device_key
+            )
+            return {
+                "ChallengeName": "MFA_SETUP",
+                "Session": challenge.session,
+                "ChallengeParameters": {"MFAS_CAN_SETUP": json.dumps(["SOFTWARE_TOKEN_MFA"])},
+            }
+        return self._issue_tokens(pool, client, user, device_key)
+
+    def _issue_tokens(
+        self,
+        pool: CognitoIdpUserPool,
+        client: CognitoIdpUserPoolClient,
+        user: CognitoIdpUser,
+        device_key: str | None,
+    ) -> dict[str, Any]:
+        result = super()._log_user_in(pool, client, user.username)
+        state = self.state(user)
+        if pool.extended_config.get("DeviceConfiguration") and (
+            not device_key or device_key not in state.devices
+        ):
+            # Cognito: with device tracking on, a sign-in without a known device gets a new one.
+            now = self.clock.now()
+            device = Device(
+                key=f"{self.region_name}_{uuid.uuid4()}",
+                group_key="-" + "".join(
+                    secrets.choice(string.ascii_letters + string.digits) for _ in range(9)
+                ),
+                created_at=now,
+                last_modified_at=now,
+            )
+            state.devices[device.key] = device
+            result["AuthenticationResult"]["NewDeviceMetadata"] = {
+                "DeviceKey": device.key,
+                "DeviceGroupKey": device.group_key,
+            }
+        elif device_key and device_key in state.devices:
+            state.devices[device_key].last_authenticated_at = self.clock.now()
+        result["ChallengeParameters"] = {}
+        return result
+
+    def _refresh(
+        self, pool: CognitoIdpUserPool, client: CognitoIdpUserPoolClient, params: dict[str, str]
+    ) -> dict[str, Any]:
+        refresh_token = params.get("REFRESH_TOKEN")
+        if not refresh_token:
+            raise e.InvalidParameter("Missing required parameter REFRESH_TOKEN")
+        if refresh_token not in pool.refresh_tokens:
+            raise e.NotAuthorized(e.INVALID_REFRESH_TOKEN)
+        record = pool.refresh_tokens[refresh_token]
+        if record is None:
+            raise e.NotAuthorized(e.REFRESH_TOKEN_REVOKED)
+        token_client_id, username, _ = record
+        if token_client_id != client.id:
+            raise e.NotAuthorized(e.INVALID_REFRESH_TOKEN)
+        user = self._user_or_none(pool, username)
+        self._check_secret_hash(
+            client, params.get("SECRET_HASH"), params.get("USERNAME"), username,
+            user.id if user else None,
+        )
+        if user is None or not user.enabled:
+            raise e.NotAuthorized(e.INVALID_REFRESH_TOKEN)
+        access_token, id_token, expires_in = pool.create_tokens_from_refresh_token(refresh_token)
+        return {
+            "ChallengeParameters": {},
+            "AuthenticationResult": {
+                "IdToken": id_token,
+                "AccessToken": access_token,
+                "ExpiresIn": expires_in,
+                "TokenType": "Bearer",
+            },
+        }
+
+    # ------------------------------------------------------------ challenges
+
+    def respond_to_auth_challenge(
+        self,
+        session: str | None,
+        client_id: str,
+        challenge_name: str,
+        challenge_responses: dict[str, str],
+        user_pool_id: str | None = None,
+        admin: bool = False,
+    ) -> dict[str, Any]:
+        pool, client = self.pool_and_client(client_id)
+        if user_pool_id is not None and pool.id != user_pool_id:
+            raise e.ResourceNotFound(f"User pool client {client_id} does not exist.")
+        responses = challenge_responses or {}
+        challenge = self._find_challenge(session, challenge_name, responses, client)
+        if challenge.name != challenge_name:
+            raise e.InvalidParameter(
+                f"Invalid challenge name: expected {challenge.name}, got {challenge_name}"
+            )
+        if challenge.client_id != client.id:
+            raise e.NotAuthorized(e.INVALID_SESSION)
+        user = self._user_or_none(pool, challenge.username)
+        answered_as = responses.get("USERNAME")
+        if not answered_as:
+            raise e.InvalidParameter("Missing required parameter USERNAME")
+        self._check_secret_hash(
+            client, responses.get("SECRET_HASH"), answered_as,
+            user.username if user else challenge.srp_identity,
+        )
+        if user is not None and pool._get_user(answered_as) is not user:
+            # Cognito issues tokens for the session's user only (moto: for USERNAME).
+            raise e.NotAuthorized(e.INVALID_SESSION)
+        handler = {
+            "PASSWORD_VERIFIER": self._answer_password_verifier,
+            "NEW_PASSWORD_REQUIRED": self._answer_new_password,
+            "MFA_SETUP": self._answer_mfa_setup,
+            "SOFTWARE_TOKEN_MFA": self._answer_software_token_mfa,
+            "DEVICE_SRP_AUTH": self._answer_device_srp,
+            "DEVICE_PASSWORD_VERIFIER": self._answer_device_password_verifier,
+        }.get(challenge_name)
+        if handler is None:
+            raise e.InvalidParameter(f"Challenge {challenge_name} is not supported")
+        return handler(pool, client, challenge, user, responses)
+
+    def admin_respond_to_auth_challenge(  # type: ignore[override]
+        self,
+        session: str | None,
+        client_id: str,
+        challenge_name: str,
+        challenge_responses: dict[str, str],
+        user_pool_id: str | None = None,
+    ) -> dict[str, Any]:
+        return self.respond_to_auth_challenge(
+            session, client_id, challenge_name, challenge_responses, user_pool_id, admin=True
+        )
+
+    def _find_challenge(
+        self,
+        session: str | None,
+        challenge_name: str,
+        responses: dict[str, str],
+        client: CognitoIdpUserPoolClient,
+    ) -> Challenge:
+        now = self.clock.now()
+        challenge: Challenge | None = None
+        if session:
+            challenge = self.challenges.get(session)
+        elif challenge_name in ("PASSWORD_VERIFIER", "DEVICE_PASSWORD_VERIFIER"):
+            # Cognito's SECRET_BLOCK carries the state: clients (pycognito) omit Session here.
+            try:
+                block = base64.standard_b64decode(responses.get("PASSWORD_CLAIM_SECRET_BLOCK", ""))
+            except ValueError:
+                block = b""
+            found = self.challenges_by_secret_block.get(block)
+            challenge = self.challenges.get(found) if found else None
+        elif challenge_name == "DEVICE_SRP_AUTH":
+            # pycognito answers DEVICE_SRP_AUTH without the Session: match user + device.
+            candidates = [
+                c for c in self.challenges.values()
+                if c.name == "DEVICE_SRP_AUTH" and c.client_id == client.id
+                and c.device_key == responses.get("DEVICE_KEY")
+            ]
+            challenge = candidates[-1] if candidates else None
+        if challenge is None:
+            if not session and challenge_name not in ("PASSWORD_VERIFIER",):
+                raise e.InvalidParameter("Missing required parameter Session")
+            raise e.NotAuthorized(e.INVALID_SESSION)
+        if challenge.expires_at < now:
+            self._end_challenge(challenge)
+            raise e.NotAuthorized(e.SESSION_EXPIRED)
+        return challenge
+
+    def _answer_password_verifier(
+        self, pool: CognitoIdpUserPool, client: CognitoIdpUserPoolClient, challenge: Challenge,
+        user: CognitoIdpUser | None, responses: dict[str, str],
+    ) -> dict[str, Any]:
+        assert challenge.handshake is not None and challenge.big_a is not None
+        block = responses.get("PASSWORD_CLAIM_SECRET_BLOCK", "")
+        self._end_challenge(challenge)
+        ok = (
+            block == challenge.handshake.secret_block_b64
+            and challenge.handshake.verify_claim(
+                challenge.big_a,
+                pool.id.split("_", 1)[1],
+                challenge.srp_identity,
+                responses.get("TIMESTAMP", ""),
+                responses.get("PASSWORD_CLAIM_SIGNATURE", ""),
+            )
+        )
+        if user is None or not ok:
+            raise e.NotAuthorized(e.INCORRECT_CREDENTIALS)
+        device_key = responses.get("DEVICE_KEY") or challenge.device_key
+        return self._after_password(pool, client, user, device_key, challenge.admin)
+
+    def _answer_new_password(
+        self, pool: CognitoIdpUserPool, client: CognitoIdpUserPoolClient, challenge: Challenge,
+        user: CognitoIdpUser | None, responses: dict[str, str],
+    ) -> dict[str, Any]:
+        assert user is not None
+        new_password = responses.get("NEW_PASSWORD")
+        if not new_password:
+            raise e.InvalidParameter("Missing required parameter NEW_PASSWORD")
+        self.check_password_policy(pool, new_password)
+        updates = [
+            {"Name": key[len("userAttributes."):], "Value": value}
+            for key, value in responses.items()
+            if key.startswith("userAttributes.")
+        ]
+        present = {a["Name"] for a in user.attributes if a["Value"]} | {u["Name"] for u in updates}
+        missing = [
+            name for name, attr in pool.schema_attributes.items()
+            if attr.required and name != "sub" and name not in present
+        ]
+        if missing:
+            raise e.InvalidParameter(f"Invalid attributes given, {missing[0]} is missing")
+        self._end_challenge(challenge)
+        if updates:
+            user.update_attributes(updates)
+        user.password = new_password
+        user.status = UserStatus.CONFIRMED
+        self.state(user).temporary_password_expires_at = None
+        return self._second_factor(pool, client, user, challenge.device_key, challenge.admin)
+
+    def _answer_mfa_setup(
+        self, pool: CognitoIdpUserPool, client: CognitoIdpUserPoolClient, challenge: Challenge,
+        user: CognitoIdpUser | None, responses: dict[str, str],
+    ) -> dict[str, Any]:
+        assert user is not None
+        if not challenge.totp_verified:
+            # Cognito: MFA_SETUP is answered only with the Session VerifySoftwareToken returned.
+            raise e.InvalidParameter(
+                "Software token MFA has not been verified: call AssociateSoftwareToken and "
+                "VerifySoftwareToken with this session first"
+            )
+        self._end_challenge(challenge)
+        return self._issue_tokens(pool, client, user, challenge.device_key)
+
+    def _answer_software_token_mfa(
+        self, pool: CognitoIdpUserPool, client: CognitoIdpUserPoolClient, challenge: Challenge,
+        user: CognitoIdpUser | None, responses: dict[str, str],
+    ) -> dict[str, Any]:
+        assert user is not None
+        state = self.state(user)
+        self._check_totp(state, state.totp_secret, responses.get("SOFTWARE_TOKEN_MFA_CODE"))
+        self._end_challenge(challenge)
+        return self._issue_tokens(pool, client, user, challenge.device_key)
+
+    def _check_totp(self, state: UserState, secret: str | None, code: str | None) -> None:
+        """Cognito: ±1 step of 30 s; a code that worked once is refused afterwards."""
+        if not secret or not code or not re.fullmatch(r"\d{6}", code):
+            raise e.CodeMismatch(e.TOTP_MISMATCH)
+        totp = pyotp.TOTP(secret, interval=TOTP_STEP)
+        now = time.time()  # TOTP runs on real time: authenticator apps do.
+        current = int(now // TOTP_STEP)
+        for step in range(current - TOTP_WINDOW, current + TOTP_WINDOW + 1):
+            if hmac.compare_digest(totp.at(step * TOTP_STEP), code):
+                if step in state.used_totp_steps:
+                    raise e.ExpiredCode(e.TOTP_REUSED)
+                state.used_totp_steps = {s for s in state.used_totp_steps if s >= current - 2}
+                state.used_totp_steps.add(step)
+                return
+        raise e.CodeMismatch(e.TOTP_MISMATCH)
+
+    def _answer_device_srp(
+        self, pool: CognitoIdpUserPool, client: CognitoIdpUserPoolClient, challenge: Challenge,
+        user: CognitoIdpUser | None, responses: dict[str, str],
+    ) -> dict[str, Any]:
+        assert user is not None
+        device_key = responses.get("DEVICE_KEY")
+        device = self.state(user).devices.get(device_key or "")
+        if device is None or device.key != challenge.device_key or device.verifier is None:
+            raise e.NotAuthorized(e.INCORRECT_CREDENTIALS)
+        try:
+            big_a = parse_srp_a(responses.get("SRP_A"))
+        except SrpError as exc:
+            raise e.InvalidParameter(str(exc)) from exc
+        self._end_challenge(challenge)
+        assert device.salt is not None
+        handshake = ServerHandshake.start(device.verifier)
+        nxt = self._new_challenge(
+            pool, client, user.username, "DEVICE_PASSWORD_VERIFIER", challenge.admin,
+            handshake=handshake, big_a=big_a, srp_identity=device.key, device_key=device.key,
+        )
+        return {
+            "ChallengeName": "DEVICE_PASSWORD_VERIFIER",
+            "Session": nxt.session,
+            "ChallengeParameters": {
+                "USERNAME": user.username,
+                "DEVICE_KEY": device.key,
+                "SALT": salt_hex(device.salt),
+                "SRP_B": handshake.srp_b_hex,
+                "SECRET_BLOCK": handshake.secret_block_b64,
+            },
+        }
+
+    def _answer_device_password_verifier(
+        self, pool: CognitoIdpUserPool, client: CognitoIdpUserPoolClient, challenge: Challenge,
+        user: CognitoIdpUser | None, responses: dict[str, str],
+    ) -> dict[str, Any]:
+        assert user is not None and challenge.handshake is not None
+        assert challenge.big_a is not None
+        self._end_challenge(challenge)
+        device = self.state(user).devices.get(challenge.device_key or "")
+        ok = (
+            device is not None
+            and responses.get("DEVICE_KEY") == device.key
+            and responses.get("PASSWORD_CLAIM_SECRET_BLOCK") == challenge.handshake.secret_block_b64
+            and challenge.handshake.verify_claim(
+                challenge.big_a,
+                device.group_key,
+                device.key,
+                responses.get("TIMESTAMP", ""),
+                responses.get("PASSWORD_CLAIM_SIGNATURE", ""),
+            )
+        )
+        if not ok:
+            raise e.NotAuthorized(e.INCORRECT_CREDENTIALS)
+        return self._issue_tokens(pool, client, user, challenge.device_key)
+
+    # ------------------------------------------------------------ TOTP
+
+    def _challenge_for_totp(self, session: str) -> Challenge:
+        self._expire_challenges()
+        challenge = self.challenges.get(session)
+        if challenge is None:
+            # _expire_challenges dropped it, or it never existed / was used.
+            raise e.NotAuthorized(e.INVALID_SESSION)
+        if challenge.name != "MFA_SETUP":
+            raise e.NotAuthorized(e.INVALID_SESSION)
+        return challenge
+
+    def associate_software_token(self, access_token: str, session: str) -> dict[str, str]:
+        """Cognito: a fresh per-user secret (32 base32 chars); with a Session, a new Session."""
+        secret = pyotp.random_base32(32)
+        if session:
+            challenge = self._challenge_for_totp(session)
+            pool = self.describe_user_pool(challenge.pool_id)
+            user = self.admin_get_user(pool.id, challenge.username or "")
+            self.state(user).pending_totp_secret = secret
+            self._end_challenge(challenge)
+            client = pool.clients[challenge.client_id]
+            nxt = self._new_challenge(
+                pool, client, user.username, "MFA_SETUP", challenge.admin,
+                device_key=challenge.device_key,
+            )
+            return {"SecretCode": secret, "Session": nxt.session}
+        pool, user = self.user_from_access_token(access_token)
+        self.state(user).pending_totp_secret = secret
+        return {"SecretCode": secret}
+
+    def verify_software_token(
+        self, access_token: str, session: str, user_code: str, friendly_device_name: str
+    ) -> dict[str, str]:
+        """Cognito: checks the code against the user's pending secret, then enables TOTP."""
+        if session:
+            challenge = self._challenge_for_totp(session)
+            pool = self.describe_user_pool(challenge.pool_id)
+            user = self.admin_get_user(pool.id, challenge.username or "")
+        else:
+            pool, user = self.user_from_access_token(access_token)
+            challenge = None
+        state = self.state(user)
+        if not state.pending_totp_secret:
+            raise e.EnableSoftwareTokenMfa("Software token has not been associated.")
+        self._check_totp(state, state.pending_totp_secret, user_code)
+        state.totp_secret = state.pending_totp_secret
+        state.pending_totp_secret = None
+        user.token_verified = True
+        if challenge is not None or pool.mfa_config == "ON":
+            # Completing MFA setup makes TOTP the user's (preferred) MFA, as in Cognito.
+            user.software_token_mfa_enabled = True
+            user.preferred_mfa_setting = "SOFTWARE_TOKEN_MFA"
+        if challenge is None:
+            return {"Status": "SUCCESS"}
+        self._end_challenge(challenge)
+        client = pool.clients[challenge.client_id]
+        nxt = self._new_challenge(
+            pool, client, user.username, "MFA_SETUP", challenge.admin,
+            device_key=challenge.device_key, totp_verified=True,
+        )
+        return {"Status": "SUCCESS", "Session": nxt.session}
+
+    # ------------------------------------------------------------ tokens
+
+    @staticmethod
+    def _jwt_claims(token: str) -> dict[str, Any]:
+        try:
+            payload = token.split(".")[1]
+            payload += "=" * (-len(payload) % 4)
+            claims = json.loads(base64.urlsafe_b64decode(payload))
+        except (IndexError, ValueError):
+            return {}
+        return claims if isinstance(claims, dict) else {}
+
+    def check_access_token(self, access_token: str) -> None:
+        """Cognito refuses revoked, expired and unknown access tokens, saying which."""
+        if access_token in self.revoked_access_tokens:
+            raise e.NotAuthorized(e.ACCESS_TOKEN_REVOKED)
+        if not any(access_token in p.access_tokens for p in self.user_pools.values()):
+            raise e.NotAuthorized(e.INVALID_ACCESS_TOKEN)
+        claims = self._jwt_claims(access_token)
+        if claims.get("exp", 0) < self.clock.now():
+            raise e.NotAuthorized(e.ACCESS_TOKEN_EXPIRED)
+
+    def user_from_access_token(self, access_token: str) -> tuple[CognitoIdpUserPool, CognitoIdpUser]:
+        self.check_access_token(access_token)
+        for pool in self.user_pools.values():
+            if access_token in pool.access_tokens:
+                _, username = pool.access_tokens[access_token]
+                user = self._user_or_none(pool, username)
+                if user is None:
+                    raise e.NotAuthorized("User does not exist.")
+                return pool, user
+        raise e.NotAuthorized(e.INVALID_ACCESS_TOKEN)
+
+    def _revoke_user_access_tokens(self, pool: CognitoIdpUserPool, username: str,
+                                   origin_jti: str | None = None) -> None:
+        for token, (_, owner) in list(pool.access_tokens.items()):
+            if owner != username:
+                continue
+            if origin_jti is not None and self._jwt_claims(token).get("origin_jti") != origin_jti:
+                continue
+            self.revoked_access_tokens.add(token)
+
+    def global_sign_out(self, access_token: str) -> None:
+        """Cognito: signs the user out everywhere, in any region; old tokens say revoked."""
+        pool, user = self.user_from_access_token(access_token)
+        self._revoke_user_access_tokens(pool, user.username)
+        pool.sign_out(user.username)
+
+    def admin_user_global_sign_out(self, user_pool_id: str, username: str) -> None:
+        pool = self.describe_user_pool(user_pool_id)
+        user = self.admin_get_user(user_pool_id, username)
+        self._revoke_user_access_tokens(pool, user.username)
+        pool.sign_out(user.username)
+
+    def revoke_token(self, token: str, client_id: str, client_secret: str | None) -> None:
+        """Cognito's RevokeToken: a refresh token and the access tokens issued from it."""
+        pool, client = self.pool_and_client(client_id)
+        if client.generate_secret and not hmac.compare_digest(
+            client.secret.encode(), (client_secret or "").encode()
+        ):
+            raise e.NotAuthorized(f"Unable to verify secret hash for client {client.id}")
+        if not client.extended_config.get("EnableTokenRevocation", True):
+            raise e.CognitoError("Token revocation is not enabled for this client")
+        record = pool.refresh_tokens.get(token)
+        if record is None:
+            # Cognito answers success for a token that is already revoked or unknown.
+            return
+        token_client, username, origin_jti = record
+        if token_client != client.id:
+            raise e.CognitoError("Token does not belong to this client")
+        pool.refresh_tokens[token] = None
+        self._revoke_user_access_tokens(pool, username, origin_jti)
+
+    def get_user(self, access_token: str) -> CognitoIdpUser:
+        _, user = self.user_from_access_token(access_token)
+        return user
+
+    # ------------------------------------------------------------ devices
+
+    def _device_of(self, user: CognitoIdpUser, device_key: str) -> Device:
+        device = self.state(user).devices.get(device_key)
+        if device is None:
+            raise e.ResourceNotFound("Device does not exist.")
+        return device
+
+    def confirm_device(
+        self, access_token: str, device_key: str, verifier_config: dict[str, str] | None,
+        device_name: str | None,
+    ) -> bool:
+        """Cognito's ConfirmDevice: stores the device's SRP salt and verifier."""
+        pool, user = self.user_from_access_token(access_token)
+        device = self._device_of(user, device_key)
+        if not verifier_config or not verifier_config.get("PasswordVerifier") or not (
+            verifier_config.get("Salt")
+        ):
+            raise e.InvalidParameter("DeviceSecretVerifierConfig is required")
+        try:
+            verifier = int.from_bytes(
+                base64.standard_b64decode(verifier_config["PasswordVerifier"]), "big"
+            )
+            salt = base64.standard_b64decode(verifier_config["Salt"])
+        except ValueError as exc:
+            raise e.InvalidParameter("DeviceSecretVerifierConfig is not valid base64") from exc
+        if verifier == 0 or not salt:
+            raise e.InvalidParameter("DeviceSecretVerifierConfig is invalid")
+        device.verifier, device.salt, device.name = verifier, salt, device_name
+        device.last_modified_at = self.clock.now()
+        prompt = bool(
+            (pool.extended_config.get("DeviceConfiguration") or {}).get(
+                "DeviceOnlyRememberedOnUserPrompt"
+            )
+        )
+        # Without a user prompt, Cognito remembers every confirmed device.
+        device.remembered = not prompt
+        return prompt
+
+    def update_device_status(self, user: CognitoIdpUser, device_key: str, status: str | None) -> None:
+        if status not in ("remembered", "not_remembered"):
+            raise e.InvalidParameter(
+                "1 validation error detected: Value at 'deviceRememberedStatus' failed to "
+                "satisfy constraint: Member must satisfy enum value set: "
+                "[remembered, not_remembered]"
+            )
+        device = self._device_of(user, device_key)
+        if not device.confirmed:
+            raise e.InvalidParameter("Device has not been confirmed.")
+        device.remembered = status == "remembered"
+        device.last_modified_at = self.clock.now()
+
+    def list_devices(self, user: CognitoIdpUser, limit: int | None,
+                     token: str | None) -> tuple[list[Device], str | None]:
+        devices = [d for d in self.state(user).devices.values() if d.confirmed]
+        start = int(token) if token and token.isdigit() else 0
+        size = int(limit or 60)
+        page = devices[start : start + size]
+        more = start + size < len(devices)
+        return page, (str(start + size) if more else None)
+
+    def forget_device(self, user: CognitoIdpUser, device_key: str) -> None:
+        self._device_of(user, device_key)
+        del self.state(user).devices[device_key]

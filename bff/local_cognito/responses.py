@@ -1,0 +1,196 @@
+"""The wire layer: Cognito's JSON 1.1 actions, dispatched to the local backend.
+
+A subclass of moto's ``CognitoIdpResponse`` bound to one private ``LocalCognitoBackend``
+(moto's own picks a backend from its global registry by region, which is why GlobalSignOut
+and friends fail in moto's server mode outside us-east-1). It adds the actions moto lacks
+(ResendConfirmationCode, RevokeToken, the device actions) and passes the extra parameters
+(SecretHash, UserPoolId) moto's handlers drop.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from moto.cognitoidp.responses import CognitoIdpResponse
+from moto.core.responses import ActionResult, EmptyResult
+from werkzeug.exceptions import HTTPException
+
+from .fidelity import LocalCognitoBackend
+
+# Actions whose AccessToken is checked for revocation/expiry before moto sees it.
+_TOKEN_EXEMPT = {"RevokeToken"}
+
+
+class LocalCognitoResponse(CognitoIdpResponse):
+    """moto's Cognito response handler, bound to our backend, plus the missing actions."""
+
+    def __init__(self, backend: LocalCognitoBackend) -> None:
+        super().__init__()
+        self._local_backend = backend
+
+    @property
+    def backend(self) -> LocalCognitoBackend:  # type: ignore[override]
+        return self._local_backend
+
+    def _get_region_agnostic_backend(self) -> LocalCognitoBackend:  # type: ignore[override]
+        return self._local_backend
+
+    def call_action(self) -> Any:
+        # Cognito answers "Access Token has been revoked" (or expired) for any action taking
+        # an AccessToken; moto only knows live tokens and says "Invalid token" or worse.
+        action = self._get_action()
+        try:
+            body = json.loads(self.body or "{}")
+        except (TypeError, ValueError):
+            body = {}
+        if action not in _TOKEN_EXEMPT and isinstance(body, dict) and body.get("AccessToken"):
+            try:
+                self.backend.check_access_token(str(body["AccessToken"]))
+            except HTTPException as error:
+                headers = dict(self.response_headers)
+                headers.update(dict(error.get_headers() or []))
+                return error.code, headers, error.get_body()
+        return super().call_action()
+
+    # --------------------------------------------------------- sign-up
+
+    def sign_up(self) -> ActionResult:
+        user, delivery = self.backend.sign_up(
+            client_id=self._get_param("ClientId"),
+            username=self._get_param("Username"),
+            password=self._get_param("Password"),
+            attributes=self._get_param("UserAttributes", []),
+            secret_hash=self._get_param("SecretHash"),
+        )
+        response: dict[str, Any] = {"UserConfirmed": False, "UserSub": user.id}
+        if delivery:
+            response["CodeDeliveryDetails"] = delivery
+        return ActionResult(response)
+
+    def confirm_sign_up(self) -> ActionResult:
+        self.backend.confirm_sign_up_with_code(
+            self._get_param("ClientId"),
+            self._get_param("Username"),
+            self._get_param("ConfirmationCode"),
+            self._get_param("SecretHash"),
+        )
+        return EmptyResult()
+
+    def resend_confirmation_code(self) -> ActionResult:
+        delivery = self.backend.resend_confirmation_code(
+            self._get_param("ClientId"), self._get_param("Username"), self._get_param("SecretHash")
+        )
+        return ActionResult({"CodeDeliveryDetails": delivery})
+
+    # --------------------------------------------------------- sign-in
+
+    def admin_respond_to_auth_challenge(self) -> ActionResult:
+        result = self.backend.admin_respond_to_auth_challenge(
+            self._get_param("Session"),
+            self._get_param("ClientId"),
+            self._get_param("ChallengeName"),
+            self._get_param("ChallengeResponses"),
+            self._get_param("UserPoolId"),
+        )
+        return ActionResult(result)
+
+    def revoke_token(self) -> ActionResult:
+        self.backend.revoke_token(
+            self._get_param("Token"), self._get_param("ClientId"), self._get_param("ClientSecret")
+        )
+        return EmptyResult()
+
+    # moto routes these three through its global registry; ours has one backend.
+    def forgot_password(self) -> ActionResult:
+        _, response = self.backend.forgot_password(
+            self._get_param("ClientId"), self._get_param("Username")
+        )
+        return ActionResult(response)
+
+    def confirm_forgot_password(self) -> ActionResult:
+        self.backend.confirm_forgot_password(
+            self._get_param("ClientId"),
+            self._get_param("Username"),
+            self._get_param("Password"),
+            self._get_param("ConfirmationCode"),
+        )
+        return EmptyResult()
+
+    def change_password(self) -> ActionResult:
+        self.backend.change_password(
+            self._get_param("AccessToken"),
+            self._get_param("PreviousPassword"),
+            self._get_param("ProposedPassword"),
+        )
+        return EmptyResult()
+
+    # --------------------------------------------------------- devices
+
+    def confirm_device(self) -> ActionResult:
+        necessary = self.backend.confirm_device(
+            self._get_param("AccessToken"),
+            self._get_param("DeviceKey"),
+            self._get_param("DeviceSecretVerifierConfig"),
+            self._get_param("DeviceName"),
+        )
+        return ActionResult({"UserConfirmationNecessary": necessary})
+
+    def update_device_status(self) -> ActionResult:
+        _, user = self.backend.user_from_access_token(self._get_param("AccessToken"))
+        self.backend.update_device_status(
+            user, self._get_param("DeviceKey"), self._get_param("DeviceRememberedStatus")
+        )
+        return EmptyResult()
+
+    def admin_update_device_status(self) -> ActionResult:
+        user = self.backend.admin_get_user(
+            self._get_param("UserPoolId"), self._get_param("Username")
+        )
+        self.backend.update_device_status(
+            user, self._get_param("DeviceKey"), self._get_param("DeviceRememberedStatus")
+        )
+        return EmptyResult()
+
+    def _devices_page(self, user: Any) -> ActionResult:
+        devices, token = self.backend.list_devices(
+            user, self._get_param("Limit"), self._get_param("PaginationToken")
+        )
+        response: dict[str, Any] = {"Devices": [d.to_json() for d in devices]}
+        if token:
+            response["PaginationToken"] = token
+        return ActionResult(response)
+
+    def list_devices(self) -> ActionResult:
+        _, user = self.backend.user_from_access_token(self._get_param("AccessToken"))
+        return self._devices_page(user)
+
+    def admin_list_devices(self) -> ActionResult:
+        user = self.backend.admin_get_user(
+            self._get_param("UserPoolId"), self._get_param("Username")
+        )
+        return self._devices_page(user)
+
+    def get_device(self) -> ActionResult:
+        _, user = self.backend.user_from_access_token(self._get_param("AccessToken"))
+        device = self.backend._device_of(user, self._get_param("DeviceKey"))
+        return ActionResult({"Device": device.to_json()})
+
+    def admin_get_device(self) -> ActionResult:
+        user = self.backend.admin_get_user(
+            self._get_param("UserPoolId"), self._get_param("Username")
+        )
+        device = self.backend._device_of(user, self._get_param("DeviceKey"))
+        return ActionResult({"Device": device.to_json()})
+
+    def forget_device(self) -> ActionResult:
+        _, user = self.backend.user_from_access_token(self._get_param("AccessToken"))
+        self.backend.forget_device(user, self._get_param("DeviceKey"))
+        return EmptyResult()
+
+    def admin_forget_device(self) -> ActionResult:
+        user = self.backend.admin_get_user(
+            self._get_param("UserPoolId"), self._get_param("Username")
+        )
+        self.backend.forget_device(user, self._get_param("DeviceKey"))
+        return EmptyResult()

@@ -1,0 +1,328 @@
+"""``LocalCognito``: a Cognito user pool on loopback, for laptops and tests.
+
+It serves Cognito's wire protocol (JSON 1.1, ``X-Amz-Target:
+AWSCognitoIdentityProviderService.<Action>``) at ``http://127.0.0.1:<port>/``, so boto3 or any
+Cognito SDK works against it given an endpoint URL. Behind it: moto's Cognito plus the
+fidelity layer (fidelity.py), in a private backend. The pool and client come from the
+CloudFormation template shipped for real AWS (template.py).
+
+Local-only endpoints (they do not exist in Cognito):
+- ``GET  /_local/outbox?to=EMAIL&kind=KIND`` the messages Cognito would have sent;
+- ``POST /_local/clock {"advance_seconds": N}`` moves the local clock forward;
+- ``GET  /_local/health`` readiness probe.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import os
+import threading
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from moto.core.request import Request as MotoRequest
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Response
+
+from .clock import Clock
+from .fidelity import LocalCognitoBackend
+from .outbox import KINDS, Outbox
+from .responses import LocalCognitoResponse
+from .template import PoolDefinition, pool_definition
+
+log = logging.getLogger(__name__)
+
+TARGET_PREFIX = "AWSCognitoIdentityProviderService."
+DEFAULT_ACCOUNT_ID = "123456789012"
+_CORS_HEADERS = {
+    # Cognito's endpoint answers browsers from any origin; SPAs call it directly.
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "POST, GET, OPTIONS",
+    "Access-Control-Allow-Headers": (
+        "content-type, x-amz-target, x-amz-user-agent, x-amz-date, authorization, "
+        "amz-sdk-invocation-id, amz-sdk-request, cache-control, x-amz-content-sha256, "
+        "x-amz-security-token"
+    ),
+    "Access-Control-Expose-Headers": "x-amzn-requestid, x-amzn-errortype, x-amzn-errormessage",
+    "Access-Control-Max-Age": "600",
+}
+
+
+@dataclass(frozen=True)
+class LocalCognitoInfo:
+    """Where the local Cognito listens and which pool/client to use."""
+
+    endpoint_url: str
+    region: str
+    user_pool_id: str
+    client_id: str
+    client_secret: str | None = None
+
+    def as_dict(self) -> dict[str, str]:
+        data = asdict(self)
+        if data["client_secret"] is None:
+            del data["client_secret"]
+        return data
+
+
+class _WireRequest(MotoRequest):
+    from_wsgi_server = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log: request lines would be noise in test output."""
+
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+def _json(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
+    merged = dict(_CORS_HEADERS)
+    merged.update(headers or {})
+    return Response(json.dumps(payload), status=status, mimetype="application/json",
+                    headers=merged)
+
+
+def _error(status: int, code: str, message: str) -> Response:
+    return _json(
+        status,
+        {"__type": code, "message": message},
+        {"x-amzn-errortype": code, "Content-Type": "application/x-amz-json-1.1"},
+    )
+
+
+class LocalCognitoApp:
+    """The WSGI application: Cognito actions plus the local-only endpoints."""
+
+    def __init__(self, backend: LocalCognitoBackend) -> None:
+        self.backend = backend
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        request = _WireRequest(environ)
+        try:
+            response = self.handle(request)
+        except Exception:  # noqa: BLE001 - the server must answer, never die or leak a trace
+            log.exception("local Cognito failed on %s %s", request.method, request.path)
+            response = _error(500, "InternalErrorException", "Internal error in the local Cognito")
+        return response(environ, start_response)
+
+    def handle(self, request: _WireRequest) -> Response:
+        if request.method == "OPTIONS":
+            return Response(status=204, headers=_CORS_HEADERS)
+        path = request.path.rstrip("/") or "/"
+        if path.startswith("/_local/"):
+            return self._local(request, path)
+        if path.endswith("/.well-known/jwks.json") and request.method == "GET":
+            from moto.cognitoidp.responses import CognitoIdpJsonWebKeyResponse
+
+            return Response(CognitoIdpJsonWebKeyResponse.json_web_key, status=200,
+                            mimetype="application/json", headers=_CORS_HEADERS)
+        target = request.headers.get("X-Amz-Target", "")
+        if request.method != "POST" or path != "/" or not target.startswith(TARGET_PREFIX):
+            return _error(404, "UnknownOperationException",
+                          "Not a Cognito user pools request (missing X-Amz-Target)")
+        action = target[len(TARGET_PREFIX):]
+        with self.backend.lock:
+            try:
+                status, headers, body = LocalCognitoResponse(self.backend)._dispatch(request)
+            except NotImplementedError:
+                return _error(400, "UnknownOperationException",
+                              f"{action} is not implemented by the local Cognito")
+        merged = {k: str(v) for k, v in headers.items() if k.lower() != "status"}
+        merged.update(_CORS_HEADERS)
+        merged.setdefault("Content-Type", "application/x-amz-json-1.1")
+        return Response(body, status=int(status), headers=merged)
+
+    def _local(self, request: _WireRequest, path: str) -> Response:
+        if path == "/_local/health" and request.method == "GET":
+            return _json(200, {"status": "ok"})
+        if path == "/_local/outbox" and request.method == "GET":
+            kind = request.args.get("kind")
+            if kind is not None and kind not in KINDS:
+                return _json(400, {"error": f"kind must be one of {list(KINDS)}"})
+            messages = self.backend.outbox.messages(request.args.get("to"), kind)
+            return _json(200, [m.as_dict() for m in messages])
+        if path == "/_local/clock":
+            if request.method == "GET":
+                return _json(200, self._clock_state())
+            if request.method == "POST":
+                try:
+                    payload = json.loads(request.get_data() or b"{}")
+                    seconds = float(payload["advance_seconds"])
+                    if seconds < 0 or seconds != seconds or seconds == float("inf"):
+                        raise ValueError
+                except (ValueError, KeyError, TypeError):
+                    return _json(400, {"error": 'body must be {"advance_seconds": <number >= 0>}'})
+                self.backend.clock.advance(seconds)
+                return _json(200, self._clock_state())
+        return _json(404, {"error": f"no local endpoint {request.method} {path}"})
+
+    def _clock_state(self) -> dict[str, Any]:
+        clock = self.backend.clock
+        return {"offset_seconds": clock.offset, "now": clock.utcnow().isoformat()}
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class LocalCognito:
+    """A local Cognito user pool served from a background thread.
+
+    >>> with LocalCognito() as info:  # doctest: +SKIP
+    ...     boto3.client("cognito-idp", endpoint_url=info.endpoint_url, region_name=info.region)
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        region: str = "eu-west-1",
+        with_client_secret: bool = False,
+    ) -> None:
+        if not _is_loopback(host):
+            # The local-only endpoints (outbox, clock) have no authentication.
+            raise ValueError(f"the local Cognito listens on loopback only, not {host!r}")
+        if not 0 <= port <= 65535:
+            raise ValueError(f"port must be 0-65535, not {port}")
+        self.host, self.port, self.region = host, port, region
+        self.with_client_secret = with_client_secret
+        self.clock = Clock()
+        self.outbox = Outbox()
+        self.backend = LocalCognitoBackend(region, DEFAULT_ACCOUNT_ID, self.clock, self.outbox)
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        self._info: LocalCognitoInfo | None = None
+        self.started_in: float | None = None
+
+    @property
+    def info(self) -> LocalCognitoInfo:
+        if self._info is None:
+            raise RuntimeError("the local Cognito is not started")
+        return self._info
+
+    @property
+    def endpoint_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the local Cognito is not started")
+        return f"http://{self.host}:{self._server.server_port}"
+
+    def start(self) -> LocalCognitoInfo:
+        """Bind, provision the pool, serve in a daemon thread; returns once it can answer."""
+        if self._server is not None:
+            return self.info
+        began = time.perf_counter()
+        self._server = make_server(
+            self.host, self.port, LocalCognitoApp(self.backend), threaded=True,
+            request_handler=_QuietHandler,
+        )
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="local-cognito", daemon=True
+        )
+        self._thread.start()
+        self._info = self.provision(with_client_secret=self.with_client_secret)
+        self.started_in = time.perf_counter() - began
+        return self._info
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = self._thread = None
+
+    def __enter__(self) -> LocalCognitoInfo:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def provision(self, with_client_secret: bool = False, **overrides: Any) -> LocalCognitoInfo:
+        """Another pool + client from the template; ``overrides`` are CloudFormation property
+        names of the pool (e.g. ``MfaConfiguration="OPTIONAL"``) or of the client (e.g.
+        ``AuthSessionValidity=5``, ``ExplicitAuthFlows=[...]``)."""
+        definition = pool_definition(with_client_secret=with_client_secret)
+        definition = _apply_overrides(definition, overrides)
+        backend = self.backend
+        with backend.lock:
+            pool = backend.create_user_pool(definition.pool_name, dict(definition.create_user_pool))
+            if definition.mfa_config:
+                backend.set_user_pool_mfa_config(
+                    pool.id,
+                    None,  # type: ignore[arg-type] - no SMS MFA
+                    definition.mfa_config.get("SoftwareTokenMfaConfiguration"),  # type: ignore[arg-type]
+                    definition.mfa_config["MfaConfiguration"],
+                )
+            client_config = dict(definition.create_user_pool_client)
+            generate_secret = bool(client_config.pop("GenerateSecret", False))
+            client = backend.create_user_pool_client(pool.id, generate_secret, client_config)
+        return LocalCognitoInfo(
+            endpoint_url=self.endpoint_url,
+            region=self.region,
+            user_pool_id=pool.id,
+            client_id=client.id,
+            client_secret=client.secret if generate_secret else None,
+        )
+
+    def client(self, **kwargs: Any) -> Any:
+        """A boto3 cognito-idp client on this local Cognito (fake credentials if none set)."""
+        return make_boto3_client(self.info, **kwargs)
+
+
+_CLIENT_PROPERTIES = {
+    "ClientName", "GenerateSecret", "RefreshTokenValidity", "AccessTokenValidity",
+    "IdTokenValidity", "TokenValidityUnits", "ReadAttributes", "WriteAttributes",
+    "ExplicitAuthFlows", "SupportedIdentityProviders", "CallbackURLs", "LogoutURLs",
+    "DefaultRedirectURI", "AllowedOAuthFlows", "AllowedOAuthScopes",
+    "AllowedOAuthFlowsUserPoolClient", "AnalyticsConfiguration", "PreventUserExistenceErrors",
+    "EnableTokenRevocation", "EnablePropagateAdditionalUserContextData", "AuthSessionValidity",
+}
+
+
+def _apply_overrides(definition: PoolDefinition, overrides: dict[str, Any]) -> PoolDefinition:
+    pool = dict(definition.create_user_pool)
+    client = dict(definition.create_user_pool_client)
+    mfa = dict(definition.mfa_config) if definition.mfa_config else None
+    for key, value in overrides.items():
+        if key in _CLIENT_PROPERTIES:
+            client[key] = value
+        elif key == "MfaConfiguration":
+            if value == "OFF":
+                mfa = None
+            else:
+                mfa = {"MfaConfiguration": value,
+                       "SoftwareTokenMfaConfiguration": {"Enabled": True}}
+        elif key[:1].isupper():
+            pool[key] = value
+        else:
+            raise ValueError(f"unknown override {key!r}: use CloudFormation property names")
+    if "AuthSessionValidity" in client and not 3 <= int(client["AuthSessionValidity"]) <= 15:
+        raise ValueError("AuthSessionValidity must be between 3 and 15 minutes")
+    return PoolDefinition(definition.pool_name, pool, mfa, client)
+
+
+FAKE_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+
+def make_boto3_client(info: LocalCognitoInfo, **kwargs: Any) -> Any:
+    """A boto3 cognito-idp client for ``info``; fake static credentials when none are set.
+
+    boto3 signs every request and needs some credentials; the local Cognito ignores them.
+    """
+    import boto3
+
+    options: dict[str, Any] = {"endpoint_url": info.endpoint_url, "region_name": info.region}
+    if not (os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_PROFILE")):
+        options.update(FAKE_CREDENTIALS)
+    options.update(kwargs)
+    return boto3.client("cognito-idp", **options)

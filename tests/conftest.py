@@ -1,0 +1,84 @@
+"""Shared pytest fixtures: a local Cognito for the whole session, a boto3 client on it,
+its outbox, and a fresh email address per test.
+
+Dummy AWS credentials are set before anything imports boto3 so no test can reach a real
+account; the local Cognito ignores the signature.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+for _key, _value in {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "eu-west-1",
+}.items():
+    os.environ[_key] = _value
+os.environ.pop("AWS_PROFILE", None)
+
+from bff.local_cognito import LocalCognito, LocalCognitoInfo  # noqa: E402
+from bff.local_cognito.outbox import read_outbox  # noqa: E402
+
+
+class OutboxReader:
+    """Reads what the local Cognito would have emailed."""
+
+    def __init__(self, endpoint_url: str) -> None:
+        self.endpoint_url = endpoint_url
+
+    def messages(self, to: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
+        return read_outbox(self.endpoint_url, to=to, kind=kind)
+
+    def _latest(self, to: str, kind: str, key: str) -> str:
+        found = self.messages(to=to, kind=kind)
+        if not found:
+            raise AssertionError(f"no {kind} message was sent to {to}")
+        return str(found[-1][key])
+
+    def latest_code(self, to: str) -> str:
+        return self._latest(to, "confirmation_code", "code")
+
+    def latest_temporary_password(self, to: str) -> str:
+        return self._latest(to, "temporary_password", "temporary_password")
+
+
+@pytest.fixture(scope="session")
+def local_cognito_server() -> Iterator[LocalCognito]:
+    """The started LocalCognito object (for provision() and the clock)."""
+    server = LocalCognito()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def local_cognito(local_cognito_server: LocalCognito) -> LocalCognitoInfo:
+    """Endpoint, region, pool id and client id of the session's local Cognito."""
+    return local_cognito_server.info
+
+
+@pytest.fixture(scope="session")
+def cognito_client(local_cognito: LocalCognitoInfo) -> Any:
+    import boto3
+
+    return boto3.client(
+        "cognito-idp", endpoint_url=local_cognito.endpoint_url, region_name=local_cognito.region
+    )
+
+
+@pytest.fixture(scope="session")
+def outbox(local_cognito: LocalCognitoInfo) -> OutboxReader:
+    return OutboxReader(local_cognito.endpoint_url)
+
+
+@pytest.fixture
+def unique_email() -> str:
+    return f"user-{uuid.uuid4().hex[:12]}@example.com"

@@ -20,3 +20,6 @@ from .lifecycle_cli import diagram_command, docs_command, replay_command  # noqa
 cli.add_command(docs_command)
 cli.add_command(diagram_command)
 cli.add_command(replay_command)
+from .scenario import scenario_command  # noqa: E402
+
+cli.add_command(scenario_command)

@@ -1,0 +1,58 @@
+"""Where flows, sessions, remembered devices and webhook events live.
+
+``open_store(url)`` picks the backend from the URL: ``sqlite:///path`` (the default, one
+machine, several worker processes) or ``redis://...`` (any number of instances). Both give
+the same four stores with the same behaviour; the tests run against both.
+"""
+
+from __future__ import annotations
+
+from bff.config import BffSettings, ConfigError
+
+from .base import (
+    Clock,
+    DeviceVault,
+    EventLedger,
+    FlowStore,
+    SessionStore,
+    Store,
+    StoreError,
+    redact_url,
+)
+
+__all__ = [
+    "Clock",
+    "DeviceVault",
+    "EventLedger",
+    "FlowStore",
+    "SessionStore",
+    "Store",
+    "StoreError",
+    "open_store",
+    "store_from_settings",
+]
+
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+def open_store(url: str, *, key: str | bytes | None = None, clock: Clock | None = None) -> Store:
+    """Open the store at ``url``. ``key`` is the Fernet key for secrets at rest (sessions,
+    remembered devices): pass ``settings.device_key``; without it secrets are sealed with a
+    per-process key and do not survive a restart. ``clock`` (epoch seconds) is for tests.
+    """
+    if url.startswith("sqlite:///"):
+        from .sqlite_store import SqliteStore
+
+        return SqliteStore(url, key=key, clock=clock)
+    if url.startswith(REDIS_SCHEMES):
+        from .redis_store import RedisStore
+
+        return RedisStore(url, key=key, clock=clock)
+    raise ConfigError(
+        f"BFF_STORE_URL {redact_url(url)!r} is not supported: use sqlite:///<path> or redis://..."
+    )
+
+
+def store_from_settings(settings: BffSettings, *, clock: Clock | None = None) -> Store:
+    """The store the settings describe, keyed with the settings' device key."""
+    return open_store(settings.store_url, key=settings.device_key or None, clock=clock)

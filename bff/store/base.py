@@ -1,0 +1,227 @@
+"""What every store backend provides: flows (compare-and-set), sessions, devices, a ledger.
+
+The backends (SQLite, Redis) implement the same four small interfaces and share the parts
+that do not depend on where bytes live: the clock, encryption at rest, (de)serialisation.
+
+Time: every expiry is decided with the store's ``clock`` (seconds since the epoch), so a
+test can move time and see a session or a flow expire on either backend. Redis also gets a
+native TTL on every key, but only as garbage collection; the clock check is the rule.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+
+from bff.cognito.types import RememberedDevice
+from statemachine.flow import Flow
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+
+SESSION_ID_BYTES = 32  # secrets.token_urlsafe(32): 256 bits from the OS CSPRNG
+DEVICE_ID_BYTES = 32
+
+
+def new_session_id() -> str:
+    return secrets.token_urlsafe(SESSION_ID_BYTES)
+
+
+def new_device_id() -> str:
+    return secrets.token_urlsafe(DEVICE_ID_BYTES)
+
+
+class StoreError(RuntimeError):
+    """The store is unreachable or holds something it cannot read."""
+
+
+class Cipher:
+    """Fernet (AES-128-CBC + HMAC-SHA256) over JSON: what the store keeps at rest for secrets."""
+
+    def __init__(self, key: str | bytes | None) -> None:
+        if not key:
+            # Only reached when a caller forgot the key: secrets then die with the process.
+            log.warning("store opened without an encryption key: using a per-process key")
+            key = Fernet.generate_key()
+        self._fernet = Fernet(key.encode() if isinstance(key, str) else key)
+
+    def seal(self, value: Any) -> bytes:
+        return self._fernet.encrypt(json.dumps(value, separators=(",", ":")).encode())
+
+    def open(self, token: bytes | str) -> Any:
+        try:
+            raw = self._fernet.decrypt(token.encode() if isinstance(token, str) else token)
+        except InvalidToken:
+            raise StoreError("a stored secret cannot be decrypted (wrong key?)") from None
+        return json.loads(raw)
+
+
+class StoreBound:
+    """A sub-store reads the clock and cipher of its parent, so ``store.clock = f`` applies."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def now(self) -> float:
+        return self._store.clock()
+
+    @property
+    def cipher(self) -> Cipher:
+        return self._store.cipher
+
+    def flow_clock(self) -> datetime:
+        return datetime.fromtimestamp(self.now(), UTC)
+
+
+class FlowStore(StoreBound, ABC):
+    """Flows by id, saved with compare-and-set on ``flow.version``."""
+
+    @abstractmethod
+    def create(self, flow: Flow, ttl_seconds: float) -> None:
+        """Store a new flow; Conflict when the id is taken."""
+
+    @abstractmethod
+    def load(self, flow_id: str) -> Flow | None:
+        """The flow, or None when unknown or expired."""
+
+    @abstractmethod
+    def save(self, flow: Flow, ttl_seconds: float) -> None:
+        """Store ``flow`` if the stored version is still ``flow.version``, then bump it.
+
+        Raises bff.errors.Conflict when another writer got there first (or the flow expired).
+        """
+
+    @abstractmethod
+    def delete(self, flow_id: str) -> None: ...
+
+    def _decode(self, data: str | bytes, version: int) -> Flow:
+        text = data.decode() if isinstance(data, bytes) else data
+        flow = Flow.from_json(text, clock=self.flow_clock)
+        flow.version = version
+        return flow
+
+
+class SessionStore(StoreBound, ABC):
+    """Server-side sessions; records encrypted at rest (they hold Cognito tokens)."""
+
+    # Keys the store owns in a record; callers' values for them are ignored on write.
+    RESERVED = ("sid", "created_at", "last_seen_at", "idle_seconds", "absolute_seconds")
+
+    @abstractmethod
+    def create(self, record: dict[str, Any], idle_seconds: float, absolute_seconds: float) -> str:
+        """Store ``record`` under a fresh id and return it."""
+
+    @abstractmethod
+    def get(self, sid: str) -> dict[str, Any] | None:
+        """The record (touched: last_seen_at = now), or None when unknown or timed out."""
+
+    @abstractmethod
+    def update(self, sid: str, record: dict[str, Any]) -> bool:
+        """Replace the record's data; False when the session is gone."""
+
+    @abstractmethod
+    def rotate(self, sid: str) -> str | None:
+        """Move the session to a fresh id (the old id dies); None when the session is gone.
+
+        Rotation changes the id, not the lifetime: the absolute timeout still counts from
+        the session's creation, so rotating cannot extend a session forever.
+        """
+
+    @abstractmethod
+    def delete(self, sid: str) -> None: ...
+
+    def _payload(self, record: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in record.items() if k not in self.RESERVED}
+
+    def _expired(
+        self, created_at: float, last_seen_at: float, idle: float, absolute: float
+    ) -> bool:
+        now = self.now()
+        return now - last_seen_at >= idle or now - created_at >= absolute
+
+    @staticmethod
+    def _remaining(created_at: float, now: float, idle: float, absolute: float) -> float:
+        return max(0.0, min(idle, created_at + absolute - now))
+
+
+class DeviceVault(StoreBound, ABC):
+    """Remembered devices' secrets (device key, group key, device password), encrypted."""
+
+    @abstractmethod
+    def put(self, username: str, device: RememberedDevice, ttl_seconds: float | None = None) -> str:
+        """Keep ``device`` for ``username``; returns the random id for the device cookie."""
+
+    @abstractmethod
+    def get(self, device_id: str) -> tuple[str, RememberedDevice] | None: ...
+
+    @abstractmethod
+    def delete(self, device_id: str) -> None: ...
+
+    def _seal(self, username: str, device: RememberedDevice) -> bytes:
+        return self.cipher.seal(
+            {
+                "username": username,
+                "device_key": device.device_key,
+                "device_group_key": device.device_group_key,
+                "device_password": device.device_password,
+            }
+        )
+
+    def _open(self, blob: bytes | str) -> tuple[str, RememberedDevice]:
+        data = self.cipher.open(blob)
+        return data["username"], RememberedDevice(
+            device_key=data["device_key"],
+            device_group_key=data["device_group_key"],
+            device_password=data["device_password"],
+        )
+
+
+class EventLedger(StoreBound, ABC):
+    """Which webhook events were already handled (deduplication)."""
+
+    @abstractmethod
+    def first_time(self, event_id: str, ttl_seconds: float) -> bool:
+        """Atomically record ``event_id``; True only for the first caller within the TTL."""
+
+
+class Store(ABC):
+    """The four stores behind one URL, one clock and one encryption key."""
+
+    flows: FlowStore
+    sessions: SessionStore
+    devices: DeviceVault
+    webhook_events: EventLedger
+
+    def __init__(self, url: str, key: str | bytes | None, clock: Clock | None) -> None:
+        self.url = url
+        self.cipher = Cipher(key)
+        self.clock: Clock = clock or time.time
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    @abstractmethod
+    def ping(self) -> bool:
+        """True when the backend answers (for a health check)."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({redact_url(self.url)!r})"
+
+
+def redact_url(url: str) -> str:
+    """The URL without a password (redis://:secret@host -> redis://:***@host)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    creds, _, host = rest.rpartition("@")
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"

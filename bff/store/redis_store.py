@@ -1,0 +1,259 @@
+"""The shared store: Redis, for any number of BFF instances behind a load balancer.
+
+Every read-check-write runs as a Lua script, which Redis executes atomically (no other
+command runs in between: https://redis.io/docs/latest/develop/interact/programmability/eval-intro/),
+so compare-and-set on a flow's version needs no WATCH/retry loop. Keys carry native TTLs
+(PEXPIRE) so nothing outlives its use, while expiry decisions use the store's clock like the
+SQLite backend (a test moving the clock sees the same behaviour on both).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import redis
+
+from bff.cognito.types import RememberedDevice
+from bff.errors import Conflict
+from statemachine.flow import Flow
+
+from .base import (
+    Clock,
+    DeviceVault,
+    EventLedger,
+    FlowStore,
+    SessionStore,
+    Store,
+    StoreError,
+    new_device_id,
+    new_session_id,
+)
+
+PREFIX = "bff:"
+
+# KEYS[1] flow; ARGV: version, data, expires_at, now, ttl_ms. 1 = created, 0 = id taken.
+CREATE_FLOW = """
+local exp = redis.call('HGET', KEYS[1], 'expires_at')
+if exp and tonumber(exp) > tonumber(ARGV[4]) then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'version', ARGV[1], 'data', ARGV[2], 'expires_at', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return 1
+"""
+
+# KEYS[1] flow; ARGV: expected version, data, expires_at, now, ttl_ms. 1 = saved.
+SAVE_FLOW = """
+local cur = redis.call('HMGET', KEYS[1], 'version', 'expires_at')
+if not cur[1] or not cur[2] then return 0 end
+if tonumber(cur[1]) ~= tonumber(ARGV[1]) then return 0 end
+if tonumber(cur[2]) <= tonumber(ARGV[4]) then return 0 end
+redis.call('HSET', KEYS[1], 'version', tonumber(ARGV[1]) + 1, 'data', ARGV[2],
+           'expires_at', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return 1
+"""
+
+# KEYS[1] old session key, KEYS[2] new key (same key for a plain touch);
+# ARGV: now, ttl_ms. Moves the hash (RENAME keeps it whole) and stamps last_seen_at.
+TOUCH_SESSION = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if KEYS[1] ~= KEYS[2] then
+  if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+  redis.call('RENAME', KEYS[1], KEYS[2])
+end
+redis.call('HSET', KEYS[2], 'last_seen_at', ARGV[1])
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return 1
+"""
+
+# KEYS[1] session; ARGV: data. Only an existing session is updated (never resurrected).
+UPDATE_SESSION = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'data', ARGV[1])
+return 1
+"""
+
+# KEYS[1] event; ARGV: expires_at, now, ttl_ms. 1 = first time.
+FIRST_TIME = """
+local exp = redis.call('GET', KEYS[1])
+if exp and tonumber(exp) > tonumber(ARGV[2]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+return 1
+"""
+
+
+def _ms(seconds: float) -> int:
+    return max(1, int(seconds * 1000))
+
+
+class RedisStore(Store):
+    def __init__(self, url: str, key: str | bytes | None = None, clock: Clock | None = None):
+        super().__init__(url, key, clock)
+        try:
+            self.redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=3)
+        except ValueError as exc:
+            raise StoreError(f"not a usable Redis URL: {exc}") from exc
+        self.script_create_flow = self.redis.register_script(CREATE_FLOW)
+        self.script_save_flow = self.redis.register_script(SAVE_FLOW)
+        self.script_touch_session = self.redis.register_script(TOUCH_SESSION)
+        self.script_update_session = self.redis.register_script(UPDATE_SESSION)
+        self.script_first_time = self.redis.register_script(FIRST_TIME)
+        self.flows = RedisFlowStore(self)
+        self.sessions = RedisSessionStore(self)
+        self.devices = RedisDeviceVault(self)
+        self.webhook_events = RedisEventLedger(self)
+
+    def close(self) -> None:
+        self.redis.close()
+
+    def ping(self) -> bool:
+        try:
+            return bool(self.redis.ping())
+        except redis.RedisError:
+            return False
+
+
+class RedisFlowStore(FlowStore):
+    _store: RedisStore
+
+    @staticmethod
+    def key(flow_id: str) -> str:
+        return f"{PREFIX}flow:{flow_id}"
+
+    def create(self, flow: Flow, ttl_seconds: float) -> None:
+        now = self.now()
+        args = [flow.version, flow.to_json(), now + ttl_seconds, now, _ms(ttl_seconds)]
+        if not self._store.script_create_flow(keys=[self.key(flow.id)], args=args):
+            raise Conflict("A flow with this id already exists.")
+
+    def load(self, flow_id: str) -> Flow | None:
+        version, data, expires_at = self._store.redis.hmget(
+            self.key(flow_id), ["version", "data", "expires_at"]
+        )
+        if version is None or data is None or expires_at is None:
+            return None
+        if float(expires_at) <= self.now():
+            return None
+        return self._decode(data, int(version))
+
+    def save(self, flow: Flow, ttl_seconds: float) -> None:
+        now = self.now()
+        data = flow.to_dict()
+        data["version"] = flow.version + 1
+        args = [flow.version, json.dumps(data, sort_keys=True), now + ttl_seconds, now]
+        args.append(_ms(ttl_seconds))
+        if not self._store.script_save_flow(keys=[self.key(flow.id)], args=args):
+            raise Conflict()
+        flow.version += 1
+
+    def delete(self, flow_id: str) -> None:
+        self._store.redis.delete(self.key(flow_id))
+
+
+class RedisSessionStore(SessionStore):
+    _store: RedisStore
+
+    @staticmethod
+    def key(sid: str) -> str:
+        return f"{PREFIX}session:{sid}"
+
+    def create(self, record: dict[str, Any], idle_seconds: float, absolute_seconds: float) -> str:
+        now = self.now()
+        sid = new_session_id()
+        key = self.key(sid)
+        pipe = self._store.redis.pipeline(transaction=True)
+        pipe.hset(
+            key,
+            mapping={
+                "data": self.cipher.seal(self._payload(record)),
+                "created_at": repr(now),
+                "last_seen_at": repr(now),
+                "idle_seconds": repr(float(idle_seconds)),
+                "absolute_seconds": repr(float(absolute_seconds)),
+            },
+        )
+        pipe.pexpire(key, _ms(self._remaining(now, now, idle_seconds, absolute_seconds)))
+        pipe.execute()
+        return sid
+
+    def _live(self, sid: str) -> tuple[bytes, float, float, float] | None:
+        """(data, created_at, idle, absolute) of a live session; an expired one is deleted."""
+        fields = self._store.redis.hmget(
+            self.key(sid),
+            ["data", "created_at", "last_seen_at", "idle_seconds", "absolute_seconds"],
+        )
+        if any(f is None for f in fields):
+            return None
+        data, created, seen, idle, absolute = fields
+        created_at, idle_s, absolute_s = float(created), float(idle), float(absolute)
+        if self._expired(created_at, float(seen), idle_s, absolute_s):
+            self._store.redis.delete(self.key(sid))
+            return None
+        return data, created_at, idle_s, absolute_s
+
+    def _move(
+        self, sid: str, new_sid: str, created_at: float, idle: float, absolute: float
+    ) -> bool:
+        now = self.now()
+        ttl = _ms(self._remaining(created_at, now, idle, absolute))
+        keys = [self.key(sid), self.key(new_sid)]
+        return bool(self._store.script_touch_session(keys=keys, args=[repr(now), ttl]))
+
+    def get(self, sid: str) -> dict[str, Any] | None:
+        if not sid:
+            return None
+        live = self._live(sid)
+        if live is None or not self._move(sid, sid, live[1], live[2], live[3]):
+            return None
+        record = dict(self.cipher.open(live[0]))
+        record.update(sid=sid, created_at=live[1], last_seen_at=self.now())
+        return record
+
+    def update(self, sid: str, record: dict[str, Any]) -> bool:
+        blob = self.cipher.seal(self._payload(record))
+        return bool(self._store.script_update_session(keys=[self.key(sid)], args=[blob]))
+
+    def rotate(self, sid: str) -> str | None:
+        live = self._live(sid)
+        if live is None:
+            return None
+        new_sid = new_session_id()
+        if not self._move(sid, new_sid, live[1], live[2], live[3]):
+            return None
+        return new_sid
+
+    def delete(self, sid: str) -> None:
+        self._store.redis.delete(self.key(sid))
+
+
+class RedisDeviceVault(DeviceVault):
+    _store: RedisStore
+
+    @staticmethod
+    def key(device_id: str) -> str:
+        return f"{PREFIX}device:{device_id}"
+
+    def put(self, username: str, device: RememberedDevice, ttl_seconds: float | None = None) -> str:
+        device_id = new_device_id()
+        px = None if ttl_seconds is None else _ms(ttl_seconds)
+        self._store.redis.set(self.key(device_id), self._seal(username, device), px=px)
+        return device_id
+
+    def get(self, device_id: str) -> tuple[str, RememberedDevice] | None:
+        if not device_id:
+            return None
+        blob = self._store.redis.get(self.key(device_id))
+        return None if blob is None else self._open(blob)
+
+    def delete(self, device_id: str) -> None:
+        self._store.redis.delete(self.key(device_id))
+
+
+class RedisEventLedger(EventLedger):
+    _store: RedisStore
+
+    def first_time(self, event_id: str, ttl_seconds: float) -> bool:
+        now = self.now()
+        args = [repr(now + ttl_seconds), repr(now), _ms(ttl_seconds)]
+        return bool(self._store.script_first_time(keys=[f"{PREFIX}event:{event_id}"], args=args))

@@ -23,3 +23,8 @@ cli.add_command(replay_command)
 from .scenario import scenario_command  # noqa: E402
 
 cli.add_command(scenario_command)
+
+from bff.local_cognito.cli import local_cognito_command, outbox_command  # noqa: E402
+
+cli.add_command(local_cognito_command)
+cli.add_command(outbox_command)

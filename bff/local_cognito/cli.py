@@ -1,0 +1,67 @@
+"""``bff local-cognito`` (serve a local Cognito) and ``bff outbox`` (read what it sent)."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+
+import click
+
+from .outbox import KINDS, OutboxError, read_outbox
+from .server import LocalCognito
+
+DEFAULT_ENDPOINT = "http://127.0.0.1:9229"
+
+
+@click.command("local-cognito")
+@click.option("--port", type=click.IntRange(0, 65535), default=9229, show_default=True,
+              help="Port on 127.0.0.1 (0 picks a free port).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--with-client-secret", is_flag=True, help="Give the app client a secret.")
+def local_cognito_command(port: int, as_json: bool, with_client_secret: bool) -> None:
+    """Serve a local Cognito user pool until interrupted (Ctrl-C)."""
+    server = LocalCognito(port=port, with_client_secret=with_client_secret)
+    try:
+        info = server.start()
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from exc
+    if as_json:
+        click.echo(json.dumps(info.as_dict()))
+    else:
+        click.echo(f"endpoint_url  {info.endpoint_url}")
+        click.echo(f"region        {info.region}")
+        click.echo(f"user_pool_id  {info.user_pool_id}")
+        click.echo(f"client_id     {info.client_id}")
+        if info.client_secret:
+            click.echo(f"client_secret {info.client_secret}")
+        click.echo("Serving the local Cognito; Ctrl-C to stop.")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+@click.command("outbox")
+@click.option("--endpoint", default=None,
+              help=f"Local Cognito URL [env COGNITO_ENDPOINT_URL, else {DEFAULT_ENDPOINT}].")
+@click.option("--to", default=None, help="Only messages to this email address.")
+@click.option("--kind", type=click.Choice(KINDS), default=None, help="Only this kind.")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON list.")
+def outbox_command(endpoint: str | None, to: str | None, kind: str | None, as_json: bool) -> None:
+    """Show the messages the local Cognito would have sent (oldest first)."""
+    endpoint = endpoint or os.environ.get("COGNITO_ENDPOINT_URL") or DEFAULT_ENDPOINT
+    try:
+        messages = read_outbox(endpoint, to=to, kind=kind)
+    except (OutboxError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps(messages, indent=2))
+        return
+    if not messages:
+        click.echo("(no messages)")
+    for message in messages:
+        secret = message.get("code") or message.get("temporary_password")
+        click.echo(f"{message['sent_at']}  {message['kind']:<18} {message['to']:<32} {secret}")

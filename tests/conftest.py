@@ -25,29 +25,7 @@ for _key, _value in {
 os.environ.pop("AWS_PROFILE", None)
 
 from bff.local_cognito import LocalCognito, LocalCognitoInfo  # noqa: E402
-from bff.local_cognito.outbox import read_outbox  # noqa: E402
-
-
-class OutboxReader:
-    """Reads what the local Cognito would have emailed."""
-
-    def __init__(self, endpoint_url: str) -> None:
-        self.endpoint_url = endpoint_url
-
-    def messages(self, to: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
-        return read_outbox(self.endpoint_url, to=to, kind=kind)
-
-    def _latest(self, to: str, kind: str, key: str) -> str:
-        found = self.messages(to=to, kind=kind)
-        if not found:
-            raise AssertionError(f"no {kind} message was sent to {to}")
-        return str(found[-1][key])
-
-    def latest_code(self, to: str) -> str:
-        return self._latest(to, "confirmation_code", "code")
-
-    def latest_temporary_password(self, to: str) -> str:
-        return self._latest(to, "temporary_password", "temporary_password")
+from bff.local_cognito.outbox import OutboxReader  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -1028,7 +1028,13 @@ class LocalCognitoBackend(CognitoIdpBackend):
         state = self.state(user)
         if not state.pending_totp_secret:
             raise e.EnableSoftwareTokenMfa("Software token has not been associated.")
-        self._check_totp(state, state.pending_totp_secret, user_code)
+        try:
+            self._check_totp(state, state.pending_totp_secret, user_code)
+        except e.CodeMismatch as exc:
+            # Cognito answers a wrong code here with EnableSoftwareTokenMFAException.
+            raise e.EnableSoftwareTokenMfa(
+                "Code mismatch and fail enable Software Token MFA"
+            ) from exc
         state.totp_secret = state.pending_totp_secret
         state.pending_totp_secret = None
         user.token_verified = True
@@ -1065,7 +1071,8 @@ class LocalCognitoBackend(CognitoIdpBackend):
         if not any(access_token in p.access_tokens for p in self.user_pools.values()):
             raise e.NotAuthorized(e.INVALID_ACCESS_TOKEN)
         claims = self._jwt_claims(access_token)
-        if claims.get("exp", 0) < self.clock.now():
+        # moto stamps tokens with real time, so their expiry is checked on real time too.
+        if claims.get("exp", 0) < time.time():
             raise e.NotAuthorized(e.ACCESS_TOKEN_EXPIRED)
 
     def user_from_access_token(self, access_token: str) -> tuple[CognitoIdpUserPool, CognitoIdpUser]:

@@ -98,3 +98,22 @@ def latest_message(endpoint_url: str, to: str, kind: str) -> dict[str, Any]:
     if not messages:
         raise LookupError(f"no {kind} message for {to} in the outbox")
     return messages[-1]
+
+
+class OutboxReader:
+    """The outbox of one local Cognito, as tests use it."""
+
+    def __init__(self, endpoint_url: str) -> None:
+        self.endpoint_url = endpoint_url
+
+    def messages(self, to: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
+        return read_outbox(self.endpoint_url, to=to, kind=kind)
+
+    def latest_code(self, to: str) -> str:
+        """The newest confirmation code sent to ``to``."""
+        return str(latest_message(self.endpoint_url, to, "confirmation_code")["code"])
+
+    def latest_temporary_password(self, to: str) -> str:
+        """The newest temporary password sent to ``to``."""
+        message = latest_message(self.endpoint_url, to, "temporary_password")
+        return str(message["temporary_password"])

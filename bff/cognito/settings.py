@@ -7,6 +7,7 @@ paths the tests run are the code paths production runs. ``.env.example`` lists e
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -126,8 +127,23 @@ def botocore_config(settings: CognitoSettings) -> Config:
     )
 
 
+# At DEBUG these botocore loggers print whole request and response bodies: passwords,
+# codes, sessions and tokens (SECURITY.md #20). They are capped at INFO whatever the root
+# logger's level; raise them on purpose in a throwaway shell if you must see the wire.
+WIRE_LOGGERS = ("botocore.endpoint", "botocore.parsers")
+
+
+def quiet_wire_loggers() -> None:
+    """Keep botocore from logging request/response bodies, even under a DEBUG root logger."""
+    for name in WIRE_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.getEffectiveLevel() < logging.INFO:
+            logger.setLevel(logging.INFO)
+
+
 def make_cognito_client(settings: CognitoSettings) -> Any:
     """A boto3 ``cognito-idp`` client for these settings (real AWS or the local Cognito)."""
+    quiet_wire_loggers()
     session = boto3.session.Session(region_name=settings.region)
     kwargs: dict[str, Any] = {"config": botocore_config(settings)}
     if settings.endpoint_url:

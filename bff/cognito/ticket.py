@@ -190,7 +190,7 @@ def handle_new_password_challenge(
             details={"missing_attributes": missing},
         )
     return gateway.respond_new_password(
-        step.challenge_parameters.get("USERNAME") or username,
+        step.challenge_username(username),
         new_password,
         step.session or "",
         attributes={name: given[name] for name in required},

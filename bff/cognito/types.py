@@ -39,6 +39,12 @@ class AuthStep:
     tokens: Tokens | None = None
     new_device: NewDeviceMetadata | None = None
 
+    def challenge_username(self, default: str) -> str:
+        """The name to answer this challenge with: Cognito's USERNAME, else USER_ID_FOR_SRP
+        (its internal name, which SECRET_HASH must use), else ``default``."""
+        parameters = self.challenge_parameters
+        return parameters.get("USERNAME") or parameters.get("USER_ID_FOR_SRP") or default
+
     def as_response(self) -> dict[str, Any]:
         """The Cognito-shaped view the state machine's outcome function reads (no secrets)."""
         response: dict[str, Any] = {}

@@ -1,0 +1,64 @@
+"""Helpers shared by the gateway's wire tests (imported by conftest.py and test modules)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bff.cognito import totp
+from bff.cognito.gateway import CognitoGateway
+from bff.cognito.settings import CognitoSettings
+from bff.cognito.types import AuthStep
+
+PASSWORD = "Corr3ct-Horse!"
+
+
+def gateway_for(info: Any) -> CognitoGateway:
+    """A gateway built the production way (settings -> boto3 client) for a local pool."""
+    return CognitoGateway.from_settings(
+        CognitoSettings(
+            user_pool_id=info.user_pool_id,
+            client_id=info.client_id,
+            client_secret=info.client_secret,
+            region=info.region,
+            endpoint_url=info.endpoint_url,
+        )
+    )
+
+
+def totp_code(secret: str, step_offset: int = 0) -> str:
+    """The code for the current 30-second step moved by ``step_offset`` (Cognito accepts
+    ±1 step), so a test gets three distinct valid codes without waiting."""
+    return totp.current_code(secret, datetime.now(UTC) + timedelta(seconds=30 * step_offset))
+
+
+@dataclass
+class MfaUser:
+    """A confirmed user with TOTP set up, and the tokens of the sign-in that set it up."""
+
+    username: str
+    password: str
+    totp_secret: str
+    setup: AuthStep
+
+
+def sign_up_confirmed(gateway: CognitoGateway, outbox: Any, email: str) -> None:
+    gateway.sign_up(email, PASSWORD, email=email)
+    gateway.confirm_sign_up(email, outbox.latest_code(email))
+
+
+def set_up_mfa(gateway: CognitoGateway, email: str, password: str = PASSWORD) -> MfaUser:
+    """Sign in (MFA_SETUP), associate and verify a TOTP secret, finish the challenge."""
+    step = gateway.initiate_auth(email, password)
+    assert step.challenge_name == "MFA_SETUP", step
+    association = gateway.associate_software_token(session=step.session)
+    session = gateway.verify_software_token(
+        totp_code(association.secret_code, -1),
+        session=association.session,
+        friendly_device_name="test phone",
+    )
+    assert session
+    done = gateway.respond_mfa_setup(step.challenge_username(email), session)
+    assert done.tokens is not None, done
+    return MfaUser(email, password, association.secret_code, done)

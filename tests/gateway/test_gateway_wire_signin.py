@@ -1,0 +1,203 @@
+"""Sign-in, MFA, refresh and sign-out through the gateway, over the wire."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from gateway_wire_support import PASSWORD, set_up_mfa, sign_up_confirmed, totp_code
+
+from bff import errors
+from bff.cognito.settings import quiet_wire_loggers
+
+
+def test_wrong_password_and_unknown_user_get_the_same_not_authorized(
+    any_gateway, outbox, unique_email
+):
+    sign_up_confirmed(any_gateway, outbox, unique_email)
+    with pytest.raises(errors.NotAuthorized) as wrong_password:
+        any_gateway.initiate_auth(unique_email, PASSWORD + "x")
+    with pytest.raises(errors.NotAuthorized) as unknown_user:
+        any_gateway.initiate_auth("nobody-" + unique_email, PASSWORD)
+    assert wrong_password.value.to_dict() == unknown_user.value.to_dict()
+    assert wrong_password.value.message == "Incorrect username or password."
+
+
+def test_srp_sign_in_proves_the_password_without_sending_it(any_gateway, outbox, unique_email):
+    sign_up_confirmed(any_gateway, outbox, unique_email)
+    step = any_gateway.initiate_srp_auth(unique_email, PASSWORD)
+    # The local Cognito checked PASSWORD_CLAIM_SIGNATURE; MFA is required in this pool.
+    assert step.challenge_name == "MFA_SETUP"
+    assert step.challenge_parameters["MFAS_CAN_SETUP"] == '["SOFTWARE_TOKEN_MFA"]'
+    with pytest.raises(errors.NotAuthorized):
+        any_gateway.initiate_srp_auth(unique_email, PASSWORD + "x")
+
+
+def test_admin_initiate_auth_reaches_the_same_challenge(any_gateway, outbox, unique_email):
+    sign_up_confirmed(any_gateway, outbox, unique_email)
+    step = any_gateway.admin_initiate_auth(unique_email, PASSWORD)
+    assert step.challenge_name == "MFA_SETUP" and step.session
+
+
+def test_mfa_setup_then_totp_sign_in_gives_tokens(mfa_user, any_gateway):
+    assert mfa_user.setup.tokens.access_token and mfa_user.setup.tokens.refresh_token
+    assert any_gateway.admin_get_user(mfa_user.username).mfa_enabled == ("SOFTWARE_TOKEN_MFA",)
+
+    step = any_gateway.initiate_auth(mfa_user.username, mfa_user.password)
+    assert step.challenge_name == "SOFTWARE_TOKEN_MFA"
+    done = any_gateway.respond_software_token_mfa(
+        step.challenge_username(mfa_user.username), totp_code(mfa_user.totp_secret, 0), step.session
+    )
+    assert done.tokens is not None and done.challenge_name is None
+
+
+def test_admin_totp_sign_in(mfa_user, any_gateway):
+    step = any_gateway.admin_initiate_auth(mfa_user.username, mfa_user.password)
+    assert step.challenge_name == "SOFTWARE_TOKEN_MFA"
+    done = any_gateway.respond_software_token_mfa(
+        step.challenge_username(mfa_user.username),
+        totp_code(mfa_user.totp_secret, 1),
+        step.session,
+        admin=True,
+    )
+    assert done.tokens is not None
+
+
+def test_wrong_totp_code_is_code_mismatch(mfa_user, any_gateway):
+    step = any_gateway.initiate_auth(mfa_user.username, mfa_user.password)
+    good = totp_code(mfa_user.totp_secret, 0)
+    bad = f"{(int(good) + 1) % 1_000_000:06d}"
+    with pytest.raises(errors.CodeMismatch) as caught:
+        any_gateway.respond_software_token_mfa(
+            step.challenge_username(mfa_user.username), bad, step.session
+        )
+    assert caught.value.message == "Invalid code received for user."
+
+
+def test_reused_totp_code_is_expired_code(mfa_user, any_gateway):
+    code = totp_code(mfa_user.totp_secret, 0)
+    first = any_gateway.initiate_auth(mfa_user.username, mfa_user.password)
+    any_gateway.respond_software_token_mfa(
+        first.challenge_username(mfa_user.username), code, first.session
+    )
+    second = any_gateway.initiate_auth(mfa_user.username, mfa_user.password)
+    with pytest.raises(errors.ExpiredCode) as caught:
+        any_gateway.respond_software_token_mfa(
+            second.challenge_username(mfa_user.username), code, second.session
+        )
+    assert "already been used" in caught.value.message
+
+
+def test_wrong_code_at_mfa_setup_is_code_mismatch(gateway, outbox, unique_email):
+    sign_up_confirmed(gateway, outbox, unique_email)
+    step = gateway.initiate_auth(unique_email, PASSWORD)
+    association = gateway.associate_software_token(session=step.session)
+    good = totp_code(association.secret_code)
+    with pytest.raises(errors.CodeMismatch):
+        gateway.verify_software_token(
+            f"{(int(good) + 1) % 1_000_000:06d}", session=association.session
+        )
+
+
+def test_a_used_session_is_not_authorized(mfa_user, any_gateway):
+    step = any_gateway.initiate_auth(mfa_user.username, mfa_user.password)
+    any_gateway.respond_software_token_mfa(
+        step.challenge_username(mfa_user.username), totp_code(mfa_user.totp_secret, 1), step.session
+    )
+    with pytest.raises(errors.NotAuthorized) as caught:
+        any_gateway.respond_software_token_mfa(
+            step.challenge_username(mfa_user.username),
+            totp_code(mfa_user.totp_secret, -1),
+            step.session,
+        )
+    assert type(caught.value) is errors.NotAuthorized  # invalid, not expired
+
+
+def test_associate_with_access_token_for_a_signed_in_user(mfa_user, any_gateway):
+    association = any_gateway.associate_software_token(
+        access_token=mfa_user.setup.tokens.access_token
+    )
+    assert association.secret_code and association.secret_code != mfa_user.totp_secret
+    session = any_gateway.verify_software_token(
+        totp_code(association.secret_code),
+        access_token=mfa_user.setup.tokens.access_token,
+        friendly_device_name="second phone",
+    )
+    assert session is None
+    assert "secret_code=<hidden>" in repr(association)
+
+
+def test_refresh_tokens(mfa_user, any_gateway):
+    refreshed = any_gateway.refresh_tokens(
+        mfa_user.setup.tokens.refresh_token, username=mfa_user.username
+    )
+    assert refreshed.tokens is not None
+    assert refreshed.tokens.access_token != mfa_user.setup.tokens.access_token
+
+
+def test_revoked_refresh_token_is_not_authorized(mfa_user, any_gateway):
+    refresh = mfa_user.setup.tokens.refresh_token
+    any_gateway.revoke_token(refresh)
+    with pytest.raises(errors.NotAuthorized):
+        any_gateway.refresh_tokens(refresh, username=mfa_user.username)
+
+
+def test_global_sign_out_kills_access_and_refresh_tokens(mfa_user, any_gateway):
+    tokens = mfa_user.setup.tokens
+    any_gateway.global_sign_out(tokens.access_token)
+    with pytest.raises(errors.NotAuthorized):
+        any_gateway.list_devices(tokens.access_token)
+    with pytest.raises(errors.NotAuthorized):
+        any_gateway.refresh_tokens(tokens.refresh_token, username=mfa_user.username)
+
+
+def test_secret_hash_is_required_by_a_client_with_a_secret(secret_pool, unique_email):
+    from bff.cognito.gateway import CognitoGateway
+    from bff.cognito.settings import CognitoSettings, make_cognito_client
+
+    settings = CognitoSettings(
+        user_pool_id=secret_pool.user_pool_id,
+        client_id=secret_pool.client_id,
+        region=secret_pool.region,
+        endpoint_url=secret_pool.endpoint_url,
+    )
+    without_secret = CognitoGateway(
+        make_cognito_client(settings),
+        user_pool_id=secret_pool.user_pool_id,
+        client_id=secret_pool.client_id,
+    )
+    with pytest.raises(errors.NotAuthorized) as caught:
+        without_secret.sign_up(unique_email, PASSWORD, email=unique_email)
+    assert "secret" in caught.value.message.lower()
+    wrong_secret = CognitoGateway(
+        make_cognito_client(settings),
+        user_pool_id=secret_pool.user_pool_id,
+        client_id=secret_pool.client_id,
+        client_secret="not-the-secret",
+    )
+    with pytest.raises(errors.NotAuthorized):
+        wrong_secret.sign_up(unique_email, PASSWORD, email=unique_email)
+
+
+def test_nothing_secret_is_logged(caplog, any_gateway, outbox, unique_email):
+    # Every logger at DEBUG, botocore's included: make_cognito_client keeps botocore's
+    # body-printing loggers at INFO, so the capture must still hold no secret.
+    caplog.set_level(logging.DEBUG)
+    for name in ("botocore.endpoint", "botocore.parsers"):
+        logging.getLogger(name).setLevel(logging.NOTSET)
+    quiet_wire_loggers()
+    sign_up_confirmed(any_gateway, outbox, unique_email)
+    user = set_up_mfa(any_gateway, unique_email)
+    with pytest.raises(errors.NotAuthorized):
+        any_gateway.initiate_auth(unique_email, "Wrong-Passw0rd!")
+    text = caplog.text
+    assert "cognito SignUp ok" in text
+    assert "cognito InitiateAuth refused: NotAuthorizedException" in text
+    for secret in (
+        PASSWORD,
+        "Wrong-Passw0rd!",
+        user.totp_secret,
+        user.setup.tokens.access_token,
+        user.setup.tokens.refresh_token,
+    ):
+        assert secret not in text

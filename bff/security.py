@@ -1,0 +1,419 @@
+"""The BFF's request guards and response headers, wired by ``init_app(app, settings)``.
+
+- Startup refusal: ``validate(settings)`` runs first; an unsafe production config stops
+  the app from being built at all.
+- CSRF: every state-changing request (POST/PUT/PATCH/DELETE, on any route) must carry
+  ``X-CSRF: 1``. A browser cannot add a custom header cross-origin without a CORS preflight,
+  and we grant none to foreign origins (IETF draft "OAuth 2.0 for Browser-Based Apps",
+  BFF section; Duende BFF uses the same header). Only views marked ``@csrf_exempt`` skip it
+  (the PandaDoc webhook, which is server-to-server and HMAC-authenticated). The check does
+  not look at ``TESTING``: a test proves the real behaviour.
+- JSON only: a state-changing request with a body must be ``application/json`` (415
+  otherwise), so no HTML form or ``text/plain`` "simple request" is ever parsed.
+- CORS: only the configured origins, with credentials; everything else gets no grant.
+- Headers: HSTS, CSP (``default-src 'none'; frame-ancestors 'none'`` on the API),
+  nosniff, Referrer-Policy, X-Frame-Options, ``Cache-Control: no-store`` on the API and on
+  any response that sets a cookie, ``Vary: Cookie``. Written here instead of with
+  Flask-Talisman, which resets the session cookie's SameSite to Lax.
+- Rate limits (Flask-Limiter): ``limit_sign_in``, ``limit_mfa``, ``limit_sign_up``,
+  ``limit_resend``, each counted per client address AND per username, shared by every
+  route carrying the same decorator. Storage is the Redis store when the store is Redis
+  (shared by all instances), else ``memory://`` (per process: with several SQLite workers
+  each worker counts alone; documented in docs/security.md).
+- ProxyFix only when ``BFF_TRUSTED_PROXIES`` is set: otherwise X-Forwarded-For is ignored
+  and a client cannot pick its own rate-limit key.
+- Logging: every log record is scrubbed of passwords, codes, secrets, Cognito sessions,
+  JWTs and session ids (``SecretScrubbingFilter``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import re
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, Response, current_app, g, jsonify, request
+from flask_limiter import Limiter, RateLimitExceeded, RequestLimit
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from bff.config import BffSettings, validate
+from bff.errors import BffError, TooManyRequests
+
+log = logging.getLogger(__name__)
+
+EXTENSION = "bff_security"
+API_PREFIX = "/api"
+CSRF_HEADER = "X-CSRF"
+STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+HSTS = "max-age=63072000; includeSubDomains"
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+CORS_MAX_AGE = "600"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class CsrfRequired(BffError):
+    code = "csrf_required"
+    status = 403
+    default_message = f"State-changing requests must carry the header {CSRF_HEADER}: 1."
+
+
+class UnsupportedMediaType(BffError):
+    code = "unsupported_media_type"
+    status = 415
+    default_message = "Send the request body as application/json."
+
+
+class OriginNotAllowed(BffError):
+    code = "origin_not_allowed"
+    status = 403
+    default_message = "This origin may not call the API."
+
+
+# ---- CSRF exemption -------------------------------------------------------------------------
+
+_EXEMPT_ATTR = "_bff_csrf_exempt"
+_exempt_names: set[str] = set()
+
+
+def _qualified(func: Any) -> str:
+    return f"{getattr(func, '__module__', '?')}.{getattr(func, '__qualname__', '?')}"
+
+
+def csrf_exempt(view: F) -> F:
+    """Mark a view (function, or MethodView class/method) as exempt from the CSRF header.
+
+    Works above or below the route decorator: the mark is kept on the function and, by
+    qualified name, in a registry that survives ``functools.wraps`` wrappers.
+    """
+    setattr(view, _EXEMPT_ATTR, True)
+    _exempt_names.add(_qualified(view))
+    return view
+
+
+def _is_exempt(app: Flask) -> bool:
+    view = app.view_functions.get(request.endpoint or "")
+    if view is None:
+        return False
+    candidates: list[Any] = [view]
+    inner = view
+    while hasattr(inner, "__wrapped__"):
+        inner = inner.__wrapped__
+        candidates.append(inner)
+    view_class = getattr(view, "view_class", None)
+    if view_class is not None:
+        candidates += [view_class, getattr(view_class, request.method.lower(), None)]
+    return any(
+        c is not None and (getattr(c, _EXEMPT_ATTR, False) or _qualified(c) in _exempt_names)
+        for c in candidates
+    )
+
+
+# ---- rate limits ----------------------------------------------------------------------------
+
+
+def client_address() -> str:
+    """The client's address (ProxyFix has already applied trusted X-Forwarded-For)."""
+    return request.remote_addr or "unknown"
+
+
+def _client_key() -> str:
+    return "client:" + client_address()
+
+
+def _username_of_request() -> str | None:
+    """Who the attempt is for: the body's username/email, else the session's or flow's user."""
+    cached = g.get("_bff_ratelimit_username", False)
+    if cached is not False:
+        return cached  # type: ignore[no-any-return]
+    username: str | None = None
+    body = request.get_json(silent=True) if request.is_json else None
+    if isinstance(body, dict):
+        for field in ("username", "email"):
+            value = body.get(field)
+            if isinstance(value, str) and value.strip():
+                username = value.strip().lower()
+                break
+    if username is None and "bff_sessions" in current_app.extensions:
+        from bff import sessions
+
+        record = sessions.current_session()
+        if record and isinstance(record.get("username"), str):
+            username = record["username"].lower()
+        elif request.view_args and isinstance(request.view_args.get("flow_id"), str):
+            store = current_app.extensions["bff_sessions"].store
+            flow = store.flows.load(request.view_args["flow_id"])
+            if flow is not None and flow.username:
+                username = flow.username.lower()
+    g._bff_ratelimit_username = username
+    return username
+
+
+def _username_key() -> str:
+    # Hashed: the limiter's storage (Redis) then holds no e-mail addresses.
+    username = _username_of_request() or ""
+    return "user:" + hashlib.sha256(username.encode()).hexdigest()[:32]
+
+
+def _breach(limit: RequestLimit) -> Response:
+    retry_after = max(1, math.ceil(limit.reset_at - time.time()))
+    error = TooManyRequests(
+        f"Too many attempts. Try again in {retry_after} seconds.",
+        details={"retry_after": retry_after},
+    )
+    response = jsonify({"error": error.to_dict()})
+    response.status_code = 429
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+# One limiter for the process: views are decorated at import time, before any app exists.
+# Everything per-app (storage, limits, enabled) is read at init_app / request time.
+limiter = Limiter(
+    key_func=_client_key,
+    strategy="sliding-window-counter",
+    headers_enabled=False,  # Retry-After is set on the 429 itself (see _breach)
+    on_breach=_breach,
+    key_prefix="bff-rl",
+)
+
+
+def _limit_value(name: str) -> Callable[[], str]:
+    def value() -> str:
+        settings: BffSettings = current_app.extensions[EXTENSION]
+        return str(getattr(settings, f"ratelimit_{name}"))
+
+    return value
+
+
+def _limit_decorator(name: str) -> Callable[[F], F]:
+    by_client = limiter.shared_limit(_limit_value(name), scope=f"{name}:client",
+                                     key_func=_client_key)  # fmt: skip
+    by_user = limiter.shared_limit(
+        _limit_value(name),
+        scope=f"{name}:user",
+        key_func=_username_key,
+        exempt_when=lambda: _username_of_request() is None,
+    )
+
+    def decorate(view: F) -> F:
+        return by_client(by_user(view))  # type: ignore[no-any-return]
+
+    decorate.__name__ = f"limit_{name}"
+    decorate.__doc__ = f"Rate-limit a view with BFF_RATELIMIT_{name.upper()}, per client and user."
+    return decorate
+
+
+limit_sign_in = _limit_decorator("sign_in")
+limit_mfa = _limit_decorator("mfa")
+limit_sign_up = _limit_decorator("sign_up")
+limit_resend = _limit_decorator("resend")
+
+
+def _rate_limited(exc: RateLimitExceeded) -> Response:
+    if exc.response is not None:
+        return exc.response  # built by _breach in the project's error shape
+    response = jsonify({"error": TooManyRequests().to_dict()})
+    response.status_code = 429
+    response.headers["Retry-After"] = "60"
+    return response
+
+
+# ---- request guards and headers -------------------------------------------------------------
+
+
+def _is_api() -> bool:
+    return request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/")
+
+
+def _origin_allowed(settings: BffSettings, origin: str | None) -> bool:
+    return bool(origin) and origin.rstrip("/") in settings.cors_origins
+
+
+def _guard() -> Response | None:
+    settings: BffSettings = current_app.extensions[EXTENSION]
+    origin = request.headers.get("Origin")
+    if request.method == "OPTIONS" and request.headers.get("Access-Control-Request-Method"):
+        if not _origin_allowed(settings, origin):
+            raise OriginNotAllowed()
+        response = Response(status=204)
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE"
+        response.headers["Access-Control-Allow-Headers"] = f"Content-Type, {CSRF_HEADER}"
+        response.headers["Access-Control-Max-Age"] = CORS_MAX_AGE
+        return response
+    if request.method not in STATE_CHANGING:
+        return None
+    if request.headers.get(CSRF_HEADER) != "1" and not _is_exempt(current_app):
+        raise CsrfRequired()
+    has_body = bool(request.content_length) or "chunked" in (
+        request.headers.get("Transfer-Encoding", "").lower()
+    )
+    if (has_body or request.content_type) and not _is_json_type(request.mimetype):
+        raise UnsupportedMediaType()
+    return None
+
+
+def _is_json_type(mimetype: str) -> bool:
+    return mimetype == "application/json" or (
+        mimetype.startswith("application/") and mimetype.endswith("+json")
+    )
+
+
+def _headers(response: Response) -> Response:
+    settings: BffSettings = current_app.extensions[EXTENSION]
+    headers = response.headers
+    origin = request.headers.get("Origin")
+    if _origin_allowed(settings, origin):
+        headers["Access-Control-Allow-Origin"] = origin.rstrip("/")  # type: ignore[union-attr]
+        headers["Access-Control-Allow-Credentials"] = "true"
+        headers["Access-Control-Expose-Headers"] = "Retry-After"
+    if settings.cors_origins:
+        response.vary.add("Origin")
+    headers["Strict-Transport-Security"] = HSTS
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "no-referrer"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    if _is_api():
+        headers["Content-Security-Policy"] = API_CSP
+        headers["Cache-Control"] = "no-store"
+    else:
+        headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
+    if "Set-Cookie" in headers:
+        headers["Cache-Control"] = "no-store"
+    response.vary.add("Cookie")
+    return response
+
+
+def init_app(app: Flask, settings: BffSettings) -> None:
+    """Refuse an unsafe config, then install guards, headers, rate limits, log scrubbing."""
+    validate(settings)
+    app.extensions[EXTENSION] = settings
+    app.config.setdefault("SECRET_KEY", settings.secret_key)
+    # Flask's own cookie session is not used for state, but keep its cookie as strict as ours.
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_SECURE=settings.cookie_secure,
+        RATELIMIT_ENABLED=settings.ratelimit_enabled,
+        RATELIMIT_STORAGE_URI=settings.ratelimit_storage_url,
+    )
+    if settings.trusted_proxies:
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
+    # Guards first: a refused or preflight request never reaches the rate limiter.
+    app.before_request(_guard)
+    app.after_request(_headers)
+    limiter.init_app(app)
+    app.register_error_handler(RateLimitExceeded, _rate_limited)
+    install_log_scrubbing()
+
+
+# ---- log scrubbing --------------------------------------------------------------------------
+
+_SECRET_KEYS = (
+    r"(?:new_|previous_|proposed_|temporary_)?password|PASSWORD_CLAIM_SIGNATURE|"
+    r"(?:confirmation_|mfa_|totp_|user_|otp_)?code|SOFTWARE_TOKEN_MFA_CODE|SMS_MFA_CODE|"
+    r"EMAIL_OTP_CODE|(?:totp_|client_|device_)?secret(?:_code|_hash)?|secret_?code|"
+    r"SECRET_HASH|(?:cognito_)?session(?:_id)?|sid|(?:access_|refresh_|id_)?tokens?|"
+    r"accesstoken|refreshtoken|idtoken|device_?password|cookie|set-cookie|authorization|"
+    r"x-admin-key|x-csrf-token|api_?key|signature|__Host-bff_session|__Host-bff_device|"
+    r"bff_session|bff_device"
+)
+_KEY_VALUE = re.compile(
+    r"(?i)(?<![A-Za-z0-9_-])([\"']?(?:" + _SECRET_KEYS + r")[\"']?\s*[:=]\s*)"
+    r"(\"[^\"]*\"|'[^']*'|[^\s,;&}\])]+)"
+)
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
+_OPAQUE = re.compile(r"(?<![A-Za-z0-9_\-+/=])[A-Za-z0-9_\-+/]{32,}={0,2}(?![A-Za-z0-9_\-+/=])")
+_BASE32 = re.compile(r"\b[A-Z2-7]{16,}={0,6}(?![A-Za-z0-9])")
+_DIGITS = re.compile(r"(?<![\d.:/-])\d{6,8}(?![\d.:/-])")
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+REDACTED = "[redacted]"
+
+
+def _redact_value(match: re.Match[str]) -> str:
+    value = match.group(2)
+    quote = value[0] if value[:1] in ("'", '"') else ""
+    return f"{match.group(1)}{quote}{REDACTED}{quote}"
+
+
+def _redact_opaque(match: re.Match[str]) -> str:
+    text = match.group(0)
+    if _UUID.match(text):
+        return text
+    classes = sum(
+        (any(c.islower() for c in text), any(c.isupper() for c in text),
+         any(c.isdigit() for c in text))
+    )  # fmt: skip
+    return REDACTED if classes >= 2 else text
+
+
+def _redact_base32(match: re.Match[str]) -> str:
+    text = match.group(0)
+    return REDACTED if any(c.isdigit() for c in text) else text
+
+
+def scrub(text: str) -> str:
+    """``text`` with anything that looks like a secret replaced by ``[redacted]``."""
+    text = _KEY_VALUE.sub(_redact_value, text)
+    text = _JWT.sub(REDACTED, text)
+    text = _OPAQUE.sub(_redact_opaque, text)
+    text = _BASE32.sub(_redact_base32, text)
+    return _DIGITS.sub(REDACTED, text)
+
+
+class SecretScrubbingFilter(logging.Filter):
+    """Rewrites a record's message (and traceback text) with secrets redacted; never drops."""
+
+    _formatter = logging.Formatter()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "_bff_scrubbed", False):
+            return True
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # bad %-args: keep the template, drop the args
+            message = str(record.msg)
+        record.msg = scrub(message)
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self._formatter.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = scrub(record.exc_text)
+        if record.stack_info:
+            record.stack_info = scrub(record.stack_info)
+        record._bff_scrubbed = True
+        return True
+
+
+_install_lock = threading.Lock()
+_installed = False
+
+
+def install_log_scrubbing() -> None:
+    """Scrub every log record of the process, whatever logger or handler it goes to.
+
+    A filter on one logger misses records of its children and of handlers added later
+    (gunicorn's, pytest's), so the filter runs in the log record factory: every record is
+    clean from birth. Idempotent.
+    """
+    global _installed
+    with _install_lock:
+        if _installed:
+            return
+        previous = logging.getLogRecordFactory()
+        scrubber = SecretScrubbingFilter()
+
+        def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+            record = previous(*args, **kwargs)
+            scrubber.filter(record)
+            return record
+
+        logging.setLogRecordFactory(factory)
+        _installed = True

@@ -1,0 +1,230 @@
+"""Fixtures for the infrastructure tests: a real redis-server, both store backends, a clock,
+and a tiny Flask app wired only with D1's init_app functions (no dependency on the API)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import redis
+from cryptography.fernet import Fernet
+from flask import Flask, jsonify, request
+
+from bff import security, sessions
+from bff.config import BffSettings, load_settings
+from bff.errors import BffError
+from bff.store import Store, open_store
+
+
+class FakeClock:
+    """Epoch seconds that only move when a test says so."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A private redis-server for this test session. Missing redis-server FAILS the tests."""
+    exe = shutil.which("redis-server")
+    if exe is None:
+        pytest.fail("redis-server is not installed (apt-get install -y redis-server)")
+    port = _free_port()
+    proc = subprocess.Popen(
+        [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"redis-server did not start on port {port}")
+            time.sleep(0.05)
+    client.close()
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def fernet_key() -> str:
+    return Fernet.generate_key().decode()
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def store_url(backend: str, request: pytest.FixtureRequest, tmp_path: Any) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path}/bff.sqlite3"
+    url = str(request.getfixturevalue("redis_url"))
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    client.close()
+    return url
+
+
+@pytest.fixture
+def store(store_url: str, fernet_key: str, clock: FakeClock) -> Iterator[Store]:
+    opened = open_store(store_url, key=fernet_key, clock=clock)
+    yield opened
+    opened.close()
+
+
+def make_settings(tmp_path: Any, store_url: str, **overrides: Any) -> BffSettings:
+    """Production-mode settings (Secure cookies) unless overridden; valid by default."""
+    env = {
+        "COGNITO_USER_POOL_ID": "us-east-1_TestPool",
+        "COGNITO_CLIENT_ID": "testclient",
+        "BFF_SECRET_KEY": "s" * 48,
+        "BFF_DEVICE_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "BFF_STORE_URL": store_url,
+        "BFF_CORS_ORIGINS": "https://app.example.com",
+    }
+    return load_settings({"instance_path": str(tmp_path), **overrides}, environ=env)
+
+
+def build_app(settings: BffSettings, store: Store) -> Flask:
+    """A tiny app built with D1's init_app functions and a stand-in for the one error handler."""
+    app = Flask("bff_infra_test")
+    app.config["TESTING"] = True  # CSRF must hold under TESTING too (flask-seasurf pitfall)
+    security.init_app(app, settings)
+    sessions.init_app(app, settings, store)
+
+    @app.errorhandler(BffError)
+    def bff_error(exc: BffError) -> Any:
+        return jsonify({"error": exc.to_dict()}), exc.status
+
+    @app.get("/api/ping")
+    def ping() -> Any:
+        return {"ok": True}
+
+    @app.post("/api/sign-in")
+    @security.limit_sign_in
+    def sign_in() -> Any:
+        body = request.get_json(silent=True) or {}
+        app.logger.info("sign-in for %s with password=%s", body.get("username"),
+                        body.get("password"))  # fmt: skip
+        if sessions.current_session() is None:
+            sessions.start_session({"username": body.get("username")})
+        sid = sessions.rotate_session(
+            {
+                "username": body.get("username"),
+                "tokens": {"access_token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhIn0.c2lnbmF0dXJl"},
+            }
+        )
+        app.logger.info("signed in, session %s", sid)
+        return {"signed_in": True}
+
+    @app.post("/api/mfa/<flow_id>")
+    @security.limit_mfa
+    def mfa(flow_id: str) -> Any:
+        return {"flow": flow_id}
+
+    @app.get("/api/me")
+    def me() -> Any:
+        record = sessions.current_session()
+        if record is None:
+            return {"error": {"code": "not_signed_in", "message": "", "details": {}}}, 401
+        return {"username": record.get("username")}
+
+    @app.post("/api/rotate")
+    def rotate() -> Any:
+        return {"sid_len": len(sessions.rotate_session())}
+
+    @app.post("/api/sign-out")
+    def sign_out() -> Any:
+        sessions.end_session()
+        return {"signed_out": True}
+
+    @app.put("/api/profile")
+    def profile() -> Any:
+        return {"ok": True}
+
+    @app.delete("/api/device")
+    def forget_device() -> Any:
+        sessions.clear_device_cookie()
+        return {"ok": True}
+
+    @app.post("/api/device")
+    def remember_device() -> Any:
+        sessions.set_device_cookie("d" * 43)
+        return {"ok": True}
+
+    @app.post("/webhooks/pandadoc")
+    @security.csrf_exempt
+    def webhook() -> Any:
+        return {"received": True}
+
+    return app
+
+
+@pytest.fixture
+def settings(tmp_path: Any, store_url: str) -> BffSettings:
+    return make_settings(tmp_path, store_url)
+
+
+@pytest.fixture
+def app(settings: BffSettings, store: Store) -> Flask:
+    return build_app(settings, store)
+
+
+@pytest.fixture
+def client(app: Flask) -> Any:
+    return app.test_client(use_cookies=False)
+
+
+JSON_CSRF = {"X-CSRF": "1"}
+
+
+def set_cookies(response: Any) -> list[str]:
+    return list(response.headers.getlist("Set-Cookie"))
+
+
+def cookie_value(response: Any, name: str) -> str | None:
+    for header in set_cookies(response):
+        key, _, rest = header.partition("=")
+        if key == name:
+            return rest.split(";", 1)[0]
+    return None
+
+
+Poster = Callable[..., Any]

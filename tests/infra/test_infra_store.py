@@ -1,0 +1,302 @@
+"""The store, on SQLite and on a real redis-server: CAS, timeouts, encryption at rest."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+import threading
+from typing import Any
+
+import pytest
+import redis
+from cryptography.fernet import Fernet
+
+from bff.cognito.types import RememberedDevice
+from bff.config import ConfigError
+from bff.errors import Conflict
+from bff.store import StoreError, open_store
+from statemachine.flow import Flow
+
+DEVICE_PASSWORD = "Dev1cePassw0rdThatMustNeverBeStoredInPlaintext"
+REFRESH_TOKEN = "refresh-token-eyJjdHkiOiJKV1QiLCJlbmMiOiJBMjU2R0NNIn0-plaintext-marker"
+
+
+def raw_dump(store: Any) -> bytes:
+    """Every byte the backend holds: all SQLite rows, or every Redis value."""
+    if store.url.startswith("sqlite"):
+        db = sqlite3.connect(store.path)
+        parts: list[bytes] = []
+        for table in ("flows", "sessions", "devices", "webhook_events"):
+            for row in db.execute(f"SELECT * FROM {table}"):
+                parts.extend(str(v).encode() if not isinstance(v, bytes) else v for v in row)
+        db.close()
+        return b"\n".join(parts)
+    client = redis.Redis.from_url(store.url)
+    parts = []
+    for key in client.scan_iter("*"):
+        kind = client.type(key)
+        if kind == b"hash":
+            parts.extend(v for pair in client.hgetall(key).items() for v in pair)
+        elif kind == b"string":
+            parts.append(client.get(key))
+        parts.append(key)
+    client.close()
+    return b"\n".join(parts)
+
+
+def test_flow_round_trip_and_version(store: Any) -> None:
+    flow = Flow(username="ann@example.com")
+    store.flows.create(flow, 180)
+    loaded = store.flows.load(flow.id)
+    assert loaded is not None and loaded.username == "ann@example.com" and loaded.version == 0
+    store.flows.save(loaded, 180)
+    assert loaded.version == 1
+    again = store.flows.load(flow.id)
+    assert again is not None and again.version == 1
+    with pytest.raises(Conflict):
+        store.flows.save(flow, 180)  # still at version 0: stale
+    store.flows.delete(flow.id)
+    assert store.flows.load(flow.id) is None
+    assert store.flows.load("no-such-flow") is None
+
+
+def test_flow_create_refuses_a_live_id(store: Any) -> None:
+    flow = Flow()
+    store.flows.create(flow, 180)
+    with pytest.raises(Conflict):
+        store.flows.create(Flow(id=flow.id), 180)
+
+
+def test_concurrent_saves_of_one_version_advance_the_flow_once(store: Any) -> None:
+    flow = Flow(username="race@example.com")
+    store.flows.create(flow, 180)
+    n = 16
+    copies = [store.flows.load(flow.id) for _ in range(n)]
+    barrier = threading.Barrier(n)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def submit(copy: Flow) -> None:
+        barrier.wait()
+        try:
+            store.flows.save(copy, 180)
+            result = "won"
+        except Conflict:
+            result = "conflict"
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=submit, args=(c,)) for c in copies]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["conflict"] * (n - 1) + ["won"]
+    final = store.flows.load(flow.id)
+    assert final is not None and final.version == 1
+
+
+def test_flow_expires_with_the_clock(store: Any, clock: Any) -> None:
+    flow = Flow()
+    store.flows.create(flow, 180)
+    clock.advance(179)
+    live = store.flows.load(flow.id)
+    assert live is not None
+    clock.advance(2)
+    assert store.flows.load(flow.id) is None
+    with pytest.raises(Conflict):
+        store.flows.save(live, 180)  # an expired flow cannot be advanced
+    store.flows.create(Flow(id=flow.id), 180)  # and its id may be reused
+
+
+def test_flow_save_extends_ttl(store: Any, clock: Any) -> None:
+    flow = Flow()
+    store.flows.create(flow, 180)
+    clock.advance(170)
+    store.flows.save(flow, 180)
+    clock.advance(170)
+    assert store.flows.load(flow.id) is not None
+
+
+def test_flow_loaded_uses_store_clock_for_journal(store: Any, clock: Any) -> None:
+    flow = Flow()
+    store.flows.create(flow, 180)
+    loaded = store.flows.load(flow.id)
+    clock.advance(1000)
+    loaded.fire(loaded.allowed_triggers[0])
+    assert abs(loaded.journal[-1].at.timestamp() - clock.now) < 0.01
+
+
+def test_session_lifecycle(store: Any) -> None:
+    sid = store.sessions.create({"username": "ann", "tokens": {"a": "b"}}, 900, 28800)
+    record = store.sessions.get(sid)
+    assert record["username"] == "ann" and record["tokens"] == {"a": "b"} and record["sid"] == sid
+    assert store.sessions.update(sid, {"username": "ann", "tokens": None, "sid": "ignored"})
+    assert store.sessions.get(sid)["tokens"] is None
+    new = store.sessions.rotate(sid)
+    assert new and new != sid
+    assert store.sessions.get(sid) is None, "the old id must die on rotation"
+    assert store.sessions.get(new)["username"] == "ann"
+    store.sessions.delete(new)
+    assert store.sessions.get(new) is None
+    assert store.sessions.rotate(new) is None
+    assert not store.sessions.update(new, {"x": 1}), "an update must not resurrect a session"
+    assert store.sessions.get(new) is None
+
+
+def test_session_idle_timeout(store: Any, clock: Any) -> None:
+    sid = store.sessions.create({"username": "ann"}, 900, 28800)
+    clock.advance(899)
+    assert store.sessions.get(sid) is not None  # touched: idle restarts
+    clock.advance(899)
+    assert store.sessions.get(sid) is not None
+    clock.advance(901)
+    assert store.sessions.get(sid) is None
+    clock.advance(-901)
+    assert store.sessions.get(sid) is None, "an idle-expired session is deleted, not hidden"
+
+
+def test_session_absolute_timeout_even_when_active(store: Any, clock: Any) -> None:
+    sid = store.sessions.create({"username": "ann"}, 900, 3600)
+    for _ in range(7):
+        clock.advance(500)
+        sid = store.sessions.rotate(sid) or "gone"  # rotation must not extend the lifetime
+        assert store.sessions.get(sid) is not None
+    clock.advance(500)  # 4000 s since creation
+    assert store.sessions.get(sid) is None
+
+
+def test_session_ids_are_distinct_and_long(store: Any) -> None:
+    ids = {store.sessions.create({}, 900, 28800) for _ in range(1000)}
+    assert len(ids) == 1000
+    # token_urlsafe(32): 43 base64url characters = 258 bits >= 128
+    assert all(len(sid) >= 43 for sid in ids)
+    assert all(set(sid) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+               for sid in ids)  # fmt: skip
+
+
+def test_device_vault_encrypted_at_rest(store: Any) -> None:
+    device = RememberedDevice("us-east-1_dev-key", "group-key", DEVICE_PASSWORD)
+    device_id = store.devices.put("ann@example.com", device)
+    assert len(device_id) >= 43
+    assert store.devices.get(device_id) == ("ann@example.com", device)
+    raw = raw_dump(store)
+    assert device_id.encode() in raw  # we are looking at the right data
+    assert DEVICE_PASSWORD.encode() not in raw
+    store.devices.delete(device_id)
+    assert store.devices.get(device_id) is None
+    assert store.devices.get("") is None
+
+
+def test_session_tokens_encrypted_at_rest(store: Any) -> None:
+    sid = store.sessions.create({"tokens": {"refresh_token": REFRESH_TOKEN}}, 900, 28800)
+    assert REFRESH_TOKEN.encode() not in raw_dump(store)
+    assert store.sessions.get(sid)["tokens"]["refresh_token"] == REFRESH_TOKEN
+
+
+def test_wrong_key_cannot_read_secrets(store_url: str, store: Any) -> None:
+    device_id = store.devices.put("ann", RememberedDevice("k", "g", DEVICE_PASSWORD))
+    other = open_store(store_url, key=Fernet.generate_key())
+    try:
+        with pytest.raises(StoreError):
+            other.devices.get(device_id)
+    finally:
+        other.close()
+
+
+def test_event_ledger_first_time(store: Any, clock: Any) -> None:
+    assert store.webhook_events.first_time("evt-1", 3600)
+    assert not store.webhook_events.first_time("evt-1", 3600)
+    assert store.webhook_events.first_time("evt-2", 3600)
+    clock.advance(3601)
+    assert store.webhook_events.first_time("evt-1", 3600)
+
+
+def test_event_ledger_atomic_under_threads(store: Any) -> None:
+    n = 16
+    barrier = threading.Barrier(n)
+    results: list[bool] = []
+
+    def claim() -> None:
+        barrier.wait()
+        results.append(store.webhook_events.first_time("evt-race", 60))
+
+    threads = [threading.Thread(target=claim) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results.count(True) == 1
+
+
+def test_store_ping(store: Any) -> None:
+    assert store.ping()
+
+
+def test_sqlite_survives_reopening(tmp_path: Any, fernet_key: str) -> None:
+    url = f"sqlite:///{tmp_path}/instance/bff.sqlite3"
+    first = open_store(url, key=fernet_key)
+    flow = Flow(username="ann")
+    first.flows.create(flow, 180)
+    first.flows.save(flow, 180)
+    sid = first.sessions.create({"username": "ann"}, 900, 28800)
+    device = RememberedDevice("k", "g", DEVICE_PASSWORD)
+    device_id = first.devices.put("ann", device)
+    first.webhook_events.first_time("evt", 3600)
+    first.close()
+
+    second = open_store(url, key=fernet_key)
+    try:
+        reloaded = second.flows.load(flow.id)
+        assert reloaded is not None and reloaded.version == 1 and reloaded.username == "ann"
+        assert second.sessions.get(sid)["username"] == "ann"
+        assert second.devices.get(device_id) == ("ann", device)
+        assert not second.webhook_events.first_time("evt", 3600)
+        mode = second.connection().execute("PRAGMA journal_mode").fetchone()[0]
+        assert mode == "wal"
+    finally:
+        second.close()
+
+
+def _save_in_process(url: str, flow_id: str, barrier: Any, results: Any) -> None:
+    store = open_store(url, key=Fernet.generate_key())
+    flow = store.flows.load(flow_id)
+    barrier.wait()
+    try:
+        store.flows.save(flow, 180)
+        results.put("won")
+    except Conflict:
+        results.put("conflict")
+    store.close()
+
+
+def test_sqlite_cas_across_processes(tmp_path: Any) -> None:
+    url = f"sqlite:///{tmp_path}/shared.sqlite3"
+    store = open_store(url, key=Fernet.generate_key())
+    flow = Flow()
+    store.flows.create(flow, 180)
+    ctx = multiprocessing.get_context("spawn")
+    n = 4
+    barrier = ctx.Barrier(n)
+    results = ctx.Queue()
+    procs = [ctx.Process(target=_save_in_process, args=(url, flow.id, barrier, results))
+             for _ in range(n)]  # fmt: skip
+    for p in procs:
+        p.start()
+    outcomes = sorted(results.get(timeout=60) for _ in range(n))
+    for p in procs:
+        p.join(timeout=30)
+    assert outcomes == ["conflict"] * (n - 1) + ["won"]
+    assert store.flows.load(flow.id).version == 1
+    store.close()
+
+
+def test_open_store_rejects_unknown_urls(tmp_path: Any) -> None:
+    with pytest.raises(ConfigError, match="not supported"):
+        open_store("postgres://user:hunter2@db/bff")
+    try:
+        open_store("postgres://user:hunter2@db/bff")
+    except ConfigError as exc:
+        assert "hunter2" not in str(exc)
+    with pytest.raises(StoreError):
+        open_store("sqlite:///:memory:")

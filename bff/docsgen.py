@@ -22,6 +22,8 @@ from statemachine import (
 )
 from statemachine.mermaid import state_diagram
 
+from .docs_actions import render_cognito_actions
+
 ROOT = Path(__file__).resolve().parent.parent
 WHOLE_FILE = "*"
 
@@ -53,6 +55,7 @@ def _lifecycle_tables() -> str:
 GENERATED_DOCS: list[GeneratedPart] = [
     GeneratedPart("docs/auth-lifecycle.md", "lifecycle-diagram", _lifecycle_diagram),
     GeneratedPart("docs/auth-lifecycle.md", "lifecycle-tables", _lifecycle_tables),
+    GeneratedPart("docs/cognito-actions.md", WHOLE_FILE, render_cognito_actions),
 ]
 
 

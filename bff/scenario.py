@@ -545,7 +545,7 @@ class Scenario:
 
     def _respond_mfa(self, challenge: AuthStep) -> AuthStep:
         self._begin("AdminRespondToAuthChallenge", "answer SOFTWARE_TOKEN_MFA with a new code")
-        username = challenge.challenge_parameters.get("USERNAME", self.user.username)
+        username = challenge.challenge_username(self.user.username)
 
         def attempt() -> AuthStep:
             code = self.answers.sign_in_code()
@@ -632,7 +632,7 @@ class Scenario:
         self, device: RememberedDevice, step: AuthStep
     ) -> DeviceSrpChallenge:
         self._begin("RespondToAuthChallenge", "DEVICE_SRP_AUTH: send SRP_A for the device")
-        username = step.challenge_parameters.get("USERNAME", self.user.username)
+        username = step.challenge_username(self.user.username)
         challenge = self._call(
             lambda: self.gateway.respond_device_srp_auth(username, device, step.session or ""),
             lambda c: c.step.as_response(),

@@ -1,0 +1,144 @@
+"""What the views share: the app's service objects, the browser's session and flow.
+
+The session record (server-side, see bff.sessions) holds::
+
+    flow_id        the browser's current flow
+    username       what the user typed at sign-in / sign-up
+    step_data      the last step's public data (for GET /api/flow after a reload; never
+                   the TOTP secret, which is shown once)
+    tokens         Cognito's tokens, once AUTHENTICATED (never sent to the browser)
+    cognito_username  Cognito's internal username (refresh with a client secret)
+    device_key     the device key the tokens were issued to (refresh needs it)
+    new_device     the NewDeviceMetadata Cognito offered, until remembered or declined
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+
+from bff import sessions
+from bff.cognito.gateway import CognitoGateway
+from bff.config import BffSettings
+from bff.errors import BffError
+from bff.flows import ExistingDevice, FlowService, NoFlow, StepOutcome, flow_view
+from bff.flows.tokens import claims, device_from_record, device_to_record, tokens_to_record
+from statemachine import Flow
+from statemachine.lifecycle import AUTHENTICATED
+
+EXTENSION = "bff"
+#: Step data never kept in the session: shown once, in the step's own answer.
+ONCE_ONLY = ("secret", "otpauth_uri", "qr_svg")
+
+
+class NotSignedIn(BffError):
+    code = "not_signed_in"
+    status = 401
+    default_message = "Sign in first."
+
+
+def ext() -> dict[str, Any]:
+    return current_app.extensions[EXTENSION]  # type: ignore[no-any-return]
+
+
+def service() -> FlowService:
+    return ext()["flows"]  # type: ignore[no-any-return]
+
+
+def gateway() -> CognitoGateway:
+    return ext()["gateway"]  # type: ignore[no-any-return]
+
+
+def settings() -> BffSettings:
+    return ext()["settings"]  # type: ignore[no-any-return]
+
+
+def store() -> Any:
+    return ext()["store"]
+
+
+def current_flow() -> Flow | None:
+    """The browser's flow (None without a session or flow; expired flows come back EXPIRED)."""
+    record = sessions.current_session()
+    if not record or not record.get("flow_id"):
+        return None
+    try:
+        return service().load(record["flow_id"])
+    except NoFlow:
+        return None
+
+
+def signed_in_record() -> dict[str, Any]:
+    """The session record of a signed-in browser, or 401."""
+    record = sessions.current_session()
+    if not record or not record.get("tokens"):
+        raise NotSignedIn()
+    return record
+
+
+def remembered_device() -> ExistingDevice | None:
+    """The browser's remembered device (device cookie → vault), if any."""
+    device_id = sessions.current_device_id()
+    if not device_id:
+        return None
+    found = store().devices.get(device_id)
+    if found is None:
+        sessions.clear_device_cookie()  # a cookie for nothing: drop it
+        return None
+    username, device = found
+    return ExistingDevice(device_id=device_id, username=username, device=device)
+
+
+def _public(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k not in ONCE_ONLY}
+
+
+def answer_step(outcome: StepOutcome, *, start: bool = False) -> dict[str, Any]:
+    """Record the step in the browser's session and build the step shape.
+
+    ``start``: a sign-in or sign-up begins, so the session id is new (any previous
+    session of this browser, and its tokens, end here).
+    """
+    flow = outcome.flow
+    previous = sessions.current_session() or {}
+    record: dict[str, Any] = {
+        k: v for k, v in previous.items() if k not in ("sid", "created_at", "last_seen_at")
+    }
+    if start:
+        record = {"username": outcome.data.get("username") or flow.username}
+    record["flow_id"] = flow.id
+    record["step_data"] = _public(outcome.data)
+    if outcome.tokens is not None:
+        access = outcome.tokens.access_token
+        record["tokens"] = tokens_to_record(outcome.tokens)
+        record["cognito_username"] = claims(access).get("username") or flow.username
+        record["new_device"] = device_to_record(outcome.new_device)
+        record["device_key"] = (
+            outcome.new_device.device_key if outcome.new_device else outcome.device_key_used
+        )
+    if outcome.device_rejected:
+        device_id = sessions.current_device_id()
+        if device_id:
+            store().devices.delete(device_id)
+        sessions.clear_device_cookie()
+    if start:
+        sessions.start_session(record)
+    else:
+        sessions.save_session(record)
+        if outcome.privilege_changed:
+            sessions.rotate_session()
+    return flow_view(flow, outcome.data, can_remember=can_remember(flow, record))
+
+
+def can_remember(flow: Flow, record: dict[str, Any]) -> bool:
+    return flow.state == AUTHENTICATED and device_from_record(record.get("new_device")) is not None
+
+
+def view_of(flow: Flow, record: dict[str, Any]) -> dict[str, Any]:
+    """The step shape for a flow read back (GET /api/flow)."""
+    data = dict(record.get("step_data") or {})
+    data.setdefault("username", record.get("username"))
+    if flow.state == AUTHENTICATED:
+        data["can_remember_device"] = can_remember(flow, record)
+    return flow_view(flow, data, can_remember=can_remember(flow, record))

@@ -1,0 +1,178 @@
+"""The sign-up and sign-in steps. Each answers the one step shape
+``{"flow": {"id", "state", "next_steps", "data"}}``; everything else is an error.
+
+Views are thin: the schema parses, the service layer (bff.flows) talks to Cognito and the
+flow store, ``answer_step`` records the step in the browser's session.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from bff import security, sessions
+from bff.api import context
+from bff.api.schemas import (
+    ConfirmSchema,
+    FlowResponseSchema,
+    MfaCodeSchema,
+    MfaSetupVerifySchema,
+    NewPasswordSchema,
+    RememberDeviceSchema,
+    ResendCodeSchema,
+    SignInSchema,
+    SignUpSchema,
+)
+from bff.flows import NoFlow
+from bff.flows.tokens import device_from_record
+
+blp = Blueprint(
+    "flow",
+    __name__,
+    url_prefix="/api",
+    description="Sign-up and sign-in, one step at a time. Every step answers the flow: "
+    "its state, the steps allowed next, and what the next screen needs.",
+)
+
+
+def _flow_or_404() -> Any:
+    flow = context.current_flow()
+    if flow is None:
+        raise NoFlow()
+    return flow
+
+
+@blp.route("/flow")
+class CurrentFlow(MethodView):
+    @blp.response(200, FlowResponseSchema)
+    def get(self) -> dict[str, Any]:
+        """The browser's current flow: state, next steps, step data (after a reload)."""
+        flow = _flow_or_404()
+        return context.view_of(flow, sessions.current_session() or {})
+
+
+@blp.route("/sign-up", methods=["POST"])
+@security.limit_sign_up
+@blp.arguments(SignUpSchema)
+@blp.response(200, FlowResponseSchema)
+def sign_up(args: dict[str, Any]) -> dict[str, Any]:
+    """Create an account (SignUp); Cognito emails a confirmation code.
+
+    The username defaults to the email address.
+    """
+    username = args.get("username") or args["email"]
+    outcome = context.service().sign_up(
+        username, args["password"], email=args["email"], attributes=args["attributes"]
+    )
+    return context.answer_step(outcome, start=True)
+
+
+@blp.route("/sign-up/confirm", methods=["POST"])
+@security.limit_mfa
+@blp.arguments(ConfirmSchema)
+@blp.response(200, FlowResponseSchema)
+def confirm(args: dict[str, Any]) -> dict[str, Any]:
+    """Confirm the sign-up with the emailed code (ConfirmSignUp).
+
+    Without a sign-up in this browser, give the username too.
+    """
+    flow = context.current_flow()
+    outcome = context.service().confirm(flow, args["code"], username=args.get("username"))
+    return context.answer_step(outcome, start=outcome.flow is not flow)
+
+
+@blp.route("/sign-up/resend-code", methods=["POST"])
+@security.limit_resend
+@blp.arguments(ResendCodeSchema)
+@blp.response(200, FlowResponseSchema)
+def resend_code(args: dict[str, Any]) -> dict[str, Any]:
+    """Email another confirmation code (ResendConfirmationCode)."""
+    flow = context.current_flow()
+    outcome = context.service().resend_code(flow, username=args.get("username"))
+    return context.answer_step(outcome, start=outcome.flow is not flow)
+
+
+@blp.route("/sign-in", methods=["POST"])
+@security.limit_sign_in
+@blp.arguments(SignInSchema)
+@blp.response(200, FlowResponseSchema)
+def sign_in(args: dict[str, Any]) -> dict[str, Any]:
+    """Start signing in with username and password (InitiateAuth).
+
+    A browser with a remembered device of this user signs in without an MFA code (the BFF
+    answers DEVICE_SRP_AUTH and DEVICE_PASSWORD_VERIFIER itself). Wrong password and
+    unknown user get the same 401.
+    """
+    outcome = context.service().sign_in(
+        context.current_flow(),
+        args["username"],
+        args["password"],
+        device=context.remembered_device(),
+    )
+    outcome.data["username"] = args["username"]
+    return context.answer_step(outcome, start=True)
+
+
+@blp.route("/sign-in/new-password", methods=["POST"])
+@security.limit_mfa
+@blp.arguments(NewPasswordSchema)
+@blp.response(200, FlowResponseSchema)
+def new_password(args: dict[str, Any]) -> dict[str, Any]:
+    """Replace the temporary password (NEW_PASSWORD_REQUIRED), with any attributes Cognito
+    listed in ``data.required_attributes``."""
+    outcome = context.service().new_password(
+        _flow_or_404(), args["new_password"], attributes=args["attributes"]
+    )
+    return context.answer_step(outcome)
+
+
+@blp.route("/sign-in/mfa-setup", methods=["POST"])
+@security.limit_mfa
+@blp.arguments(MfaSetupVerifySchema)
+@blp.response(200, FlowResponseSchema)
+def mfa_setup_verify(args: dict[str, Any]) -> dict[str, Any]:
+    """Register the authenticator app with its first code (VerifySoftwareToken, then
+    MFA_SETUP): signed in."""
+    outcome = context.service().mfa_setup_verify(
+        _flow_or_404(), args["code"], friendly_device_name=args.get("device_name")
+    )
+    return context.answer_step(outcome)
+
+
+@blp.route("/sign-in/mfa", methods=["POST"])
+@security.limit_mfa
+@blp.arguments(MfaCodeSchema)
+@blp.response(200, FlowResponseSchema)
+def mfa_code(args: dict[str, Any]) -> dict[str, Any]:
+    """Answer SOFTWARE_TOKEN_MFA with the authenticator app's current code."""
+    outcome = context.service().mfa_code(_flow_or_404(), args["code"])
+    return context.answer_step(outcome)
+
+
+@blp.route("/sign-in/remember-device", methods=["POST"])
+@blp.arguments(RememberDeviceSchema)
+@blp.response(200, FlowResponseSchema)
+def remember_device(args: dict[str, Any]) -> dict[str, Any]:
+    """Remember this browser (next sign-ins skip MFA) or not: ConfirmDevice, then
+    UpdateDeviceStatus. The device's secrets stay on the server, encrypted."""
+    record = context.signed_in_record()
+    flow = _flow_or_404()
+    outcome, device = context.service().remember_device(
+        flow,
+        record["tokens"]["access_token"],
+        device_from_record(record.get("new_device")),
+        remember=args["remember"],
+        device_name=args["device_name"],
+    )
+    record = dict(sessions.current_session() or record)
+    record["new_device"] = None
+    if device is not None:
+        vault = context.store().devices
+        previous = sessions.current_device_id()
+        if previous:
+            vault.delete(previous)  # one remembered device per browser
+        sessions.set_device_cookie(vault.put(record.get("username") or "", device))
+    sessions.save_session(record)
+    return context.answer_step(outcome)

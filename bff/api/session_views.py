@@ -1,0 +1,122 @@
+"""The signed-in browser: who am I, refresh, sign out, remembered devices.
+
+The tokens stay in the server-side session; the browser only ever sees the ID token's
+claims (``/api/me``) and its own opaque cookies.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask_smorest import Blueprint
+
+from bff import sessions
+from bff.api import context
+from bff.api.schemas import DeviceListSchema, EmptySchema, MeSchema, SignedOutSchema
+from bff.errors import NotAuthorized, SessionExpired
+from bff.flows import flow_view
+from bff.flows.tokens import tokens_to_record, user_claims
+
+log = logging.getLogger(__name__)
+
+blp = Blueprint(
+    "session",
+    __name__,
+    url_prefix="/api",
+    description="The signed-in session: claims, refresh, sign-out, remembered devices.",
+)
+
+
+@blp.route("/me", methods=["GET"])
+@blp.response(200, MeSchema)
+def me() -> dict[str, Any]:
+    """The signed-in user's claims (from the ID token; the tokens never leave the server)."""
+    record = context.signed_in_record()
+    tokens = record["tokens"]
+    return {"user": user_claims(tokens["id_token"]), "expires_in": tokens.get("expires_in")}
+
+
+@blp.route("/session/refresh", methods=["POST"])
+@blp.arguments(EmptySchema)
+@blp.response(200, MeSchema)
+def refresh(_args: dict[str, Any]) -> dict[str, Any]:
+    """New access and ID tokens (REFRESH_TOKEN_AUTH). A refused refresh ends the session:
+    401 ``session_expired``, sign in again."""
+    record = context.signed_in_record()
+    old = record["tokens"]
+    if not old.get("refresh_token"):
+        sessions.end_session()
+        raise SessionExpired()
+    try:
+        tokens = context.service().refresh(
+            context.current_flow(),
+            old["refresh_token"],
+            username=record.get("cognito_username"),
+            device_key=record.get("device_key"),
+        )
+    except NotAuthorized:
+        sessions.end_session()
+        raise SessionExpired() from None
+    record = {k: v for k, v in record.items() if k not in ("sid", "created_at", "last_seen_at")}
+    record["tokens"] = tokens_to_record(tokens, previous=old)
+    sessions.save_session(record)
+    return {"user": user_claims(tokens.id_token), "expires_in": tokens.expires_in}
+
+
+@blp.route("/sign-out", methods=["POST"])
+@blp.arguments(EmptySchema)
+@blp.response(200, SignedOutSchema)
+def sign_out(_args: dict[str, Any]) -> dict[str, Any]:
+    """Sign out: GlobalSignOut and RevokeToken at Cognito, the server session deleted.
+
+    The remembered device stays remembered (forget it under /api/devices)."""
+    record = sessions.current_session()
+    if record is None:
+        raise context.NotSignedIn()
+    tokens = record.get("tokens") or {}
+    flow = context.service().sign_out(
+        context.current_flow(),
+        access_token=tokens.get("access_token"),
+        refresh_token=tokens.get("refresh_token"),
+    )
+    sessions.end_session()
+    return {"signed_out": True, "flow": flow_view(flow)["flow"] if flow else None}
+
+
+def _devices(record: dict[str, Any]) -> list[dict[str, Any]]:
+    found = context.remembered_device()
+    here = found.device.device_key if found else None
+    devices = context.gateway().list_devices(record["tokens"]["access_token"])
+    return [
+        {
+            "device_key": d.device_key,
+            "name": d.name,
+            "status": d.status,
+            "created": d.created,
+            "last_authenticated": d.last_authenticated,
+            "this_browser": d.device_key == here,
+        }
+        for d in devices
+    ]
+
+
+@blp.route("/devices", methods=["GET"])
+@blp.response(200, DeviceListSchema)
+def list_devices() -> dict[str, Any]:
+    """The user's tracked devices (ListDevices); ``this_browser`` marks this one."""
+    return {"devices": _devices(context.signed_in_record())}
+
+
+@blp.route("/devices/<string:device_key>", methods=["DELETE"])
+@blp.response(200, DeviceListSchema)
+def forget_device(device_key: str) -> dict[str, Any]:
+    """Forget a device (ForgetDevice): its next sign-in asks for MFA. Forgetting this
+    browser's device also deletes its secrets from the vault and the device cookie."""
+    record = context.signed_in_record()
+    context.gateway().forget_device(record["tokens"]["access_token"], device_key)
+    found = context.remembered_device()
+    if found is not None and found.device.device_key == device_key:
+        context.store().devices.delete(found.device_id)
+        sessions.clear_device_cookie()
+    return {"devices": _devices(record)}

@@ -1,0 +1,75 @@
+"""The application factory (flaskr style): nothing is built at import time.
+
+``create_app(config)`` reads the settings (``config`` overrides them: field names or
+environment names), refuses an unsafe production configuration, opens the store, builds
+the Cognito gateway, wires security and sessions, registers the API and the ``bff``
+command group. Everything it builds lives in ``app.extensions["bff"]``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from bff import security, sessions
+from bff.api import init_api
+from bff.api.context import EXTENSION
+from bff.cli import cli
+from bff.cognito.gateway import CognitoGateway
+from bff.config import ConfigError, load_settings
+from bff.flows import FlowService
+from bff.store import store_from_settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the BFF. ``config`` overrides settings (e.g. ``{"store_url": ...}``); the keys
+    ``gateway`` (a CognitoGateway) and ``clock`` (epoch seconds, for the store) are for
+    tests and the ``bff serve`` command."""
+    options = dict(config or {})
+    gateway: CognitoGateway | None = options.pop("gateway", None)
+    clock = options.pop("clock", None)
+    testing = bool(options.pop("TESTING", False))
+
+    settings = load_settings(options)
+    app = Flask("bff", instance_path=settings.instance_path or None)
+    app.config.update(
+        TESTING=testing,
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=256 * 1024,  # nothing the API takes is bigger; PandaDoc's included
+        JSON_SORT_KEYS=False,
+    )
+    # Refuses an unsafe production configuration (ConfigError) before anything is opened.
+    security.init_app(app, settings)
+
+    store = store_from_settings(settings, clock=clock)
+    if gateway is None:
+        if not settings.cognito.is_configured:
+            raise ConfigError(
+                "No Cognito user pool is configured: set COGNITO_USER_POOL_ID and "
+                "COGNITO_CLIENT_ID (and COGNITO_ENDPOINT_URL for a local Cognito), or run "
+                "`bff serve`, which starts a local Cognito for you."
+            )
+        gateway = CognitoGateway.from_settings(settings.cognito)
+    flows = FlowService(
+        gateway,
+        store,
+        challenge_seconds=settings.flow_ttl_seconds,
+        flow_seconds=settings.session_absolute_seconds,
+        totp_issuer=settings.totp_issuer,
+    )
+    app.extensions[EXTENSION] = {
+        "settings": settings,
+        "store": store,
+        "gateway": gateway,
+        "flows": flows,
+    }
+    sessions.init_app(app, settings, store)
+    init_api(app)
+    app.cli.add_command(cli)
+    log.debug("BFF built: mode=%s store=%r gateway=%r", settings.mode, store, gateway)
+    return app

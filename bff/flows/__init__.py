@@ -1,0 +1,26 @@
+"""The service layer: the sign-up / sign-in steps over the Cognito gateway and the store."""
+
+from .service import (
+    ExistingDevice,
+    FlowService,
+    NoDeviceOffered,
+    NoFlow,
+    StepOutcome,
+    flow_view,
+    required_attributes,
+)
+from .steps import STEP_NAMES, STEPS, next_steps, step_allowed
+
+__all__ = [
+    "STEPS",
+    "STEP_NAMES",
+    "ExistingDevice",
+    "FlowService",
+    "NoDeviceOffered",
+    "NoFlow",
+    "StepOutcome",
+    "flow_view",
+    "next_steps",
+    "required_attributes",
+    "step_allowed",
+]

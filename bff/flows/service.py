@@ -1,0 +1,612 @@
+"""The service layer: one function per API step, each load flow → call Cognito → fire → save.
+
+Cosmicpython style: ``FlowService`` takes the gateway and the store as arguments and knows
+nothing of HTTP (no Flask import). The views parse, call one method, and shape the answer;
+the session cookie is theirs, the flow is ours.
+
+Every step goes the same way:
+
+1. load the flow and check the step is allowed from its state (``IllegalStep``: 409 with
+   the state and the allowed steps) and that its challenge session has not expired
+   (``SessionExpired``, state EXPIRED: Cognito's challenge Session lives 3 minutes);
+2. for a challenge answer, *claim* the step: take the single-use Cognito session out of the
+   flow and save (compare-and-set). Of N concurrent submissions exactly one claims it and
+   calls Cognito; the others lose the compare-and-set, or find the session already taken,
+   and get ``Conflict`` (409) without calling Cognito;
+3. call the gateway; on a Cognito error, fire what the error means
+   (``flow.apply(action, error_code=...)``), save, re-raise;
+4. ``flow.apply(action, step.as_response())`` and save with compare-and-set.
+
+The journal never sees a secret; neither do the logs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from bff.cognito import totp
+from bff.cognito.gateway import CognitoGateway
+from bff.cognito.types import AuthStep, NewDeviceMetadata, RememberedDevice, Tokens
+from bff.errors import (
+    BffError,
+    CognitoError,
+    Conflict,
+    IllegalStep,
+    NotAuthorized,
+    SessionExpired,
+    UserNotConfirmed,
+    UserNotFound,
+)
+from bff.flows.steps import next_steps, step_allowed
+from statemachine import Flow, IllegalTransition
+from statemachine.lifecycle import (
+    AUTHENTICATED,
+    CHALLENGE_STATES,
+    DEVICE_PASSWORD_VERIFIER,
+    DEVICE_SRP_AUTH,
+    EXPIRED,
+    MFA_SETUP,
+    NEW_PASSWORD_REQUIRED,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: Cognito's text for an expired challenge session: what the lifecycle's outcome mapping
+#: reads (the gateway replaces the message of SessionExpired with a friendlier one).
+COGNITO_SESSION_EXPIRED = "Invalid session for the user, session is expired."
+#: After a challenge flow expired the store keeps it this much longer, so the SPA learns
+#: "session_expired" (and the journal survives) instead of "no such flow".
+EXPIRED_FLOW_GRACE_SECONDS = 3600
+
+
+class NoFlow(BffError):
+    """The browser has no sign-in flow (or it is gone)."""
+
+    code = "no_flow"
+    status = 404
+    default_message = "There is no sign-in in progress. Start with sign-in or sign-up."
+
+
+class NoDeviceOffered(BffError):
+    code = "no_device_offered"
+    status = 409
+    default_message = "Cognito offered no device to remember at this sign-in."
+
+
+@dataclass
+class StepOutcome:
+    """What a step produced: the flow, the data for the SPA's next screen, and (server-side
+    only) the tokens and device metadata Cognito returned."""
+
+    flow: Flow
+    data: dict[str, Any] = field(default_factory=dict)
+    tokens: Tokens | None = field(default=None, repr=False)
+    new_device: NewDeviceMetadata | None = None
+    #: the remembered device that answered DEVICE_SRP_AUTH at this sign-in
+    device_key_used: str | None = None
+    #: the browser's remembered device was refused by Cognito and must be forgotten
+    device_rejected: bool = False
+    #: a privilege change (signed in, password replaced, MFA registered): rotate the session
+    privilege_changed: bool = False
+
+
+@dataclass(frozen=True)
+class ExistingDevice:
+    """A remembered device the browser presented (device cookie → vault)."""
+
+    device_id: str
+    username: str
+    device: RememberedDevice = field(repr=False)
+
+
+def flow_view(
+    flow: Flow, data: Mapping[str, Any] | None = None, *, can_remember: bool = False
+) -> dict[str, Any]:
+    """The ONE step shape every step answers with."""
+    exclude = frozenset() if can_remember else frozenset({"remember_device"})
+    return {
+        "flow": {
+            "id": flow.id,
+            "state": flow.state,
+            "next_steps": next_steps(flow.state, exclude=exclude),
+            "data": dict(data or {}),
+        }
+    }
+
+
+def required_attributes(step: AuthStep) -> list[str]:
+    """NEW_PASSWORD_REQUIRED's ``requiredAttributes`` (a JSON-array string on the wire),
+    without Cognito's ``userAttributes.`` prefix."""
+    raw = step.challenge_parameters.get("requiredAttributes") or "[]"
+    try:
+        names = json.loads(raw)
+    except json.JSONDecodeError:
+        log.warning("Cognito sent requiredAttributes that is not JSON; treating as none")
+        return []
+    if not isinstance(names, list):
+        return []
+    return [str(n).removeprefix("userAttributes.") for n in names]
+
+
+def _error_message(exc: CognitoError) -> str:
+    if isinstance(exc, SessionExpired):
+        return COGNITO_SESSION_EXPIRED
+    return exc.message
+
+
+class FlowService:
+    """The sign-up / sign-in steps over a gateway and a store."""
+
+    def __init__(
+        self,
+        gateway: CognitoGateway,
+        store: Any,
+        *,
+        challenge_seconds: int = 180,
+        flow_seconds: int = 28800,
+        totp_issuer: str = "Cognito BFF",
+    ) -> None:
+        self.gateway = gateway
+        self.store = store
+        self.challenge_seconds = challenge_seconds
+        self.flow_seconds = flow_seconds
+        self.totp_issuer = totp_issuer
+
+    # -- flow bookkeeping --------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self.store.clock(), UTC)
+
+    def _ttl(self, flow: Flow) -> int:
+        if flow.state in CHALLENGE_STATES:
+            return self.challenge_seconds + EXPIRED_FLOW_GRACE_SECONDS
+        return self.flow_seconds
+
+    def new_flow(self, username: str | None = None) -> Flow:
+        flow = Flow(username=username, clock=self._now)
+        flow.created_at = flow.updated_at = self._now()
+        return flow
+
+    def _save(self, flow: Flow) -> None:
+        self.store.flows.save(flow, self._ttl(flow))
+
+    def _persist(self, flow: Flow, *, is_new: bool) -> None:
+        if is_new:
+            self.store.flows.create(flow, self._ttl(flow))
+        else:
+            self._save(flow)
+
+    def load(self, flow_id: str | None) -> Flow:
+        """The flow (challenge expiry applied), or NoFlow."""
+        flow = self.store.flows.load(flow_id) if flow_id else None
+        if flow is None:
+            raise NoFlow()
+        flow.clock = self._now
+        self._expire_if_due(flow)
+        return flow
+
+    def _expire_if_due(self, flow: Flow) -> None:
+        if flow.state not in CHALLENGE_STATES:
+            return
+        age = (self._now() - flow.updated_at).total_seconds()
+        if age < self.challenge_seconds:
+            return
+        flow.fire("session_expired", action="BffFlowTimeout")
+        flow.cognito_session = None
+        try:
+            self._save(flow)
+        except Conflict:
+            pass  # someone else expired it (or advanced it) first; either way it is decided
+
+    def _require(self, flow: Flow, step: str) -> None:
+        if flow.state == EXPIRED and step != "sign_in":
+            raise SessionExpired(details={"state": flow.state, "allowed_steps": ["sign_in"]})
+        if not step_allowed(step, flow.state):
+            raise IllegalStep(
+                f"{step!r} is not allowed now (the flow is in {flow.state}).",
+                details={"state": flow.state, "allowed_steps": next_steps(flow.state)},
+            )
+
+    def _claim_session(self, flow: Flow) -> str:
+        """Take the single-use Cognito session out of the flow and save: one winner."""
+        session = flow.cognito_session
+        if not session:
+            raise Conflict("This step was already submitted; wait for its answer or restart.")
+        flow.cognito_session = None
+        self._save(flow)  # Conflict for every concurrent loser
+        return session
+
+    def _call(
+        self,
+        flow: Flow,
+        action: str,
+        call: Callable[[], T],
+        *,
+        restore_session: str | None = None,
+        is_new: bool = False,
+    ) -> T:
+        """Call Cognito; on its error fire what the error means, save, and re-raise."""
+        try:
+            return call()
+        except CognitoError as exc:
+            try:
+                flow.apply(action, error_code=exc.cognito_code, error_message=_error_message(exc))
+            except IllegalTransition:
+                log.info("flow %s: %s error not applicable in %s", flow.id, action, flow.state)
+            if flow.state in CHALLENGE_STATES and not isinstance(exc, SessionExpired):
+                # A wrong code leaves Cognito's session usable: give it back for a retry.
+                flow.cognito_session = restore_session
+            else:
+                flow.cognito_session = None
+            self._persist(flow, is_new=is_new)
+            raise
+
+    # -- sign-up -------------------------------------------------------------------------
+
+    def sign_up(
+        self,
+        username: str,
+        password: str,
+        *,
+        email: str,
+        attributes: Mapping[str, str] | None = None,
+    ) -> StepOutcome:
+        """SignUp in a new flow; the code goes to ``email``."""
+        flow = self.new_flow(username)
+        result = self.gateway.sign_up(username, password, email=email, attributes=attributes)
+        flow.apply("SignUp", {"UserConfirmed": result.user_confirmed})
+        self.store.flows.create(flow, self._ttl(flow))
+        data: dict[str, Any] = {"username": username}
+        if result.code_delivery:
+            data["code_delivery"] = _delivery(result.code_delivery)
+        return StepOutcome(flow, data)
+
+    def confirm(self, flow: Flow | None, code: str, *, username: str | None = None) -> StepOutcome:
+        """ConfirmSignUp with the emailed code (in the sign-up's flow, or a new one)."""
+        flow, is_new = self._flow_for_code_step(flow, "confirm", username)
+        name = flow.username or ""
+        self._call(
+            flow, "ConfirmSignUp", lambda: self.gateway.confirm_sign_up(name, code), is_new=is_new
+        )
+        flow.apply("ConfirmSignUp", {})
+        self._persist(flow, is_new=is_new)
+        return StepOutcome(flow, {"username": name})
+
+    def resend_code(self, flow: Flow | None, *, username: str | None = None) -> StepOutcome:
+        """ResendConfirmationCode: another code by email."""
+        flow, is_new = self._flow_for_code_step(flow, "resend_code", username)
+        name = flow.username or ""
+        delivery = self._call(
+            flow,
+            "ResendConfirmationCode",
+            lambda: self.gateway.resend_confirmation_code(name),
+            is_new=is_new,
+        )
+        flow.apply("ResendConfirmationCode", {})
+        self._persist(flow, is_new=is_new)
+        return StepOutcome(flow, {"username": name, "code_delivery": _delivery(delivery)})
+
+    def _flow_for_code_step(
+        self, flow: Flow | None, step: str, username: str | None
+    ) -> tuple[Flow, bool]:
+        """The sign-up's own flow when it allows the step; a fresh one for a named user
+        (a code typed in another browser); else the 409 that explains why not."""
+        if flow is not None and step_allowed(step, flow.state) and flow.username:
+            if not username or username.casefold() == flow.username.casefold():
+                return flow, False
+        if username:
+            return self.new_flow(username), True
+        if flow is None:
+            raise NoFlow("Give the username, or sign up first.")
+        self._require(flow, step)
+        raise NoFlow("Give the username whose code this is.")
+
+    # -- sign-in -------------------------------------------------------------------------
+
+    def sign_in(
+        self,
+        flow: Flow | None,
+        username: str,
+        password: str,
+        *,
+        device: ExistingDevice | None = None,
+    ) -> StepOutcome:
+        """InitiateAuth (USER_PASSWORD_AUTH); a remembered device answers DEVICE_SRP_AUTH here.
+
+        Continues the browser's flow when it allows a sign-in for this user (so one journal
+        tells sign-up → confirm → sign-in), else starts a new flow.
+        """
+        is_new = not (
+            flow is not None
+            and step_allowed("sign_in", flow.state)
+            and (flow.username is None or flow.username.casefold() == username.casefold())
+        )
+        if is_new:
+            flow = self.new_flow(username)
+        assert flow is not None
+        flow.username = username
+        flow.cognito_session = None
+        if device is not None and device.username.casefold() != username.casefold():
+            device = None  # another user's remembered device says nothing about this one
+        device_key = device.device.device_key if device else None
+        try:
+            step = self.gateway.initiate_auth(username, password, device_key=device_key)
+        except UserNotFound:
+            # PreventUserExistenceErrors normally hides this; if a pool does not, do it here:
+            # an unknown user and a wrong password must look the same (ASVS v5 6.3.8).
+            exc: CognitoError = NotAuthorized(cognito_code="NotAuthorizedException")
+            self._fail(flow, "InitiateAuth", exc, is_new=is_new)
+            raise exc from None
+        except UserNotConfirmed as exc:
+            # Amplify's mapping: the next step is confirming the sign-up.
+            flow.apply("InitiateAuth", error_code=exc.cognito_code, error_message=exc.message)
+            self._persist(flow, is_new=is_new)
+            return StepOutcome(flow, {"username": username, "reason": "user_not_confirmed"})
+        except CognitoError as exc:
+            self._fail(flow, "InitiateAuth", exc, is_new=is_new)
+            if isinstance(exc, NotAuthorized):
+                # One body for wrong password and unknown user, whatever Cognito said.
+                raise NotAuthorized(cognito_code="NotAuthorizedException") from None
+            raise
+        if is_new:
+            self.store.flows.create(flow, self._ttl(flow))
+            is_new = False
+        outcome = self._enter(flow, "InitiateAuth", step)
+        if outcome.flow.state == DEVICE_SRP_AUTH:
+            assert device is not None
+            outcome = self._device_rounds(flow, device, step)
+            if outcome.device_rejected:
+                # The vault's device no longer works at Cognito (forgotten elsewhere):
+                # sign in again without it; the password was accepted a moment ago.
+                retry = self.sign_in(None, username, password, device=None)
+                retry.device_rejected = True
+                return retry
+        return outcome
+
+    def _fail(self, flow: Flow, action: str, exc: CognitoError, *, is_new: bool) -> None:
+        try:
+            flow.apply(action, error_code=exc.cognito_code, error_message=_error_message(exc))
+        except IllegalTransition:
+            pass
+        self._persist(flow, is_new=is_new)
+
+    def _device_rounds(self, flow: Flow, device: ExistingDevice, step: AuthStep) -> StepOutcome:
+        """DEVICE_SRP_AUTH → DEVICE_PASSWORD_VERIFIER, answered by the BFF itself."""
+        username = flow.username or device.username
+        session = self._claim_session(flow)
+        try:
+            challenge = self.gateway.respond_device_srp_auth(username, device.device, session)
+            flow.apply("RespondToAuthChallenge", challenge.step.as_response())
+            final = self.gateway.respond_device_password_verifier(challenge)
+        except CognitoError as exc:
+            log.info("flow %s: remembered device refused (%s)", flow.id, exc.cognito_code)
+            self._fail(flow, "RespondToAuthChallenge", exc, is_new=False)
+            if isinstance(exc, SessionExpired):
+                raise
+            return StepOutcome(flow, device_rejected=True)
+        assert flow.state == DEVICE_PASSWORD_VERIFIER
+        outcome = self._enter(flow, "RespondToAuthChallenge", final)
+        outcome.device_key_used = device.device.device_key
+        return outcome
+
+    def _enter(self, flow: Flow, action: str, step: AuthStep) -> StepOutcome:
+        """Fire what Cognito's answer means, prepare the next screen's data, save."""
+        flow.apply(action, step.as_response())
+        if step.challenge_parameters.get("USERNAME"):
+            # Challenge answers must name the user as Cognito does (its internal username).
+            flow.username = step.challenge_parameters["USERNAME"]
+        flow.cognito_session = step.session
+        data: dict[str, Any] = {"username": flow.username}
+        outcome = StepOutcome(flow, data)
+        if flow.state == NEW_PASSWORD_REQUIRED:
+            data["required_attributes"] = required_attributes(step)
+        elif flow.state == MFA_SETUP:
+            data.update(self._associate(flow))
+        elif flow.state == AUTHENTICATED:
+            flow.cognito_session = None
+            outcome.tokens = step.tokens
+            outcome.new_device = step.new_device
+            outcome.privilege_changed = True
+            data["can_remember_device"] = step.new_device is not None
+        self._save(flow)
+        return outcome
+
+    def _associate(self, flow: Flow) -> dict[str, Any]:
+        """Entering MFA_SETUP: AssociateSoftwareToken with the challenge session, at once."""
+        session = flow.cognito_session or ""
+        association = self._call(
+            flow,
+            "AssociateSoftwareToken",
+            lambda: self.gateway.associate_software_token(session=session),
+        )
+        flow.apply("AssociateSoftwareToken", {})
+        flow.cognito_session = association.session or session
+        uri = totp.otpauth_uri(
+            association.secret_code, account=flow.username or "user", issuer=self.totp_issuer
+        )
+        # The secret appears in this one answer only (manual entry); it is stored nowhere.
+        return {"otpauth_uri": uri, "qr_svg": totp.qr_svg(uri), "secret": association.secret_code}
+
+    # -- challenge answers ---------------------------------------------------------------
+
+    def new_password(
+        self, flow: Flow, new_password: str, *, attributes: Mapping[str, str] | None = None
+    ) -> StepOutcome:
+        """Answer NEW_PASSWORD_REQUIRED (RespondToAuthChallenge) with the user's password."""
+        self._require(flow, "new_password")
+        session = self._claim_session(flow)
+        username = flow.username or ""
+        step = self._call(
+            flow,
+            "RespondToAuthChallenge",
+            lambda: self.gateway.respond_new_password(
+                username, new_password, session, attributes=attributes
+            ),
+            restore_session=session,
+        )
+        outcome = self._enter(flow, "RespondToAuthChallenge", step)
+        outcome.privilege_changed = True
+        return outcome
+
+    def mfa_setup_verify(
+        self, flow: Flow, code: str, *, friendly_device_name: str | None = None
+    ) -> StepOutcome:
+        """VerifySoftwareToken with the first code, then answer MFA_SETUP → tokens."""
+        self._require(flow, "mfa_setup_verify")
+        session = self._claim_session(flow)
+        new_session = self._call(
+            flow,
+            "VerifySoftwareToken",
+            lambda: self.gateway.verify_software_token(
+                code, session=session, friendly_device_name=friendly_device_name
+            ),
+            restore_session=session,
+        )
+        flow.apply("VerifySoftwareToken", {"Status": "SUCCESS"})
+        answer_session = new_session or session
+        username = flow.username or ""
+        step = self._call(
+            flow,
+            "RespondToAuthChallenge",
+            lambda: self.gateway.respond_mfa_setup(username, answer_session),
+            restore_session=answer_session,
+        )
+        outcome = self._enter(flow, "RespondToAuthChallenge", step)
+        outcome.privilege_changed = True
+        return outcome
+
+    def mfa_code(self, flow: Flow, code: str) -> StepOutcome:
+        """Answer SOFTWARE_TOKEN_MFA with the authenticator app's code."""
+        self._require(flow, "mfa_code")
+        session = self._claim_session(flow)
+        username = flow.username or ""
+        step = self._call(
+            flow,
+            "RespondToAuthChallenge",
+            lambda: self.gateway.respond_software_token_mfa(username, code, session),
+            restore_session=session,
+        )
+        return self._enter(flow, "RespondToAuthChallenge", step)
+
+    # -- after sign-in -------------------------------------------------------------------
+
+    def remember_device(
+        self,
+        flow: Flow,
+        access_token: str,
+        new_device: NewDeviceMetadata | None,
+        *,
+        remember: bool,
+        device_name: str,
+    ) -> tuple[StepOutcome, RememberedDevice | None]:
+        """ConfirmDevice the device Cognito offered, then UpdateDeviceStatus as chosen.
+
+        Returns the device's secrets when remembered (the caller keeps them in the vault).
+        """
+        self._require(flow, "remember_device")
+        if new_device is None:
+            raise NoDeviceOffered()
+        device, necessary = self._call(
+            flow,
+            "ConfirmDevice",
+            lambda: self.gateway.confirm_device(access_token, new_device, device_name=device_name),
+        )
+        flow.apply("ConfirmDevice", {"UserConfirmationNecessary": necessary})
+        if necessary or not remember:
+            # With "remember on user prompt" Cognito waits for this call; without it, a
+            # device the user declined must still be marked not_remembered explicitly.
+            self._call(
+                flow,
+                "UpdateDeviceStatus",
+                lambda: self.gateway.update_device_status(
+                    access_token, new_device.device_key, remembered=remember
+                ),
+            )
+            status = "remembered" if remember else "not_remembered"
+            flow.apply("UpdateDeviceStatus", request={"DeviceRememberedStatus": status})
+        self._save(flow)
+        data = {"username": flow.username, "device_remembered": remember}
+        return StepOutcome(flow, data), (device if remember else None)
+
+    def sign_out(
+        self, flow: Flow | None, *, access_token: str | None, refresh_token: str | None
+    ) -> Flow | None:
+        """GlobalSignOut + RevokeToken at Cognito; the flow ends SIGNED_OUT.
+
+        Cognito refusing (tokens already revoked or expired) does not keep anyone signed in:
+        the server session is deleted by the caller whatever Cognito answered.
+        """
+        if access_token:
+            try:
+                self.gateway.global_sign_out(access_token)
+            except CognitoError as exc:
+                log.info("sign-out: GlobalSignOut refused (%s)", exc.cognito_code)
+        if refresh_token:
+            try:
+                self.gateway.revoke_token(refresh_token)
+            except CognitoError as exc:
+                log.info("sign-out: RevokeToken refused (%s)", exc.cognito_code)
+        if flow is not None and flow.may("signed_out"):
+            flow.apply("GlobalSignOut", {})
+            flow.cognito_session = None
+            try:
+                self._save(flow)
+            except Conflict:
+                log.info("flow %s changed during sign-out; the session ends anyway", flow.id)
+        return flow
+
+    def refresh(
+        self,
+        flow: Flow | None,
+        refresh_token: str,
+        *,
+        username: str | None,
+        device_key: str | None,
+    ) -> Tokens:
+        """REFRESH_TOKEN_AUTH; a refusal marks the flow EXPIRED and re-raises."""
+        try:
+            step = self.gateway.refresh_tokens(
+                refresh_token, username=username, device_key=device_key
+            )
+        except CognitoError as exc:
+            if flow is not None and isinstance(exc, NotAuthorized):
+                try:
+                    flow.apply(
+                        "InitiateAuth",
+                        error_code=exc.cognito_code,
+                        error_message="Refresh Token has expired or been revoked: "
+                        + _error_message(exc),
+                    )
+                    self._save(flow)
+                except (IllegalTransition, Conflict):
+                    pass
+            raise
+        if step.tokens is None:
+            raise NotAuthorized("Cognito answered the refresh with a challenge.")
+        return step.tokens
+
+
+def _delivery(delivery: Any) -> dict[str, Any]:
+    return {
+        "destination": delivery.destination,
+        "medium": delivery.delivery_medium,
+        "attribute": delivery.attribute_name,
+    }
+
+
+__all__ = [
+    "ExistingDevice",
+    "FlowService",
+    "NoDeviceOffered",
+    "NoFlow",
+    "StepOutcome",
+    "flow_view",
+    "required_attributes",
+]

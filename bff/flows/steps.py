@@ -1,0 +1,95 @@
+"""The API's step names, derived from the lifecycle machine through one table.
+
+The lifecycle (statemachine.lifecycle) speaks in *triggers*: what a Cognito answer means
+("confirmed", "mfa_setup_required"...). The SPA speaks in *steps*: what it may submit next
+("confirm", "mfa_code"...). ``STEPS`` is the one table between them. Each step is tied to one
+trigger in one of two ways:
+
+* ``fires``: the step is the action whose outcome fires that trigger, so the step is offered
+  exactly where the machine allows the trigger (``confirm`` ↔ ``confirmed``);
+* ``answers``: the step answers the challenge that trigger entered, so it is offered exactly
+  in the trigger's destination state (``mfa_code`` answers ``software_token_mfa_required``
+  and is offered in SOFTWARE_TOKEN_MFA). The lifecycle has no trigger unique to answering a
+  challenge (the answer's outcomes, tokens or the next challenge, are shared with sign-in),
+  hence the second kind.
+
+Nothing here is hand-listed per state: a new state or transition in the machine changes the
+next steps without touching this module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, Literal
+
+from statemachine import TRANSITIONS, allowed_triggers
+
+Kind = Literal["fires", "answers"]
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    trigger: str
+    kind: Kind
+    description: str
+
+
+STEPS: Final[tuple[Step, ...]] = (
+    Step("sign_up", "signed_up", "fires", "Create an account (SignUp)."),
+    Step("confirm", "confirmed", "fires", "Confirm the sign-up with the emailed code."),
+    Step("resend_code", "code_resent", "fires", "Email another confirmation code."),
+    # Any sign-in first proves the password; this reflexive trigger has exactly the
+    # machine's sign-in sources.
+    Step("sign_in", "password_verifier_required", "fires", "Sign in with username + password."),
+    Step(
+        "new_password",
+        "new_password_required",
+        "answers",
+        "Replace the temporary password (NEW_PASSWORD_REQUIRED).",
+    ),
+    Step(
+        "mfa_setup_verify",
+        "mfa_setup_required",
+        "answers",
+        "Register the authenticator app with its first code (MFA_SETUP).",
+    ),
+    Step(
+        "mfa_code",
+        "software_token_mfa_required",
+        "answers",
+        "Enter the authenticator app's current code (SOFTWARE_TOKEN_MFA).",
+    ),
+    Step(
+        "remember_device",
+        "device_remembered",
+        "fires",
+        "Remember this browser (next sign-ins skip MFA) or not.",
+    ),
+    Step("sign_out", "signed_out", "fires", "Sign out: revoke the tokens, end the session."),
+)
+
+STEP_NAMES: Final[tuple[str, ...]] = tuple(step.name for step in STEPS)
+_BY_NAME: Final[dict[str, Step]] = {step.name: step for step in STEPS}
+
+
+def _destinations(trigger: str) -> set[str]:
+    return {t["dest"] for t in TRANSITIONS if t["trigger"] == trigger}
+
+
+def step(name: str) -> Step:
+    """The step called ``name`` (KeyError for an unknown one)."""
+    return _BY_NAME[name]
+
+
+def step_allowed(name: str, state: str) -> bool:
+    """Whether the step ``name`` may be submitted from ``state``."""
+    entry = _BY_NAME[name]
+    if entry.kind == "fires":
+        return entry.trigger in allowed_triggers(state)
+    return state in _destinations(entry.trigger)
+
+
+def next_steps(state: str, *, exclude: frozenset[str] = frozenset()) -> list[str]:
+    """The steps allowed from ``state``, in table order, minus ``exclude``."""
+    return [s.name for s in STEPS if s.name not in exclude and step_allowed(s.name, state)]

@@ -15,8 +15,13 @@ DEFAULT_ENDPOINT = "http://127.0.0.1:9229"
 
 
 @click.command("local-cognito")
-@click.option("--port", type=click.IntRange(0, 65535), default=9229, show_default=True,
-              help="Port on 127.0.0.1 (0 picks a free port).")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=9229,
+    show_default=True,
+    help="Port on 127.0.0.1 (0 picks a free port).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--with-client-secret", is_flag=True, help="Give the app client a secret.")
 def local_cognito_command(port: int, as_json: bool, with_client_secret: bool) -> None:
@@ -45,8 +50,11 @@ def local_cognito_command(port: int, as_json: bool, with_client_secret: bool) ->
 
 
 @click.command("outbox")
-@click.option("--endpoint", default=None,
-              help=f"Local Cognito URL [env COGNITO_ENDPOINT_URL, else {DEFAULT_ENDPOINT}].")
+@click.option(
+    "--endpoint",
+    default=None,
+    help=f"Local Cognito URL [env COGNITO_ENDPOINT_URL, else {DEFAULT_ENDPOINT}].",
+)
 @click.option("--to", default=None, help="Only messages to this email address.")
 @click.option("--kind", type=click.Choice(KINDS), default=None, help="Only this kind.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON list.")

@@ -192,7 +192,9 @@ class LocalCognitoBackend(CognitoIdpBackend):
         self.user_pools[pool.id] = pool
         return pool
 
-    def pool_and_client(self, client_id: str) -> tuple[CognitoIdpUserPool, CognitoIdpUserPoolClient]:
+    def pool_and_client(
+        self, client_id: str
+    ) -> tuple[CognitoIdpUserPool, CognitoIdpUserPoolClient]:
         for pool in self.user_pools.values():
             if client_id in pool.clients:
                 return pool, pool.clients[client_id]
@@ -237,7 +239,9 @@ class LocalCognitoBackend(CognitoIdpBackend):
             destination = f"{secrets.choice(string.ascii_lowercase)}***@e***"
         return {"Destination": destination, "DeliveryMedium": "EMAIL", "AttributeName": "email"}
 
-    def _send(self, pool: CognitoIdpUserPool, user: CognitoIdpUser, kind: str, **secret: str) -> None:
+    def _send(
+        self, pool: CognitoIdpUserPool, user: CognitoIdpUser, kind: str, **secret: str
+    ) -> None:
         email = user.attribute_lookup.get("email")
         if not email:
             return  # Cognito cannot deliver without an address; SMS is not reproduced.
@@ -298,7 +302,9 @@ class LocalCognitoBackend(CognitoIdpBackend):
         days = self._password_policy(pool).get("TemporaryPasswordValidityDays", 7)
         return float(days) * 86400
 
-    def _user_or_none(self, pool: CognitoIdpUserPool, username: str | None) -> CognitoIdpUser | None:
+    def _user_or_none(
+        self, pool: CognitoIdpUserPool, username: str | None
+    ) -> CognitoIdpUser | None:
         if not username:
             return None
         return pool._get_user(username)
@@ -306,7 +312,11 @@ class LocalCognitoBackend(CognitoIdpBackend):
     # ------------------------------------------------------------ sign-up
 
     def sign_up(
-        self, client_id: str, username: str, password: str, attributes: list[dict[str, str]],
+        self,
+        client_id: str,
+        username: str,
+        password: str,
+        attributes: list[dict[str, str]],
         secret_hash: str | None = None,
     ) -> tuple[CognitoIdpUser, Any]:
         """Cognito: checks SECRET_HASH, case-insensitive duplicates, sends a 6-digit code."""
@@ -331,8 +341,7 @@ class LocalCognitoBackend(CognitoIdpBackend):
         for name, attribute in pool.schema_attributes.items():
             if attribute.required and name != "sub" and name not in given:
                 raise e.InvalidParameter(
-                    f"Attributes did not conform to the schema: {name}: The attribute "
-                    "is required"
+                    f"Attributes did not conform to the schema: {name}: The attribute is required"
                 )
 
     def confirm_sign_up_with_code(
@@ -347,7 +356,9 @@ class LocalCognitoBackend(CognitoIdpBackend):
                 raise e.CodeMismatch(e.CODE_MISMATCH_SIGN_UP)
             raise e.UserNotFound("Username/client id combination not found.")
         if user.status != UserStatus.UNCONFIRMED:
-            raise e.NotAuthorized(f"User cannot be confirmed. Current status is {user.status.value}")
+            raise e.NotAuthorized(
+                f"User cannot be confirmed. Current status is {user.status.value}"
+            )
         state = self.state(user)
         if not state.confirmation_code or not code:
             raise e.CodeMismatch(e.CODE_MISMATCH_SIGN_UP)
@@ -412,8 +423,8 @@ class LocalCognitoBackend(CognitoIdpBackend):
                 raise e.UsernameExists("User account already exists")
             user = super().admin_create_user(user_pool_id, username, "", password, attributes)
         state = self.state(user)
-        state.temporary_password_expires_at = (
-            self.clock.now() + self._temporary_password_validity(pool)
+        state.temporary_password_expires_at = self.clock.now() + self._temporary_password_validity(
+            pool
         )
         if message_action != "SUPPRESS":
             self._send(pool, user, "temporary_password", temporary_password=password)
@@ -481,8 +492,11 @@ class LocalCognitoBackend(CognitoIdpBackend):
     ) -> dict[str, Any]:
         pool, client = self.pool_and_client(client_id)
         flows = [
-            AuthFlow.USER_SRP_AUTH, AuthFlow.REFRESH_TOKEN_AUTH, AuthFlow.REFRESH_TOKEN,
-            AuthFlow.CUSTOM_AUTH, AuthFlow.USER_PASSWORD_AUTH,
+            AuthFlow.USER_SRP_AUTH,
+            AuthFlow.REFRESH_TOKEN_AUTH,
+            AuthFlow.REFRESH_TOKEN,
+            AuthFlow.CUSTOM_AUTH,
+            AuthFlow.USER_PASSWORD_AUTH,
         ]
         flow = self._validate_auth_flow(auth_flow=auth_flow, valid_flows=flows)
         return self._initiate(pool, client, flow, auth_parameters or {}, admin=False)
@@ -493,8 +507,12 @@ class LocalCognitoBackend(CognitoIdpBackend):
         pool = self.describe_user_pool(user_pool_id)
         client = self._client_of_pool(pool, client_id)
         flows = [
-            AuthFlow.ADMIN_NO_SRP_AUTH, AuthFlow.ADMIN_USER_PASSWORD_AUTH, AuthFlow.USER_SRP_AUTH,
-            AuthFlow.REFRESH_TOKEN_AUTH, AuthFlow.REFRESH_TOKEN, AuthFlow.CUSTOM_AUTH,
+            AuthFlow.ADMIN_NO_SRP_AUTH,
+            AuthFlow.ADMIN_USER_PASSWORD_AUTH,
+            AuthFlow.USER_SRP_AUTH,
+            AuthFlow.REFRESH_TOKEN_AUTH,
+            AuthFlow.REFRESH_TOKEN,
+            AuthFlow.CUSTOM_AUTH,
         ]
         flow = self._validate_auth_flow(auth_flow=auth_flow, valid_flows=flows)
         return self._initiate(pool, client, flow, auth_parameters or {}, admin=True)
@@ -512,7 +530,9 @@ class LocalCognitoBackend(CognitoIdpBackend):
         if flow in (AuthFlow.REFRESH_TOKEN_AUTH, AuthFlow.REFRESH_TOKEN):
             return self._refresh(pool, client, params)
         if flow is AuthFlow.CUSTOM_AUTH:
-            raise e.InvalidParameter("Custom auth lambda trigger is not configured for the user pool.")
+            raise e.InvalidParameter(
+                "Custom auth lambda trigger is not configured for the user pool."
+            )
         username = params.get("USERNAME")
         if not username:
             raise e.InvalidParameter("Missing required parameter USERNAME")
@@ -557,7 +577,9 @@ class LocalCognitoBackend(CognitoIdpBackend):
             # Simulate a challenge for a user that does not exist, so the answer fails the
             # same way a wrong password does.
             identity, salt = username, new_salt()
-            verifier = compute_verifier(salt, pool.id.split("_", 1)[1], identity, secrets.token_hex())
+            verifier = compute_verifier(
+                salt, pool.id.split("_", 1)[1], identity, secrets.token_hex()
+            )
         else:
             identity, salt = user.username, self.state(user).srp_salt
             verifier = compute_verifier(
@@ -565,8 +587,14 @@ class LocalCognitoBackend(CognitoIdpBackend):
             )
         handshake = ServerHandshake.start(verifier)
         challenge = self._new_challenge(
-            pool, client, user.username if user else None, "PASSWORD_VERIFIER", admin,
-            handshake=handshake, big_a=big_a, srp_identity=identity,
+            pool,
+            client,
+            user.username if user else None,
+            "PASSWORD_VERIFIER",
+            admin,
+            handshake=handshake,
+            big_a=big_a,
+            srp_identity=identity,
             device_key=params.get("DEVICE_KEY"),
         )
         return {
@@ -605,9 +633,7 @@ class LocalCognitoBackend(CognitoIdpBackend):
             challenge = self._new_challenge(
                 pool, client, user.username, "NEW_PASSWORD_REQUIRED", admin, device_key=device_key
             )
-            attributes = {
-                a["Name"]: a["Value"] for a in user.attributes if a["Name"] != "sub"
-            }
+            attributes = {a["Name"]: a["Value"] for a in user.attributes if a["Name"] != "sub"}
             required = [
                 f"userAttributes.{name}"
                 for name, attr in pool.schema_attributes.items()
@@ -624,8 +650,9 @@ class LocalCognitoBackend(CognitoIdpBackend):
             }
         return self._second_factor(pool, client, user, device_key, admin)
 
-    def _remembered_device(self, pool: CognitoIdpUserPool, user: CognitoIdpUser,
-                           device_key: str | None) -> Device | None:
+    def _remembered_device(
+        self, pool: CognitoIdpUserPool, user: CognitoIdpUser, device_key: str | None
+    ) -> Device | None:
         if not device_key:
             return None
         device = self.state(user).devices.get(device_key)
@@ -695,9 +722,8 @@ class LocalCognitoBackend(CognitoIdpBackend):
             now = self.clock.now()
             device = Device(
                 key=f"{self.region_name}_{uuid.uuid4()}",
-                group_key="-" + "".join(
-                    secrets.choice(string.ascii_letters + string.digits) for _ in range(9)
-                ),
+                group_key="-"
+                + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(9)),
                 created_at=now,
                 last_modified_at=now,
             )
@@ -727,7 +753,10 @@ class LocalCognitoBackend(CognitoIdpBackend):
             raise e.NotAuthorized(e.INVALID_REFRESH_TOKEN)
         user = self._user_or_none(pool, username)
         self._check_secret_hash(
-            client, params.get("SECRET_HASH"), params.get("USERNAME"), username,
+            client,
+            params.get("SECRET_HASH"),
+            params.get("USERNAME"),
+            username,
             user.id if user else None,
         )
         if user is None or not user.enabled:
@@ -770,7 +799,9 @@ class LocalCognitoBackend(CognitoIdpBackend):
         if not answered_as:
             raise e.InvalidParameter("Missing required parameter USERNAME")
         self._check_secret_hash(
-            client, responses.get("SECRET_HASH"), answered_as,
+            client,
+            responses.get("SECRET_HASH"),
+            answered_as,
             user.username if user else challenge.srp_identity,
         )
         if user is not None and pool._get_user(answered_as) is not user:
@@ -822,8 +853,10 @@ class LocalCognitoBackend(CognitoIdpBackend):
         elif challenge_name == "DEVICE_SRP_AUTH":
             # pycognito answers DEVICE_SRP_AUTH without the Session: match user + device.
             candidates = [
-                c for c in self.challenges.values()
-                if c.name == "DEVICE_SRP_AUTH" and c.client_id == client.id
+                c
+                for c in self.challenges.values()
+                if c.name == "DEVICE_SRP_AUTH"
+                and c.client_id == client.id
                 and c.device_key == responses.get("DEVICE_KEY")
             ]
             challenge = candidates[-1] if candidates else None
@@ -837,21 +870,22 @@ class LocalCognitoBackend(CognitoIdpBackend):
         return challenge
 
     def _answer_password_verifier(
-        self, pool: CognitoIdpUserPool, client: CognitoIdpUserPoolClient, challenge: Challenge,
-        user: CognitoIdpUser | None, responses: dict[str, str],
+        self,
+        pool: CognitoIdpUserPool,
+        client: CognitoIdpUserPoolClient,
+        challenge: Challenge,
+        user: CognitoIdpUser | None,
+        responses: dict[str, str],
     ) -> dict[str, Any]:
         assert challenge.handshake is not None and challenge.big_a is not None
         block = responses.get("PASSWORD_CLAIM_SECRET_BLOCK", "")
         self._end_challenge(challenge)
-        ok = (
-            block == challenge.handshake.secret_block_b64
-            and challenge.handshake.verify_claim(
-                challenge.big_a,
-                pool.id.split("_", 1)[1],
-                challenge.srp_identity,
-                responses.get("TIMESTAMP", ""),
-                responses.get("PASSWORD_CLAIM_SIGNATURE", ""),
-            )
+        ok = block == challenge.handshake.secret_block_b64 and challenge.handshake.verify_claim(
+            challenge.big_a,
+            pool.id.split("_", 1)[1],
+            challenge.srp_identity,
+            responses.get("TIMESTAMP", ""),
+            responses.get("PASSWORD_CLAIM_SIGNATURE", ""),
         )
         if user is None or not ok:
             raise e.NotAuthorized(e.INCORRECT_CREDENTIALS)
@@ -859,8 +893,12 @@ class LocalCognitoBackend(CognitoIdpBackend):
         return self._after_password(pool, client, user, device_key, challenge.admin)
 
     def _answer_new_password(
-        self, pool: CognitoIdpUserPool, client: CognitoIdpUserPoolClient, challenge: Challenge,
-        user: CognitoIdpUser | None, responses: dict[str, str],
+        self,
+        pool: CognitoIdpUserPool,
+        client: CognitoIdpUserPoolClient,
+        challenge: Challenge,
+        user: CognitoIdpUser | None,
+        responses: dict[str, str],
     ) -> dict[str, Any]:
         assert user is not None
         new_password = responses.get("NEW_PASSWORD")
@@ -868,13 +906,14 @@ class LocalCognitoBackend(CognitoIdpBackend):
             raise e.InvalidParameter("Missing required parameter NEW_PASSWORD")
         self.check_password_policy(pool, new_password)
         updates = [
-            {"Name": key[len("userAttributes."):], "Value": value}
+            {"Name": key[len("userAttributes.") :], "Value": value}
             for key, value in responses.items()
             if key.startswith("userAttributes.")
         ]
         present = {a["Name"] for a in user.attributes if a["Value"]} | {u["Name"] for u in updates}
         missing = [
-            name for name, attr in pool.schema_attributes.items()
+            name
+            for name, attr in pool.schema_attributes.items()
             if attr.required and name != "sub" and name not in present
         ]
         if missing:
@@ -888,8 +927,12 @@ class LocalCognitoBackend(CognitoIdpBackend):
         return self._second_factor(pool, client, user, challenge.device_key, challenge.admin)
 
     def _answer_mfa_setup(
-        self, pool: CognitoIdpUserPool, client: CognitoIdpUserPoolClient, challenge: Challenge,
-        user: CognitoIdpUser | None, responses: dict[str, str],
+        self,
+        pool: CognitoIdpUserPool,
+        client: CognitoIdpUserPoolClient,
+        challenge: Challenge,
+        user: CognitoIdpUser | None,
+        responses: dict[str, str],
     ) -> dict[str, Any]:
         assert user is not None
         if not challenge.totp_verified:
@@ -902,8 +945,12 @@ class LocalCognitoBackend(CognitoIdpBackend):
         return self._issue_tokens(pool, client, user, challenge.device_key)
 
     def _answer_software_token_mfa(
-        self, pool: CognitoIdpUserPool, client: CognitoIdpUserPoolClient, challenge: Challenge,
-        user: CognitoIdpUser | None, responses: dict[str, str],
+        self,
+        pool: CognitoIdpUserPool,
+        client: CognitoIdpUserPoolClient,
+        challenge: Challenge,
+        user: CognitoIdpUser | None,
+        responses: dict[str, str],
     ) -> dict[str, Any]:
         assert user is not None
         state = self.state(user)
@@ -928,8 +975,12 @@ class LocalCognitoBackend(CognitoIdpBackend):
         raise e.CodeMismatch(e.TOTP_MISMATCH)
 
     def _answer_device_srp(
-        self, pool: CognitoIdpUserPool, client: CognitoIdpUserPoolClient, challenge: Challenge,
-        user: CognitoIdpUser | None, responses: dict[str, str],
+        self,
+        pool: CognitoIdpUserPool,
+        client: CognitoIdpUserPoolClient,
+        challenge: Challenge,
+        user: CognitoIdpUser | None,
+        responses: dict[str, str],
     ) -> dict[str, Any]:
         assert user is not None
         device_key = responses.get("DEVICE_KEY")
@@ -944,8 +995,15 @@ class LocalCognitoBackend(CognitoIdpBackend):
         assert device.salt is not None
         handshake = ServerHandshake.start(device.verifier)
         nxt = self._new_challenge(
-            pool, client, user.username, "DEVICE_PASSWORD_VERIFIER", challenge.admin,
-            handshake=handshake, big_a=big_a, srp_identity=device.key, device_key=device.key,
+            pool,
+            client,
+            user.username,
+            "DEVICE_PASSWORD_VERIFIER",
+            challenge.admin,
+            handshake=handshake,
+            big_a=big_a,
+            srp_identity=device.key,
+            device_key=device.key,
         )
         return {
             "ChallengeName": "DEVICE_PASSWORD_VERIFIER",
@@ -960,8 +1018,12 @@ class LocalCognitoBackend(CognitoIdpBackend):
         }
 
     def _answer_device_password_verifier(
-        self, pool: CognitoIdpUserPool, client: CognitoIdpUserPoolClient, challenge: Challenge,
-        user: CognitoIdpUser | None, responses: dict[str, str],
+        self,
+        pool: CognitoIdpUserPool,
+        client: CognitoIdpUserPoolClient,
+        challenge: Challenge,
+        user: CognitoIdpUser | None,
+        responses: dict[str, str],
     ) -> dict[str, Any]:
         assert user is not None and challenge.handshake is not None
         assert challenge.big_a is not None
@@ -1006,7 +1068,11 @@ class LocalCognitoBackend(CognitoIdpBackend):
             self._end_challenge(challenge)
             client = pool.clients[challenge.client_id]
             nxt = self._new_challenge(
-                pool, client, user.username, "MFA_SETUP", challenge.admin,
+                pool,
+                client,
+                user.username,
+                "MFA_SETUP",
+                challenge.admin,
                 device_key=challenge.device_key,
             )
             return {"SecretCode": secret, "Session": nxt.session}
@@ -1047,8 +1113,13 @@ class LocalCognitoBackend(CognitoIdpBackend):
         self._end_challenge(challenge)
         client = pool.clients[challenge.client_id]
         nxt = self._new_challenge(
-            pool, client, user.username, "MFA_SETUP", challenge.admin,
-            device_key=challenge.device_key, totp_verified=True,
+            pool,
+            client,
+            user.username,
+            "MFA_SETUP",
+            challenge.admin,
+            device_key=challenge.device_key,
+            totp_verified=True,
         )
         return {"Status": "SUCCESS", "Session": nxt.session}
 
@@ -1075,7 +1146,9 @@ class LocalCognitoBackend(CognitoIdpBackend):
         if claims.get("exp", 0) < time.time():
             raise e.NotAuthorized(e.ACCESS_TOKEN_EXPIRED)
 
-    def user_from_access_token(self, access_token: str) -> tuple[CognitoIdpUserPool, CognitoIdpUser]:
+    def user_from_access_token(
+        self, access_token: str
+    ) -> tuple[CognitoIdpUserPool, CognitoIdpUser]:
         self.check_access_token(access_token)
         for pool in self.user_pools.values():
             if access_token in pool.access_tokens:
@@ -1086,8 +1159,9 @@ class LocalCognitoBackend(CognitoIdpBackend):
                 return pool, user
         raise e.NotAuthorized(e.INVALID_ACCESS_TOKEN)
 
-    def _revoke_user_access_tokens(self, pool: CognitoIdpUserPool, username: str,
-                                   origin_jti: str | None = None) -> None:
+    def _revoke_user_access_tokens(
+        self, pool: CognitoIdpUserPool, username: str, origin_jti: str | None = None
+    ) -> None:
         for token, (_, owner) in list(pool.access_tokens.items()):
             if owner != username:
                 continue
@@ -1139,14 +1213,19 @@ class LocalCognitoBackend(CognitoIdpBackend):
         return device
 
     def confirm_device(
-        self, access_token: str, device_key: str, verifier_config: dict[str, str] | None,
+        self,
+        access_token: str,
+        device_key: str,
+        verifier_config: dict[str, str] | None,
         device_name: str | None,
     ) -> bool:
         """Cognito's ConfirmDevice: stores the device's SRP salt and verifier."""
         pool, user = self.user_from_access_token(access_token)
         device = self._device_of(user, device_key)
-        if not verifier_config or not verifier_config.get("PasswordVerifier") or not (
-            verifier_config.get("Salt")
+        if (
+            not verifier_config
+            or not verifier_config.get("PasswordVerifier")
+            or not (verifier_config.get("Salt"))
         ):
             raise e.InvalidParameter("DeviceSecretVerifierConfig is required")
         try:
@@ -1169,7 +1248,9 @@ class LocalCognitoBackend(CognitoIdpBackend):
         device.remembered = not prompt
         return prompt
 
-    def update_device_status(self, user: CognitoIdpUser, device_key: str, status: str | None) -> None:
+    def update_device_status(
+        self, user: CognitoIdpUser, device_key: str, status: str | None
+    ) -> None:
         if status not in ("remembered", "not_remembered"):
             raise e.InvalidParameter(
                 "1 validation error detected: Value at 'deviceRememberedStatus' failed to "
@@ -1182,8 +1263,9 @@ class LocalCognitoBackend(CognitoIdpBackend):
         device.remembered = status == "remembered"
         device.last_modified_at = self.clock.now()
 
-    def list_devices(self, user: CognitoIdpUser, limit: int | None,
-                     token: str | None) -> tuple[list[Device], str | None]:
+    def list_devices(
+        self, user: CognitoIdpUser, limit: int | None, token: str | None
+    ) -> tuple[list[Device], str | None]:
         devices = [d for d in self.state(user).devices.values() if d.confirmed]
         start = int(token) if token and token.isdigit() else 0
         size = int(limit or 60)

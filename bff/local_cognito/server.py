@@ -82,8 +82,7 @@ class _QuietHandler(WSGIRequestHandler):
 def _json(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
     merged = dict(_CORS_HEADERS)
     merged.update(headers or {})
-    return Response(json.dumps(payload), status=status, mimetype="application/json",
-                    headers=merged)
+    return Response(json.dumps(payload), status=status, mimetype="application/json", headers=merged)
 
 
 def _error(status: int, code: str, message: str) -> Response:
@@ -118,19 +117,29 @@ class LocalCognitoApp:
         if path.endswith("/.well-known/jwks.json") and request.method == "GET":
             from moto.cognitoidp.responses import CognitoIdpJsonWebKeyResponse
 
-            return Response(CognitoIdpJsonWebKeyResponse.json_web_key, status=200,
-                            mimetype="application/json", headers=_CORS_HEADERS)
+            return Response(
+                CognitoIdpJsonWebKeyResponse.json_web_key,
+                status=200,
+                mimetype="application/json",
+                headers=_CORS_HEADERS,
+            )
         target = request.headers.get("X-Amz-Target", "")
         if request.method != "POST" or path != "/" or not target.startswith(TARGET_PREFIX):
-            return _error(404, "UnknownOperationException",
-                          "Not a Cognito user pools request (missing X-Amz-Target)")
-        action = target[len(TARGET_PREFIX):]
+            return _error(
+                404,
+                "UnknownOperationException",
+                "Not a Cognito user pools request (missing X-Amz-Target)",
+            )
+        action = target[len(TARGET_PREFIX) :]
         with self.backend.lock:
             try:
                 status, headers, body = LocalCognitoResponse(self.backend)._dispatch(request)
             except NotImplementedError:
-                return _error(400, "UnknownOperationException",
-                              f"{action} is not implemented by the local Cognito")
+                return _error(
+                    400,
+                    "UnknownOperationException",
+                    f"{action} is not implemented by the local Cognito",
+                )
         merged = {k: str(v) for k, v in headers.items() if k.lower() != "status"}
         merged.update(_CORS_HEADERS)
         merged.setdefault("Content-Type", "application/x-amz-json-1.1")
@@ -221,7 +230,10 @@ class LocalCognito:
             return self.info
         began = time.perf_counter()
         self._server = make_server(
-            self.host, self.port, LocalCognitoApp(self.backend), threaded=True,
+            self.host,
+            self.port,
+            LocalCognitoApp(self.backend),
+            threaded=True,
             request_handler=_QuietHandler,
         )
         self._server.daemon_threads = True
@@ -280,12 +292,27 @@ class LocalCognito:
 
 
 _CLIENT_PROPERTIES = {
-    "ClientName", "GenerateSecret", "RefreshTokenValidity", "AccessTokenValidity",
-    "IdTokenValidity", "TokenValidityUnits", "ReadAttributes", "WriteAttributes",
-    "ExplicitAuthFlows", "SupportedIdentityProviders", "CallbackURLs", "LogoutURLs",
-    "DefaultRedirectURI", "AllowedOAuthFlows", "AllowedOAuthScopes",
-    "AllowedOAuthFlowsUserPoolClient", "AnalyticsConfiguration", "PreventUserExistenceErrors",
-    "EnableTokenRevocation", "EnablePropagateAdditionalUserContextData", "AuthSessionValidity",
+    "ClientName",
+    "GenerateSecret",
+    "RefreshTokenValidity",
+    "AccessTokenValidity",
+    "IdTokenValidity",
+    "TokenValidityUnits",
+    "ReadAttributes",
+    "WriteAttributes",
+    "ExplicitAuthFlows",
+    "SupportedIdentityProviders",
+    "CallbackURLs",
+    "LogoutURLs",
+    "DefaultRedirectURI",
+    "AllowedOAuthFlows",
+    "AllowedOAuthScopes",
+    "AllowedOAuthFlowsUserPoolClient",
+    "AnalyticsConfiguration",
+    "PreventUserExistenceErrors",
+    "EnableTokenRevocation",
+    "EnablePropagateAdditionalUserContextData",
+    "AuthSessionValidity",
 }
 
 
@@ -300,8 +327,10 @@ def _apply_overrides(definition: PoolDefinition, overrides: dict[str, Any]) -> P
             if value == "OFF":
                 mfa = None
             else:
-                mfa = {"MfaConfiguration": value,
-                       "SoftwareTokenMfaConfiguration": {"Enabled": True}}
+                mfa = {
+                    "MfaConfiguration": value,
+                    "SoftwareTokenMfaConfiguration": {"Enabled": True},
+                }
         elif key[:1].isupper():
             pool[key] = value
         else:

@@ -121,7 +121,9 @@ class ServerHandshake:
         if u == 0:
             raise SrpError("u is zero")
         s = _powmod(big_a * _powmod(self.verifier, u, N), self.small_b, N)
-        return compute_hkdf(bytearray.fromhex(pad_hex(s)), bytearray.fromhex(pad_hex(long_to_hex(u))))
+        return compute_hkdf(
+            bytearray.fromhex(pad_hex(s)), bytearray.fromhex(pad_hex(long_to_hex(u)))
+        )
 
     def verify_claim(
         self, big_a: int, prefix: str, identity: str, timestamp: str, signature_b64: str

@@ -100,7 +100,7 @@ class _Evaluator:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             if key == "Ref":
                 if arg in self.parameters:
                     return self.parameters[arg]

@@ -43,7 +43,9 @@ class Accounts:
 
     def signed_up(self, email: str) -> Account:
         self.client.sign_up(
-            ClientId=self.info.client_id, Username=email, Password=PASSWORD,
+            ClientId=self.info.client_id,
+            Username=email,
+            Password=PASSWORD,
             UserAttributes=[{"Name": "email", "Value": email}],
         )
         return Account(email)
@@ -51,22 +53,26 @@ class Accounts:
     def confirmed(self, email: str) -> Account:
         account = self.signed_up(email)
         self.client.confirm_sign_up(
-            ClientId=self.info.client_id, Username=email,
+            ClientId=self.info.client_id,
+            Username=email,
             ConfirmationCode=self.outbox.latest_code(email),
         )
         return account
 
     def sign_in(self, account: Account, **extra: str) -> dict[str, Any]:
         return self.client.admin_initiate_auth(
-            UserPoolId=self.info.user_pool_id, ClientId=self.info.client_id,
+            UserPoolId=self.info.user_pool_id,
+            ClientId=self.info.client_id,
             AuthFlow="ADMIN_USER_PASSWORD_AUTH",
             AuthParameters={"USERNAME": account.email, "PASSWORD": account.password, **extra},
         )
 
     def respond(self, name: str, session: str | None, **responses: str) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
-            "UserPoolId": self.info.user_pool_id, "ClientId": self.info.client_id,
-            "ChallengeName": name, "ChallengeResponses": responses,
+            "UserPoolId": self.info.user_pool_id,
+            "ClientId": self.info.client_id,
+            "ChallengeName": name,
+            "ChallengeResponses": responses,
         }
         if session is not None:
             kwargs["Session"] = session
@@ -107,4 +113,3 @@ def private_accounts(private_cognito: Any) -> Accounts:
 @pytest.fixture
 def accounts(cognito_client: Any, local_cognito: Any, outbox: Any) -> Accounts:
     return Accounts(cognito_client, local_cognito, outbox)
-

@@ -41,8 +41,10 @@ def test_unknown_user_and_wrong_password_look_the_same(accounts: Any, unique_ema
     account.email = "nobody-" + unique_email
     with pytest.raises(ClientError) as unknown:
         accounts.sign_in(account)
-    assert error_of(wrong) == error_of(unknown) == (
-        "NotAuthorizedException", "Incorrect username or password."
+    assert (
+        error_of(wrong)
+        == error_of(unknown)
+        == ("NotAuthorizedException", "Incorrect username or password.")
     )
 
 
@@ -79,7 +81,8 @@ def test_mfa_setup_full_flow_and_single_use_sessions(
     with pytest.raises(ClientError) as excinfo:
         cognito_client.verify_software_token(Session=association["Session"], UserCode="000000")
     assert error_of(excinfo) == (
-        "EnableSoftwareTokenMFAException", "Code mismatch and fail enable Software Token MFA"
+        "EnableSoftwareTokenMFAException",
+        "Code mismatch and fail enable Software Token MFA",
     )
     account.totp_secret = secret
     verified = cognito_client.verify_software_token(
@@ -101,26 +104,34 @@ def test_totp_secrets_are_per_user(accounts: Any, cognito_client: Any, unique_em
     assert len(secrets) == 2
 
 
-def test_software_token_mfa_checks_code_and_refuses_reuse(
-    accounts: Any, unique_email: str
-) -> None:
+def test_software_token_mfa_checks_code_and_refuses_reuse(accounts: Any, unique_email: str) -> None:
     account = accounts.with_mfa(unique_email)
     step = accounts.sign_in(account)
     assert step["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
     with pytest.raises(ClientError) as excinfo:
-        accounts.respond("SOFTWARE_TOKEN_MFA", step["Session"], USERNAME=unique_email,
-                         SOFTWARE_TOKEN_MFA_CODE="12345x")
+        accounts.respond(
+            "SOFTWARE_TOKEN_MFA",
+            step["Session"],
+            USERNAME=unique_email,
+            SOFTWARE_TOKEN_MFA_CODE="12345x",
+        )
     assert error_of(excinfo) == ("CodeMismatchException", "Invalid code received for user.")
     code = account.totp_code()
-    done = accounts.respond("SOFTWARE_TOKEN_MFA", step["Session"], USERNAME=unique_email,
-                            SOFTWARE_TOKEN_MFA_CODE=code)
+    done = accounts.respond(
+        "SOFTWARE_TOKEN_MFA", step["Session"], USERNAME=unique_email, SOFTWARE_TOKEN_MFA_CODE=code
+    )
     assert "AccessToken" in done["AuthenticationResult"]
     again = accounts.sign_in(account)
     with pytest.raises(ClientError) as excinfo:
-        accounts.respond("SOFTWARE_TOKEN_MFA", again["Session"], USERNAME=unique_email,
-                         SOFTWARE_TOKEN_MFA_CODE=code)
+        accounts.respond(
+            "SOFTWARE_TOKEN_MFA",
+            again["Session"],
+            USERNAME=unique_email,
+            SOFTWARE_TOKEN_MFA_CODE=code,
+        )
     assert error_of(excinfo) == (
-        "ExpiredCodeException", "Your software token has already been used once."
+        "ExpiredCodeException",
+        "Your software token has already been used once.",
     )
 
 
@@ -131,8 +142,12 @@ def test_tokens_are_for_the_sessions_user(
     attacker = accounts.with_mfa(unique_email)
     step = accounts.sign_in(attacker)
     with pytest.raises(ClientError) as excinfo:
-        accounts.respond("SOFTWARE_TOKEN_MFA", step["Session"], USERNAME=victim.email,
-                         SOFTWARE_TOKEN_MFA_CODE=attacker.totp_code())
+        accounts.respond(
+            "SOFTWARE_TOKEN_MFA",
+            step["Session"],
+            USERNAME=victim.email,
+            SOFTWARE_TOKEN_MFA_CODE=attacker.totp_code(),
+        )
     assert error_of(excinfo) == ("NotAuthorizedException", "Invalid session for the user.")
 
 
@@ -143,29 +158,44 @@ def test_session_expires_after_auth_session_validity(
     step = private_accounts.sign_in(account)
     private_cognito.clock.advance(3 * 60 + 1)
     with pytest.raises(ClientError) as excinfo:
-        private_accounts.respond("SOFTWARE_TOKEN_MFA", step["Session"], USERNAME=unique_email,
-                                 SOFTWARE_TOKEN_MFA_CODE=account.totp_code())
+        private_accounts.respond(
+            "SOFTWARE_TOKEN_MFA",
+            step["Session"],
+            USERNAME=unique_email,
+            SOFTWARE_TOKEN_MFA_CODE=account.totp_code(),
+        )
     assert error_of(excinfo) == (
-        "NotAuthorizedException", "Invalid session for the user, session is expired."
+        "NotAuthorizedException",
+        "Invalid session for the user, session is expired.",
     )
 
 
 def test_longer_auth_session_validity_is_honoured(private_cognito: Any, unique_email: str) -> None:
     info = private_cognito.provision(AuthSessionValidity=5)
     client = private_cognito.client()
-    client.admin_create_user(UserPoolId=info.user_pool_id, Username=unique_email,
-                             TemporaryPassword="Temp-pa55word!", MessageAction="SUPPRESS")
+    client.admin_create_user(
+        UserPoolId=info.user_pool_id,
+        Username=unique_email,
+        TemporaryPassword="Temp-pa55word!",
+        MessageAction="SUPPRESS",
+    )
     step = client.admin_initiate_auth(
-        UserPoolId=info.user_pool_id, ClientId=info.client_id,
+        UserPoolId=info.user_pool_id,
+        ClientId=info.client_id,
         AuthFlow="ADMIN_USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": unique_email, "PASSWORD": "Temp-pa55word!"},
     )
     private_cognito.clock.advance(4 * 60)
     nxt = client.admin_respond_to_auth_challenge(
-        UserPoolId=info.user_pool_id, ClientId=info.client_id,
-        ChallengeName="NEW_PASSWORD_REQUIRED", Session=step["Session"],
-        ChallengeResponses={"USERNAME": unique_email, "NEW_PASSWORD": PASSWORD,
-                            "userAttributes.email": unique_email},
+        UserPoolId=info.user_pool_id,
+        ClientId=info.client_id,
+        ChallengeName="NEW_PASSWORD_REQUIRED",
+        Session=step["Session"],
+        ChallengeResponses={
+            "USERNAME": unique_email,
+            "NEW_PASSWORD": PASSWORD,
+            "userAttributes.email": unique_email,
+        },
     )
     assert nxt["ChallengeName"] == "MFA_SETUP"
     with pytest.raises(ValueError):
@@ -178,14 +208,19 @@ def test_explicit_auth_flows_are_enforced(private_cognito: Any, unique_email: st
     )
     client = private_cognito.client()
     with pytest.raises(ClientError) as excinfo:
-        client.initiate_auth(ClientId=info.client_id, AuthFlow="USER_PASSWORD_AUTH",
-                             AuthParameters={"USERNAME": unique_email, "PASSWORD": PASSWORD})
+        client.initiate_auth(
+            ClientId=info.client_id,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": unique_email, "PASSWORD": PASSWORD},
+        )
     assert error_of(excinfo) == (
-        "InvalidParameterException", "USER_PASSWORD_AUTH flow not enabled for this client"
+        "InvalidParameterException",
+        "USER_PASSWORD_AUTH flow not enabled for this client",
     )
     with pytest.raises(ClientError) as excinfo:
         client.admin_initiate_auth(
-            UserPoolId=info.user_pool_id, ClientId=info.client_id,
+            UserPoolId=info.user_pool_id,
+            ClientId=info.client_id,
             AuthFlow="ADMIN_USER_PASSWORD_AUTH",
             AuthParameters={"USERNAME": unique_email, "PASSWORD": PASSWORD},
         )
@@ -200,31 +235,52 @@ def test_secret_hash_is_enforced_when_the_client_has_a_secret(
     client = private_cognito.client()
     good = secret_hash(unique_email, info.client_id, info.client_secret)
     with pytest.raises(ClientError) as excinfo:
-        client.sign_up(ClientId=info.client_id, Username=unique_email, Password=PASSWORD,
-                       UserAttributes=[{"Name": "email", "Value": unique_email}])
+        client.sign_up(
+            ClientId=info.client_id,
+            Username=unique_email,
+            Password=PASSWORD,
+            UserAttributes=[{"Name": "email", "Value": unique_email}],
+        )
     assert error_of(excinfo)[0] == "NotAuthorizedException"
-    client.sign_up(ClientId=info.client_id, Username=unique_email, Password=PASSWORD,
-                   SecretHash=good, UserAttributes=[{"Name": "email", "Value": unique_email}])
+    client.sign_up(
+        ClientId=info.client_id,
+        Username=unique_email,
+        Password=PASSWORD,
+        SecretHash=good,
+        UserAttributes=[{"Name": "email", "Value": unique_email}],
+    )
     with pytest.raises(ClientError) as excinfo:
         client.initiate_auth(
-            ClientId=info.client_id, AuthFlow="USER_PASSWORD_AUTH",
-            AuthParameters={"USERNAME": unique_email, "PASSWORD": PASSWORD,
-                            "SECRET_HASH": secret_hash(unique_email, info.client_id, "wrong")},
+            ClientId=info.client_id,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={
+                "USERNAME": unique_email,
+                "PASSWORD": PASSWORD,
+                "SECRET_HASH": secret_hash(unique_email, info.client_id, "wrong"),
+            },
         )
     assert error_of(excinfo) == (
-        "NotAuthorizedException", f"Unable to verify secret hash for client {info.client_id}"
+        "NotAuthorizedException",
+        f"Unable to verify secret hash for client {info.client_id}",
     )
     with pytest.raises(ClientError) as excinfo:  # right hash: now the real state shows
         client.initiate_auth(
-            ClientId=info.client_id, AuthFlow="USER_PASSWORD_AUTH",
+            ClientId=info.client_id,
+            AuthFlow="USER_PASSWORD_AUTH",
             AuthParameters={"USERNAME": unique_email, "PASSWORD": PASSWORD, "SECRET_HASH": good},
         )
     assert error_of(excinfo)[0] == "UserNotConfirmedException"
 
 
 def _srp(info: Any, client: Any, email: str, password: str, **device: str) -> AWSSRP:
-    return AWSSRP(username=email, password=password, pool_id=info.user_pool_id,
-                  client_id=info.client_id, client=client, **device)
+    return AWSSRP(
+        username=email,
+        password=password,
+        pool_id=info.user_pool_id,
+        client_id=info.client_id,
+        client=client,
+        **device,
+    )
 
 
 def test_pycognito_srp_sign_in_verifies_the_password(
@@ -242,8 +298,9 @@ def test_pycognito_srp_sign_in_verifies_the_password(
     assert account.totp_secret
 
 
-def _remember_device(accounts: Any, cognito_client: Any, account: Any,
-                     remember: bool = True) -> dict[str, str]:
+def _remember_device(
+    accounts: Any, cognito_client: Any, account: Any, remember: bool = True
+) -> dict[str, str]:
     metadata = account.tokens["NewDeviceMetadata"]
     assert re.fullmatch(r"eu-west-1_[0-9a-f-]{36}", metadata["DeviceKey"])
     # pycognito's own confirm_device posts to the real AWS URL; its verifier helper is used
@@ -252,17 +309,23 @@ def _remember_device(accounts: Any, cognito_client: Any, account: Any,
         metadata["DeviceGroupKey"], metadata["DeviceKey"]
     )
     response = cognito_client.confirm_device(
-        AccessToken=account.tokens["AccessToken"], DeviceKey=metadata["DeviceKey"],
-        DeviceSecretVerifierConfig=verifier_config, DeviceName="laptop",
+        AccessToken=account.tokens["AccessToken"],
+        DeviceKey=metadata["DeviceKey"],
+        DeviceSecretVerifierConfig=verifier_config,
+        DeviceName="laptop",
     )
     assert response["UserConfirmationNecessary"] is True
     if remember:
         cognito_client.update_device_status(
-            AccessToken=account.tokens["AccessToken"], DeviceKey=metadata["DeviceKey"],
+            AccessToken=account.tokens["AccessToken"],
+            DeviceKey=metadata["DeviceKey"],
             DeviceRememberedStatus="remembered",
         )
-    return {"device_key": metadata["DeviceKey"], "device_group_key": metadata["DeviceGroupKey"],
-            "device_password": device_password}
+    return {
+        "device_key": metadata["DeviceKey"],
+        "device_group_key": metadata["DeviceGroupKey"],
+        "device_password": device_password,
+    }
 
 
 def test_remembered_device_signs_in_without_mfa(
@@ -272,8 +335,9 @@ def test_remembered_device_signs_in_without_mfa(
     device = _remember_device(accounts, cognito_client, account)
     listed = cognito_client.list_devices(AccessToken=account.tokens["AccessToken"])["Devices"]
     assert [d["DeviceKey"] for d in listed] == [device["device_key"]]
-    tokens = _srp(local_cognito, cognito_client, unique_email, PASSWORD,
-                  **device).authenticate_user()
+    tokens = _srp(
+        local_cognito, cognito_client, unique_email, PASSWORD, **device
+    ).authenticate_user()
     result = tokens["AuthenticationResult"]
     assert "AccessToken" in result and "NewDeviceMetadata" not in result
     wrong = dict(device, device_password=base64.b64encode(b"x" * 40).decode())
@@ -292,11 +356,13 @@ def test_device_not_remembered_still_gets_mfa(
     with pytest.raises(SoftwareTokenMFAChallengeException):
         _srp(local_cognito, cognito_client, unique_email, PASSWORD, **device).authenticate_user()
     cognito_client.update_device_status(
-        AccessToken=account.tokens["AccessToken"], DeviceKey=device["device_key"],
+        AccessToken=account.tokens["AccessToken"],
+        DeviceKey=device["device_key"],
         DeviceRememberedStatus="remembered",
     )
-    cognito_client.forget_device(AccessToken=account.tokens["AccessToken"],
-                                 DeviceKey=device["device_key"])
+    cognito_client.forget_device(
+        AccessToken=account.tokens["AccessToken"], DeviceKey=device["device_key"]
+    )
     step = accounts.sign_in(account, DEVICE_KEY=device["device_key"])
     assert step["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
     admin_listed = cognito_client.admin_list_devices(
@@ -317,7 +383,8 @@ def test_global_sign_out_revokes_access_tokens(
     assert error_of(excinfo) == ("NotAuthorizedException", "Access Token has been revoked")
     with pytest.raises(ClientError) as excinfo:
         cognito_client.initiate_auth(
-            ClientId=local_cognito.client_id, AuthFlow="REFRESH_TOKEN_AUTH",
+            ClientId=local_cognito.client_id,
+            AuthFlow="REFRESH_TOKEN_AUTH",
             AuthParameters={"REFRESH_TOKEN": account.tokens["RefreshToken"]},
         )
     assert error_of(excinfo) == ("NotAuthorizedException", "Refresh Token has been revoked")
@@ -328,11 +395,13 @@ def test_revoke_token_revokes_refresh_and_its_access_tokens(
 ) -> None:
     account = accounts.with_mfa(unique_email)
     refreshed = cognito_client.initiate_auth(
-        ClientId=local_cognito.client_id, AuthFlow="REFRESH_TOKEN_AUTH",
+        ClientId=local_cognito.client_id,
+        AuthFlow="REFRESH_TOKEN_AUTH",
         AuthParameters={"REFRESH_TOKEN": account.tokens["RefreshToken"]},
     )["AuthenticationResult"]
-    cognito_client.revoke_token(Token=account.tokens["RefreshToken"],
-                                ClientId=local_cognito.client_id)
+    cognito_client.revoke_token(
+        Token=account.tokens["RefreshToken"], ClientId=local_cognito.client_id
+    )
     for token in (account.tokens["AccessToken"], refreshed["AccessToken"]):
         with pytest.raises(ClientError) as excinfo:
             cognito_client.get_user(AccessToken=token)
@@ -344,29 +413,40 @@ def test_new_password_required_then_mfa_setup(
 ) -> None:
     # No email attribute: the required attribute must be given at NEW_PASSWORD_REQUIRED.
     temporary = "Temp-pa55word!"
-    cognito_client.admin_create_user(UserPoolId=local_cognito.user_pool_id, Username=unique_email,
-                                     TemporaryPassword=temporary, MessageAction="SUPPRESS")
+    cognito_client.admin_create_user(
+        UserPoolId=local_cognito.user_pool_id,
+        Username=unique_email,
+        TemporaryPassword=temporary,
+        MessageAction="SUPPRESS",
+    )
     assert outbox.messages(to=unique_email) == []
     step = cognito_client.initiate_auth(
-        ClientId=local_cognito.client_id, AuthFlow="USER_PASSWORD_AUTH",
+        ClientId=local_cognito.client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": unique_email, "PASSWORD": temporary},
     )
     assert step["ChallengeName"] == "NEW_PASSWORD_REQUIRED"
     assert json.loads(step["ChallengeParameters"]["requiredAttributes"]) == ["userAttributes.email"]
     with pytest.raises(ClientError) as excinfo:
         cognito_client.respond_to_auth_challenge(
-            ClientId=local_cognito.client_id, ChallengeName="NEW_PASSWORD_REQUIRED",
+            ClientId=local_cognito.client_id,
+            ChallengeName="NEW_PASSWORD_REQUIRED",
             Session=step["Session"],
             ChallengeResponses={"USERNAME": unique_email, "NEW_PASSWORD": PASSWORD},
         )
     assert error_of(excinfo) == (
-        "InvalidParameterException", "Invalid attributes given, email is missing"
+        "InvalidParameterException",
+        "Invalid attributes given, email is missing",
     )
     nxt = cognito_client.respond_to_auth_challenge(
-        ClientId=local_cognito.client_id, ChallengeName="NEW_PASSWORD_REQUIRED",
+        ClientId=local_cognito.client_id,
+        ChallengeName="NEW_PASSWORD_REQUIRED",
         Session=step["Session"],
-        ChallengeResponses={"USERNAME": unique_email, "NEW_PASSWORD": PASSWORD,
-                            "userAttributes.email": unique_email},
+        ChallengeResponses={
+            "USERNAME": unique_email,
+            "NEW_PASSWORD": PASSWORD,
+            "userAttributes.email": unique_email,
+        },
     )
     assert nxt["ChallengeName"] == "MFA_SETUP"
     assert nxt["Session"] != step["Session"]

@@ -22,8 +22,10 @@ def error_of(excinfo: Any) -> tuple[str, str]:
 
 def advance_clock(endpoint_url: str, seconds: float) -> dict[str, Any]:
     request = urllib.request.Request(
-        endpoint_url + "/_local/clock", data=json.dumps({"advance_seconds": seconds}).encode(),
-        method="POST", headers={"Content-Type": "application/json"},
+        endpoint_url + "/_local/clock",
+        data=json.dumps({"advance_seconds": seconds}).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request) as response:
         return json.load(response)
@@ -31,7 +33,9 @@ def advance_clock(endpoint_url: str, seconds: float) -> dict[str, Any]:
 
 def sign_up(client: Any, info: Any, email: str) -> dict[str, Any]:
     return client.sign_up(
-        ClientId=info.client_id, Username=email, Password=PASSWORD,
+        ClientId=info.client_id,
+        Username=email,
+        Password=PASSWORD,
         UserAttributes=[{"Name": "email", "Value": email}],
     )
 
@@ -42,7 +46,8 @@ def test_sign_up_sends_a_six_digit_code_and_reports_delivery(
     result = sign_up(cognito_client, local_cognito, unique_email)
     assert result["UserConfirmed"] is False
     assert result["CodeDeliveryDetails"] == {
-        "Destination": f"{unique_email[0]}***@e***", "DeliveryMedium": "EMAIL",
+        "Destination": f"{unique_email[0]}***@e***",
+        "DeliveryMedium": "EMAIL",
         "AttributeName": "email",
     }
     [message] = outbox.messages(to=unique_email)
@@ -63,13 +68,15 @@ def test_wrong_confirmation_code_is_refused_and_right_one_confirms(
             ClientId=local_cognito.client_id, Username=unique_email, ConfirmationCode=wrong
         )
     assert error_of(excinfo) == (
-        "CodeMismatchException", "Invalid verification code provided, please try again."
+        "CodeMismatchException",
+        "Invalid verification code provided, please try again.",
     )
     cognito_client.confirm_sign_up(
         ClientId=local_cognito.client_id, Username=unique_email.upper(), ConfirmationCode=code
     )
-    user = cognito_client.admin_get_user(UserPoolId=local_cognito.user_pool_id,
-                                         Username=unique_email)
+    user = cognito_client.admin_get_user(
+        UserPoolId=local_cognito.user_pool_id, Username=unique_email
+    )
     assert user["UserStatus"] == "CONFIRMED"
     assert {"Name": "email_verified", "Value": "true"} in user["UserAttributes"]
 
@@ -81,10 +88,12 @@ def test_confirmation_code_expires_after_24_hours(private_cognito: Any, unique_e
     state = advance_clock(info.endpoint_url, 24 * 3600 + 1)
     assert state["offset_seconds"] >= 24 * 3600 + 1
     with pytest.raises(ClientError) as excinfo:
-        client.confirm_sign_up(ClientId=info.client_id, Username=unique_email,
-                               ConfirmationCode=code)
+        client.confirm_sign_up(
+            ClientId=info.client_id, Username=unique_email, ConfirmationCode=code
+        )
     assert error_of(excinfo) == (
-        "ExpiredCodeException", "Invalid code provided, please request a code again."
+        "ExpiredCodeException",
+        "Invalid code provided, please request a code again.",
     )
 
 
@@ -101,14 +110,17 @@ def test_resend_confirmation_code_replaces_the_code(
     assert len(codes) == 2 and codes[0] == first
     if codes[1] != first:  # one in a million the new code equals the old one
         with pytest.raises(ClientError) as excinfo:
-            cognito_client.confirm_sign_up(ClientId=local_cognito.client_id,
-                                           Username=unique_email, ConfirmationCode=first)
+            cognito_client.confirm_sign_up(
+                ClientId=local_cognito.client_id, Username=unique_email, ConfirmationCode=first
+            )
         assert error_of(excinfo)[0] == "CodeMismatchException"
-    cognito_client.confirm_sign_up(ClientId=local_cognito.client_id, Username=unique_email,
-                                   ConfirmationCode=codes[1])
+    cognito_client.confirm_sign_up(
+        ClientId=local_cognito.client_id, Username=unique_email, ConfirmationCode=codes[1]
+    )
     with pytest.raises(ClientError) as excinfo:
-        cognito_client.resend_confirmation_code(ClientId=local_cognito.client_id,
-                                                Username=unique_email)
+        cognito_client.resend_confirmation_code(
+            ClientId=local_cognito.client_id, Username=unique_email
+        )
     assert error_of(excinfo) == ("InvalidParameterException", "User is already confirmed.")
 
 
@@ -136,11 +148,15 @@ def test_sign_up_weak_password_gets_cognito_policy_message(
     cognito_client: Any, local_cognito: Any, unique_email: str
 ) -> None:
     with pytest.raises(ClientError) as excinfo:
-        cognito_client.sign_up(ClientId=local_cognito.client_id, Username=unique_email,
-                               Password="short", UserAttributes=[{"Name": "email",
-                                                                  "Value": unique_email}])
+        cognito_client.sign_up(
+            ClientId=local_cognito.client_id,
+            Username=unique_email,
+            Password="short",
+            UserAttributes=[{"Name": "email", "Value": unique_email}],
+        )
     assert error_of(excinfo) == (
-        "InvalidPasswordException", "Password did not conform with policy: Password not long enough"
+        "InvalidPasswordException",
+        "Password did not conform with policy: Password not long enough",
     )
 
 
@@ -148,9 +164,12 @@ def test_admin_create_user_generates_a_policy_temporary_password(
     cognito_client: Any, local_cognito: Any, outbox: Any, unique_email: str
 ) -> None:
     user = cognito_client.admin_create_user(
-        UserPoolId=local_cognito.user_pool_id, Username=unique_email,
-        UserAttributes=[{"Name": "email", "Value": unique_email},
-                        {"Name": "email_verified", "Value": "true"}],
+        UserPoolId=local_cognito.user_pool_id,
+        Username=unique_email,
+        UserAttributes=[
+            {"Name": "email", "Value": unique_email},
+            {"Name": "email_verified", "Value": "true"},
+        ],
     )["User"]
     assert user["UserStatus"] == "FORCE_CHANGE_PASSWORD"
     [message] = outbox.messages(to=unique_email)
@@ -160,7 +179,8 @@ def test_admin_create_user_generates_a_policy_temporary_password(
     for pattern in (r"[a-z]", r"[A-Z]", r"\d", r"[^A-Za-z0-9]"):
         assert re.search(pattern, temporary)
     step = cognito_client.admin_initiate_auth(
-        UserPoolId=local_cognito.user_pool_id, ClientId=local_cognito.client_id,
+        UserPoolId=local_cognito.user_pool_id,
+        ClientId=local_cognito.client_id,
         AuthFlow="ADMIN_USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": unique_email, "PASSWORD": temporary},
     )
@@ -173,8 +193,11 @@ def test_admin_create_user_checks_a_given_temporary_password(
     cognito_client: Any, local_cognito: Any, unique_email: str
 ) -> None:
     with pytest.raises(ClientError) as excinfo:
-        cognito_client.admin_create_user(UserPoolId=local_cognito.user_pool_id,
-                                         Username=unique_email, TemporaryPassword="password")
+        cognito_client.admin_create_user(
+            UserPoolId=local_cognito.user_pool_id,
+            Username=unique_email,
+            TemporaryPassword="password",
+        )
     code, message = error_of(excinfo)
     assert code == "InvalidPasswordException"
     assert message.startswith("Password did not conform with policy: ")
@@ -185,14 +208,18 @@ def test_resend_keeps_the_user_and_sends_a_new_temporary_password(
 ) -> None:
     client, info = private_cognito.client(), private_cognito.info
     created = client.admin_create_user(
-        UserPoolId=info.user_pool_id, Username=unique_email,
-        UserAttributes=[{"Name": "email", "Value": unique_email},
-                        {"Name": "given_name", "Value": "Ada"}],
+        UserPoolId=info.user_pool_id,
+        Username=unique_email,
+        UserAttributes=[
+            {"Name": "email", "Value": unique_email},
+            {"Name": "given_name", "Value": "Ada"},
+        ],
     )["User"]
     first = latest_message(info.endpoint_url, unique_email, "temporary_password")
     advance_clock(info.endpoint_url, 6 * 86400)
-    resent = client.admin_create_user(UserPoolId=info.user_pool_id, Username=unique_email,
-                                      MessageAction="RESEND")["User"]
+    resent = client.admin_create_user(
+        UserPoolId=info.user_pool_id, Username=unique_email, MessageAction="RESEND"
+    )["User"]
     sub = {a["Name"]: a["Value"] for a in created["Attributes"]}["sub"]
     attributes = {a["Name"]: a["Value"] for a in resent["Attributes"]}
     assert attributes["sub"] == sub and attributes["given_name"] == "Ada"
@@ -205,13 +232,15 @@ def test_resend_keeps_the_user_and_sends_a_new_temporary_password(
     advance_clock(info.endpoint_url, 2 * 86400)
     with pytest.raises(ClientError) as excinfo:
         client.admin_initiate_auth(
-            UserPoolId=info.user_pool_id, ClientId=info.client_id,
+            UserPoolId=info.user_pool_id,
+            ClientId=info.client_id,
             AuthFlow="ADMIN_USER_PASSWORD_AUTH",
             AuthParameters={"USERNAME": unique_email, "PASSWORD": first["temporary_password"]},
         )
     assert error_of(excinfo) == ("NotAuthorizedException", "Incorrect username or password.")
     step = client.admin_initiate_auth(
-        UserPoolId=info.user_pool_id, ClientId=info.client_id,
+        UserPoolId=info.user_pool_id,
+        ClientId=info.client_id,
         AuthFlow="ADMIN_USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": unique_email, "PASSWORD": second},
     )
@@ -219,7 +248,8 @@ def test_resend_keeps_the_user_and_sends_a_new_temporary_password(
     advance_clock(info.endpoint_url, 6 * 86400)
     with pytest.raises(ClientError) as excinfo:
         client.admin_initiate_auth(
-            UserPoolId=info.user_pool_id, ClientId=info.client_id,
+            UserPoolId=info.user_pool_id,
+            ClientId=info.client_id,
             AuthFlow="ADMIN_USER_PASSWORD_AUTH",
             AuthParameters={"USERNAME": unique_email, "PASSWORD": second},
         )
@@ -233,18 +263,24 @@ def test_resend_refused_for_missing_or_confirmed_user(
     cognito_client: Any, local_cognito: Any, outbox: Any, unique_email: str
 ) -> None:
     with pytest.raises(ClientError) as excinfo:
-        cognito_client.admin_create_user(UserPoolId=local_cognito.user_pool_id,
-                                         Username=unique_email, MessageAction="RESEND")
+        cognito_client.admin_create_user(
+            UserPoolId=local_cognito.user_pool_id, Username=unique_email, MessageAction="RESEND"
+        )
     assert error_of(excinfo) == ("UserNotFoundException", "User does not exist.")
     sign_up(cognito_client, local_cognito, unique_email)
-    cognito_client.confirm_sign_up(ClientId=local_cognito.client_id, Username=unique_email,
-                                   ConfirmationCode=outbox.latest_code(unique_email))
+    cognito_client.confirm_sign_up(
+        ClientId=local_cognito.client_id,
+        Username=unique_email,
+        ConfirmationCode=outbox.latest_code(unique_email),
+    )
     with pytest.raises(ClientError) as excinfo:
-        cognito_client.admin_create_user(UserPoolId=local_cognito.user_pool_id,
-                                         Username=unique_email, MessageAction="RESEND")
+        cognito_client.admin_create_user(
+            UserPoolId=local_cognito.user_pool_id, Username=unique_email, MessageAction="RESEND"
+        )
     assert error_of(excinfo)[0] == "UnsupportedUserStateException"
-    user = cognito_client.admin_get_user(UserPoolId=local_cognito.user_pool_id,
-                                         Username=unique_email)
+    user = cognito_client.admin_get_user(
+        UserPoolId=local_cognito.user_pool_id, Username=unique_email
+    )
     assert user["UserStatus"] == "CONFIRMED"
 
 
@@ -255,8 +291,7 @@ def test_outbox_endpoint_filters_and_rejects_bad_kind(
     url = f"{local_cognito.endpoint_url}/_local/outbox?to={unique_email.upper()}"
     with urllib.request.urlopen(url) as response:
         assert [m["to"] for m in json.load(response)] == [unique_email]
-    assert read_outbox(local_cognito.endpoint_url, to=unique_email,
-                       kind="temporary_password") == []
+    assert read_outbox(local_cognito.endpoint_url, to=unique_email, kind="temporary_password") == []
     with pytest.raises(ValueError):
         read_outbox(local_cognito.endpoint_url, kind="sms")
     with pytest.raises(LookupError):
@@ -265,8 +300,9 @@ def test_outbox_endpoint_filters_and_rejects_bad_kind(
 
 def test_clock_endpoint_rejects_bad_input(local_cognito: Any) -> None:
     for body in (b"{}", b'{"advance_seconds": -5}', b"not json", b'{"advance_seconds": "x"}'):
-        request = urllib.request.Request(local_cognito.endpoint_url + "/_local/clock",
-                                         data=body, method="POST")
+        request = urllib.request.Request(
+            local_cognito.endpoint_url + "/_local/clock", data=body, method="POST"
+        )
         with pytest.raises(urllib.error.HTTPError) as excinfo:
             urllib.request.urlopen(request)
         excinfo.value.close()

@@ -192,8 +192,9 @@ def _limit_value(name: str) -> Callable[[], str]:
 
 
 def _limit_decorator(name: str) -> Callable[[F], F]:
-    by_client = limiter.shared_limit(_limit_value(name), scope=f"{name}:client",
-                                     key_func=_client_key)  # fmt: skip
+    by_client = limiter.shared_limit(
+        _limit_value(name), scope=f"{name}:client", key_func=_client_key
+    )
     by_user = limiter.shared_limit(
         _limit_value(name),
         scope=f"{name}:user",
@@ -318,7 +319,7 @@ def init_app(app: Flask, settings: BffSettings) -> None:
 
 _SECRET_KEYS = (
     r"(?:new_|previous_|proposed_|temporary_)?password|PASSWORD_CLAIM_SIGNATURE|"
-    r"(?:confirmation_|mfa_|totp_|user_|otp_)?code|SOFTWARE_TOKEN_MFA_CODE|SMS_MFA_CODE|"
+    r"(?:confirmation|mfa|totp|user|otp|verification)?_?code|SOFTWARE_TOKEN_MFA_CODE|SMS_MFA_CODE|"
     r"EMAIL_OTP_CODE|(?:totp_|client_|device_)?secret(?:_code|_hash)?|secret_?code|"
     r"SECRET_HASH|(?:cognito_)?session(?:_id)?|sid|(?:access_|refresh_|id_)?tokens?|"
     r"accesstoken|refreshtoken|idtoken|device_?password|cookie|set-cookie|authorization|"
@@ -348,9 +349,12 @@ def _redact_opaque(match: re.Match[str]) -> str:
     if _UUID.match(text):
         return text
     classes = sum(
-        (any(c.islower() for c in text), any(c.isupper() for c in text),
-         any(c.isdigit() for c in text))
-    )  # fmt: skip
+        (
+            any(c.islower() for c in text),
+            any(c.isupper() for c in text),
+            any(c.isdigit() for c in text),
+        )
+    )
     return REDACTED if classes >= 2 else text
 
 

@@ -155,8 +155,12 @@ def save_session(record: dict[str, Any]) -> str:
     current = current_session()
     if current is None or not manager.store.sessions.update(current["sid"], record):
         return start_session(record)
-    state.record = {**record, "sid": current["sid"], "created_at": current["created_at"],
-                    "last_seen_at": current["last_seen_at"]}  # fmt: skip
+    state.record = {
+        **record,
+        "sid": current["sid"],
+        "created_at": current["created_at"],
+        "last_seen_at": current["last_seen_at"],
+    }
     return current["sid"]
 
 
@@ -190,8 +194,9 @@ def clear_device_cookie() -> None:
     _state().device_cookie = None
 
 
-def _set(response: Response, manager: SessionManager, name: str, value: str | None,
-         max_age: int) -> None:  # fmt: skip
+def _set(
+    response: Response, manager: SessionManager, name: str, value: str | None, max_age: int
+) -> None:
     common: dict[str, Any] = {
         "path": "/",
         "domain": None,
@@ -216,10 +221,20 @@ def _write_cookies(response: Response) -> Response:
     manager = _manager()
     if state.session_cookie is not _UNSET:
         value = state.session_cookie if isinstance(state.session_cookie, str) else None
-        _set(response, manager, manager.session_cookie, value,
-             manager.settings.session_absolute_seconds)  # fmt: skip
+        _set(
+            response,
+            manager,
+            manager.session_cookie,
+            value,
+            manager.settings.session_absolute_seconds,
+        )
     if state.device_cookie is not _UNSET:
         value = state.device_cookie if isinstance(state.device_cookie, str) else None
-        _set(response, manager, manager.device_cookie, value,
-             manager.settings.device_cookie_days * 86400)  # fmt: skip
+        _set(
+            response,
+            manager,
+            manager.device_cookie,
+            value,
+            manager.settings.device_cookie_days * 86400,
+        )
     return response

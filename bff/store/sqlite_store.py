@@ -214,9 +214,16 @@ class SqliteSessionStore(SessionStore):
         db.execute(
             "INSERT INTO sessions (sid, data, created_at, last_seen_at, idle_seconds, "
             "absolute_seconds, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (sid, blob, now, now, idle_seconds, absolute_seconds,
-             now + self._remaining(now, now, idle_seconds, absolute_seconds)),
-        )  # fmt: skip
+            (
+                sid,
+                blob,
+                now,
+                now,
+                idle_seconds,
+                absolute_seconds,
+                now + self._remaining(now, now, idle_seconds, absolute_seconds),
+            ),
+        )
         return sid
 
     def _row(self, db: sqlite3.Connection, sid: str) -> tuple[Any, ...] | None:
@@ -282,9 +289,14 @@ class SqliteDeviceVault(DeviceVault):
         self._store.connection().execute(
             "INSERT INTO devices (id, username, secret, created_at, expires_at) "
             "VALUES (?, ?, ?, ?, ?)",
-            (device_id, username, self._seal(username, device), now,
-             None if ttl_seconds is None else now + ttl_seconds),
-        )  # fmt: skip
+            (
+                device_id,
+                username,
+                self._seal(username, device),
+                now,
+                None if ttl_seconds is None else now + ttl_seconds,
+            ),
+        )
         return device_id
 
     def get(self, device_id: str) -> tuple[str, RememberedDevice] | None:

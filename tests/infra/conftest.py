@@ -141,8 +141,9 @@ def build_app(settings: BffSettings, store: Store) -> Flask:
     @security.limit_sign_in
     def sign_in() -> Any:
         body = request.get_json(silent=True) or {}
-        app.logger.info("sign-in for %s with password=%s", body.get("username"),
-                        body.get("password"))  # fmt: skip
+        app.logger.info(
+            "sign-in for %s with password=%s", body.get("username"), body.get("password")
+        )
         if sessions.current_session() is None:
             sessions.start_session({"username": body.get("username")})
         sid = sessions.rotate_session(

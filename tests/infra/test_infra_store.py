@@ -171,8 +171,10 @@ def test_session_ids_are_distinct_and_long(store: Any) -> None:
     assert len(ids) == 1000
     # token_urlsafe(32): 43 base64url characters = 258 bits >= 128
     assert all(len(sid) >= 43 for sid in ids)
-    assert all(set(sid) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
-               for sid in ids)  # fmt: skip
+    assert all(
+        set(sid) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        for sid in ids
+    )
 
 
 def test_device_vault_encrypted_at_rest(store: Any) -> None:
@@ -279,8 +281,10 @@ def test_sqlite_cas_across_processes(tmp_path: Any) -> None:
     n = 4
     barrier = ctx.Barrier(n)
     results = ctx.Queue()
-    procs = [ctx.Process(target=_save_in_process, args=(url, flow.id, barrier, results))
-             for _ in range(n)]  # fmt: skip
+    procs = [
+        ctx.Process(target=_save_in_process, args=(url, flow.id, barrier, results))
+        for _ in range(n)
+    ]
     for p in procs:
         p.start()
     outcomes = sorted(results.get(timeout=60) for _ in range(n))

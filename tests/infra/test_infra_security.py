@@ -1,0 +1,307 @@
+"""Request guards, headers, CORS, rate limits, ProxyFix and log scrubbing on a tiny app."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+import redis
+from conftest import JSON_CSRF, build_app, make_settings
+
+from bff import security
+from bff.security import STATE_CHANGING, scrub
+
+ALLOWED = "https://app.example.com"
+FOREIGN = "https://evil.example.net"
+
+
+def state_changing_routes(app: Any) -> list[tuple[str, str, str]]:
+    routes = []
+    for rule in app.url_map.iter_rules():
+        for method in sorted((rule.methods or set()) & STATE_CHANGING):
+            path = rule.rule.replace("<flow_id>", "f1")
+            routes.append((rule.endpoint, method, path))
+    return routes
+
+
+def test_every_state_changing_route_requires_the_csrf_header(app: Any, client: Any) -> None:
+    routes = state_changing_routes(app)
+    assert len(routes) >= 7
+    for endpoint, method, path in routes:
+        response = client.open(path, method=method, json={})
+        if endpoint == "webhook":
+            assert response.status_code == 200, "the HMAC webhook is the one exemption"
+            continue
+        assert response.status_code == 403, (method, path)
+        assert response.json["error"]["code"] == "csrf_required"
+        wrong = client.open(path, method=method, json={}, headers={"X-CSRF": "0"})
+        assert wrong.status_code == 403
+        right = client.open(path, method=method, json={}, headers=JSON_CSRF)
+        assert right.status_code != 403, (method, path)
+
+
+def test_csrf_holds_under_testing(app: Any, client: Any) -> None:
+    assert app.testing
+    response = client.put("/api/profile", json={})
+    assert response.status_code == 403 and response.json["error"]["code"] == "csrf_required"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("text/plain", '{"username": "a"}'),
+        ("application/x-www-form-urlencoded", "username=a"),
+        ("multipart/form-data; boundary=x", "--x--"),
+    ],
+)
+def test_state_changing_requests_must_be_json(client: Any, content_type: str, body: str) -> None:
+    response = client.post(
+        "/api/sign-in", data=body, headers={"Content-Type": content_type, **JSON_CSRF}
+    )
+    assert response.status_code == 415
+    assert response.json["error"]["code"] == "unsupported_media_type"
+
+
+def test_json_and_empty_bodies_pass(client: Any) -> None:
+    assert client.post("/api/sign-in", json={"username": "a"}, headers=JSON_CSRF).status_code == 200
+    assert client.post("/api/sign-out", headers=JSON_CSRF).status_code == 200
+    response = client.post(
+        "/api/sign-out",
+        data="{}",
+        headers={"Content-Type": "application/json; charset=utf-8", **JSON_CSRF},
+    )
+    assert response.status_code == 200
+
+
+def test_cors_grants_only_configured_origins(client: Any) -> None:
+    foreign = client.get("/api/ping", headers={"Origin": FOREIGN})
+    assert "Access-Control-Allow-Origin" not in foreign.headers
+    assert "Access-Control-Allow-Credentials" not in foreign.headers
+    allowed = client.get("/api/ping", headers={"Origin": ALLOWED})
+    assert allowed.headers["Access-Control-Allow-Origin"] == ALLOWED
+    assert allowed.headers["Access-Control-Allow-Credentials"] == "true"
+    assert "Origin" in allowed.headers["Vary"]
+
+
+def test_cors_preflight(client: Any) -> None:
+    preflight = {
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "x-csrf",
+    }
+    ok = client.options("/api/sign-in", headers={"Origin": ALLOWED, **preflight})
+    assert ok.status_code == 204
+    assert ok.headers["Access-Control-Allow-Origin"] == ALLOWED
+    assert "X-CSRF" in ok.headers["Access-Control-Allow-Headers"]
+    assert "POST" in ok.headers["Access-Control-Allow-Methods"]
+    denied = client.options("/api/sign-in", headers={"Origin": FOREIGN, **preflight})
+    assert denied.status_code == 403
+    assert "Access-Control-Allow-Origin" not in denied.headers
+
+
+def test_no_cors_without_configured_origins(tmp_path: Any, store: Any) -> None:
+    settings = make_settings(tmp_path, store.url, BFF_CORS_ORIGINS="")
+    client = build_app(settings, store).test_client(use_cookies=False)
+    response = client.get("/api/ping", headers={"Origin": ALLOWED})
+    assert "Access-Control-Allow-Origin" not in response.headers
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers", "status"),
+    [
+        ("get", "/api/ping", {}, 200),
+        ("post", "/api/sign-in", {}, 403),  # an error response carries them too
+        ("get", "/api/nope", {}, 404),
+    ],
+)
+def test_security_headers(client: Any, method: str, path: str, headers: Any, status: int) -> None:
+    response = getattr(client, method)(path, json={} if method == "post" else None)
+    assert response.status_code == status
+    h = response.headers
+    assert h["Strict-Transport-Security"].startswith("max-age=")
+    assert int(h["Strict-Transport-Security"].split("=")[1].split(";")[0]) >= 31536000
+    assert h["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
+    assert h["X-Content-Type-Options"] == "nosniff"
+    assert h["Referrer-Policy"] == "no-referrer"
+    assert h["X-Frame-Options"] == "DENY"
+    assert h["Cache-Control"] == "no-store"
+    assert "Cookie" in h["Vary"]
+
+
+def test_non_api_responses_still_deny_framing(client: Any) -> None:
+    response = client.post("/webhooks/pandadoc", json={})
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+def _limited_app(tmp_path: Any, store: Any, **env: str) -> Any:
+    settings = make_settings(
+        tmp_path,
+        store.url,
+        BFF_RATELIMIT_SIGN_IN="3 per minute",
+        BFF_RATELIMIT_MFA="2/minute",
+        **env,
+    )
+    return build_app(settings, store)
+
+
+def _attempt(client: Any, username: str, addr: str, **headers: str) -> Any:
+    return client.post(
+        "/api/sign-in",
+        json={"username": username, "password": "x"},
+        headers={**JSON_CSRF, **headers},
+        environ_base={"REMOTE_ADDR": addr},
+    )
+
+
+def test_rate_limit_per_client(tmp_path: Any, store: Any) -> None:
+    client = _limited_app(tmp_path, store).test_client(use_cookies=False)
+    statuses = [_attempt(client, f"user{i}@example.com", "10.0.0.1").status_code for i in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    assert _attempt(client, "fresh@example.com", "10.0.0.2").status_code == 200
+
+
+def test_rate_limit_per_username(tmp_path: Any, store: Any) -> None:
+    client = _limited_app(tmp_path, store).test_client(use_cookies=False)
+    statuses = [_attempt(client, "Ann@Example.com", f"10.0.1.{i}").status_code for i in range(3)]
+    assert statuses == [200, 200, 200]
+    response = _attempt(client, "ann@example.com ", "10.0.1.99")  # same user, other spelling
+    assert response.status_code == 429
+    body = response.json["error"]
+    assert body["code"] == "too_many_requests"
+    retry_after = int(response.headers["Retry-After"])
+    assert 1 <= retry_after <= 61  # a one-minute window, rounded up to whole seconds
+    assert body["details"]["retry_after"] == retry_after
+    assert response.headers["Cache-Control"] == "no-store"  # security headers on a 429 too
+
+
+def test_rate_limit_mfa_keyed_by_flow_user(tmp_path: Any, store: Any) -> None:
+    from statemachine.flow import Flow
+
+    flow = Flow(username="bob@example.com")
+    store.flows.create(flow, 180)
+    client = _limited_app(tmp_path, store).test_client(use_cookies=False)
+    for i in range(2):
+        response = client.post(
+            f"/api/mfa/{flow.id}",
+            json={"code": "123456"},
+            headers=JSON_CSRF,
+            environ_base={"REMOTE_ADDR": f"10.2.0.{i}"},
+        )
+        assert response.status_code == 200
+    response = client.post(
+        f"/api/mfa/{flow.id}",
+        json={"code": "123456"},
+        headers=JSON_CSRF,
+        environ_base={"REMOTE_ADDR": "10.2.0.50"},
+    )
+    assert response.status_code == 429
+
+
+def test_rate_limit_storage_follows_the_store(tmp_path: Any, store: Any, backend: str) -> None:
+    app = _limited_app(tmp_path, store)
+    settings = app.extensions[security.EXTENSION]
+    if backend == "sqlite":
+        assert settings.ratelimit_storage_url == "memory://"
+        return
+    assert settings.ratelimit_storage_url == store.url
+    client = app.test_client(use_cookies=False)
+    for _ in range(3):
+        _attempt(client, "carol@example.com", "10.3.0.1")
+    # Another instance (a fresh app and limiter storage on the same Redis) sees the count.
+    other = _limited_app(tmp_path, store).test_client(use_cookies=False)
+    assert _attempt(other, "carol@example.com", "10.3.0.2").status_code == 429
+    keys = redis.Redis.from_url(store.url).keys("*bff-rl*")
+    assert keys and not any(b"carol" in k for k in keys), "usernames are hashed in keys"
+
+
+def test_forwarded_for_ignored_without_trusted_proxies(tmp_path: Any, store: Any) -> None:
+    client = _limited_app(tmp_path, store).test_client(use_cookies=False)
+    statuses = [
+        _attempt(
+            client, f"u{i}@example.com", "10.4.0.1", **{"X-Forwarded-For": f"1.2.3.{i}"}
+        ).status_code
+        for i in range(4)
+    ]
+    assert statuses[-1] == 429, "a client must not pick its own rate-limit key"
+
+
+def test_forwarded_for_trusted_behind_proxy(tmp_path: Any, store: Any) -> None:
+    app = _limited_app(tmp_path, store, BFF_TRUSTED_PROXIES="1")
+    client = app.test_client(use_cookies=False)
+    statuses = [
+        _attempt(
+            client, f"v{i}@example.com", "10.5.0.1", **{"X-Forwarded-For": f"1.2.3.{i}"}
+        ).status_code
+        for i in range(4)
+    ]
+    assert statuses == [200, 200, 200, 200]
+
+
+JWT = (
+    "eyJraWQiOiJrMSIsImFsZyI6IlJTMjU2In0.eyJzdWIiOiIxMjM0NTY3ODkwIiwidXNlcm5hbWUiOiJhbm4ifQ."
+    "c2lnbmF0dXJlLWJ5dGVzLWhlcmUtbG9uZy1lbm91Z2g"
+)
+COGNITO_SESSION = "AYABeC3nYx8Q2fZkW1pPq9rT" + "xY7zK2mN4bV6cR8dF0gH" * 20
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+SESSION_ID = "Qm9vZ0J1ZmZlcl9zZXNzaW9uX2lkX3ZhbHVlXzEyMzQ1"
+
+
+@pytest.mark.parametrize(
+    ("message", "secret"),
+    [
+        ("login password=Hunter2!pass for ann", "Hunter2!pass"),
+        ('payload {"PASSWORD": "S3cret pass", "USERNAME": "ann"}', "S3cret pass"),
+        ("{'NEW_PASSWORD': 'Other#Pw9'}", "Other#Pw9"),
+        ("confirm code=482913", "482913"),
+        ('{"ConfirmationCode": "1234"}', "1234"),
+        ("totp 665544 accepted", "665544"),
+        (f"tokens {JWT}", JWT),
+        (f"Authorization: Bearer {JWT}", "Bearer"),
+        (f"challenge Session {COGNITO_SESSION}", COGNITO_SESSION[:40]),
+        (f"secret_code={TOTP_SECRET}", TOTP_SECRET),
+        (f"otpauth secret {TOTP_SECRET} issued", TOTP_SECRET),
+        (f"Cookie: __Host-bff_session={SESSION_ID}", SESSION_ID),
+        (f"rotated to {SESSION_ID}", SESSION_ID),
+        ("'RefreshToken': 'opaque-refresh-Abc123'", "opaque-refresh-Abc123"),
+        ("DevicePassword=dEvIcEpAsS42", "dEvIcEpAsS42"),
+    ],
+)
+def test_scrub_removes_secrets(message: str, secret: str) -> None:
+    cleaned = scrub(message)
+    assert secret not in cleaned
+    assert "[redacted]" in cleaned
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "user 0b8c4a52-1d2e-4f3a-9b7c-6d5e4f3a2b1c signed in",
+        "flow moved from NEW to PASSWORD_VERIFIER via InitiateAuth",
+        "cognito_error CodeMismatchException (status 400) after 12 ms on port 8080",
+    ],
+)
+def test_scrub_keeps_ordinary_text(message: str) -> None:
+    assert scrub(message) == message
+
+
+def test_logs_of_a_request_carry_no_secrets(client: Any, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    response = client.post(
+        "/api/sign-in", json={"username": "ann", "password": "Hunter2!pass"}, headers=JSON_CSRF
+    )
+    sid = response.headers["Set-Cookie"].split("=", 1)[1].split(";")[0]
+    text = caplog.text
+    assert "sign-in for ann" in text  # the records were captured
+    assert "Hunter2!pass" not in text and sid not in text
+
+
+def test_exception_tracebacks_are_scrubbed(caplog: pytest.LogCaptureFixture) -> None:
+    security.install_log_scrubbing()
+    logger = logging.getLogger("bff.test_scrub")
+    try:
+        raise ValueError(f"bad token {JWT} password=Hunter2!pass")
+    except ValueError:
+        logger.exception("refresh failed for session %s", SESSION_ID)
+    text = caplog.text
+    assert "refresh failed" in text and "ValueError" in text
+    assert JWT not in text and "Hunter2!pass" not in text and SESSION_ID not in text

@@ -28,3 +28,7 @@ from bff.local_cognito.cli import local_cognito_command, outbox_command  # noqa:
 
 cli.add_command(local_cognito_command)
 cli.add_command(outbox_command)
+
+from bff.serve import serve_command  # noqa: E402
+
+cli.add_command(serve_command)

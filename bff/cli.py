@@ -32,3 +32,8 @@ cli.add_command(outbox_command)
 from bff.serve import serve_command  # noqa: E402
 
 cli.add_command(serve_command)
+
+from .qa.cli import journal_command, qa_group  # noqa: E402
+
+cli.add_command(qa_group)
+cli.add_command(journal_command)

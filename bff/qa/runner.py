@@ -1,0 +1,306 @@
+"""Play a journey against a running BFF: one HTTP request per step, checked as it goes.
+
+Requests go through urllib with a cookie jar (the BFF's session and device cookies travel
+like a browser's) and carry ``X-CSRF: 1`` (the BFF's anti-CSRF header) and JSON bodies.
+Codes come from the local Cognito's outbox and TOTP codes from pyotp, so a journey runs
+unattended against ``bff serve``. Nothing secret is printed: the table shows the step, the
+request line, the status and the flow's state.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import os
+import re
+import secrets
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bff.scenario import TotpCodes, generate_password
+
+from .journey import Journey, JourneyError, Step
+
+PLACEHOLDER = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
+CSRF_HEADER = ("X-CSRF", "1")
+_MISSING = object()
+COLUMNS = (("#", 3), ("step", 34), ("request", 44), ("status", 6), ("state", 24), ("result", 6))
+
+
+class JourneyFailed(Exception):
+    """The journey stopped at ``step``: an unexpected answer, or the step could not be sent."""
+
+    def __init__(self, step: Step, reason: str) -> None:
+        self.step = step
+        self.reason = reason
+        super().__init__(f"FAILED at step {step.number} ({step.name}): {reason}")
+
+
+@dataclass(frozen=True)
+class StepResult:
+    step: Step
+    request_line: str
+    status: int
+    state: str | None
+    passed: bool
+    reason: str = ""
+
+
+def lookup(data: Any, path: str) -> Any:
+    """``data`` at a dotted path (``flow.data.otpauth_uri``, ``users.0.username``)."""
+    current = data
+    for part in path.split("."):
+        if isinstance(current, dict) and part in current:
+            current = current[part]
+        elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
+            current = current[int(part)]
+        else:
+            return _MISSING
+    return current
+
+
+def totp_secret_from(value: str) -> str:
+    """A base32 secret, from itself or from an otpauth:// URI's ``secret`` parameter."""
+    if value.startswith("otpauth://"):
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(value).query)
+        found = query.get("secret")
+        if not found:
+            raise ValueError("the otpauth URI has no secret")
+        return found[0]
+    return value
+
+
+class HttpClient:
+    """A tiny browser: one cookie jar, JSON in and out, never raises on an HTTP status."""
+
+    def __init__(self, base_url: str, timeout: float = 30.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.cookies = http.cookiejar.CookieJar()
+        self._opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
+
+    def send(
+        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
+        data = None
+        all_headers = {CSRF_HEADER[0]: CSRF_HEADER[1], "Accept": "application/json"}
+        if body is not None:
+            data = json.dumps(body).encode()
+            all_headers["Content-Type"] = "application/json"
+        all_headers.update(headers or {})
+        request = urllib.request.Request(
+            self.base_url + path, data=data, headers=all_headers, method=method
+        )
+        try:
+            with self._opener.open(request, timeout=self.timeout) as response:
+                status, raw = response.status, response.read()
+        except urllib.error.HTTPError as error:
+            status, raw = error.code, error.read()
+            error.close()
+        try:
+            return status, json.loads(raw) if raw else None
+        except json.JSONDecodeError:
+            return status, raw.decode("utf-8", "replace")
+
+
+class JourneyRunner:
+    """Runs one journey, step by step, printing a table row per step."""
+
+    def __init__(
+        self,
+        journey: Journey,
+        *,
+        base_url: str,
+        cognito_endpoint: str | None = None,
+        echo: Callable[[str], None] = print,
+        environ: dict[str, str] | None = None,
+    ) -> None:
+        self.journey = journey
+        self.http = HttpClient(base_url)
+        self.cognito_endpoint = cognito_endpoint
+        self.echo = echo
+        self.environ = dict(os.environ if environ is None else environ)
+        self.variables: dict[str, str] = {}
+        self._totp: TotpCodes | None = None
+        self._totp_for: str | None = None
+
+    # -- placeholders --------------------------------------------------------------------
+
+    def _value(self, name: str) -> str:
+        if name == "random":
+            return secrets.token_hex(4)
+        if name == "new_password":
+            return generate_password()
+        if name == "totp":
+            return self._totp_code()
+        if name.startswith("env:"):
+            key = name[4:]
+            if key not in self.environ:
+                raise ValueError(f"the environment variable {key} is not set")
+            return self.environ[key]
+        if name.startswith("code:"):
+            return self._outbox(name[5:])
+        if name in self.variables:
+            return self.variables[name]
+        raise ValueError(f"unknown placeholder {{{{{name}}}}}")
+
+    def resolve(self, value: Any) -> Any:
+        """``value`` with every placeholder replaced (strings inside lists and dicts too)."""
+        if isinstance(value, str):
+            return PLACEHOLDER.sub(lambda m: self._value(m.group(1)), value)
+        if isinstance(value, list):
+            return [self.resolve(item) for item in value]
+        if isinstance(value, dict):
+            return {self.resolve(k): self.resolve(v) for k, v in value.items()}
+        return value
+
+    def _outbox(self, kind: str) -> str:
+        from bff.local_cognito.outbox import OutboxError, latest_message
+
+        kinds = {"confirmation": "confirmation_code", "temporary_password": "temporary_password"}
+        if kind not in kinds:
+            raise ValueError(
+                f"{{{{code:{kind}}}}}: use code:confirmation or code:temporary_password"
+            )
+        if not self.cognito_endpoint:
+            raise ValueError("reading codes needs the local Cognito: pass --cognito-endpoint")
+        email = self.variables.get("email")
+        if not email:
+            raise ValueError("reading codes needs a variable named email")
+        try:
+            message = latest_message(self.cognito_endpoint, email, kinds[kind])
+        except (LookupError, OutboxError) as exc:
+            raise ValueError(str(exc)) from exc
+        return str(message["code" if kind == "confirmation" else "temporary_password"])
+
+    def _totp_code(self) -> str:
+        secret = self.variables.get("totp_secret")
+        if not secret:
+            raise ValueError("{{totp}} needs totp_secret (from the MFA set-up step)")
+        if self._totp is None or self._totp_for != secret:
+            # The local Cognito accepts the next 30-s step, so no wait there; elsewhere
+            # TotpCodes waits for a fresh step (a code works once).
+            self._totp = TotpCodes(
+                totp_secret_from(secret), allow_next_step=self.cognito_endpoint is not None
+            )
+            self._totp_for = secret
+        return self._totp.next_code()
+
+    # -- running -------------------------------------------------------------------------
+
+    def _header(self) -> None:
+        self.echo("  ".join(title.ljust(width) for title, width in COLUMNS).rstrip())
+
+    def _row(self, result: StepResult) -> None:
+        cells = (
+            str(result.step.number),
+            result.step.name,
+            result.request_line,
+            str(result.status or "-"),
+            result.state or "-",
+            "pass" if result.passed else "FAIL",
+        )
+        self.echo(
+            "  ".join(
+                _fit(cell, width) for cell, (_, width) in zip(cells, COLUMNS, strict=True)
+            ).rstrip()
+        )
+
+    def run(self) -> list[StepResult]:
+        """Every step in order; JourneyFailed at the first one that does not pass."""
+        self.echo(f"Journey: {self.journey.name} ({len(self.journey.steps)} steps)")
+        for name, raw in self.journey.variables.items():
+            try:
+                self.variables[name] = str(self.resolve(raw))
+            except ValueError as exc:
+                raise JourneyError(f"{self.journey.source}: vars.{name}: {exc}") from exc
+        self._header()
+        results = []
+        for step in self.journey.steps:
+            result = self._run_step(step)
+            self._row(result)
+            results.append(result)
+            if not result.passed:
+                raise JourneyFailed(step, result.reason)
+        self.echo(f"All {len(results)} steps passed.")
+        return results
+
+    def _run_step(self, step: Step) -> StepResult:
+        try:
+            path = self.resolve(step.path)
+            body = self.resolve(step.json)
+            headers = self.resolve(step.headers)
+        except ValueError as exc:
+            return StepResult(step, step.request_line, 0, None, False, str(exc))
+        line = f"{step.method} {path}"
+        try:
+            status, answer = self.http.send(step.method, path, body, headers)
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            return StepResult(step, line, 0, None, False, f"cannot reach the BFF: {reason}")
+        state = _state_of(answer)
+        self._capture(answer)
+        problems = _check(step, status, answer, state)
+        if not problems:
+            for variable, dotted in step.save.items():
+                value = lookup(answer, dotted)
+                if value is _MISSING:
+                    problems.append(f"save {variable}: the answer has no {dotted}")
+                else:
+                    self.variables[variable] = str(value)
+        return StepResult(step, line, status, state, not problems, "; ".join(problems))
+
+    def _capture(self, answer: Any) -> None:
+        flow_id = lookup(answer, "flow.id")
+        if isinstance(flow_id, str):
+            self.variables["flow_id"] = flow_id
+        for path in ("flow.data.otpauth_uri", "flow.data.secret_code", "flow.data.secret"):
+            value = lookup(answer, path)
+            if isinstance(value, str) and value:
+                self.variables["totp_secret"] = value
+                break
+
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _state_of(answer: Any) -> str | None:
+    for path in ("flow.state", "error.details.state"):
+        value = lookup(answer, path)
+        if isinstance(value, str):
+            return value
+    return None
+
+
+def _check(step: Step, status: int, answer: Any, state: str | None) -> list[str]:
+    expect = step.expect
+    problems = []
+    if status != expect.status:
+        error = lookup(answer, "error.code")
+        told = f" ({error}: {lookup(answer, 'error.message')})" if error is not _MISSING else ""
+        problems.append(f"expected status {expect.status}, got {status}{told}")
+    if expect.state is not None and state != expect.state:
+        problems.append(f"expected state {expect.state}, got {state or 'no state'}")
+    if expect.error is not None:
+        code = lookup(answer, "error.code")
+        if code != expect.error:
+            problems.append(
+                f"expected error {expect.error}, got {code if code is not _MISSING else 'none'}"
+            )
+    if expect.next_steps:
+        offered = lookup(answer, "flow.next_steps")
+        offered = offered if isinstance(offered, list) else []
+        missing = [s for s in expect.next_steps if s not in offered]
+        if missing:
+            problems.append(f"next steps {offered} lack {missing}")
+    for dotted, wanted in expect.body.items():
+        value = lookup(answer, dotted)
+        if value is _MISSING or value != wanted:
+            shown = "missing" if value is _MISSING else repr(value)
+            problems.append(f"expected {dotted} = {wanted!r}, got {shown}")
+    return problems

@@ -343,8 +343,12 @@ class CognitoGateway:
     def initiate_srp_auth(
         self, username: str, password: str, *, device_key: str | None = None
     ) -> AuthStep:
-        """Sign in without sending the password (InitiateAuth USER_SRP_AUTH, then
-        RespondToAuthChallenge PASSWORD_VERIFIER); returns the step after the verifier."""
+        """Sign in without sending the password (InitiateAuth, USER_SRP_AUTH).
+
+        Sends SRP_A, answers Cognito's PASSWORD_VERIFIER itself (RespondToAuthChallenge with
+        PASSWORD_CLAIM_SIGNATURE) and returns the step after it: MFA, DEVICE_SRP_AUTH,
+        NEW_PASSWORD_REQUIRED or tokens.
+        """
         ephemeral = srp.SrpEphemeral.generate()
         with cognito_call("InitiateAuth"):
             response = self._client.initiate_auth(
@@ -434,10 +438,11 @@ class CognitoGateway:
         attributes: Mapping[str, str] | None = None,
         admin: bool = False,
     ) -> AuthStep:
-        """Answer NEW_PASSWORD_REQUIRED with the user's own password
-        ((Admin)RespondToAuthChallenge); ``attributes`` fills the challenge's
-        ``requiredAttributes`` (sent as ``userAttributes.<name>``). ``username`` is the
-        challenge's USERNAME parameter."""
+        """Set the user's own password at NEW_PASSWORD_REQUIRED ((Admin)RespondToAuthChallenge).
+
+        ``attributes`` fills the challenge's ``requiredAttributes`` (sent as
+        ``userAttributes.<name>``); ``username`` is ``step.challenge_username(...)``.
+        """
         responses = self._auth_parameters(username, USERNAME=username, NEW_PASSWORD=new_password)
         for name, value in (attributes or {}).items():
             responses[f"userAttributes.{name}"] = str(value)
@@ -458,8 +463,10 @@ class CognitoGateway:
         return _auth_step(response)
 
     def respond_mfa_setup(self, username: str, session: str, *, admin: bool = False) -> AuthStep:
-        """Finish MFA_SETUP after VerifySoftwareToken ((Admin)RespondToAuthChallenge);
-        ``session`` is the one VerifySoftwareToken returned."""
+        """Finish MFA_SETUP once the app is verified ((Admin)RespondToAuthChallenge).
+
+        ``session`` is the one VerifySoftwareToken returned, not the challenge's.
+        """
         request = {
             "ClientId": self.client_id,
             "ChallengeName": "MFA_SETUP",
@@ -479,8 +486,7 @@ class CognitoGateway:
     def respond_software_token_mfa(
         self, username: str, code: str, session: str, *, admin: bool = False
     ) -> AuthStep:
-        """Answer SOFTWARE_TOKEN_MFA with the authenticator app's code
-        ((Admin)RespondToAuthChallenge)."""
+        """Answer SOFTWARE_TOKEN_MFA with the app's code ((Admin)RespondToAuthChallenge)."""
         request = {
             "ClientId": self.client_id,
             "ChallengeName": "SOFTWARE_TOKEN_MFA",
@@ -504,9 +510,11 @@ class CognitoGateway:
     def respond_device_srp_auth(
         self, username: str, device: RememberedDevice, session: str
     ) -> DeviceSrpChallenge:
-        """Answer DEVICE_SRP_AUTH with the device key and a fresh SRP_A
-        (RespondToAuthChallenge); returns Cognito's DEVICE_PASSWORD_VERIFIER and the SRP
-        secret ``respond_device_password_verifier`` needs."""
+        """Start the device proof: DEVICE_SRP_AUTH with a fresh SRP_A (RespondToAuthChallenge).
+
+        Returns Cognito's DEVICE_PASSWORD_VERIFIER step and the SRP secret that
+        ``respond_device_password_verifier`` needs.
+        """
         ephemeral = srp.SrpEphemeral.generate()
         with cognito_call("RespondToAuthChallenge"):
             response = self._client.respond_to_auth_challenge(
@@ -533,8 +541,10 @@ class CognitoGateway:
         )
 
     def respond_device_password_verifier(self, challenge: DeviceSrpChallenge) -> AuthStep:
-        """Prove the device holds its password (RespondToAuthChallenge,
-        DEVICE_PASSWORD_VERIFIER); returns the tokens, with no MFA code asked."""
+        """Prove the device holds its password (RespondToAuthChallenge, DEVICE_PASSWORD_VERIFIER).
+
+        Returns the tokens: a remembered device is not asked for an MFA code.
+        """
         device = challenge.device
         try:
             claim = srp.device_password_verifier_responses(

@@ -258,3 +258,9 @@ def test_ephemeral_repr_hides_the_secret_exponent():
     ephemeral = srp.SrpEphemeral.generate(small_a=FIXED_A)
     assert str(FIXED_A) not in repr(ephemeral)
     assert format(FIXED_A, "x") not in repr(ephemeral)
+
+
+def test_without_gmpy2_the_gmpy2_path_says_so(monkeypatch):
+    monkeypatch.setattr(srp, "gmpy2", None)
+    with pytest.raises(RuntimeError, match="gmpy2 is not installed"):
+        srp.powmod_gmpy2(2, 3, 5)

@@ -409,9 +409,11 @@ class CognitoGateway:
         With a client secret, SECRET_HASH must be computed over the user's *internal*
         Cognito username (the ``cognito:username`` / ``username`` claim of the tokens, the
         ``sub`` in pools that sign in by email), not what the user typed: hashing the typed
-        email fails with "SecretHash does not match" (InitiateAuth API reference,
-        AuthParameters for REFRESH_TOKEN_AUTH; aws-sdk-net-extensions-cognito #35). The
-        answer usually carries no new refresh token: keep the old one.
+        email fails with "SecretHash does not match". The InitiateAuth API reference lists
+        SECRET_HASH as required for REFRESH_TOKEN_AUTH when the client has a secret; which
+        name to hash is a field report (aws-sdk-net-extensions-cognito #35, #94;
+        https://qiita.com/nori3tsu/items/7fa72c297f93efd0b3bb). The answer usually carries
+        no new refresh token: keep the old one.
         """
         if self._client_secret and not username:
             raise InvalidParameter(

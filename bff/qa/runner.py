@@ -28,7 +28,7 @@ from .journey import Journey, JourneyError, Step
 PLACEHOLDER = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
 CSRF_HEADER = ("X-CSRF", "1")
 _MISSING = object()
-COLUMNS = (("#", 3), ("step", 34), ("request", 44), ("status", 6), ("state", 24), ("result", 6))
+COLUMNS = (("#", 3), ("step", 40), ("request", 46), ("status", 6), ("state", 24), ("result", 6))
 
 
 class JourneyFailed(Exception):
@@ -244,7 +244,11 @@ class JourneyRunner:
             return StepResult(step, line, 0, None, False, f"cannot reach the BFF: {reason}")
         state = _state_of(answer)
         self._capture(answer)
-        problems = _check(step, status, answer, state)
+        try:
+            expected_body = self.resolve(step.expect.body)
+        except ValueError as exc:
+            return StepResult(step, line, status, state, False, str(exc))
+        problems = _check(step, status, answer, state, expected_body)
         if not problems:
             for variable, dotted in step.save.items():
                 value = lookup(answer, dotted)
@@ -266,7 +270,7 @@ class JourneyRunner:
 
 
 def _fit(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return text.ljust(width) if len(text) <= width else text[: width - 1] + "…"
 
 
 def _state_of(answer: Any) -> str | None:
@@ -277,7 +281,9 @@ def _state_of(answer: Any) -> str | None:
     return None
 
 
-def _check(step: Step, status: int, answer: Any, state: str | None) -> list[str]:
+def _check(
+    step: Step, status: int, answer: Any, state: str | None, expected_body: dict[str, Any]
+) -> list[str]:
     expect = step.expect
     problems = []
     if status != expect.status:
@@ -298,9 +304,13 @@ def _check(step: Step, status: int, answer: Any, state: str | None) -> list[str]
         missing = [s for s in expect.next_steps if s not in offered]
         if missing:
             problems.append(f"next steps {offered} lack {missing}")
-    for dotted, wanted in expect.body.items():
+    for dotted, wanted in expected_body.items():
         value = lookup(answer, dotted)
-        if value is _MISSING or value != wanted:
-            shown = "missing" if value is _MISSING else repr(value)
-            problems.append(f"expected {dotted} = {wanted!r}, got {shown}")
+        if value is _MISSING:
+            parent, _, _ = dotted.rpartition(".")
+            container = lookup(answer, parent) if parent else answer
+            keys = sorted(container) if isinstance(container, dict) else []
+            problems.append(f"expected {dotted} = {wanted!r}, but it is missing (keys: {keys})")
+        elif value != wanted:
+            problems.append(f"expected {dotted} = {wanted!r}, got {value!r}")
     return problems

@@ -191,7 +191,8 @@ class SignedOutSchema(Schema):
 class DeviceSchema(Schema):
     device_key = fields.String(required=True)
     name = fields.String(allow_none=True)
-    status = fields.String(allow_none=True)
+    status = fields.String(allow_none=True, metadata={"description": "Cognito's device_status."})
+    remembered = fields.Boolean(required=True)
     created = fields.DateTime(allow_none=True)
     last_authenticated = fields.DateTime(allow_none=True)
     this_browser = fields.Boolean(required=True)

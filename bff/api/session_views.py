@@ -93,6 +93,7 @@ def _devices(record: dict[str, Any]) -> list[dict[str, Any]]:
             "device_key": d.device_key,
             "name": d.name,
             "status": d.status,
+            "remembered": d.attributes.get("dev:device_remembered_status") == "remembered",
             "created": d.created,
             "last_authenticated": d.last_authenticated,
             "this_browser": d.device_key == here,

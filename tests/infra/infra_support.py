@@ -1,5 +1,6 @@
-"""Fixtures for the infrastructure tests: a real redis-server, both store backends, a clock,
-and a tiny Flask app wired only with D1's init_app functions (no dependency on the API)."""
+"""Fixtures and helpers for the infrastructure tests (conftest.py re-exports the
+fixtures): a real redis-server, both store backends, a clock, and a tiny Flask app wired
+only with D1's init_app functions (no dependency on the API)."""
 
 from __future__ import annotations
 

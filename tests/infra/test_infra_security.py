@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 import redis
-from conftest import JSON_CSRF, build_app, make_settings
+from infra_support import JSON_CSRF, build_app, make_settings
 
 from bff import security
 from bff.security import STATE_CHANGING, scrub

@@ -27,7 +27,8 @@ from .journey import Journey, JourneyError, Step
 
 PLACEHOLDER = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
 CSRF_HEADER = ("X-CSRF", "1")
-_MISSING = object()
+#: What ``lookup`` answers for a path the data does not have (None is a real value).
+MISSING = object()
 COLUMNS = (("#", 3), ("step", 40), ("request", 46), ("status", 6), ("state", 24), ("result", 6))
 
 
@@ -59,7 +60,7 @@ def lookup(data: Any, path: str) -> Any:
         elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
             current = current[int(part)]
         else:
-            return _MISSING
+            return MISSING
     return current
 
 
@@ -252,7 +253,7 @@ class JourneyRunner:
         if not problems:
             for variable, dotted in step.save.items():
                 value = lookup(answer, dotted)
-                if value is _MISSING:
+                if value is MISSING:
                     problems.append(f"save {variable}: the answer has no {dotted}")
                 else:
                     self.variables[variable] = str(value)
@@ -288,7 +289,7 @@ def _check(
     problems = []
     if status != expect.status:
         error = lookup(answer, "error.code")
-        told = f" ({error}: {lookup(answer, 'error.message')})" if error is not _MISSING else ""
+        told = f" ({error}: {lookup(answer, 'error.message')})" if error is not MISSING else ""
         problems.append(f"expected status {expect.status}, got {status}{told}")
     if expect.state is not None and state != expect.state:
         problems.append(f"expected state {expect.state}, got {state or 'no state'}")
@@ -296,7 +297,7 @@ def _check(
         code = lookup(answer, "error.code")
         if code != expect.error:
             problems.append(
-                f"expected error {expect.error}, got {code if code is not _MISSING else 'none'}"
+                f"expected error {expect.error}, got {code if code is not MISSING else 'none'}"
             )
     if expect.next_steps:
         offered = lookup(answer, "flow.next_steps")
@@ -306,7 +307,7 @@ def _check(
             problems.append(f"next steps {offered} lack {missing}")
     for dotted, wanted in expected_body.items():
         value = lookup(answer, dotted)
-        if value is _MISSING:
+        if value is MISSING:
             parent, _, _ = dotted.rpartition(".")
             container = lookup(answer, parent) if parent else answer
             keys = sorted(container) if isinstance(container, dict) else []

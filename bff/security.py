@@ -348,6 +348,8 @@ def _redact_opaque(match: re.Match[str]) -> str:
     text = match.group(0)
     if _UUID.match(text):
         return text
+    if "/" in text and not any(c.isupper() for c in text):
+        return text  # a file path in a traceback (base64 secrets always mix in capitals)
     classes = sum(
         (
             any(c.islower() for c in text),

@@ -278,6 +278,7 @@ def test_scrub_removes_secrets(message: str, secret: str) -> None:
         "user 0b8c4a52-1d2e-4f3a-9b7c-6d5e4f3a2b1c signed in",
         "flow moved from NEW to PASSWORD_VERIFIER via InitiateAuth",
         "cognito_error CodeMismatchException (status 400) after 12 ms on port 8080",
+        'File "/root/.venv/lib/python3.11/site-packages/flask_limiter/_extension.py", line 42',
     ],
 )
 def test_scrub_keeps_ordinary_text(message: str) -> None:

@@ -7,6 +7,7 @@ import hmac
 import json
 import re
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -84,13 +85,17 @@ def error_of(response: TestResponse, status: int) -> dict[str, Any]:
 
 
 def fresh_totp(secret: str, used: set[str]) -> str:
-    """A current TOTP code not used before (the local Cognito, like Cognito, takes each once)."""
+    """A valid TOTP code not used before. Cognito (and the local Cognito) accept the codes
+    of the neighbouring 30-second steps too, each once: try now, then the next and previous
+    steps, before waiting for a new step."""
     deadline = time.monotonic() + 35
     while time.monotonic() < deadline:
-        code = current_code(secret)
-        if code not in used:
-            used.add(code)
-            return code
+        now = datetime.now(UTC)
+        for offset in (0, 30, -30):
+            code = current_code(secret, at=now + timedelta(seconds=offset))
+            if code not in used:
+                used.add(code)
+                return code
         time.sleep(0.5)
     raise AssertionError("no fresh TOTP code within a 30-second step")
 

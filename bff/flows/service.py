@@ -52,6 +52,7 @@ from statemachine.lifecycle import (
     EXPIRED,
     MFA_SETUP,
     NEW_PASSWORD_REQUIRED,
+    SOFTWARE_TOKEN_MFA,
 )
 
 log = logging.getLogger(__name__)
@@ -350,6 +351,11 @@ class FlowService:
             self._persist(flow, is_new=is_new)
             return StepOutcome(flow, {"username": username, "reason": "user_not_confirmed"})
         except CognitoError as exc:
+            if device is not None and exc.cognito_code == "ResourceNotFoundException":
+                # "Device does not exist": forgotten at Cognito. Sign in without it.
+                retry = self.sign_in(flow if not is_new else None, username, password)
+                retry.device_rejected = True
+                return retry
             self._fail(flow, "InitiateAuth", exc, is_new=is_new)
             if isinstance(exc, NotAuthorized):
                 # One body for wrong password and unknown user, whatever Cognito said.
@@ -359,6 +365,10 @@ class FlowService:
             self.store.flows.create(flow, self._ttl(flow))
             is_new = False
         outcome = self._enter(flow, "InitiateAuth", step)
+        if device is not None and outcome.flow.state in (MFA_SETUP, SOFTWARE_TOKEN_MFA):
+            # Cognito ignored the device (forgotten or not remembered any more): the vault's
+            # copy is stale; the browser's device cookie goes with it.
+            outcome.device_rejected = True
         if outcome.flow.state == DEVICE_SRP_AUTH:
             assert device is not None
             outcome = self._device_rounds(flow, device, step)

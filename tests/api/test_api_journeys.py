@@ -17,6 +17,7 @@ from api_helpers import (
     flow_of,
     fresh_totp,
     session_record,
+    sign_in_through_mfa_setup,
     sign_up_and_confirm,
     sign_webhook,
 )
@@ -255,3 +256,41 @@ def test_flow_continues_across_two_instances_sharing_redis(
     assert flow["state"] == "AUTHENTICATED"
     record = session_record(two, spa_two)
     assert record is not None and record["tokens"]["access_token"]
+
+
+def test_device_forgotten_at_cognito_falls_back_to_mfa(
+    app: Flask, spa: SpaClient, outbox: Any, unique_email: str, cognito_client: Any
+) -> None:
+    used: set[str] = set()
+    sign_up_and_confirm(spa, outbox, unique_email)
+    secret = sign_in_through_mfa_setup(spa, unique_email, used)["secret"]
+    flow_of(spa.post("/api/sign-in/remember-device", {"remember": True}))
+    record = session_record(app, spa)
+    assert record is not None
+    device_id = spa.cookie("bff_device")
+    _, device = app.extensions["bff"]["store"].devices.get(device_id)
+    # Forgotten elsewhere (another browser's "forget", an admin): the vault's copy is stale.
+    cognito_client.forget_device(
+        AccessToken=record["tokens"]["access_token"], DeviceKey=device.device_key
+    )
+    spa.post("/api/sign-out", {})
+    flow = flow_of(spa.post("/api/sign-in", {"username": unique_email, "password": PASSWORD}))
+    assert flow["state"] == "SOFTWARE_TOKEN_MFA"
+    assert spa.cookie("bff_device") is None
+    assert app.extensions["bff"]["store"].devices.get(device_id) is None
+    flow = flow_of(spa.post("/api/sign-in/mfa", {"code": fresh_totp(secret, used)}))
+    assert flow["state"] == "AUTHENTICATED"
+
+
+def test_forgetting_this_browser_deletes_the_vault_entry(
+    app: Flask, spa: SpaClient, outbox: Any, unique_email: str
+) -> None:
+    sign_up_and_confirm(spa, outbox, unique_email)
+    sign_in_through_mfa_setup(spa, unique_email, set())
+    flow_of(spa.post("/api/sign-in/remember-device", {"remember": True}))
+    device_id = spa.cookie("bff_device")
+    [device] = spa.get("/api/devices").get_json()["devices"]
+    left = spa.delete(f"/api/devices/{device['device_key']}")
+    assert left.status_code == 200 and left.get_json()["devices"] == []
+    assert app.extensions["bff"]["store"].devices.get(device_id) is None
+    assert spa.cookie("bff_device") is None

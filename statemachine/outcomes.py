@@ -58,7 +58,11 @@ _SIMPLE: Final[dict[str, str]] = {
     "RevokeToken": "signed_out",
 }
 
-_CODE_ERRORS: Final[frozenset[str]] = frozenset({"CodeMismatchException", "ExpiredCodeException"})
+# VerifySoftwareToken answers a wrong code with EnableSoftwareTokenMFAException, not
+# CodeMismatchException (Cognito API reference, VerifySoftwareToken "Errors").
+_CODE_ERRORS: Final[frozenset[str]] = frozenset(
+    {"CodeMismatchException", "ExpiredCodeException", "EnableSoftwareTokenMFAException"}
+)
 _SESSION_EXPIRED_TEXT: Final = "session is expired"
 
 

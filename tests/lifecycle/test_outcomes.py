@@ -165,6 +165,13 @@ ERRORS = [
     ("SIGNED_UP", "ConfirmSignUp", "CodeMismatchException", "Invalid code", "code_rejected"),
     ("SIGNED_UP", "ConfirmSignUp", "ExpiredCodeException", "expired", "code_rejected"),
     (
+        "MFA_SETUP",
+        "VerifySoftwareToken",
+        "EnableSoftwareTokenMFAException",
+        "Code mismatch",
+        "code_rejected",
+    ),
+    (
         "SOFTWARE_TOKEN_MFA",
         "RespondToAuthChallenge",
         "CodeMismatchException",

@@ -162,6 +162,20 @@ class LocalUserPool(CognitoIdpUserPool):
                     return candidate
         return user
 
+    def get_user_extra_data_by_client_id(self, client_id: str, username: str) -> dict[str, Any]:
+        # Cognito: a client with no ReadAttributes reads every attribute (CreateUserPoolClient,
+        # "ReadAttributes"), so the ID token carries email and email_verified; moto then
+        # puts none in.
+        client = self.clients.get(client_id)
+        if client is None or client.get_readable_fields():
+            return super().get_user_extra_data_by_client_id(client_id, username)
+        user = self._get_user(username)
+        return {
+            attr["Name"]: attr["Value"]
+            for attr in user.attributes
+            if attr["Name"] != "sub" and not attr["Name"].startswith("custom:")
+        }
+
 
 class LocalCognitoBackend(CognitoIdpBackend):
     """moto's Cognito backend with Cognito's behaviour where moto departs from it."""

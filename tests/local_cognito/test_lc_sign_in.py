@@ -450,3 +450,18 @@ def test_new_password_required_then_mfa_setup(
     )
     assert nxt["ChallengeName"] == "MFA_SETUP"
     assert nxt["Session"] != step["Session"]
+
+
+def _claims(jwt: str) -> dict[str, Any]:
+    payload = jwt.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def test_id_token_carries_the_users_attributes(accounts: Any, unique_email: str) -> None:
+    # A client with no ReadAttributes reads every attribute (CreateUserPoolClient,
+    # "ReadAttributes"): the ID token has email; plain moto puts none in.
+    account = accounts.with_mfa(unique_email)
+    claims = _claims(account.tokens["IdToken"])
+    assert claims["email"] == unique_email.lower()
+    assert claims["token_use"] == "id"
+    assert "email" not in _claims(account.tokens["AccessToken"])

@@ -8,6 +8,7 @@ command group. Everything it builds lives in ``app.extensions["bff"]``.
 
 from __future__ import annotations
 
+import atexit
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -36,6 +37,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     testing = bool(options.pop("TESTING", False))
 
     settings = load_settings(options)
+    local_cognito = None
+    if gateway is None and settings.mode == "local" and not settings.cognito.is_configured:
+        # The embedded default (`flask --app bff run`, `flask --app bff bff ...`): a local
+        # Cognito in this process, stopped when the process exits. `bff serve` starts its own
+        # first and passes it in, so it can print where it is.
+        local_cognito = _start_local_cognito()
+        settings = load_settings({**options, **local_cognito.info.as_environment()})
     app = Flask("bff", instance_path=settings.instance_path or None)
     app.config.update(
         TESTING=testing,
@@ -63,6 +71,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         totp_issuer=settings.totp_issuer,
     )
     app.extensions[EXTENSION] = {
+        "local_cognito": local_cognito,
         "settings": settings,
         "store": store,
         "gateway": gateway,
@@ -70,6 +79,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     }
     sessions.init_app(app, settings, store)
     init_api(app)
-    app.cli.add_command(cli)
+    app.cli.add_command(cli, "bff")
     log.debug("BFF built: mode=%s store=%r gateway=%r", settings.mode, store, gateway)
     return app
+
+
+def _start_local_cognito() -> Any:
+    from bff.local_cognito import LocalCognito
+
+    local = LocalCognito()
+    local.start()
+    atexit.register(local.stop)
+    log.info("no Cognito configured: started a local Cognito at %s", local.info.endpoint_url)
+    return local

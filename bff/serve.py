@@ -81,14 +81,7 @@ def serve_command(port: int, host: str, cognito_port: int) -> None:
 
             local = LocalCognito(port=cognito_port)
             info = local.start()
-            overrides = {
-                "BFF_MODE": "local",
-                "COGNITO_USER_POOL_ID": info.user_pool_id,
-                "COGNITO_CLIENT_ID": info.client_id,
-                "COGNITO_CLIENT_SECRET": info.client_secret or "",
-                "COGNITO_ENDPOINT_URL": info.endpoint_url,
-                "AWS_REGION": info.region,
-            }
+            overrides = info.as_environment()
         try:
             app = create_app(overrides)
         except ConfigError as exc:

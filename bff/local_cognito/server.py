@@ -67,6 +67,17 @@ class LocalCognitoInfo:
             del data["client_secret"]
         return data
 
+    def as_environment(self) -> dict[str, str]:
+        """The environment keys (CognitoSettings.from_env) that point the BFF at this pool."""
+        return {
+            "BFF_MODE": "local",
+            "COGNITO_USER_POOL_ID": self.user_pool_id,
+            "COGNITO_CLIENT_ID": self.client_id,
+            "COGNITO_CLIENT_SECRET": self.client_secret or "",
+            "COGNITO_ENDPOINT_URL": self.endpoint_url,
+            "AWS_REGION": self.region,
+        }
+
 
 class _WireRequest(MotoRequest):
     from_wsgi_server = True

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Flask
 
-from bff import security, sessions
+from bff import demo, security, sessions
 from bff.api import init_api
 from bff.api.context import EXTENSION
 from bff.cli import cli
@@ -79,6 +79,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     }
     sessions.init_app(app, settings, store)
     init_api(app)
+    demo.init_app(app)  # the demo SPA at / and the local-only outbox route
     app.cli.add_command(cli, "bff")
     log.debug("BFF built: mode=%s store=%r gateway=%r", settings.mode, store, gateway)
     return app

@@ -93,6 +93,7 @@ def serve_command(port: int, host: str, cognito_port: int) -> None:
         base = f"http://{host}:{server.server_port}"
         click.echo(f"BFF            {base}/api")
         click.echo(f"API page       {base}/docs   (OpenAPI: {base}/api/openapi.json)")
+        click.echo(f"Demo page      {base}/")
         if local is not None:
             click.echo(f"local Cognito  {local.info.endpoint_url}")
             click.echo(f"  user pool    {local.info.user_pool_id}  client {local.info.client_id}")

@@ -1,0 +1,329 @@
+"""The demo page in a real browser (Debian's chromium, headless, driven by Playwright)
+against a real `bff serve` subprocess with its in-process local Cognito.
+
+The journey: sign up → a wrong code (422 next to the field) → reload (resume from
+GET /api/flow) → resend → confirm with the code from the outbox panel (and a second tab
+refused with 409) → sign in → MFA setup (QR rendered, TOTP from the secret on the page)
+→ remember the browser → signed in (claims, devices, refresh) → sign out → sign in again
+with no MFA → forget the device → sign in with an MFA code. A second test runs the page on
+an app with a tight sign-in limit: 429 with a countdown.
+
+Chromium missing is a failure, not a skip: `.ci/run` installs it. Each main screen is
+saved as a PNG in ``$BFF_DEMO_SCREENSHOTS`` (default: a pytest tmp folder).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from demo_support import PASSWORD, fresh_totp, local_settings, serving
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from bff.app import create_app
+from bff.local_cognito import LocalCognitoInfo
+
+BFF = Path(sys.executable).with_name("bff")
+CHROMIUM = os.environ.get("BFF_TEST_CHROMIUM", "/usr/bin/chromium")
+# Root in a container: no sandbox; nothing may reach the network or update itself.
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+STATUS = "#flow-status"
+
+
+@pytest.fixture(scope="module")
+def bff_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`bff serve --port 0` as a subprocess (rate limits on, as a developer runs it)."""
+    workdir = tmp_path_factory.mktemp("demo-serve")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COGNITO_", "BFF_"))}
+    env.update(BFF_INSTANCE_PATH=str(workdir / "instance"), PYTHONUNBUFFERED="1")
+    log = (workdir / "serve.log").open("w")
+    process = subprocess.Popen(
+        [str(BFF), "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=log,  # werkzeug's request log: a file, so a full pipe never blocks the server
+        text=True,
+        cwd=workdir,
+        env=env,
+    )
+    try:
+        url = None
+        assert process.stdout is not None
+        deadline = time.monotonic() + 30
+        for line in process.stdout:
+            if line.startswith("Demo page "):
+                url = line.split()[2].rstrip("/")
+            if line.startswith("Ctrl-C") or time.monotonic() > deadline:
+                break
+        assert url, (workdir / "serve.log").read_text()
+        yield url
+    finally:
+        process.terminate()  # bff serve stops cleanly on SIGTERM
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"no browser at {CHROMIUM}: install Debian's chromium (`apt-get install chromium`, "
+            "as .ci/run does) or point BFF_TEST_CHROMIUM at one"
+        )
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = os.environ.get("BFF_DEMO_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        return Path(folder)
+    return tmp_path_factory.mktemp("demo-screens")
+
+
+class Watched:
+    """A page's JavaScript errors and CSP violations (Chromium logs them to the console)."""
+
+    def __init__(self, page: Page) -> None:
+        self.problems: list[str] = []
+        page.on("pageerror", lambda exc: self.problems.append(f"pageerror: {exc}"))
+        page.on("console", self._console)
+
+    def _console(self, message: Any) -> None:
+        text = message.text
+        if "Content Security Policy" in text or "Content-Security-Policy" in text:
+            self.problems.append(f"CSP: {text}")
+
+
+def submit(page: Page, form_id: str) -> None:
+    page.click(f"#{form_id} button[type=submit]")
+
+
+def expect_state(page: Page, state: str, steps: str | None = None) -> None:
+    text = f"state {state} · next steps: {steps}" if steps is not None else f"state {state} "
+    if steps is None:
+        expect(page.locator(STATUS)).to_contain_text(text)
+    else:
+        expect(page.locator(STATUS)).to_have_text(text)
+
+
+def focused(page: Page) -> str:
+    return str(page.evaluate("document.activeElement && document.activeElement.id"))
+
+
+def outbox_codes(page: Page, email: str) -> list[str]:
+    """The confirmation codes for ``email`` shown in the outbox panel, newest first."""
+    rows = page.locator(f"#outbox-messages tr[data-kind=confirmation_code][data-to='{email}']")
+    return [rows.nth(i).locator("td.value").inner_text() for i in range(rows.count())]
+
+
+def test_demo_page_whole_journey(browser: Browser, bff_url: str, shots: Path) -> None:
+    email = f"ada-{uuid.uuid4().hex[:8]}@example.com"
+    used: set[str] = set()
+    context = browser.new_context(viewport={"width": 1100, "height": 860})
+    page = context.new_page()
+    watched = Watched(page)
+    page.goto(bff_url + "/")
+
+    # Start screen: sign in / sign up; local mode shows the outbox panel; focus is in the
+    # first field.
+    expect(page.locator(STATUS)).to_have_text("no sign-in in progress")
+    expect(page.locator("#outbox")).to_be_visible()
+    assert focused(page) == "sign-in-username"
+    for selector, autocomplete in (
+        ("#sign-in-username", "username"),
+        ("#sign-in-password", "current-password"),
+        ("#sign-up-email", "username"),
+        ("#sign-up-password", "new-password"),
+    ):
+        assert page.get_attribute(selector, "autocomplete") == autocomplete
+        assert page.locator(f"label[for={selector[1:]}]").count() == 1
+
+    # Sign up.
+    page.fill("#sign-up-email", email)
+    page.fill("#sign-up-password", PASSWORD)
+    page.screenshot(path=shots / "01-sign-up.png")
+    submit(page, "sign-up")
+    expect_state(page, "SIGNED_UP", "confirm, resend_code, sign_out")
+    expect(page.locator("#error")).to_be_hidden()
+    assert focused(page) == "confirm-code"
+    assert page.get_attribute("#confirm-code", "autocomplete") == "one-time-code"
+
+    # 422: the field's message next to the field.
+    page.fill("#confirm-code", "12")
+    submit(page, "confirm")
+    expect(page.locator("#confirm-code-error")).to_have_text("Enter the code from the email.")
+    assert page.get_attribute("#confirm-code", "aria-invalid") == "true"
+
+    # A reload resumes from GET /api/flow.
+    page.reload()
+    expect_state(page, "SIGNED_UP", "confirm, resend_code, sign_out")
+    expect(page.locator("#outbox-messages")).to_contain_text(email)
+    assert len(outbox_codes(page, email)) == 1
+
+    # Resend: a second code arrives in the outbox panel, newest first.
+    page.click("#resend-code")
+    expect(page.locator("#notice")).to_have_text("A new code is on its way.")
+    expect(
+        page.locator(f"#outbox-messages tr[data-kind=confirmation_code][data-to='{email}']")
+    ).to_have_count(2)
+    newest = outbox_codes(page, email)[0]
+
+    # A second tab of the same browser, still on the confirm screen.
+    other = context.new_page()
+    other_watched = Watched(other)
+    other.goto(bff_url + "/")
+    expect_state(other, "SIGNED_UP", "confirm, resend_code, sign_out")
+
+    # "Use" fills the code field from the panel; confirm.
+    page.locator(f"#outbox-messages tr[data-to='{email}'] button").first.click()
+    assert page.input_value("#confirm-code") == newest
+    page.screenshot(path=shots / "02-confirm.png")
+    submit(page, "confirm")
+    expect_state(page, "CONFIRMED", "sign_in, sign_out")
+    assert page.input_value("#sign-in-username") == email
+    assert focused(page) == "sign-in-password"
+
+    # The other tab's screen is stale: its step is refused (409), it shows where the flow is.
+    other.click("#resend-code")
+    expect(other.locator("#error")).to_contain_text("(illegal_step)")
+    expect(other.locator("#error")).to_contain_text("Allowed now: sign_in, sign_out")
+    expect_state(other, "CONFIRMED", "sign_in, sign_out")
+    other.close()
+
+    # A wrong password: the one error shape, shown in the banner.
+    page.fill("#sign-in-password", "Wr0ng-password!")
+    submit(page, "sign-in")
+    expect(page.locator("#error")).to_contain_text("(not_authorized)")
+    expect_state(page, "CONFIRMED", "sign_in, sign_out")
+
+    # Sign in: MFA setup with the server's QR code and the secret for manual entry.
+    page.fill("#sign-in-password", PASSWORD)
+    submit(page, "sign-in")
+    expect_state(page, "MFA_SETUP", "sign_in, mfa_setup_verify, sign_out")
+    qr = page.locator("#qr svg")
+    expect(qr).to_be_visible()
+    box = qr.bounding_box()
+    assert box is not None and box["width"] >= 100 and box["height"] >= 100
+    assert page.locator("#qr svg path").count() >= 1
+    assert page.get_attribute("#qr svg", "role") == "img"
+    secret = page.inner_text("#mfa-secret").replace(" ", "")
+    assert re.fullmatch(r"[A-Z2-7]{16,}", secret), secret
+    assert focused(page) == "mfa-setup-code"
+    page.screenshot(path=shots / "03-mfa-setup.png")
+    page.fill("#mfa-setup-code", fresh_totp(secret, used))
+    submit(page, "mfa-setup")
+
+    # Signed in; remember this browser?
+    expect_state(page, "AUTHENTICATED", "sign_in, remember_device, sign_out")
+    expect(page.locator("#screen h2")).to_have_text("Remember this browser?")
+    page.screenshot(path=shots / "04-remember-device.png")
+    submit(page, "remember")
+    expect_state(page, "AUTHENTICATED", "sign_in, sign_out")
+    expect(page.locator("#claims")).to_contain_text(email)
+    this_browser = page.locator("#devices tr", has_text="(this browser)")
+    expect(this_browser).to_have_count(1)
+    expect(this_browser.locator("td").nth(1)).to_have_text("yes")
+    page.screenshot(path=shots / "05-signed-in.png")
+
+    # The page holds no token: the cookies are HttpOnly, invisible to its script.
+    assert page.evaluate("document.cookie") == ""
+    cookies = {c["name"]: c for c in context.cookies()}
+    assert cookies["bff_session"]["httpOnly"] and cookies["bff_device"]["httpOnly"]
+
+    page.click("#refresh")
+    expect(page.locator("#notice")).to_have_text("Tokens refreshed.")
+
+    # Sign out, then sign in again: the remembered device answers, no MFA screen.
+    page.get_by_role("button", name="Sign out").click()
+    expect_state(page, "SIGNED_OUT", "none")
+    expect(page.locator("#screen")).to_contain_text("You are signed out.")
+    page.fill("#sign-in-username", email)
+    page.fill("#sign-in-password", PASSWORD)
+    with page.expect_response(lambda r: r.url.endswith("/api/sign-in")) as answer:
+        submit(page, "sign-in")
+    assert json.loads(answer.value.text())["flow"]["state"] == "AUTHENTICATED"
+    expect_state(page, "AUTHENTICATED", "sign_in, sign_out")
+    expect(page.locator("#devices tr", has_text="(this browser)")).to_have_count(1)
+
+    # Forget this browser: the next sign-in asks for a code, and offers to remember again.
+    page.get_by_role("row", name=re.compile(r"\(this browser\)")).get_by_role("button").click()
+    expect(page.locator("#notice")).to_contain_text("Device forgotten")
+    expect(page.locator("#devices tr", has_text="(this browser)")).to_have_count(0)
+    page.get_by_role("button", name="Sign out").click()
+    expect_state(page, "SIGNED_OUT", "none")
+    page.fill("#sign-in-username", email)
+    page.fill("#sign-in-password", PASSWORD)
+    submit(page, "sign-in")
+    expect_state(page, "SOFTWARE_TOKEN_MFA", "mfa_code, sign_out")
+    assert focused(page) == "mfa-code"
+    page.screenshot(path=shots / "06-mfa-code.png")
+    page.fill("#mfa-code", fresh_totp(secret, used))
+    submit(page, "mfa")
+    expect_state(page, "AUTHENTICATED", "sign_in, remember_device, sign_out")
+    page.click("#remember-no")
+    expect_state(page, "AUTHENTICATED", "sign_in, sign_out")
+    expect(page.locator("#claims")).to_contain_text(email)
+
+    assert watched.problems == [] and other_watched.problems == []
+    context.close()
+
+
+def test_demo_page_shows_rate_limit_countdown(
+    browser: Browser, local_cognito: LocalCognitoInfo, tmp_path: Path
+) -> None:
+    app = create_app(
+        local_settings(
+            local_cognito,
+            tmp_path,
+            BFF_RATELIMIT_ENABLED="true",
+            BFF_RATELIMIT_SIGN_IN="2 per minute",
+        )
+    )
+    try:
+        with serving(app) as url:
+            page = browser.new_page()
+            watched = Watched(page)
+            page.goto(url + "/")
+            expect(page.locator(STATUS)).to_have_text("no sign-in in progress")
+            page.fill("#sign-in-username", f"nobody-{uuid.uuid4().hex[:8]}@example.com")
+            page.fill("#sign-in-password", "Wr0ng-password!")
+            for _ in range(2):
+                submit(page, "sign-in")
+                expect(page.locator("#error")).to_contain_text("(not_authorized)")
+            submit(page, "sign-in")
+            expect(page.locator("#error")).to_contain_text("(too_many_requests)")
+            expect(page.locator("#error .retry")).to_contain_text(re.compile(r"Try again in \d+ s"))
+            expect(page.locator("#sign-in button[type=submit]")).to_be_disabled()
+            assert watched.problems == []
+            page.close()
+    finally:
+        app.extensions["bff"]["store"].close()

@@ -57,6 +57,24 @@ _FLOW_PERMISSION = {
     AuthFlow.REFRESH_TOKEN: ("ALLOW_REFRESH_TOKEN_AUTH",),
     AuthFlow.CUSTOM_AUTH: ("ALLOW_CUSTOM_AUTH", "CUSTOM_AUTH_FLOW_ONLY"),
 }
+# The AuthFlow values each API takes (moto's lists; InitiateAuth, AdminInitiateAuth), by admin.
+_INITIATE_FLOWS = {
+    False: [
+        AuthFlow.USER_SRP_AUTH,
+        AuthFlow.REFRESH_TOKEN_AUTH,
+        AuthFlow.REFRESH_TOKEN,
+        AuthFlow.CUSTOM_AUTH,
+        AuthFlow.USER_PASSWORD_AUTH,
+    ],
+    True: [
+        AuthFlow.ADMIN_NO_SRP_AUTH,
+        AuthFlow.ADMIN_USER_PASSWORD_AUTH,
+        AuthFlow.USER_SRP_AUTH,
+        AuthFlow.REFRESH_TOKEN_AUTH,
+        AuthFlow.REFRESH_TOKEN,
+        AuthFlow.CUSTOM_AUTH,
+    ],
+}
 _SYMBOLS = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+-"
 
 
@@ -132,6 +150,14 @@ class Challenge:
     srp_identity: str = ""
     device_key: str | None = None
     totp_verified: bool = False
+
+    def reply(self, parameters: dict[str, str]) -> dict[str, Any]:
+        """What InitiateAuth / RespondToAuthChallenge answer to ask this challenge."""
+        return {
+            "ChallengeName": self.name,
+            "Session": self.session,
+            "ChallengeParameters": parameters,
+        }
 
 
 class LocalUserPool(CognitoIdpUserPool):
@@ -358,17 +384,25 @@ class LocalCognitoBackend(CognitoIdpBackend):
                     f"Attributes did not conform to the schema: {name}: The attribute is required"
                 )
 
+    def _sign_up_user(
+        self, client_id: str, username: str, secret_hash: str | None
+    ) -> tuple[CognitoIdpUserPool, CognitoIdpUser | None]:
+        """The pool and user a sign-up code call names; the user is None only when the client
+        prevents user existence errors (the caller then answers as for a user who exists)."""
+        pool, client = self.pool_and_client(client_id)
+        self._check_secret_hash(client, secret_hash, username)
+        user = self._user_or_none(pool, username)
+        if user is None and not self._prevents_existence_errors(client):
+            raise e.UserNotFound("Username/client id combination not found.")
+        return pool, user
+
     def confirm_sign_up_with_code(
         self, client_id: str, username: str, code: str | None, secret_hash: str | None = None
     ) -> None:
         """Cognito: the code must match and be younger than 24 hours."""
-        pool, client = self.pool_and_client(client_id)
-        self._check_secret_hash(client, secret_hash, username)
-        user = self._user_or_none(pool, username)
+        pool, user = self._sign_up_user(client_id, username, secret_hash)
         if user is None:
-            if self._prevents_existence_errors(client):
-                raise e.CodeMismatch(e.CODE_MISMATCH_SIGN_UP)
-            raise e.UserNotFound("Username/client id combination not found.")
+            raise e.CodeMismatch(e.CODE_MISMATCH_SIGN_UP)
         if user.status != UserStatus.UNCONFIRMED:
             raise e.NotAuthorized(
                 f"User cannot be confirmed. Current status is {user.status.value}"
@@ -389,13 +423,9 @@ class LocalCognitoBackend(CognitoIdpBackend):
         self, client_id: str, username: str, secret_hash: str | None = None
     ) -> dict[str, str]:
         """Cognito's ResendConfirmationCode (moto does not implement it)."""
-        pool, client = self.pool_and_client(client_id)
-        self._check_secret_hash(client, secret_hash, username)
-        user = self._user_or_none(pool, username)
+        pool, user = self._sign_up_user(client_id, username, secret_hash)
         if user is None:
-            if self._prevents_existence_errors(client):
-                return self._code_delivery(pool, None)  # a simulated delivery
-            raise e.UserNotFound("Username/client id combination not found.")
+            return self._code_delivery(pool, None)  # a simulated delivery
         if user.status != UserStatus.UNCONFIRMED:
             raise e.InvalidParameter("User is already confirmed.")
         self._new_confirmation_code(pool, user)
@@ -505,40 +535,25 @@ class LocalCognitoBackend(CognitoIdpBackend):
         self, client_id: str, auth_flow: str, auth_parameters: dict[str, str]
     ) -> dict[str, Any]:
         pool, client = self.pool_and_client(client_id)
-        flows = [
-            AuthFlow.USER_SRP_AUTH,
-            AuthFlow.REFRESH_TOKEN_AUTH,
-            AuthFlow.REFRESH_TOKEN,
-            AuthFlow.CUSTOM_AUTH,
-            AuthFlow.USER_PASSWORD_AUTH,
-        ]
-        flow = self._validate_auth_flow(auth_flow=auth_flow, valid_flows=flows)
-        return self._initiate(pool, client, flow, auth_parameters or {}, admin=False)
+        return self._initiate(pool, client, auth_flow, auth_parameters, admin=False)
 
     def admin_initiate_auth(
         self, user_pool_id: str, client_id: str, auth_flow: str, auth_parameters: dict[str, str]
     ) -> dict[str, Any]:
         pool = self.describe_user_pool(user_pool_id)
         client = self._client_of_pool(pool, client_id)
-        flows = [
-            AuthFlow.ADMIN_NO_SRP_AUTH,
-            AuthFlow.ADMIN_USER_PASSWORD_AUTH,
-            AuthFlow.USER_SRP_AUTH,
-            AuthFlow.REFRESH_TOKEN_AUTH,
-            AuthFlow.REFRESH_TOKEN,
-            AuthFlow.CUSTOM_AUTH,
-        ]
-        flow = self._validate_auth_flow(auth_flow=auth_flow, valid_flows=flows)
-        return self._initiate(pool, client, flow, auth_parameters or {}, admin=True)
+        return self._initiate(pool, client, auth_flow, auth_parameters, admin=True)
 
     def _initiate(
         self,
         pool: CognitoIdpUserPool,
         client: CognitoIdpUserPoolClient,
-        flow: AuthFlow,
-        params: dict[str, str],
+        auth_flow: str,
+        auth_parameters: dict[str, str] | None,
         admin: bool,
     ) -> dict[str, Any]:
+        flow = self._validate_auth_flow(auth_flow=auth_flow, valid_flows=_INITIATE_FLOWS[admin])
+        params = auth_parameters or {}
         self._require_flow(client, flow)
         self._expire_challenges()
         if flow in (AuthFlow.REFRESH_TOKEN_AUTH, AuthFlow.REFRESH_TOKEN):
@@ -611,17 +626,15 @@ class LocalCognitoBackend(CognitoIdpBackend):
             srp_identity=identity,
             device_key=params.get("DEVICE_KEY"),
         )
-        return {
-            "ChallengeName": "PASSWORD_VERIFIER",
-            "Session": challenge.session,
-            "ChallengeParameters": {
+        return challenge.reply(
+            {
                 "SALT": salt_hex(salt),
                 "SRP_B": handshake.srp_b_hex,
                 "SECRET_BLOCK": handshake.secret_block_b64,
                 "USER_ID_FOR_SRP": identity,
                 "USERNAME": identity,
-            },
-        }
+            }
+        )
 
     def _after_password(
         self,
@@ -644,24 +657,22 @@ class LocalCognitoBackend(CognitoIdpBackend):
             expires = state.temporary_password_expires_at
             if expires is not None and self.clock.now() > expires:
                 raise e.NotAuthorized(e.TEMPORARY_PASSWORD_EXPIRED)
-            challenge = self._new_challenge(
-                pool, client, user.username, "NEW_PASSWORD_REQUIRED", admin, device_key=device_key
-            )
             attributes = {a["Name"]: a["Value"] for a in user.attributes if a["Name"] != "sub"}
             required = [
                 f"userAttributes.{name}"
                 for name, attr in pool.schema_attributes.items()
                 if attr.required and name != "sub" and not attributes.get(name)
             ]
-            return {
-                "ChallengeName": "NEW_PASSWORD_REQUIRED",
-                "Session": challenge.session,
-                "ChallengeParameters": {
+            challenge = self._new_challenge(
+                pool, client, user.username, "NEW_PASSWORD_REQUIRED", admin, device_key=device_key
+            )
+            return challenge.reply(
+                {
                     "USER_ID_FOR_SRP": user.username,
                     "requiredAttributes": json.dumps(required),
                     "userAttributes": json.dumps(attributes),
-                },
-            }
+                }
+            )
         return self._second_factor(pool, client, user, device_key, admin)
 
     def _remembered_device(
@@ -691,11 +702,7 @@ class LocalCognitoBackend(CognitoIdpBackend):
             challenge = self._new_challenge(
                 pool, client, user.username, "DEVICE_SRP_AUTH", admin, device_key=device.key
             )
-            return {
-                "ChallengeName": "DEVICE_SRP_AUTH",
-                "Session": challenge.session,
-                "ChallengeParameters": {"USERNAME": user.username},
-            }
+            return challenge.reply({"USERNAME": user.username})
         state = self.state(user)
         mfa = pool.mfa_config
         totp_allowed = (pool.token_mfa_config or {}).get("Enabled", False)
@@ -703,21 +710,13 @@ class LocalCognitoBackend(CognitoIdpBackend):
             challenge = self._new_challenge(
                 pool, client, user.username, "SOFTWARE_TOKEN_MFA", admin, device_key=device_key
             )
-            return {
-                "ChallengeName": "SOFTWARE_TOKEN_MFA",
-                "Session": challenge.session,
-                "ChallengeParameters": {"USER_ID_FOR_SRP": user.username},
-            }
+            return challenge.reply({"USER_ID_FOR_SRP": user.username})
         if mfa == "ON" and totp_allowed:
             # Cognito: MFA required and none set up -> MFA_SETUP, with a JSON-string list.
             challenge = self._new_challenge(
                 pool, client, user.username, "MFA_SETUP", admin, device_key=device_key
             )
-            return {
-                "ChallengeName": "MFA_SETUP",
-                "Session": challenge.session,
-                "ChallengeParameters": {"MFAS_CAN_SETUP": json.dumps(["SOFTWARE_TOKEN_MFA"])},
-            }
+            return challenge.reply({"MFAS_CAN_SETUP": json.dumps(["SOFTWARE_TOKEN_MFA"])})
         return self._issue_tokens(pool, client, user, device_key)
 
     def _issue_tokens(
@@ -1019,17 +1018,15 @@ class LocalCognitoBackend(CognitoIdpBackend):
             srp_identity=device.key,
             device_key=device.key,
         )
-        return {
-            "ChallengeName": "DEVICE_PASSWORD_VERIFIER",
-            "Session": nxt.session,
-            "ChallengeParameters": {
+        return nxt.reply(
+            {
                 "USERNAME": user.username,
                 "DEVICE_KEY": device.key,
                 "SALT": salt_hex(device.salt),
                 "SRP_B": handshake.srp_b_hex,
                 "SECRET_BLOCK": handshake.secret_block_b64,
-            },
-        }
+            }
+        )
 
     def _answer_device_password_verifier(
         self,
@@ -1061,7 +1058,10 @@ class LocalCognitoBackend(CognitoIdpBackend):
 
     # ------------------------------------------------------------ TOTP
 
-    def _challenge_for_totp(self, session: str) -> Challenge:
+    def _mfa_setup_challenge(
+        self, session: str
+    ) -> tuple[Challenge, CognitoIdpUserPool, CognitoIdpUser]:
+        """The live MFA_SETUP challenge a Session names, with its pool and user."""
         self._expire_challenges()
         challenge = self.challenges.get(session)
         if challenge is None:
@@ -1069,27 +1069,40 @@ class LocalCognitoBackend(CognitoIdpBackend):
             raise e.NotAuthorized(e.INVALID_SESSION)
         if challenge.name != "MFA_SETUP":
             raise e.NotAuthorized(e.INVALID_SESSION)
-        return challenge
+        pool = self.describe_user_pool(challenge.pool_id)
+        user = self.admin_get_user(pool.id, challenge.username or "")
+        return challenge, pool, user
+
+    def _next_mfa_setup_session(
+        self,
+        pool: CognitoIdpUserPool,
+        challenge: Challenge,
+        user: CognitoIdpUser,
+        totp_verified: bool = False,
+    ) -> str:
+        # Cognito: each TOTP setup step uses up its Session and returns a new MFA_SETUP one.
+        self._end_challenge(challenge)
+        nxt = self._new_challenge(
+            pool,
+            pool.clients[challenge.client_id],
+            user.username,
+            "MFA_SETUP",
+            challenge.admin,
+            device_key=challenge.device_key,
+            totp_verified=totp_verified,
+        )
+        return nxt.session
 
     def associate_software_token(self, access_token: str, session: str) -> dict[str, str]:
         """Cognito: a fresh per-user secret (32 base32 chars); with a Session, a new Session."""
         secret = pyotp.random_base32(32)
         if session:
-            challenge = self._challenge_for_totp(session)
-            pool = self.describe_user_pool(challenge.pool_id)
-            user = self.admin_get_user(pool.id, challenge.username or "")
+            challenge, pool, user = self._mfa_setup_challenge(session)
             self.state(user).pending_totp_secret = secret
-            self._end_challenge(challenge)
-            client = pool.clients[challenge.client_id]
-            nxt = self._new_challenge(
-                pool,
-                client,
-                user.username,
-                "MFA_SETUP",
-                challenge.admin,
-                device_key=challenge.device_key,
-            )
-            return {"SecretCode": secret, "Session": nxt.session}
+            return {
+                "SecretCode": secret,
+                "Session": self._next_mfa_setup_session(pool, challenge, user),
+            }
         pool, user = self.user_from_access_token(access_token)
         self.state(user).pending_totp_secret = secret
         return {"SecretCode": secret}
@@ -1098,13 +1111,11 @@ class LocalCognitoBackend(CognitoIdpBackend):
         self, access_token: str, session: str, user_code: str, friendly_device_name: str
     ) -> dict[str, str]:
         """Cognito: checks the code against the user's pending secret, then enables TOTP."""
+        challenge: Challenge | None = None
         if session:
-            challenge = self._challenge_for_totp(session)
-            pool = self.describe_user_pool(challenge.pool_id)
-            user = self.admin_get_user(pool.id, challenge.username or "")
+            challenge, pool, user = self._mfa_setup_challenge(session)
         else:
             pool, user = self.user_from_access_token(access_token)
-            challenge = None
         state = self.state(user)
         if not state.pending_totp_secret:
             raise e.EnableSoftwareTokenMfa("Software token has not been associated.")
@@ -1124,18 +1135,8 @@ class LocalCognitoBackend(CognitoIdpBackend):
             user.preferred_mfa_setting = "SOFTWARE_TOKEN_MFA"
         if challenge is None:
             return {"Status": "SUCCESS"}
-        self._end_challenge(challenge)
-        client = pool.clients[challenge.client_id]
-        nxt = self._new_challenge(
-            pool,
-            client,
-            user.username,
-            "MFA_SETUP",
-            challenge.admin,
-            device_key=challenge.device_key,
-            totp_verified=True,
-        )
-        return {"Status": "SUCCESS", "Session": nxt.session}
+        session = self._next_mfa_setup_session(pool, challenge, user, totp_verified=True)
+        return {"Status": "SUCCESS", "Session": session}
 
     # ------------------------------------------------------------ tokens
 

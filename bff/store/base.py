@@ -103,6 +103,13 @@ class FlowStore(StoreBound, ABC):
     @abstractmethod
     def delete(self, flow_id: str) -> None: ...
 
+    @staticmethod
+    def _encode_saved(flow: Flow) -> str:
+        """The JSON ``save`` stores: the flow as it will be once saved (version + 1)."""
+        data = flow.to_dict()
+        data["version"] = flow.version + 1
+        return json.dumps(data, sort_keys=True)
+
     def _decode(self, data: str | bytes, version: int) -> Flow:
         text = data.decode() if isinstance(data, bytes) else data
         flow = Flow.from_json(text, clock=self.flow_clock)

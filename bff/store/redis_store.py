@@ -9,8 +9,7 @@ SQLite backend (a test moving the clock sees the same behaviour on both).
 
 from __future__ import annotations
 
-import json
-from typing import Any
+from typing import Any, ClassVar
 
 import redis
 
@@ -114,12 +113,22 @@ class RedisStore(Store):
             return False
 
 
-class RedisFlowStore(FlowStore):
-    _store: RedisStore
+class _OneKeyEach:
+    """For a Redis sub-store that keeps each record under one key, ``bff:<KIND>:<id>``."""
 
-    @staticmethod
-    def key(flow_id: str) -> str:
-        return f"{PREFIX}flow:{flow_id}"
+    _store: RedisStore
+    KIND: ClassVar[str]
+
+    @classmethod
+    def key(cls, record_id: str) -> str:
+        return f"{PREFIX}{cls.KIND}:{record_id}"
+
+    def delete(self, record_id: str) -> None:
+        self._store.redis.delete(self.key(record_id))
+
+
+class RedisFlowStore(_OneKeyEach, FlowStore):
+    KIND = "flow"
 
     def create(self, flow: Flow, ttl_seconds: float) -> None:
         now = self.now()
@@ -139,24 +148,14 @@ class RedisFlowStore(FlowStore):
 
     def save(self, flow: Flow, ttl_seconds: float) -> None:
         now = self.now()
-        data = flow.to_dict()
-        data["version"] = flow.version + 1
-        args = [flow.version, json.dumps(data, sort_keys=True), now + ttl_seconds, now]
-        args.append(_ms(ttl_seconds))
+        args = [flow.version, self._encode_saved(flow), now + ttl_seconds, now, _ms(ttl_seconds)]
         if not self._store.script_save_flow(keys=[self.key(flow.id)], args=args):
             raise Conflict()
         flow.version += 1
 
-    def delete(self, flow_id: str) -> None:
-        self._store.redis.delete(self.key(flow_id))
 
-
-class RedisSessionStore(SessionStore):
-    _store: RedisStore
-
-    @staticmethod
-    def key(sid: str) -> str:
-        return f"{PREFIX}session:{sid}"
+class RedisSessionStore(_OneKeyEach, SessionStore):
+    KIND = "session"
 
     def create(self, record: dict[str, Any], idle_seconds: float, absolute_seconds: float) -> str:
         now = self.now()
@@ -223,16 +222,9 @@ class RedisSessionStore(SessionStore):
             return None
         return new_sid
 
-    def delete(self, sid: str) -> None:
-        self._store.redis.delete(self.key(sid))
 
-
-class RedisDeviceVault(DeviceVault):
-    _store: RedisStore
-
-    @staticmethod
-    def key(device_id: str) -> str:
-        return f"{PREFIX}device:{device_id}"
+class RedisDeviceVault(_OneKeyEach, DeviceVault):
+    KIND = "device"
 
     def put(self, username: str, device: RememberedDevice, ttl_seconds: float | None = None) -> str:
         device_id = new_device_id()
@@ -245,9 +237,6 @@ class RedisDeviceVault(DeviceVault):
             return None
         blob = self._store.redis.get(self.key(device_id))
         return None if blob is None else self._open(blob)
-
-    def delete(self, device_id: str) -> None:
-        self._store.redis.delete(self.key(device_id))
 
 
 class RedisEventLedger(EventLedger):

@@ -14,7 +14,6 @@ Why it is safe with several processes (gunicorn -w N) and threads:
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import threading
@@ -187,12 +186,10 @@ class SqliteFlowStore(FlowStore):
 
     def save(self, flow: Flow, ttl_seconds: float) -> None:
         now = self.now()
-        data = flow.to_dict()
-        data["version"] = flow.version + 1
         cur = self._store.connection().execute(
             "UPDATE flows SET version = version + 1, data = ?, expires_at = ? "
             "WHERE id = ? AND version = ? AND expires_at > ?",
-            (json.dumps(data, sort_keys=True), now + ttl_seconds, flow.id, flow.version, now),
+            (self._encode_saved(flow), now + ttl_seconds, flow.id, flow.version, now),
         )
         if cur.rowcount != 1:
             raise Conflict()

@@ -112,10 +112,18 @@ def current_session() -> dict[str, Any] | None:
     return record
 
 
+def _adopt(sid: str) -> str:
+    """Make ``sid`` this request's session: its stored record now, its id in the cookie."""
+    state = _state()
+    state.record = _manager().store.sessions.get(sid)
+    state.loaded = True
+    state.session_cookie = sid
+    return sid
+
+
 def start_session(record: dict[str, Any]) -> str:
     """Store ``record`` as a brand-new session (any current one is ended) and set its cookie."""
     manager = _manager()
-    state = _state()
     old = current_session()
     if old is not None:
         manager.store.sessions.delete(old["sid"])
@@ -123,10 +131,7 @@ def start_session(record: dict[str, Any]) -> str:
     sid = manager.store.sessions.create(
         record, settings.session_idle_seconds, settings.session_absolute_seconds
     )
-    state.record = manager.store.sessions.get(sid)
-    state.loaded = True
-    state.session_cookie = sid
-    return sid
+    return _adopt(sid)
 
 
 def rotate_session(record: dict[str, Any] | None = None) -> str:
@@ -136,16 +141,13 @@ def rotate_session(record: dict[str, Any] | None = None) -> str:
     always ends up with a fresh id, which is what a privilege change needs.
     """
     manager = _manager()
-    state = _state()
     current = current_session()
     new_sid = manager.store.sessions.rotate(current["sid"]) if current is not None else None
     if new_sid is None:
         return start_session(record if record is not None else {})
     if record is not None:
         manager.store.sessions.update(new_sid, record)
-    state.record = manager.store.sessions.get(new_sid)
-    state.session_cookie = new_sid
-    return new_sid
+    return _adopt(new_sid)
 
 
 def save_session(record: dict[str, Any]) -> str:

@@ -197,32 +197,24 @@ def test_gmpy2_and_pure_python_paths_give_identical_numbers(monkeypatch):
         assert srp.powmod_gmpy2(srp.G, exponent, srp.BIG_N) == srp.powmod_python(
             srp.G, exponent, srp.BIG_N
         )
-    with_gmpy2 = srp.password_verifier_responses(
-        srp.SrpEphemeral.generate(small_a=FIXED_A),
-        user_pool_id=POOL_ID,
-        password="pw",
-        challenge_parameters={
-            "USER_ID_FOR_SRP": "user",
-            "SALT": "00ab",
-            "SRP_B": _server_b(12345),
-            "SECRET_BLOCK": SECRET_BLOCK,
-        },
-        now=NOW,
-    )
+
+    def answer():  # the same fixed exchange, answered with whichever powmod is in place
+        return srp.password_verifier_responses(
+            srp.SrpEphemeral.generate(small_a=FIXED_A),
+            user_pool_id=POOL_ID,
+            password="pw",
+            challenge_parameters={
+                "USER_ID_FOR_SRP": "user",
+                "SALT": "00ab",
+                "SRP_B": _server_b(12345),
+                "SECRET_BLOCK": SECRET_BLOCK,
+            },
+            now=NOW,
+        )
+
+    with_gmpy2 = answer()
     monkeypatch.setattr(srp, "powmod", srp.powmod_python)
-    without = srp.password_verifier_responses(
-        srp.SrpEphemeral.generate(small_a=FIXED_A),
-        user_pool_id=POOL_ID,
-        password="pw",
-        challenge_parameters={
-            "USER_ID_FOR_SRP": "user",
-            "SALT": "00ab",
-            "SRP_B": _server_b(12345),
-            "SECRET_BLOCK": SECRET_BLOCK,
-        },
-        now=NOW,
-    )
-    assert with_gmpy2 == without
+    assert answer() == with_gmpy2
     assert isinstance(srp.powmod_gmpy2(3, 5, 7), int)
 
 

@@ -65,6 +65,13 @@ class MotoPool:
             AuthParameters={"USERNAME": username, "PASSWORD": password, **extra},
         )
 
+    def sign_in(self, username: str, password: str = PASSWORD) -> Any:
+        return self.client.initiate_auth(
+            ClientId=self.client_id,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": username, "PASSWORD": password},
+        )
+
     def to_mfa_setup(self, username: str) -> Any:
         self.client.admin_create_user(
             UserPoolId=self.pool_id,
@@ -159,12 +166,7 @@ def test_moto_gives_an_unconfirmed_user_tokens(moto_client: Any) -> None:
 def test_moto_ignores_explicit_auth_flows(moto_client: Any) -> None:
     pool = MotoPool(moto_client, ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH"])
     pool.sign_up("a@example.com")
-    result = moto_client.initiate_auth(
-        ClientId=pool.client_id,
-        AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": "a@example.com", "PASSWORD": PASSWORD},
-    )
-    assert "AuthenticationResult" in result
+    assert "AuthenticationResult" in pool.sign_in("a@example.com")
 
 
 def test_moto_ignores_missing_secret_hash(moto_client: Any) -> None:
@@ -176,12 +178,7 @@ def test_moto_ignores_missing_secret_hash(moto_client: Any) -> None:
         UserPoolId=pool.pool_id, Username="a", Password=PASSWORD, Permanent=True
     )
     assert "AuthenticationResult" in pool.admin_sign_in("a")
-    result = moto_client.initiate_auth(
-        ClientId=pool.client_id,
-        AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": "a", "PASSWORD": PASSWORD},
-    )
-    assert "AuthenticationResult" in result
+    assert "AuthenticationResult" in pool.sign_in("a")
 
 
 def test_moto_mfas_can_setup_is_not_a_json_string(moto_client: Any) -> None:

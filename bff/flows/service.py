@@ -446,6 +446,24 @@ class FlowService:
 
     # -- challenge answers ---------------------------------------------------------------
 
+    def _respond(
+        self,
+        flow: Flow,
+        session: str,
+        respond: Callable[[], AuthStep],
+        *,
+        privilege_changed: bool = False,
+    ) -> StepOutcome:
+        """RespondToAuthChallenge with ``session`` (given back on a retryable error), then
+        enter the state Cognito's answer means. ``privilege_changed``: the answer changed a
+        credential (password replaced, MFA registered), so the browser session is rotated
+        even when no tokens come yet."""
+        step = self._call(flow, "RespondToAuthChallenge", respond, restore_session=session)
+        outcome = self._enter(flow, "RespondToAuthChallenge", step)
+        if privilege_changed:
+            outcome.privilege_changed = True
+        return outcome
+
     def new_password(
         self, flow: Flow, new_password: str, *, attributes: Mapping[str, str] | None = None
     ) -> StepOutcome:
@@ -453,17 +471,14 @@ class FlowService:
         self._require(flow, "new_password")
         session = self._claim_session(flow)
         username = flow.username or ""
-        step = self._call(
+        return self._respond(
             flow,
-            "RespondToAuthChallenge",
+            session,
             lambda: self.gateway.respond_new_password(
                 username, new_password, session, attributes=attributes
             ),
-            restore_session=session,
+            privilege_changed=True,
         )
-        outcome = self._enter(flow, "RespondToAuthChallenge", step)
-        outcome.privilege_changed = True
-        return outcome
 
     def mfa_setup_verify(
         self, flow: Flow, code: str, *, friendly_device_name: str | None = None
@@ -482,28 +497,21 @@ class FlowService:
         flow.apply("VerifySoftwareToken", {"Status": "SUCCESS"})
         answer_session = new_session or session
         username = flow.username or ""
-        step = self._call(
+        return self._respond(
             flow,
-            "RespondToAuthChallenge",
+            answer_session,
             lambda: self.gateway.respond_mfa_setup(username, answer_session),
-            restore_session=answer_session,
+            privilege_changed=True,
         )
-        outcome = self._enter(flow, "RespondToAuthChallenge", step)
-        outcome.privilege_changed = True
-        return outcome
 
     def mfa_code(self, flow: Flow, code: str) -> StepOutcome:
         """Answer SOFTWARE_TOKEN_MFA with the authenticator app's code."""
         self._require(flow, "mfa_code")
         session = self._claim_session(flow)
         username = flow.username or ""
-        step = self._call(
-            flow,
-            "RespondToAuthChallenge",
-            lambda: self.gateway.respond_software_token_mfa(username, code, session),
-            restore_session=session,
+        return self._respond(
+            flow, session, lambda: self.gateway.respond_software_token_mfa(username, code, session)
         )
-        return self._enter(flow, "RespondToAuthChallenge", step)
 
     # -- after sign-in -------------------------------------------------------------------
 

@@ -695,16 +695,7 @@ def cognito_settings(
     local = LocalCognito()
     info = local.start()
     try:
-        yield (
-            CognitoSettings(
-                user_pool_id=info.user_pool_id,
-                client_id=info.client_id,
-                client_secret=info.client_secret,
-                region=info.region,
-                endpoint_url=info.endpoint_url,
-            ),
-            True,
-        )
+        yield info.cognito_settings(), True
     finally:
         local.stop()
 

@@ -27,6 +27,8 @@ from moto.core.request import Request as MotoRequest
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Response
 
+from bff.cognito.settings import CognitoSettings
+
 from .clock import Clock
 from .fidelity import LocalCognitoBackend
 from .outbox import KINDS, Outbox
@@ -66,6 +68,16 @@ class LocalCognitoInfo:
         if data["client_secret"] is None:
             del data["client_secret"]
         return data
+
+    def cognito_settings(self) -> CognitoSettings:
+        """The gateway settings that point at this pool (with its client secret, if any)."""
+        return CognitoSettings(
+            user_pool_id=self.user_pool_id,
+            client_id=self.client_id,
+            client_secret=self.client_secret,
+            region=self.region,
+            endpoint_url=self.endpoint_url,
+        )
 
     def as_environment(self) -> dict[str, str]:
         """The environment keys (CognitoSettings.from_env) that point the BFF at this pool."""

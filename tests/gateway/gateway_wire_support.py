@@ -8,7 +8,6 @@ from typing import Any
 
 from bff.cognito import totp
 from bff.cognito.gateway import CognitoGateway
-from bff.cognito.settings import CognitoSettings
 from bff.cognito.types import AuthStep
 
 PASSWORD = "Corr3ct-Horse!"
@@ -16,15 +15,7 @@ PASSWORD = "Corr3ct-Horse!"
 
 def gateway_for(info: Any) -> CognitoGateway:
     """A gateway built the production way (settings -> boto3 client) for a local pool."""
-    return CognitoGateway.from_settings(
-        CognitoSettings(
-            user_pool_id=info.user_pool_id,
-            client_id=info.client_id,
-            client_secret=info.client_secret,
-            region=info.region,
-            endpoint_url=info.endpoint_url,
-        )
-    )
+    return CognitoGateway.from_settings(info.cognito_settings())
 
 
 def totp_code(secret: str, step_offset: int = 0) -> str:

@@ -136,17 +136,19 @@ class LocalCognitoResponse(CognitoIdpResponse):
         )
         return ActionResult({"UserConfirmationNecessary": necessary})
 
-    def update_device_status(self) -> ActionResult:
-        _, user = self.backend.user_from_access_token(self._get_param("AccessToken"))
-        self.backend.update_device_status(
-            user, self._get_param("DeviceKey"), self._get_param("DeviceRememberedStatus")
-        )
-        return EmptyResult()
+    # Each device action comes as a pair: the user's own (the AccessToken names the user) and
+    # the admin's (UserPoolId + Username name it); after that lookup both do the same.
 
-    def admin_update_device_status(self) -> ActionResult:
-        user = self.backend.admin_get_user(
+    def _token_user(self) -> Any:
+        _, user = self.backend.user_from_access_token(self._get_param("AccessToken"))
+        return user
+
+    def _admin_user(self) -> Any:
+        return self.backend.admin_get_user(
             self._get_param("UserPoolId"), self._get_param("Username")
         )
+
+    def _device_status(self, user: Any) -> ActionResult:
         self.backend.update_device_status(
             user, self._get_param("DeviceKey"), self._get_param("DeviceRememberedStatus")
         )
@@ -161,36 +163,34 @@ class LocalCognitoResponse(CognitoIdpResponse):
             response["PaginationToken"] = token
         return ActionResult(response)
 
+    def _device(self, user: Any) -> ActionResult:
+        device = self.backend._device_of(user, self._get_param("DeviceKey"))
+        return ActionResult({"Device": device.to_json()})
+
+    def _forget(self, user: Any) -> ActionResult:
+        self.backend.forget_device(user, self._get_param("DeviceKey"))
+        return EmptyResult()
+
+    def update_device_status(self) -> ActionResult:
+        return self._device_status(self._token_user())
+
+    def admin_update_device_status(self) -> ActionResult:
+        return self._device_status(self._admin_user())
+
     def list_devices(self) -> ActionResult:
-        _, user = self.backend.user_from_access_token(self._get_param("AccessToken"))
-        return self._devices_page(user)
+        return self._devices_page(self._token_user())
 
     def admin_list_devices(self) -> ActionResult:
-        user = self.backend.admin_get_user(
-            self._get_param("UserPoolId"), self._get_param("Username")
-        )
-        return self._devices_page(user)
+        return self._devices_page(self._admin_user())
 
     def get_device(self) -> ActionResult:
-        _, user = self.backend.user_from_access_token(self._get_param("AccessToken"))
-        device = self.backend._device_of(user, self._get_param("DeviceKey"))
-        return ActionResult({"Device": device.to_json()})
+        return self._device(self._token_user())
 
     def admin_get_device(self) -> ActionResult:
-        user = self.backend.admin_get_user(
-            self._get_param("UserPoolId"), self._get_param("Username")
-        )
-        device = self.backend._device_of(user, self._get_param("DeviceKey"))
-        return ActionResult({"Device": device.to_json()})
+        return self._device(self._admin_user())
 
     def forget_device(self) -> ActionResult:
-        _, user = self.backend.user_from_access_token(self._get_param("AccessToken"))
-        self.backend.forget_device(user, self._get_param("DeviceKey"))
-        return EmptyResult()
+        return self._forget(self._token_user())
 
     def admin_forget_device(self) -> ActionResult:
-        user = self.backend.admin_get_user(
-            self._get_param("UserPoolId"), self._get_param("Username")
-        )
-        self.backend.forget_device(user, self._get_param("DeviceKey"))
-        return EmptyResult()
+        return self._forget(self._admin_user())

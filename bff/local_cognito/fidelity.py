@@ -160,6 +160,18 @@ class Challenge:
         }
 
 
+@dataclass
+class Answer:
+    """One RespondToAuthChallenge: the pool and client, the challenge it answers, that
+    challenge's user (None: a simulated challenge) and the ChallengeResponses."""
+
+    pool: CognitoIdpUserPool
+    client: CognitoIdpUserPoolClient
+    challenge: Challenge
+    user: CognitoIdpUser | None
+    responses: dict[str, str]
+
+
 class LocalUserPool(CognitoIdpUserPool):
     """moto's user pool, bound to the private backend, with Cognito's username matching."""
 
@@ -830,7 +842,7 @@ class LocalCognitoBackend(CognitoIdpBackend):
         }.get(challenge_name)
         if handler is None:
             raise e.InvalidParameter(f"Challenge {challenge_name} is not supported")
-        return handler(pool, client, challenge, user, responses)
+        return handler(Answer(pool, client, challenge, user, responses))
 
     def admin_respond_to_auth_challenge(  # type: ignore[override]
         self,
@@ -882,94 +894,80 @@ class LocalCognitoBackend(CognitoIdpBackend):
             raise e.NotAuthorized(e.SESSION_EXPIRED)
         return challenge
 
-    def _answer_password_verifier(
-        self,
-        pool: CognitoIdpUserPool,
-        client: CognitoIdpUserPoolClient,
-        challenge: Challenge,
-        user: CognitoIdpUser | None,
-        responses: dict[str, str],
-    ) -> dict[str, Any]:
+    def _answer_password_verifier(self, answer: Answer) -> dict[str, Any]:
+        challenge = answer.challenge
         assert challenge.handshake is not None and challenge.big_a is not None
-        block = responses.get("PASSWORD_CLAIM_SECRET_BLOCK", "")
+        block = answer.responses.get("PASSWORD_CLAIM_SECRET_BLOCK", "")
         self._end_challenge(challenge)
         ok = block == challenge.handshake.secret_block_b64 and challenge.handshake.verify_claim(
             challenge.big_a,
-            pool.id.split("_", 1)[1],
+            answer.pool.id.split("_", 1)[1],
             challenge.srp_identity,
-            responses.get("TIMESTAMP", ""),
-            responses.get("PASSWORD_CLAIM_SIGNATURE", ""),
+            answer.responses.get("TIMESTAMP", ""),
+            answer.responses.get("PASSWORD_CLAIM_SIGNATURE", ""),
         )
-        if user is None or not ok:
+        if answer.user is None or not ok:
             raise e.NotAuthorized(e.INCORRECT_CREDENTIALS)
-        device_key = responses.get("DEVICE_KEY") or challenge.device_key
-        return self._after_password(pool, client, user, device_key, challenge.admin)
+        device_key = answer.responses.get("DEVICE_KEY") or challenge.device_key
+        return self._after_password(
+            answer.pool, answer.client, answer.user, device_key, challenge.admin
+        )
 
-    def _answer_new_password(
-        self,
-        pool: CognitoIdpUserPool,
-        client: CognitoIdpUserPoolClient,
-        challenge: Challenge,
-        user: CognitoIdpUser | None,
-        responses: dict[str, str],
-    ) -> dict[str, Any]:
+    def _answer_new_password(self, answer: Answer) -> dict[str, Any]:
+        user = answer.user
         assert user is not None
-        new_password = responses.get("NEW_PASSWORD")
+        new_password = answer.responses.get("NEW_PASSWORD")
         if not new_password:
             raise e.InvalidParameter("Missing required parameter NEW_PASSWORD")
-        self.check_password_policy(pool, new_password)
+        self.check_password_policy(answer.pool, new_password)
         updates = [
             {"Name": key[len("userAttributes.") :], "Value": value}
-            for key, value in responses.items()
+            for key, value in answer.responses.items()
             if key.startswith("userAttributes.")
         ]
         present = {a["Name"] for a in user.attributes if a["Value"]} | {u["Name"] for u in updates}
         missing = [
             name
-            for name, attr in pool.schema_attributes.items()
+            for name, attr in answer.pool.schema_attributes.items()
             if attr.required and name != "sub" and name not in present
         ]
         if missing:
             raise e.InvalidParameter(f"Invalid attributes given, {missing[0]} is missing")
-        self._end_challenge(challenge)
+        self._end_challenge(answer.challenge)
         if updates:
             user.update_attributes(updates)
         user.password = new_password
         user.status = UserStatus.CONFIRMED
         self.state(user).temporary_password_expires_at = None
-        return self._second_factor(pool, client, user, challenge.device_key, challenge.admin)
+        return self._second_factor(
+            answer.pool,
+            answer.client,
+            user,
+            answer.challenge.device_key,
+            answer.challenge.admin,
+        )
 
-    def _answer_mfa_setup(
-        self,
-        pool: CognitoIdpUserPool,
-        client: CognitoIdpUserPoolClient,
-        challenge: Challenge,
-        user: CognitoIdpUser | None,
-        responses: dict[str, str],
-    ) -> dict[str, Any]:
-        assert user is not None
-        if not challenge.totp_verified:
+    def _answer_mfa_setup(self, answer: Answer) -> dict[str, Any]:
+        assert answer.user is not None
+        if not answer.challenge.totp_verified:
             # Cognito: MFA_SETUP is answered only with the Session VerifySoftwareToken returned.
             raise e.InvalidParameter(
                 "Software token MFA has not been verified: call AssociateSoftwareToken and "
                 "VerifySoftwareToken with this session first"
             )
-        self._end_challenge(challenge)
-        return self._issue_tokens(pool, client, user, challenge.device_key)
+        self._end_challenge(answer.challenge)
+        return self._issue_tokens(
+            answer.pool, answer.client, answer.user, answer.challenge.device_key
+        )
 
-    def _answer_software_token_mfa(
-        self,
-        pool: CognitoIdpUserPool,
-        client: CognitoIdpUserPoolClient,
-        challenge: Challenge,
-        user: CognitoIdpUser | None,
-        responses: dict[str, str],
-    ) -> dict[str, Any]:
-        assert user is not None
-        state = self.state(user)
-        self._check_totp(state, state.totp_secret, responses.get("SOFTWARE_TOKEN_MFA_CODE"))
-        self._end_challenge(challenge)
-        return self._issue_tokens(pool, client, user, challenge.device_key)
+    def _answer_software_token_mfa(self, answer: Answer) -> dict[str, Any]:
+        assert answer.user is not None
+        state = self.state(answer.user)
+        self._check_totp(state, state.totp_secret, answer.responses.get("SOFTWARE_TOKEN_MFA_CODE"))
+        self._end_challenge(answer.challenge)
+        return self._issue_tokens(
+            answer.pool, answer.client, answer.user, answer.challenge.device_key
+        )
 
     def _check_totp(self, state: UserState, secret: str | None, code: str | None) -> None:
         """Cognito: ±1 step of 30 s; a code that worked once is refused afterwards."""
@@ -987,32 +985,26 @@ class LocalCognitoBackend(CognitoIdpBackend):
                 return
         raise e.CodeMismatch(e.TOTP_MISMATCH)
 
-    def _answer_device_srp(
-        self,
-        pool: CognitoIdpUserPool,
-        client: CognitoIdpUserPoolClient,
-        challenge: Challenge,
-        user: CognitoIdpUser | None,
-        responses: dict[str, str],
-    ) -> dict[str, Any]:
+    def _answer_device_srp(self, answer: Answer) -> dict[str, Any]:
+        user = answer.user
         assert user is not None
-        device_key = responses.get("DEVICE_KEY")
+        device_key = answer.responses.get("DEVICE_KEY")
         device = self.state(user).devices.get(device_key or "")
-        if device is None or device.key != challenge.device_key or device.verifier is None:
+        if device is None or device.key != answer.challenge.device_key or device.verifier is None:
             raise e.NotAuthorized(e.INCORRECT_CREDENTIALS)
         try:
-            big_a = parse_srp_a(responses.get("SRP_A"))
+            big_a = parse_srp_a(answer.responses.get("SRP_A"))
         except SrpError as exc:
             raise e.InvalidParameter(str(exc)) from exc
-        self._end_challenge(challenge)
+        self._end_challenge(answer.challenge)
         assert device.salt is not None
         handshake = ServerHandshake.start(device.verifier)
         nxt = self._new_challenge(
-            pool,
-            client,
+            answer.pool,
+            answer.client,
             user.username,
             "DEVICE_PASSWORD_VERIFIER",
-            challenge.admin,
+            answer.challenge.admin,
             handshake=handshake,
             big_a=big_a,
             srp_identity=device.key,
@@ -1028,33 +1020,28 @@ class LocalCognitoBackend(CognitoIdpBackend):
             }
         )
 
-    def _answer_device_password_verifier(
-        self,
-        pool: CognitoIdpUserPool,
-        client: CognitoIdpUserPoolClient,
-        challenge: Challenge,
-        user: CognitoIdpUser | None,
-        responses: dict[str, str],
-    ) -> dict[str, Any]:
-        assert user is not None and challenge.handshake is not None
+    def _answer_device_password_verifier(self, answer: Answer) -> dict[str, Any]:
+        challenge = answer.challenge
+        assert answer.user is not None and challenge.handshake is not None
         assert challenge.big_a is not None
         self._end_challenge(challenge)
-        device = self.state(user).devices.get(challenge.device_key or "")
+        device = self.state(answer.user).devices.get(challenge.device_key or "")
         ok = (
             device is not None
-            and responses.get("DEVICE_KEY") == device.key
-            and responses.get("PASSWORD_CLAIM_SECRET_BLOCK") == challenge.handshake.secret_block_b64
+            and answer.responses.get("DEVICE_KEY") == device.key
+            and answer.responses.get("PASSWORD_CLAIM_SECRET_BLOCK")
+            == challenge.handshake.secret_block_b64
             and challenge.handshake.verify_claim(
                 challenge.big_a,
                 device.group_key,
                 device.key,
-                responses.get("TIMESTAMP", ""),
-                responses.get("PASSWORD_CLAIM_SIGNATURE", ""),
+                answer.responses.get("TIMESTAMP", ""),
+                answer.responses.get("PASSWORD_CLAIM_SIGNATURE", ""),
             )
         )
         if not ok:
             raise e.NotAuthorized(e.INCORRECT_CREDENTIALS)
-        return self._issue_tokens(pool, client, user, challenge.device_key)
+        return self._issue_tokens(answer.pool, answer.client, answer.user, challenge.device_key)
 
     # ------------------------------------------------------------ TOTP
 

@@ -10,15 +10,10 @@ import re
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
+from lc_support import cognito_error
 from pycognito.aws_srp import AWSSRP, SoftwareTokenMFAChallengeException, generate_hash_device
 
 PASSWORD = "Correct-h0rse!"
-
-
-def error_of(excinfo: Any) -> tuple[str, str]:
-    error = excinfo.value.response["Error"]
-    return error["Code"], error["Message"]
 
 
 def secret_hash(username: str, client_id: str, secret: str) -> str:
@@ -28,24 +23,19 @@ def secret_hash(username: str, client_id: str, secret: str) -> str:
 
 def test_unconfirmed_user_cannot_sign_in(accounts: Any, unique_email: str) -> None:
     account = accounts.signed_up(unique_email)
-    with pytest.raises(ClientError) as excinfo:
-        accounts.sign_in(account)
-    assert error_of(excinfo) == ("UserNotConfirmedException", "User is not confirmed.")
+    assert cognito_error(accounts.sign_in, account) == (
+        "UserNotConfirmedException",
+        "User is not confirmed.",
+    )
 
 
 def test_unknown_user_and_wrong_password_look_the_same(accounts: Any, unique_email: str) -> None:
     account = accounts.confirmed(unique_email)
     account.password = "Wrong-pa55word!"
-    with pytest.raises(ClientError) as wrong:
-        accounts.sign_in(account)
+    wrong = cognito_error(accounts.sign_in, account)
     account.email = "nobody-" + unique_email
-    with pytest.raises(ClientError) as unknown:
-        accounts.sign_in(account)
-    assert (
-        error_of(wrong)
-        == error_of(unknown)
-        == ("NotAuthorizedException", "Incorrect username or password.")
-    )
+    unknown = cognito_error(accounts.sign_in, account)
+    assert wrong == unknown == ("NotAuthorizedException", "Incorrect username or password.")
 
 
 def test_mfa_on_pool_asks_mfa_setup_with_a_json_string(accounts: Any, unique_email: str) -> None:
@@ -61,9 +51,10 @@ def test_mfa_setup_cannot_be_answered_without_a_verified_code(
 ) -> None:
     account = accounts.confirmed(unique_email)
     step = accounts.sign_in(account)
-    with pytest.raises(ClientError) as excinfo:
-        accounts.respond("MFA_SETUP", step["Session"], USERNAME=unique_email)
-    assert error_of(excinfo)[0] == "InvalidParameterException"
+    assert (
+        cognito_error(accounts.respond, "MFA_SETUP", step["Session"], USERNAME=unique_email)[0]
+        == "InvalidParameterException"
+    )
 
 
 def test_mfa_setup_full_flow_and_single_use_sessions(
@@ -75,12 +66,14 @@ def test_mfa_setup_full_flow_and_single_use_sessions(
     secret = association["SecretCode"]
     assert re.fullmatch(r"[A-Z2-7]{32}", secret)
     assert association["Session"] != step["Session"]
-    with pytest.raises(ClientError) as excinfo:  # the first session was used up
-        cognito_client.associate_software_token(Session=step["Session"])
-    assert error_of(excinfo)[0] == "NotAuthorizedException"
-    with pytest.raises(ClientError) as excinfo:
-        cognito_client.verify_software_token(Session=association["Session"], UserCode="000000")
-    assert error_of(excinfo) == (
+    # The first session was used up.
+    assert (
+        cognito_error(cognito_client.associate_software_token, Session=step["Session"])[0]
+        == "NotAuthorizedException"
+    )
+    assert cognito_error(
+        cognito_client.verify_software_token, Session=association["Session"], UserCode="000000"
+    ) == (
         "EnableSoftwareTokenMFAException",
         "Code mismatch and fail enable Software Token MFA",
     )
@@ -91,9 +84,9 @@ def test_mfa_setup_full_flow_and_single_use_sessions(
     assert verified["Status"] == "SUCCESS"
     done = accounts.respond("MFA_SETUP", verified["Session"], USERNAME=unique_email)
     assert set(done["AuthenticationResult"]) >= {"AccessToken", "IdToken", "RefreshToken"}
-    with pytest.raises(ClientError) as excinfo:
-        accounts.respond("MFA_SETUP", verified["Session"], USERNAME=unique_email)
-    assert error_of(excinfo) == ("NotAuthorizedException", "Invalid session for the user.")
+    assert cognito_error(
+        accounts.respond, "MFA_SETUP", verified["Session"], USERNAME=unique_email
+    ) == ("NotAuthorizedException", "Invalid session for the user.")
 
 
 def test_totp_secrets_are_per_user(accounts: Any, cognito_client: Any, unique_email: str) -> None:
@@ -108,28 +101,26 @@ def test_software_token_mfa_checks_code_and_refuses_reuse(accounts: Any, unique_
     account = accounts.with_mfa(unique_email)
     step = accounts.sign_in(account)
     assert step["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
-    with pytest.raises(ClientError) as excinfo:
-        accounts.respond(
-            "SOFTWARE_TOKEN_MFA",
-            step["Session"],
-            USERNAME=unique_email,
-            SOFTWARE_TOKEN_MFA_CODE="12345x",
-        )
-    assert error_of(excinfo) == ("CodeMismatchException", "Invalid code received for user.")
+    assert cognito_error(
+        accounts.respond,
+        "SOFTWARE_TOKEN_MFA",
+        step["Session"],
+        USERNAME=unique_email,
+        SOFTWARE_TOKEN_MFA_CODE="12345x",
+    ) == ("CodeMismatchException", "Invalid code received for user.")
     code = account.totp_code()
     done = accounts.respond(
         "SOFTWARE_TOKEN_MFA", step["Session"], USERNAME=unique_email, SOFTWARE_TOKEN_MFA_CODE=code
     )
     assert "AccessToken" in done["AuthenticationResult"]
     again = accounts.sign_in(account)
-    with pytest.raises(ClientError) as excinfo:
-        accounts.respond(
-            "SOFTWARE_TOKEN_MFA",
-            again["Session"],
-            USERNAME=unique_email,
-            SOFTWARE_TOKEN_MFA_CODE=code,
-        )
-    assert error_of(excinfo) == (
+    assert cognito_error(
+        accounts.respond,
+        "SOFTWARE_TOKEN_MFA",
+        again["Session"],
+        USERNAME=unique_email,
+        SOFTWARE_TOKEN_MFA_CODE=code,
+    ) == (
         "ExpiredCodeException",
         "Your software token has already been used once.",
     )
@@ -141,14 +132,13 @@ def test_tokens_are_for_the_sessions_user(
     victim = accounts.with_mfa("victim-" + unique_email)
     attacker = accounts.with_mfa(unique_email)
     step = accounts.sign_in(attacker)
-    with pytest.raises(ClientError) as excinfo:
-        accounts.respond(
-            "SOFTWARE_TOKEN_MFA",
-            step["Session"],
-            USERNAME=victim.email,
-            SOFTWARE_TOKEN_MFA_CODE=attacker.totp_code(),
-        )
-    assert error_of(excinfo) == ("NotAuthorizedException", "Invalid session for the user.")
+    assert cognito_error(
+        accounts.respond,
+        "SOFTWARE_TOKEN_MFA",
+        step["Session"],
+        USERNAME=victim.email,
+        SOFTWARE_TOKEN_MFA_CODE=attacker.totp_code(),
+    ) == ("NotAuthorizedException", "Invalid session for the user.")
 
 
 def test_session_expires_after_auth_session_validity(
@@ -157,14 +147,13 @@ def test_session_expires_after_auth_session_validity(
     account = private_accounts.with_mfa(unique_email)
     step = private_accounts.sign_in(account)
     private_cognito.clock.advance(3 * 60 + 1)
-    with pytest.raises(ClientError) as excinfo:
-        private_accounts.respond(
-            "SOFTWARE_TOKEN_MFA",
-            step["Session"],
-            USERNAME=unique_email,
-            SOFTWARE_TOKEN_MFA_CODE=account.totp_code(),
-        )
-    assert error_of(excinfo) == (
+    assert cognito_error(
+        private_accounts.respond,
+        "SOFTWARE_TOKEN_MFA",
+        step["Session"],
+        USERNAME=unique_email,
+        SOFTWARE_TOKEN_MFA_CODE=account.totp_code(),
+    ) == (
         "NotAuthorizedException",
         "Invalid session for the user, session is expired.",
     )
@@ -207,24 +196,25 @@ def test_explicit_auth_flows_are_enforced(private_cognito: Any, unique_email: st
         ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
     )
     client = private_cognito.client()
-    with pytest.raises(ClientError) as excinfo:
-        client.initiate_auth(
-            ClientId=info.client_id,
-            AuthFlow="USER_PASSWORD_AUTH",
-            AuthParameters={"USERNAME": unique_email, "PASSWORD": PASSWORD},
-        )
-    assert error_of(excinfo) == (
+    assert cognito_error(
+        client.initiate_auth,
+        ClientId=info.client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": unique_email, "PASSWORD": PASSWORD},
+    ) == (
         "InvalidParameterException",
         "USER_PASSWORD_AUTH flow not enabled for this client",
     )
-    with pytest.raises(ClientError) as excinfo:
-        client.admin_initiate_auth(
+    assert (
+        cognito_error(
+            client.admin_initiate_auth,
             UserPoolId=info.user_pool_id,
             ClientId=info.client_id,
             AuthFlow="ADMIN_USER_PASSWORD_AUTH",
             AuthParameters={"USERNAME": unique_email, "PASSWORD": PASSWORD},
-        )
-    assert error_of(excinfo)[0] == "InvalidParameterException"
+        )[0]
+        == "InvalidParameterException"
+    )
 
 
 def test_secret_hash_is_enforced_when_the_client_has_a_secret(
@@ -234,14 +224,16 @@ def test_secret_hash_is_enforced_when_the_client_has_a_secret(
     assert info.client_secret
     client = private_cognito.client()
     good = secret_hash(unique_email, info.client_id, info.client_secret)
-    with pytest.raises(ClientError) as excinfo:
-        client.sign_up(
+    assert (
+        cognito_error(
+            client.sign_up,
             ClientId=info.client_id,
             Username=unique_email,
             Password=PASSWORD,
             UserAttributes=[{"Name": "email", "Value": unique_email}],
-        )
-    assert error_of(excinfo)[0] == "NotAuthorizedException"
+        )[0]
+        == "NotAuthorizedException"
+    )
     client.sign_up(
         ClientId=info.client_id,
         Username=unique_email,
@@ -249,27 +241,29 @@ def test_secret_hash_is_enforced_when_the_client_has_a_secret(
         SecretHash=good,
         UserAttributes=[{"Name": "email", "Value": unique_email}],
     )
-    with pytest.raises(ClientError) as excinfo:
-        client.initiate_auth(
-            ClientId=info.client_id,
-            AuthFlow="USER_PASSWORD_AUTH",
-            AuthParameters={
-                "USERNAME": unique_email,
-                "PASSWORD": PASSWORD,
-                "SECRET_HASH": secret_hash(unique_email, info.client_id, "wrong"),
-            },
-        )
-    assert error_of(excinfo) == (
+    assert cognito_error(
+        client.initiate_auth,
+        ClientId=info.client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={
+            "USERNAME": unique_email,
+            "PASSWORD": PASSWORD,
+            "SECRET_HASH": secret_hash(unique_email, info.client_id, "wrong"),
+        },
+    ) == (
         "NotAuthorizedException",
         f"Unable to verify secret hash for client {info.client_id}",
     )
-    with pytest.raises(ClientError) as excinfo:  # right hash: now the real state shows
-        client.initiate_auth(
+    # Right hash: now the real state shows.
+    assert (
+        cognito_error(
+            client.initiate_auth,
             ClientId=info.client_id,
             AuthFlow="USER_PASSWORD_AUTH",
             AuthParameters={"USERNAME": unique_email, "PASSWORD": PASSWORD, "SECRET_HASH": good},
-        )
-    assert error_of(excinfo)[0] == "UserNotConfirmedException"
+        )[0]
+        == "UserNotConfirmedException"
+    )
 
 
 def _srp(info: Any, client: Any, email: str, password: str, **device: str) -> AWSSRP:
@@ -289,12 +283,12 @@ def test_pycognito_srp_sign_in_verifies_the_password(
     account = accounts.with_mfa(unique_email)
     with pytest.raises(SoftwareTokenMFAChallengeException):  # password proven: MFA next
         _srp(local_cognito, cognito_client, unique_email.upper(), PASSWORD).authenticate_user()
-    with pytest.raises(ClientError) as excinfo:
-        _srp(local_cognito, cognito_client, unique_email, "Wrong-pa55word!").authenticate_user()
-    assert error_of(excinfo) == ("NotAuthorizedException", "Incorrect username or password.")
-    with pytest.raises(ClientError) as excinfo:
-        _srp(local_cognito, cognito_client, "nobody-" + unique_email, PASSWORD).authenticate_user()
-    assert error_of(excinfo) == ("NotAuthorizedException", "Incorrect username or password.")
+    assert cognito_error(
+        _srp(local_cognito, cognito_client, unique_email, "Wrong-pa55word!").authenticate_user
+    ) == ("NotAuthorizedException", "Incorrect username or password.")
+    assert cognito_error(
+        _srp(local_cognito, cognito_client, "nobody-" + unique_email, PASSWORD).authenticate_user
+    ) == ("NotAuthorizedException", "Incorrect username or password.")
     assert account.totp_secret
 
 
@@ -341,9 +335,9 @@ def test_remembered_device_signs_in_without_mfa(
     result = tokens["AuthenticationResult"]
     assert "AccessToken" in result and "NewDeviceMetadata" not in result
     wrong = dict(device, device_password=base64.b64encode(b"x" * 40).decode())
-    with pytest.raises(ClientError) as excinfo:
-        _srp(local_cognito, cognito_client, unique_email, PASSWORD, **wrong).authenticate_user()
-    assert error_of(excinfo) == ("NotAuthorizedException", "Incorrect username or password.")
+    assert cognito_error(
+        _srp(local_cognito, cognito_client, unique_email, PASSWORD, **wrong).authenticate_user
+    ) == ("NotAuthorizedException", "Incorrect username or password.")
     step = accounts.sign_in(account, DEVICE_KEY=device["device_key"])
     assert step["ChallengeName"] == "DEVICE_SRP_AUTH"
 
@@ -378,16 +372,16 @@ def test_global_sign_out_revokes_access_tokens(
     token = account.tokens["AccessToken"]
     assert cognito_client.get_user(AccessToken=token)["Username"] == unique_email
     cognito_client.global_sign_out(AccessToken=token)
-    with pytest.raises(ClientError) as excinfo:
-        cognito_client.get_user(AccessToken=token)
-    assert error_of(excinfo) == ("NotAuthorizedException", "Access Token has been revoked")
-    with pytest.raises(ClientError) as excinfo:
-        cognito_client.initiate_auth(
-            ClientId=local_cognito.client_id,
-            AuthFlow="REFRESH_TOKEN_AUTH",
-            AuthParameters={"REFRESH_TOKEN": account.tokens["RefreshToken"]},
-        )
-    assert error_of(excinfo) == ("NotAuthorizedException", "Refresh Token has been revoked")
+    assert cognito_error(cognito_client.get_user, AccessToken=token) == (
+        "NotAuthorizedException",
+        "Access Token has been revoked",
+    )
+    assert cognito_error(
+        cognito_client.initiate_auth,
+        ClientId=local_cognito.client_id,
+        AuthFlow="REFRESH_TOKEN_AUTH",
+        AuthParameters={"REFRESH_TOKEN": account.tokens["RefreshToken"]},
+    ) == ("NotAuthorizedException", "Refresh Token has been revoked")
 
 
 def test_revoke_token_revokes_refresh_and_its_access_tokens(
@@ -403,9 +397,10 @@ def test_revoke_token_revokes_refresh_and_its_access_tokens(
         Token=account.tokens["RefreshToken"], ClientId=local_cognito.client_id
     )
     for token in (account.tokens["AccessToken"], refreshed["AccessToken"]):
-        with pytest.raises(ClientError) as excinfo:
-            cognito_client.get_user(AccessToken=token)
-        assert error_of(excinfo) == ("NotAuthorizedException", "Access Token has been revoked")
+        assert cognito_error(cognito_client.get_user, AccessToken=token) == (
+            "NotAuthorizedException",
+            "Access Token has been revoked",
+        )
 
 
 def test_new_password_required_then_mfa_setup(
@@ -427,14 +422,13 @@ def test_new_password_required_then_mfa_setup(
     )
     assert step["ChallengeName"] == "NEW_PASSWORD_REQUIRED"
     assert json.loads(step["ChallengeParameters"]["requiredAttributes"]) == ["userAttributes.email"]
-    with pytest.raises(ClientError) as excinfo:
-        cognito_client.respond_to_auth_challenge(
-            ClientId=local_cognito.client_id,
-            ChallengeName="NEW_PASSWORD_REQUIRED",
-            Session=step["Session"],
-            ChallengeResponses={"USERNAME": unique_email, "NEW_PASSWORD": PASSWORD},
-        )
-    assert error_of(excinfo) == (
+    assert cognito_error(
+        cognito_client.respond_to_auth_challenge,
+        ClientId=local_cognito.client_id,
+        ChallengeName="NEW_PASSWORD_REQUIRED",
+        Session=step["Session"],
+        ChallengeResponses={"USERNAME": unique_email, "NEW_PASSWORD": PASSWORD},
+    ) == (
         "InvalidParameterException",
         "Invalid attributes given, email is missing",
     )

@@ -8,16 +8,11 @@ import urllib.request
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
+from lc_support import cognito_error
 
 from bff.local_cognito.outbox import latest_message, read_outbox
 
 PASSWORD = "Correct-h0rse!"
-
-
-def error_of(excinfo: Any) -> tuple[str, str]:
-    error = excinfo.value.response["Error"]
-    return error["Code"], error["Message"]
 
 
 def advance_clock(endpoint_url: str, seconds: float) -> dict[str, Any]:
@@ -63,11 +58,12 @@ def test_wrong_confirmation_code_is_refused_and_right_one_confirms(
     sign_up(cognito_client, local_cognito, unique_email)
     code = outbox.latest_code(unique_email)
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
-    with pytest.raises(ClientError) as excinfo:
-        cognito_client.confirm_sign_up(
-            ClientId=local_cognito.client_id, Username=unique_email, ConfirmationCode=wrong
-        )
-    assert error_of(excinfo) == (
+    assert cognito_error(
+        cognito_client.confirm_sign_up,
+        ClientId=local_cognito.client_id,
+        Username=unique_email,
+        ConfirmationCode=wrong,
+    ) == (
         "CodeMismatchException",
         "Invalid verification code provided, please try again.",
     )
@@ -87,11 +83,12 @@ def test_confirmation_code_expires_after_24_hours(private_cognito: Any, unique_e
     code = latest_message(info.endpoint_url, unique_email, "confirmation_code")["code"]
     state = advance_clock(info.endpoint_url, 24 * 3600 + 1)
     assert state["offset_seconds"] >= 24 * 3600 + 1
-    with pytest.raises(ClientError) as excinfo:
-        client.confirm_sign_up(
-            ClientId=info.client_id, Username=unique_email, ConfirmationCode=code
-        )
-    assert error_of(excinfo) == (
+    assert cognito_error(
+        client.confirm_sign_up,
+        ClientId=info.client_id,
+        Username=unique_email,
+        ConfirmationCode=code,
+    ) == (
         "ExpiredCodeException",
         "Invalid code provided, please request a code again.",
     )
@@ -109,19 +106,23 @@ def test_resend_confirmation_code_replaces_the_code(
     codes = [m["code"] for m in outbox.messages(to=unique_email, kind="confirmation_code")]
     assert len(codes) == 2 and codes[0] == first
     if codes[1] != first:  # one in a million the new code equals the old one
-        with pytest.raises(ClientError) as excinfo:
-            cognito_client.confirm_sign_up(
-                ClientId=local_cognito.client_id, Username=unique_email, ConfirmationCode=first
-            )
-        assert error_of(excinfo)[0] == "CodeMismatchException"
+        assert (
+            cognito_error(
+                cognito_client.confirm_sign_up,
+                ClientId=local_cognito.client_id,
+                Username=unique_email,
+                ConfirmationCode=first,
+            )[0]
+            == "CodeMismatchException"
+        )
     cognito_client.confirm_sign_up(
         ClientId=local_cognito.client_id, Username=unique_email, ConfirmationCode=codes[1]
     )
-    with pytest.raises(ClientError) as excinfo:
-        cognito_client.resend_confirmation_code(
-            ClientId=local_cognito.client_id, Username=unique_email
-        )
-    assert error_of(excinfo) == ("InvalidParameterException", "User is already confirmed.")
+    assert cognito_error(
+        cognito_client.resend_confirmation_code,
+        ClientId=local_cognito.client_id,
+        Username=unique_email,
+    ) == ("InvalidParameterException", "User is already confirmed.")
 
 
 def test_resend_for_unknown_user_simulates_delivery(
@@ -139,22 +140,22 @@ def test_sign_up_duplicate_is_case_insensitive(
     cognito_client: Any, local_cognito: Any, unique_email: str
 ) -> None:
     sign_up(cognito_client, local_cognito, unique_email)
-    with pytest.raises(ClientError) as excinfo:
-        sign_up(cognito_client, local_cognito, unique_email.upper())
-    assert error_of(excinfo) == ("UsernameExistsException", "User already exists")
+    assert cognito_error(sign_up, cognito_client, local_cognito, unique_email.upper()) == (
+        "UsernameExistsException",
+        "User already exists",
+    )
 
 
 def test_sign_up_weak_password_gets_cognito_policy_message(
     cognito_client: Any, local_cognito: Any, unique_email: str
 ) -> None:
-    with pytest.raises(ClientError) as excinfo:
-        cognito_client.sign_up(
-            ClientId=local_cognito.client_id,
-            Username=unique_email,
-            Password="short",
-            UserAttributes=[{"Name": "email", "Value": unique_email}],
-        )
-    assert error_of(excinfo) == (
+    assert cognito_error(
+        cognito_client.sign_up,
+        ClientId=local_cognito.client_id,
+        Username=unique_email,
+        Password="short",
+        UserAttributes=[{"Name": "email", "Value": unique_email}],
+    ) == (
         "InvalidPasswordException",
         "Password did not conform with policy: Password not long enough",
     )
@@ -192,13 +193,12 @@ def test_admin_create_user_generates_a_policy_temporary_password(
 def test_admin_create_user_checks_a_given_temporary_password(
     cognito_client: Any, local_cognito: Any, unique_email: str
 ) -> None:
-    with pytest.raises(ClientError) as excinfo:
-        cognito_client.admin_create_user(
-            UserPoolId=local_cognito.user_pool_id,
-            Username=unique_email,
-            TemporaryPassword="password",
-        )
-    code, message = error_of(excinfo)
+    code, message = cognito_error(
+        cognito_client.admin_create_user,
+        UserPoolId=local_cognito.user_pool_id,
+        Username=unique_email,
+        TemporaryPassword="password",
+    )
     assert code == "InvalidPasswordException"
     assert message.startswith("Password did not conform with policy: ")
 
@@ -230,14 +230,13 @@ def test_resend_keeps_the_user_and_sends_a_new_temporary_password(
     assert second != first["temporary_password"]
     # Expiry was reset by RESEND: 6 + 2 days after creation, 2 days after the resend.
     advance_clock(info.endpoint_url, 2 * 86400)
-    with pytest.raises(ClientError) as excinfo:
-        client.admin_initiate_auth(
-            UserPoolId=info.user_pool_id,
-            ClientId=info.client_id,
-            AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-            AuthParameters={"USERNAME": unique_email, "PASSWORD": first["temporary_password"]},
-        )
-    assert error_of(excinfo) == ("NotAuthorizedException", "Incorrect username or password.")
+    assert cognito_error(
+        client.admin_initiate_auth,
+        UserPoolId=info.user_pool_id,
+        ClientId=info.client_id,
+        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": unique_email, "PASSWORD": first["temporary_password"]},
+    ) == ("NotAuthorizedException", "Incorrect username or password.")
     step = client.admin_initiate_auth(
         UserPoolId=info.user_pool_id,
         ClientId=info.client_id,
@@ -246,14 +245,13 @@ def test_resend_keeps_the_user_and_sends_a_new_temporary_password(
     )
     assert step["ChallengeName"] == "NEW_PASSWORD_REQUIRED"
     advance_clock(info.endpoint_url, 6 * 86400)
-    with pytest.raises(ClientError) as excinfo:
-        client.admin_initiate_auth(
-            UserPoolId=info.user_pool_id,
-            ClientId=info.client_id,
-            AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-            AuthParameters={"USERNAME": unique_email, "PASSWORD": second},
-        )
-    assert error_of(excinfo) == (
+    assert cognito_error(
+        client.admin_initiate_auth,
+        UserPoolId=info.user_pool_id,
+        ClientId=info.client_id,
+        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": unique_email, "PASSWORD": second},
+    ) == (
         "NotAuthorizedException",
         "Temporary password has expired and must be reset by an administrator.",
     )
@@ -262,22 +260,27 @@ def test_resend_keeps_the_user_and_sends_a_new_temporary_password(
 def test_resend_refused_for_missing_or_confirmed_user(
     cognito_client: Any, local_cognito: Any, outbox: Any, unique_email: str
 ) -> None:
-    with pytest.raises(ClientError) as excinfo:
-        cognito_client.admin_create_user(
-            UserPoolId=local_cognito.user_pool_id, Username=unique_email, MessageAction="RESEND"
-        )
-    assert error_of(excinfo) == ("UserNotFoundException", "User does not exist.")
+    assert cognito_error(
+        cognito_client.admin_create_user,
+        UserPoolId=local_cognito.user_pool_id,
+        Username=unique_email,
+        MessageAction="RESEND",
+    ) == ("UserNotFoundException", "User does not exist.")
     sign_up(cognito_client, local_cognito, unique_email)
     cognito_client.confirm_sign_up(
         ClientId=local_cognito.client_id,
         Username=unique_email,
         ConfirmationCode=outbox.latest_code(unique_email),
     )
-    with pytest.raises(ClientError) as excinfo:
-        cognito_client.admin_create_user(
-            UserPoolId=local_cognito.user_pool_id, Username=unique_email, MessageAction="RESEND"
-        )
-    assert error_of(excinfo)[0] == "UnsupportedUserStateException"
+    assert (
+        cognito_error(
+            cognito_client.admin_create_user,
+            UserPoolId=local_cognito.user_pool_id,
+            Username=unique_email,
+            MessageAction="RESEND",
+        )[0]
+        == "UnsupportedUserStateException"
+    )
     user = cognito_client.admin_get_user(
         UserPoolId=local_cognito.user_pool_id, Username=unique_email
     )

@@ -221,22 +221,11 @@ def _write_cookies(response: Response) -> Response:
     if state is None:
         return response
     manager = _manager()
-    if state.session_cookie is not _UNSET:
-        value = state.session_cookie if isinstance(state.session_cookie, str) else None
-        _set(
-            response,
-            manager,
-            manager.session_cookie,
-            value,
-            manager.settings.session_absolute_seconds,
-        )
-    if state.device_cookie is not _UNSET:
-        value = state.device_cookie if isinstance(state.device_cookie, str) else None
-        _set(
-            response,
-            manager,
-            manager.device_cookie,
-            value,
-            manager.settings.device_cookie_days * 86400,
-        )
+    # Each cookie this request changed: (its pending value, its name, its lifetime).
+    for pending, name, max_age in (
+        (state.session_cookie, manager.session_cookie, manager.settings.session_absolute_seconds),
+        (state.device_cookie, manager.device_cookie, manager.settings.device_cookie_days * 86400),
+    ):
+        if pending is not _UNSET:
+            _set(response, manager, name, pending if isinstance(pending, str) else None, max_age)
     return response

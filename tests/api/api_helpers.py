@@ -137,12 +137,7 @@ def completed_event(email: str) -> bytes:
 
 def settings_for(info: LocalCognitoInfo, instance: Path, **extra: Any) -> dict[str, Any]:
     return {
-        "BFF_MODE": "local",
-        "COGNITO_USER_POOL_ID": info.user_pool_id,
-        "COGNITO_CLIENT_ID": info.client_id,
-        "COGNITO_CLIENT_SECRET": info.client_secret or "",
-        "COGNITO_ENDPOINT_URL": info.endpoint_url,
-        "AWS_REGION": info.region,
+        **info.as_environment(),
         "BFF_ADMIN_API_KEY": ADMIN_KEY,
         "PANDADOC_WEBHOOK_KEY": WEBHOOK_KEY,
         "BFF_RATELIMIT_ENABLED": "false",

@@ -17,9 +17,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,11 +25,11 @@ from typing import Any
 import pytest
 from demo_support import PASSWORD, fresh_totp, local_settings, serving
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from serve_support import bff_serve
 
 from bff.app import create_app
 from bff.local_cognito import LocalCognitoInfo
 
-BFF = Path(sys.executable).with_name("bff")
 CHROMIUM = os.environ.get("BFF_TEST_CHROMIUM", "/usr/bin/chromium")
 # Root in a container: no sandbox; nothing may reach the network or update itself.
 CHROMIUM_FLAGS = [
@@ -53,36 +50,9 @@ def bff_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     workdir = tmp_path_factory.mktemp("demo-serve")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COGNITO_", "BFF_"))}
     env.update(BFF_INSTANCE_PATH=str(workdir / "instance"), PYTHONUNBUFFERED="1")
-    log = (workdir / "serve.log").open("w")
-    process = subprocess.Popen(
-        [str(BFF), "serve", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=log,  # werkzeug's request log: a file, so a full pipe never blocks the server
-        text=True,
-        cwd=workdir,
-        env=env,
-    )
-    try:
-        url = None
-        assert process.stdout is not None
-        deadline = time.monotonic() + 30
-        for line in process.stdout:
-            if line.startswith("Demo page "):
-                url = line.split()[2].rstrip("/")
-            if line.startswith("Ctrl-C") or time.monotonic() > deadline:
-                break
-        assert url, (workdir / "serve.log").read_text()
-        yield url
-    finally:
-        process.terminate()  # bff serve stops cleanly on SIGTERM
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
-        log.close()
+    with bff_serve(workdir, env) as urls:
+        assert "Demo page" in urls, (workdir / "serve.log").read_text()
+        yield urls["Demo page"].rstrip("/")
 
 
 @pytest.fixture(scope="module")

@@ -10,12 +10,12 @@ import os
 import secrets
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from serve_support import bff_serve
 
 from bff.qa import JourneyRunner, load_journey
 
@@ -48,39 +48,9 @@ def bff_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """`bff serve --port 0` as a subprocess; yields its URLs once it is serving."""
     workdir = tmp_path_factory.mktemp("bff-serve")
     env = _env(workdir / "instance")
-    log = (workdir / "serve.log").open("w")
-    process = subprocess.Popen(
-        [str(BFF), "serve", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=log,  # werkzeug's request log: a file, so a full pipe never blocks the server
-        text=True,
-        cwd=workdir,
-        env=env,
-    )
-    try:
-        urls: dict[str, str] = {}
-        assert process.stdout is not None
-        deadline = time.monotonic() + 30
-        for line in process.stdout:
-            words = line.split()
-            if line.startswith("BFF "):
-                urls["bff"] = words[1].removesuffix("/api")
-            elif line.startswith("local Cognito "):
-                urls["cognito"] = words[2]
-            if line.startswith("Ctrl-C") or time.monotonic() > deadline:
-                break
-        assert {"bff", "cognito"} <= set(urls), (workdir / "serve.log").read_text()
-        yield Server(urls["bff"], urls["cognito"], env)
-    finally:
-        process.terminate()  # bff serve stops cleanly on SIGTERM
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
-        log.close()
+    with bff_serve(workdir, env) as urls:
+        assert "local Cognito" in urls, (workdir / "serve.log").read_text()
+        yield Server(urls["BFF"].removesuffix("/api"), urls["local Cognito"], env)
 
 
 def qa_run(server: Server, *files: Path) -> subprocess.CompletedProcess[str]:

@@ -219,14 +219,9 @@ class CountingGateway(CognitoGateway):
 def test_row16_concurrent_submissions_advance_the_flow_once(
     make_app: Any, local_cognito: Any, outbox: Any, unique_email: str
 ) -> None:
-    from bff.cognito.settings import CognitoSettings, make_cognito_client
+    from bff.cognito.settings import make_cognito_client
 
-    settings = CognitoSettings(
-        user_pool_id=local_cognito.user_pool_id,
-        client_id=local_cognito.client_id,
-        region=local_cognito.region,
-        endpoint_url=local_cognito.endpoint_url,
-    )
+    settings = local_cognito.cognito_settings()
     gateway = CountingGateway(
         make_cognito_client(settings),
         user_pool_id=settings.user_pool_id,

@@ -153,15 +153,10 @@ def test_global_sign_out_kills_access_and_refresh_tokens(mfa_user, any_gateway):
 
 def test_secret_hash_is_required_by_a_client_with_a_secret(secret_pool, unique_email):
     from bff.cognito.gateway import CognitoGateway
-    from bff.cognito.settings import CognitoSettings, make_cognito_client
+    from bff.cognito.settings import make_cognito_client
 
-    settings = CognitoSettings(
-        user_pool_id=secret_pool.user_pool_id,
-        client_id=secret_pool.client_id,
-        region=secret_pool.region,
-        endpoint_url=secret_pool.endpoint_url,
-    )
-    without_secret = CognitoGateway(
+    settings = secret_pool.cognito_settings()
+    without_secret = CognitoGateway(  # the pool's client has a secret; this gateway omits it
         make_cognito_client(settings),
         user_pool_id=secret_pool.user_pool_id,
         client_id=secret_pool.client_id,

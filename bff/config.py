@@ -23,7 +23,7 @@ from dotenv import dotenv_values
 from flask.sansio.scaffold import find_package
 from limits import parse_many
 
-from bff.cognito.settings import CognitoSettings, SettingsError
+from bff.cognito.settings import CognitoSettings, SettingsError, env_int
 
 log = logging.getLogger(__name__)
 
@@ -95,16 +95,7 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
-    raw = (env.get(name) or "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
-    if value < minimum:
-        raise ConfigError(f"{name} must be at least {minimum}, not {value}")
-    return value
+    return env_int(env, name, default, minimum=minimum, error=ConfigError)
 
 
 def _limit(env: Mapping[str, str], name: str, default: str) -> str:

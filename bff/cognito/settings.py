@@ -41,16 +41,24 @@ def _float(environ: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
-def _int(environ: Mapping[str, str], name: str, default: int) -> int:
-    raw = environ.get(name, "").strip()
+def env_int(
+    environ: Mapping[str, str],
+    name: str,
+    default: int,
+    *,
+    minimum: int = 1,
+    error: type[ValueError] = SettingsError,
+) -> int:
+    """A whole-number setting; ``error`` (this module's or the BFF config's) when it is not."""
+    raw = (environ.get(name) or "").strip()
     if not raw:
         return default
     try:
         value = int(raw)
     except ValueError:
-        raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
-    if value < 1:
-        raise SettingsError(f"{name} must be at least 1, not {raw!r}")
+        raise error(f"{name} must be a whole number, not {raw!r}") from None
+    if value < minimum:
+        raise error(f"{name} must be at least {minimum}, not {raw!r}")
     return value
 
 
@@ -90,7 +98,7 @@ class CognitoSettings:
             endpoint_url=environ.get("COGNITO_ENDPOINT_URL", "").strip() or None,
             connect_timeout=_float(environ, "COGNITO_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT),
             read_timeout=_float(environ, "COGNITO_READ_TIMEOUT", DEFAULT_READ_TIMEOUT),
-            max_attempts=_int(environ, "COGNITO_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS),
+            max_attempts=env_int(environ, "COGNITO_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS),
         )
 
     @property

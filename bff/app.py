@@ -2,14 +2,17 @@
 
 ``create_app(config)`` reads the settings (``config`` overrides them: field names or
 environment names), refuses an unsafe production configuration, opens the store, builds
-the Cognito gateway, wires security and sessions, registers the API and the ``bff``
-command group. Everything it builds lives in ``app.extensions["bff"]``.
+the Cognito gateway, wires security and sessions, registers the API and the demo page.
+Everything it builds lives in ``app.extensions["bff"]``. It imports no tool and no
+emulator: the ``bff`` commands reach ``flask --app bff`` through the ``flask.commands``
+entry point, and the local Cognito is imported only when it is started here.
 """
 
 from __future__ import annotations
 
 import atexit
 import logging
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,7 +21,6 @@ from flask import Flask
 from bff import demo, security, sessions
 from bff.api import init_api
 from bff.api.context import EXTENSION
-from bff.cli import cli
 from bff.cognito.gateway import CognitoGateway
 from bff.config import ConfigError, load_settings
 from bff.flows import FlowService
@@ -80,16 +82,30 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     sessions.init_app(app, settings, store)
     init_api(app)
     demo.init_app(app)  # the demo SPA at / and the local-only outbox route
-    app.cli.add_command(cli, "bff")
     log.debug("BFF built: mode=%s store=%r gateway=%r", settings.mode, store, gateway)
     return app
 
 
 def _start_local_cognito() -> Any:
-    from bff.local_cognito import LocalCognito
+    try:
+        from local_cognito import DEFAULT_PORT, LocalCognito
+    except ImportError as exc:
+        raise ConfigError(
+            "No Cognito user pool is configured and the local Cognito is not installed: set "
+            "COGNITO_USER_POOL_ID and COGNITO_CLIENT_ID, or install the local Cognito with "
+            "pip install -e '.[local]'."
+        ) from exc
 
-    local = LocalCognito()
+    local = LocalCognito(port=DEFAULT_PORT, fallback_to_free_port=True)
     local.start()
     atexit.register(local.stop)
+    # Printed, not only logged: `flask --app bff run` shows no INFO logs by default, and a
+    # developer needs the endpoint for `bff outbox` or an SPA's own Cognito SDK.
+    taken = f" (port {DEFAULT_PORT} was taken)" if local.fell_back else ""
+    print(
+        f"no Cognito configured: local Cognito at {local.info.endpoint_url}{taken}, "
+        f"user pool {local.info.user_pool_id}, client {local.info.client_id}",
+        file=sys.stderr,
+    )
     log.info("no Cognito configured: started a local Cognito at %s", local.info.endpoint_url)
     return local

@@ -24,8 +24,8 @@ for _key, _value in {
     os.environ[_key] = _value
 os.environ.pop("AWS_PROFILE", None)
 
-from bff.local_cognito import LocalCognito, LocalCognitoInfo  # noqa: E402
-from bff.local_cognito.outbox import OutboxReader  # noqa: E402
+from bff.local_outbox import OutboxReader  # noqa: E402
+from local_cognito import LocalCognito, LocalCognitoInfo  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TARGETS = ["bff", "statemachine", "tests"]
+TARGETS = ["bff", "bff_tools", "local_cognito", "statemachine", "tests"]
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:

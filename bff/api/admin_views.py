@@ -25,7 +25,7 @@ from bff.api.schemas import (
     UserPageSchema,
     UserSchema,
 )
-from bff.cognito import ticket
+from bff.cognito import applicants
 from bff.cognito.types import CognitoUser
 from bff.errors import BffError
 from bff.flows import NoFlow
@@ -95,7 +95,7 @@ def create_user(args: dict[str, Any]) -> dict[str, Any]:
 
     Without ``temporary_password`` Cognito generates one to the pool's policy.
     """
-    user = ticket.create_cognito_user(
+    user = applicants.create_cognito_user(
         args["email"], args.get("temporary_password"), gateway=context.gateway()
     )
     log.info("admin created user %s", user.username)
@@ -108,7 +108,7 @@ def create_user(args: dict[str, Any]) -> dict[str, Any]:
 def resend_temporary_password(_args: dict[str, Any], username: str) -> dict[str, Any]:
     """Email a new temporary password (AdminCreateUser, MessageAction=RESEND): the user
     must still be in FORCE_CHANGE_PASSWORD."""
-    user = ticket.resend_temporary_password(username, gateway=context.gateway())
+    user = applicants.resend_temporary_password(username, gateway=context.gateway())
     return user_dict(user)
 
 

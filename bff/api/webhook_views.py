@@ -1,5 +1,5 @@
 """The application pipeline's webhook: a completed PandaDoc document creates the applicant's
-Cognito account (the ticket's Create flow), and Cognito emails the temporary password.
+Cognito account (bff/cognito/applicants.py), and Cognito emails the temporary password.
 
 PandaDoc POSTs a JSON array of events and signs it: ``?signature=`` is the hex
 HMAC-SHA256 of the *raw* body under the webhook's shared key (PandaDoc developer docs,
@@ -39,7 +39,7 @@ from flask_smorest import Blueprint
 from bff import security
 from bff.api import context
 from bff.api.schemas import PandaDocEventSchema, WebhookResultSchema
-from bff.cognito import ticket
+from bff.cognito import applicants
 from bff.errors import BffError, InvalidParameter, UsernameExists
 
 log = logging.getLogger(__name__)
@@ -109,7 +109,7 @@ def _handle(event: dict[str, Any]) -> dict[str, Any]:
         log.warning("PandaDoc document %s completed with no recipient email", document.get("id"))
         return {"event": name, "outcome": "no_recipient", "email": None}
     try:
-        ticket.create_cognito_user(email, gateway=context.gateway())
+        applicants.create_cognito_user(email, gateway=context.gateway())
     except UsernameExists:
         return {"event": name, "outcome": "user_exists", "email": email}
     except InvalidParameter as exc:

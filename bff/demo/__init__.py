@@ -23,7 +23,7 @@ from werkzeug.exceptions import NotFound
 
 from bff.api import context
 from bff.errors import BffError
-from bff.local_cognito.outbox import OutboxError, read_outbox
+from bff.local_outbox import OutboxError, read_outbox
 
 #: The page's policy: everything from this origin only, no inline script or style (the
 #: QR code is inline SVG *markup*, which needs neither), ``data:`` images, no plugins, no

@@ -19,8 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from api_helpers import PASSWORD, fresh_totp, settings_for  # noqa: E402
 
 from bff.app import create_app  # noqa: E402
-from bff.local_cognito import LocalCognito  # noqa: E402
-from bff.local_cognito.outbox import read_outbox  # noqa: E402
+from bff.local_outbox import read_outbox  # noqa: E402
+from local_cognito import LocalCognito  # noqa: E402
 
 EMAIL = "ada@example.com"
 

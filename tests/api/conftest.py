@@ -18,7 +18,7 @@ from api_helpers import SpaClient, StoreClock, settings_for
 from flask import Flask
 
 from bff.app import create_app
-from bff.local_cognito import LocalCognitoInfo
+from local_cognito import LocalCognitoInfo
 
 _INFRA_SUPPORT = Path(__file__).resolve().parent.parent / "infra" / "infra_support.py"
 if "infra_support" not in sys.modules:

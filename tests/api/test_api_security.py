@@ -1,4 +1,4 @@
-"""The API rows of /work/shared/SECURITY.md (6, 8, 11, 13, 14, 15, 16, 18, 19, 21, 24) and
+"""The API rows of docs/security.md's checklist (6, 8, 11, 13, 14, 15, 16, 18, 19, 21, 24) and
 the error shapes (422, 409, 404, 405, 415), on the real app against the local Cognito."""
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ def summary(samples: list[float]) -> str:
 
 def measure_start() -> tuple[float, Any]:
     began = time.perf_counter()
-    from bff.local_cognito import LocalCognito
+    from local_cognito import LocalCognito
 
     server = LocalCognito()
     server.start()

@@ -15,7 +15,7 @@ from cryptography.fernet import Fernet
 from flask import Flask
 from werkzeug.serving import make_server
 
-from bff.local_cognito import LocalCognitoInfo
+from local_cognito import LocalCognitoInfo
 
 PASSWORD = "Corr3ct-Horse!"
 

@@ -28,7 +28,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from serve_support import bff_serve
 
 from bff.app import create_app
-from bff.local_cognito import LocalCognitoInfo
+from local_cognito import LocalCognitoInfo
 
 CHROMIUM = os.environ.get("BFF_TEST_CHROMIUM", "/usr/bin/chromium")
 # Root in a container: no sandbox; nothing may reach the network or update itself.

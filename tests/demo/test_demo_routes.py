@@ -18,7 +18,7 @@ from flask import Flask
 
 from bff.app import create_app
 from bff.demo import DEMO_CSP
-from bff.local_cognito import LocalCognitoInfo
+from local_cognito import LocalCognitoInfo
 
 JSON_CSRF = {"X-CSRF": "1"}
 

@@ -10,9 +10,9 @@ import pytest
 from gateway_wire_support import PASSWORD, gateway_for, set_up_mfa, totp_code
 
 from bff import errors
-from bff.cognito import ticket
+from bff.cognito import applicants
 from bff.cognito.gateway import CognitoGateway
-from bff.local_cognito import LocalCognito
+from local_cognito import LocalCognito
 
 MINUTE = 60
 DAY = 24 * 60 * MINUTE
@@ -106,19 +106,19 @@ def test_expired_temporary_password_then_resend_as_the_ticket_describes(
     time_machine, clocked_gateway, unique_email
 ):
     gateway = clocked_gateway
-    ticket.create_cognito_user(unique_email, gateway=gateway)
+    applicants.create_cognito_user(unique_email, gateway=gateway)
     old = _latest(time_machine, unique_email, "temporary_password").temporary_password
     time_machine.clock.advance(7 * DAY + 1)  # TemporaryPasswordValidityDays: 7
     with pytest.raises(errors.TemporaryPasswordExpired) as caught:
-        ticket.handle_new_password_challenge(
+        applicants.handle_new_password_challenge(
             unique_email, old, "Brand-New-Passw0rd!", gateway=gateway
         )
     assert isinstance(caught.value, errors.NotAuthorized)
     assert caught.value.code == "temporary_password_expired"
 
-    ticket.resend_temporary_password(unique_email, gateway=gateway)
+    applicants.resend_temporary_password(unique_email, gateway=gateway)
     new = _latest(time_machine, unique_email, "temporary_password").temporary_password
-    step = ticket.handle_new_password_challenge(
+    step = applicants.handle_new_password_challenge(
         unique_email, new, "Brand-New-Passw0rd!", gateway=gateway
     )
     assert step.challenge_name == "MFA_SETUP"
@@ -146,8 +146,8 @@ def test_new_password_challenge_answered_too_late_is_session_expired(
         client_id=clocked_gateway.client_id,
         clock=time_machine.clock,
     )
-    ticket.create_cognito_user(unique_email, "Temp-Passw0rd!", gateway=slow)
+    applicants.create_cognito_user(unique_email, "Temp-Passw0rd!", gateway=slow)
     with pytest.raises(errors.SessionExpired):
-        ticket.handle_new_password_challenge(
+        applicants.handle_new_password_challenge(
             unique_email, "Temp-Passw0rd!", "Brand-New-Passw0rd!", gateway=slow
         )

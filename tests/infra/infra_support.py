@@ -1,6 +1,6 @@
 """Fixtures and helpers for the infrastructure tests (conftest.py re-exports the
 fixtures): a real redis-server, both store backends, a clock, and a tiny Flask app wired
-only with D1's init_app functions (no dependency on the API)."""
+only with the security and sessions init_app functions (no dependency on the API)."""
 
 from __future__ import annotations
 
@@ -124,7 +124,8 @@ def make_settings(tmp_path: Any, store_url: str, **overrides: Any) -> BffSetting
 
 
 def build_app(settings: BffSettings, store: Store) -> Flask:
-    """A tiny app built with D1's init_app functions and a stand-in for the one error handler."""
+    """A tiny app built with the security and sessions init_app functions and a stand-in
+    for the one error handler."""
     app = Flask("bff_infra_test")
     app.config["TESTING"] = True  # CSRF must hold under TESTING too (flask-seasurf pitfall)
     security.init_app(app, settings)

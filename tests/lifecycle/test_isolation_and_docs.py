@@ -9,8 +9,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from bff import docsgen
-from bff.cli import cli
+from bff_tools import docsgen
+from bff_tools.cli import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from click.testing import CliRunner
 
-from bff.cli import cli
+from bff_tools.cli import cli
 from statemachine import Flow, JournalError, journal_from_json
 from statemachine.replay import format_report, replay
 
@@ -16,7 +16,7 @@ SESSION = "AYABeSECRETcognitoSESSIONstring"
 
 
 def _scenario_flow() -> Flow:
-    """The scenario of shared/seeds/004, as Cognito outcomes."""
+    """The sign-up → MFA → remembered-device scenario, as Cognito outcomes."""
     ticks = iter(range(1000))
     start = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
     flow = Flow(username="alice", clock=lambda: start + timedelta(seconds=next(ticks)))

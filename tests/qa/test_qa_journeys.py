@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from serve_support import bff_serve
 
-from bff.qa import JourneyRunner, load_journey
+from bff_tools.qa import JourneyRunner, load_journey
 
 BFF = Path(sys.executable).with_name("bff")
 JOURNEYS = sorted((Path(__file__).parent / "journeys").glob("*.yaml"))

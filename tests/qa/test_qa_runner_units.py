@@ -6,9 +6,9 @@ import socket
 
 import pytest
 
-from bff.qa import JourneyError, JourneyFailed, JourneyRunner
-from bff.qa.journey import parse_journey
-from bff.qa.runner import MISSING, lookup, totp_secret_from
+from bff_tools.qa import JourneyError, JourneyFailed, JourneyRunner
+from bff_tools.qa.journey import parse_journey
+from bff_tools.qa.runner import MISSING, lookup, totp_secret_from
 
 GOOD = """
 name: tiny

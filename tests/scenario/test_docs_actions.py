@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bff import docsgen
-from bff.docs_actions import (
+from bff_tools import docsgen
+from bff_tools.docs_actions import (
     GATEWAY_PATH,
     SPEC_ACTIONS,
     ActionDocsError,

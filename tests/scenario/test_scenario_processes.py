@@ -21,7 +21,7 @@ import pexpect
 import pyotp
 import pytest
 
-from bff.local_cognito import LocalCognitoInfo
+from local_cognito import LocalCognitoInfo
 
 BFF = Path(sys.executable).with_name("bff")
 PASSWORD = "Interactive-Pa55!"

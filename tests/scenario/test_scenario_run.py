@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from bff.cli import cli
 from bff.cognito.gateway import CognitoGateway
-from bff.local_cognito import LocalCognitoInfo
-from bff.scenario import MAIN_STEPS, generate_password
+from bff_tools.cli import cli
+from bff_tools.scenario import MAIN_STEPS, generate_password
+from local_cognito import LocalCognitoInfo
 
 PASSWORD = "Scenario-Pa55word!"
 JWT = re.compile(r"eyJ[\w-]{8,}\.[\w-]+\.[\w-]+")

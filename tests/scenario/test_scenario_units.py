@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pyotp
 import pytest
 
-from bff.scenario import TotpCodes, abbreviate, generate_password
+from bff_tools.scenario import TotpCodes, abbreviate, generate_password
 
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 

@@ -2,7 +2,7 @@
 
 ``LocalCognitoBackend`` subclasses moto's ``CognitoIdpBackend``. It is instantiated privately
 by ``LocalCognito`` (never registered in moto's global ``cognitoidp_backends``), so plain moto
-(``mock_aws``, other tests, the canaries in tests/local_cognito) never sees these overrides.
+(``mock_aws``, other tests, the canaries in tests/emulator) never sees these overrides.
 Every override states the Cognito behaviour it reproduces; everything else is moto's.
 """
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from lc_support import cognito_error
 
-from bff.local_cognito.outbox import latest_message, read_outbox
+from bff.local_outbox import latest_message, read_outbox
 
 PASSWORD = "Correct-h0rse!"
 

@@ -1,6 +1,6 @@
 """docs/cognito-actions.md: one excerpt per Cognito action, cut from the gateway's source.
 
-The source spec asks that each Cognito service action appear as an excerpt. The truth is
+Reviewers read each Cognito service action as an excerpt of the code that calls it. The truth is
 bff/cognito/gateway.py, so the page is generated from it and never edited by hand: the
 module is parsed (``ast``), every ``self._client.<operation>(...)`` call inside
 ``CognitoGateway`` is found, the operation is named as Cognito names it (botocore's service
@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-GATEWAY_PATH = Path(__file__).resolve().parent / "cognito" / "gateway.py"
+GATEWAY_PATH = Path(__file__).resolve().parent.parent / "bff" / "cognito" / "gateway.py"
 GATEWAY_REL = "bff/cognito/gateway.py"
 GATEWAY_CLASS = "CognitoGateway"
 CLIENT_ATTRIBUTE = "_client"
 
-#: The service actions the source spec lists (seeds/004), in its order; the page starts
-#: with these, then the other actions the gateway calls, alphabetically.
+#: The service actions of the sign-up → TOTP MFA → remembered-device scenario, in its
+#: order; the page starts with these, then the other actions the gateway calls, alphabetically.
 SPEC_ACTIONS: tuple[str, ...] = (
     "ConfirmSignUp",
     "ConfirmDevice",
@@ -193,7 +193,7 @@ def render_cognito_actions(source: str | None = None) -> str:
     out = [
         "# Cognito actions: one excerpt per action",
         "",
-        "<!-- Generated from bff/cognito/gateway.py by bff/docs_actions.py. Do not edit:",
+        "<!-- Generated from bff/cognito/gateway.py by bff_tools/docs_actions.py. Do not edit:",
         "     run `bff docs`; `bff docs --check` and the tests fail when this page drifts. -->",
         "",
         f"Every call to Cognito is made by one method of `{GATEWAY_CLASS}` in",
@@ -202,7 +202,7 @@ def render_cognito_actions(source: str | None = None) -> str:
         "follow, folded. `cognito_call`",
         "([`bff/cognito/error_translation.py`](../bff/cognito/error_translation.py)) turns",
         "Cognito's errors into `bff.errors` types. `bff scenario` runs these actions in the",
-        "order of the source spec: sign-up, TOTP MFA, then sign-in with a remembered device.",
+        "order of the scenario: sign-up, TOTP MFA, then sign-in with a remembered device.",
         "",
         "| Cognito action | in the spec | method | what it does |",
         "|---|---|---|---|",

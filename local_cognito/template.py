@@ -49,7 +49,7 @@ _CfnLoader.add_multi_constructor("!", _intrinsic)
 def load_template(text: str | None = None) -> dict[str, Any]:
     """Parse the template (the packaged one unless ``text`` is given)."""
     if text is None:
-        text = resources.files("bff.local_cognito").joinpath(TEMPLATE_RESOURCE).read_text()
+        text = resources.files("local_cognito").joinpath(TEMPLATE_RESOURCE).read_text()
     try:
         document = yaml.load(text, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
     except yaml.YAMLError as exc:

@@ -1,11 +1,11 @@
-"""The application ticket's three functions: an applicant's account with a temporary password.
+"""An applicant's account with a temporary password: create it, set the user's own password,
+send a new temporary password.
 
-The ticket (shared/seeds/000_*.txt) asked for ``createCognitoUser``,
-``handleNewPasswordChallenge`` and ``resendTemporaryPassword`` as documented mocks. Here
-they are real: they call Cognito through ``CognitoGateway``; the local Cognito plays the
-part the mocks played, so no AWS account is needed to run or test them.
+Three functions, ``create_cognito_user``, ``handle_new_password_challenge`` and
+``resend_temporary_password``, call Cognito through ``CognitoGateway``; the local Cognito
+answers them on a laptop, so no AWS account is needed to run or test them.
 
-The flow, in plain English (the ticket's six steps):
+The flow, in plain English (six steps; docs/auth-lifecycle.md draws it):
 
 1. A user submits an application with PandaDoc, which calls our Create flow.
 2. The Create flow calls ``create_cognito_user`` -> Cognito's AdminCreateUser, which creates
@@ -24,7 +24,7 @@ The flow, in plain English (the ticket's six steps):
    after that step, which the BFF's sign-in flow drives.
 
 SDK: boto3's ``cognito-idp`` client (``boto3.client("cognito-idp")``), the Python
-counterpart of the ticket's ``@aws-sdk/client-cognito-identity-provider``.
+counterpart of JavaScript's ``@aws-sdk/client-cognito-identity-provider``.
 
 Environment variables (see ``.env.example``, read by ``CognitoSettings.from_env``):
 

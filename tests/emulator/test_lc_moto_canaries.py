@@ -19,7 +19,7 @@ from moto.cognitoidp.models import COGNITO_TOTP_MFA_SECRET, cognitoidp_backends
 from moto.cognitoidp.utils import cognito_totp
 from pycognito.aws_srp import AWSSRP
 
-from bff.local_cognito.fidelity import LocalCognitoBackend
+from local_cognito.fidelity import LocalCognitoBackend
 
 REGION = "eu-west-1"
 PASSWORD = "Correct-h0rse!"

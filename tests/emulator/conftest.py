@@ -9,7 +9,7 @@ from typing import Any
 import pyotp
 import pytest
 
-from bff.local_cognito.outbox import OutboxReader
+from bff.local_outbox import OutboxReader
 
 PASSWORD = "Correct-h0rse!"
 
@@ -96,7 +96,7 @@ class Accounts:
 @pytest.fixture(scope="module")
 def private_cognito() -> Any:
     """A LocalCognito of the test module's own, for tests that move its clock."""
-    from bff.local_cognito import LocalCognito
+    from local_cognito import LocalCognito
 
     server = LocalCognito()
     server.start()

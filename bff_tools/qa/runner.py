@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bff.scenario import TotpCodes, generate_password
+from bff_tools.scenario import TotpCodes, generate_password
 
 from .journey import Journey, JourneyError, Step
 
@@ -160,7 +160,7 @@ class JourneyRunner:
         return value
 
     def _outbox(self, kind: str) -> str:
-        from bff.local_cognito.outbox import OutboxError, latest_message
+        from bff.local_outbox import OutboxError, latest_message
 
         kinds = {"confirmation": "confirmation_code", "temporary_password": "temporary_password"}
         if kind not in kinds:

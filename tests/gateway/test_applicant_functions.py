@@ -1,4 +1,5 @@
-"""The ticket's three functions: success and every failure their docstrings name.
+"""An applicant's three functions (bff/cognito/applicants.py): success and every failure
+their docstrings name.
 
 Cognito's own answers come over the wire from the local Cognito; throttling and
 AccessDenied, which it cannot be made to send on demand, come from botocore's Stubber on a
@@ -16,7 +17,7 @@ from botocore.stub import Stubber
 from gateway_wire_support import PASSWORD, gateway_for, set_up_mfa, sign_up_confirmed
 
 from bff import errors
-from bff.cognito import ticket
+from bff.cognito import applicants
 from bff.cognito.gateway import CognitoGateway
 from bff.cognito.settings import CognitoSettings
 
@@ -26,7 +27,7 @@ NEW_PASSWORD = "Brand-New-Passw0rd!"
 @pytest.fixture
 def applicant(gateway, outbox, unique_email):
     """An applicant created by create_cognito_user, and the temporary password emailed."""
-    ticket.create_cognito_user(unique_email, gateway=gateway)
+    applicants.create_cognito_user(unique_email, gateway=gateway)
     return unique_email, outbox.latest_temporary_password(unique_email)
 
 
@@ -36,7 +37,7 @@ def applicant(gateway, outbox, unique_email):
 def test_create_makes_a_force_change_password_user_and_cognito_emails_them(
     any_gateway, outbox, unique_email
 ):
-    user = ticket.create_cognito_user(unique_email, gateway=any_gateway)
+    user = applicants.create_cognito_user(unique_email, gateway=any_gateway)
     assert user.status == "FORCE_CHANGE_PASSWORD"
     assert user.username == unique_email and user.email == unique_email
     assert user.attributes["email_verified"] == "true"
@@ -46,24 +47,24 @@ def test_create_makes_a_force_change_password_user_and_cognito_emails_them(
 
 
 def test_create_with_our_temporary_password_sends_that_one(gateway, outbox, unique_email):
-    ticket.create_cognito_user(unique_email, "Temp-Passw0rd!", gateway=gateway)
+    applicants.create_cognito_user(unique_email, "Temp-Passw0rd!", gateway=gateway)
     assert outbox.latest_temporary_password(unique_email) == "Temp-Passw0rd!"
 
 
 @pytest.mark.parametrize("email", ["", "not-an-email", "two words@example.com", "@example.com"])
 def test_create_refuses_what_is_not_an_email(gateway, email):
     with pytest.raises(errors.InvalidParameter, match="email"):
-        ticket.create_cognito_user(email, gateway=gateway)
+        applicants.create_cognito_user(email, gateway=gateway)
 
 
 def test_create_twice_is_username_exists(gateway, applicant):
     with pytest.raises(errors.UsernameExists):
-        ticket.create_cognito_user(applicant[0], gateway=gateway)
+        applicants.create_cognito_user(applicant[0], gateway=gateway)
 
 
 def test_create_with_a_weak_temporary_password_is_invalid_password(gateway, unique_email):
     with pytest.raises(errors.InvalidPassword) as caught:
-        ticket.create_cognito_user(unique_email, "weak", gateway=gateway)
+        applicants.create_cognito_user(unique_email, "weak", gateway=gateway)
     assert "Password did not conform with policy" in caught.value.message
 
 
@@ -72,7 +73,7 @@ def test_create_with_a_weak_temporary_password_is_invalid_password(gateway, uniq
 
 def test_new_password_in_an_mfa_pool_sets_it_and_answers_mfa_setup(gateway, applicant):
     email, temporary = applicant
-    step = ticket.handle_new_password_challenge(email, temporary, NEW_PASSWORD, gateway=gateway)
+    step = applicants.handle_new_password_challenge(email, temporary, NEW_PASSWORD, gateway=gateway)
     assert step.challenge_name == "MFA_SETUP" and step.session and step.tokens is None
     assert gateway.admin_get_user(email).status == "CONFIRMED"
     # The flow then continues as any first sign-in with MFA required.
@@ -84,8 +85,8 @@ def test_new_password_in_an_mfa_pool_sets_it_and_answers_mfa_setup(gateway, appl
 
 def test_new_password_in_a_pool_without_mfa_returns_tokens(local_cognito_server, unique_email):
     no_mfa = gateway_for(local_cognito_server.provision(MfaConfiguration="OFF"))
-    ticket.create_cognito_user(unique_email, "Temp-Passw0rd!", gateway=no_mfa)
-    step = ticket.handle_new_password_challenge(
+    applicants.create_cognito_user(unique_email, "Temp-Passw0rd!", gateway=no_mfa)
+    step = applicants.handle_new_password_challenge(
         unique_email, "Temp-Passw0rd!", NEW_PASSWORD, gateway=no_mfa
     )
     assert step.challenge_name is None
@@ -98,13 +99,13 @@ def test_required_attributes_are_sent_and_their_absence_named(local_cognito_serv
         {"Name": "name", "AttributeDataType": "String", "Required": True, "Mutable": True},
     ]
     named = gateway_for(local_cognito_server.provision(Schema=schema, MfaConfiguration="OFF"))
-    ticket.create_cognito_user(unique_email, "Temp-Passw0rd!", gateway=named)
+    applicants.create_cognito_user(unique_email, "Temp-Passw0rd!", gateway=named)
     with pytest.raises(errors.InvalidParameter) as caught:
-        ticket.handle_new_password_challenge(
+        applicants.handle_new_password_challenge(
             unique_email, "Temp-Passw0rd!", NEW_PASSWORD, gateway=named
         )
     assert caught.value.details == {"missing_attributes": ["name"]}
-    step = ticket.handle_new_password_challenge(
+    step = applicants.handle_new_password_challenge(
         unique_email,
         "Temp-Passw0rd!",
         NEW_PASSWORD,
@@ -118,7 +119,7 @@ def test_required_attributes_are_sent_and_their_absence_named(local_cognito_serv
 
 def test_wrong_temporary_password_is_not_authorized(gateway, applicant):
     with pytest.raises(errors.NotAuthorized) as caught:
-        ticket.handle_new_password_challenge(
+        applicants.handle_new_password_challenge(
             applicant[0], "Wrong-Temp-1!", NEW_PASSWORD, gateway=gateway
         )
     assert type(caught.value) is errors.NotAuthorized
@@ -126,7 +127,7 @@ def test_wrong_temporary_password_is_not_authorized(gateway, applicant):
 
 def test_unknown_user_is_not_authorized_too(gateway, unique_email):
     with pytest.raises(errors.NotAuthorized):
-        ticket.handle_new_password_challenge(
+        applicants.handle_new_password_challenge(
             unique_email, "Temp-1!aA", NEW_PASSWORD, gateway=gateway
         )
 
@@ -134,14 +135,16 @@ def test_unknown_user_is_not_authorized_too(gateway, unique_email):
 def test_weak_new_password_is_invalid_password(gateway, applicant):
     email, temporary = applicant
     with pytest.raises(errors.InvalidPassword):
-        ticket.handle_new_password_challenge(email, temporary, "weak", gateway=gateway)
+        applicants.handle_new_password_challenge(email, temporary, "weak", gateway=gateway)
     assert gateway.admin_get_user(email).status == "FORCE_CHANGE_PASSWORD"
 
 
 def test_user_who_already_chose_a_password_is_unsupported_user_state(gateway, outbox, unique_email):
     sign_up_confirmed(gateway, outbox, unique_email)
     with pytest.raises(errors.UnsupportedUserState) as caught:
-        ticket.handle_new_password_challenge(unique_email, PASSWORD, NEW_PASSWORD, gateway=gateway)
+        applicants.handle_new_password_challenge(
+            unique_email, PASSWORD, NEW_PASSWORD, gateway=gateway
+        )
     assert caught.value.details == {"next_step": "MFA_SETUP"}
 
 
@@ -151,7 +154,9 @@ def test_password_reset_by_an_admin_is_password_reset_required(
     sign_up_confirmed(gateway, outbox, unique_email)
     cognito_client.admin_reset_user_password(UserPoolId=gateway.user_pool_id, Username=unique_email)
     with pytest.raises(errors.PasswordResetRequired):
-        ticket.handle_new_password_challenge(unique_email, PASSWORD, NEW_PASSWORD, gateway=gateway)
+        applicants.handle_new_password_challenge(
+            unique_email, PASSWORD, NEW_PASSWORD, gateway=gateway
+        )
 
 
 # -- resend_temporary_password ------------------------------------------------------------
@@ -160,9 +165,9 @@ def test_password_reset_by_an_admin_is_password_reset_required(
 def test_resend_sends_a_new_temporary_password_and_the_old_one_stops_working(
     any_gateway, outbox, unique_email
 ):
-    ticket.create_cognito_user(unique_email, gateway=any_gateway)
+    applicants.create_cognito_user(unique_email, gateway=any_gateway)
     first = outbox.latest_temporary_password(unique_email)
-    user = ticket.resend_temporary_password(unique_email, gateway=any_gateway)
+    user = applicants.resend_temporary_password(unique_email, gateway=any_gateway)
     assert user.status == "FORCE_CHANGE_PASSWORD"
     sent = outbox.messages(to=unique_email, kind="temporary_password")
     assert len(sent) == 2
@@ -170,7 +175,7 @@ def test_resend_sends_a_new_temporary_password_and_the_old_one_stops_working(
     assert second != first
     with pytest.raises(errors.NotAuthorized):
         any_gateway.admin_initiate_auth(unique_email, first)
-    step = ticket.handle_new_password_challenge(
+    step = applicants.handle_new_password_challenge(
         unique_email, second, NEW_PASSWORD, gateway=any_gateway
     )
     assert step.challenge_name == "MFA_SETUP"
@@ -178,19 +183,19 @@ def test_resend_sends_a_new_temporary_password_and_the_old_one_stops_working(
 
 def test_resend_for_nobody_is_user_not_found(gateway, unique_email):
     with pytest.raises(errors.UserNotFound):
-        ticket.resend_temporary_password(unique_email, gateway=gateway)
+        applicants.resend_temporary_password(unique_email, gateway=gateway)
 
 
 def test_resend_after_the_password_was_chosen_is_unsupported_user_state(gateway, applicant):
     email, temporary = applicant
-    ticket.handle_new_password_challenge(email, temporary, NEW_PASSWORD, gateway=gateway)
+    applicants.handle_new_password_challenge(email, temporary, NEW_PASSWORD, gateway=gateway)
     with pytest.raises(errors.UnsupportedUserState):
-        ticket.resend_temporary_password(email, gateway=gateway)
+        applicants.resend_temporary_password(email, gateway=gateway)
 
 
 def test_resend_refuses_what_is_not_an_email(gateway):
     with pytest.raises(errors.InvalidParameter):
-        ticket.resend_temporary_password("nope", gateway=gateway)
+        applicants.resend_temporary_password("nope", gateway=gateway)
 
 
 # -- failures common to all three ---------------------------------------------------------
@@ -209,15 +214,15 @@ def _stubbed_gateway() -> tuple[Stubber, CognitoGateway]:
 
 CALLS = {
     "create": (
-        lambda g: ticket.create_cognito_user("a@example.com", gateway=g),
+        lambda g: applicants.create_cognito_user("a@example.com", gateway=g),
         "admin_create_user",
     ),
     "handle": (
-        lambda g: ticket.handle_new_password_challenge("a@example.com", "T", "N", gateway=g),
+        lambda g: applicants.handle_new_password_challenge("a@example.com", "T", "N", gateway=g),
         "admin_initiate_auth",
     ),
     "resend": (
-        lambda g: ticket.resend_temporary_password("a@example.com", gateway=g),
+        lambda g: applicants.resend_temporary_password("a@example.com", gateway=g),
         "admin_create_user",
     ),
 }
@@ -270,6 +275,6 @@ def test_default_gateway_comes_from_the_environment(
     monkeypatch.setenv("COGNITO_ENDPOINT_URL", local_cognito.endpoint_url)
     monkeypatch.setenv("AWS_REGION", local_cognito.region)
     monkeypatch.delenv("COGNITO_CLIENT_SECRET", raising=False)
-    user = ticket.create_cognito_user(unique_email)
+    user = applicants.create_cognito_user(unique_email)
     assert user.status == "FORCE_CHANGE_PASSWORD"
     assert json.dumps(outbox.messages(to=unique_email))  # the email went out

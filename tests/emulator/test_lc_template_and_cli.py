@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-import bff.local_cognito
-from bff.local_cognito import LocalCognito
-from bff.local_cognito.template import TemplateError, load_template, pool_definition
+import local_cognito
+from local_cognito import LocalCognito
+from local_cognito.template import TemplateError, load_template, pool_definition
 
-TEMPLATE = Path(bff.local_cognito.__file__).with_name("user-pool.yaml")
+TEMPLATE = Path(local_cognito.__file__).with_name("user-pool.yaml")
 BFF = str(Path(sys.executable).with_name("bff"))
 
 

@@ -14,6 +14,7 @@ Local-only endpoints (they do not exist in Cognito):
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import json
 import logging
@@ -28,16 +29,20 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Response
 
 from bff.cognito.settings import CognitoSettings
+from bff.local_outbox import KINDS
 
 from .clock import Clock
 from .fidelity import LocalCognitoBackend
-from .outbox import KINDS, Outbox
+from .outbox import Outbox
 from .responses import LocalCognitoResponse
 from .template import PoolDefinition, pool_definition
 
 log = logging.getLogger(__name__)
 
 TARGET_PREFIX = "AWSCognitoIdentityProviderService."
+#: The local Cognito's port unless told otherwise: the same for ``bff serve``,
+#: ``bff local-cognito``, ``flask --app bff run`` and the tools that look for it.
+DEFAULT_PORT = 9229
 DEFAULT_ACCOUNT_ID = "123456789012"
 _CORS_HEADERS = {
     # Cognito's endpoint answers browsers from any origin; SPAs call it directly.
@@ -219,7 +224,10 @@ class LocalCognito:
         port: int = 0,
         region: str = "eu-west-1",
         with_client_secret: bool = False,
+        fallback_to_free_port: bool = False,
     ) -> None:
+        """``port`` 0 picks a free port; with ``fallback_to_free_port`` a taken ``port``
+        is replaced by a free one (``fell_back`` then says so) instead of failing."""
         if not _is_loopback(host):
             # The local-only endpoints (outbox, clock) have no authentication.
             raise ValueError(f"the local Cognito listens on loopback only, not {host!r}")
@@ -227,6 +235,8 @@ class LocalCognito:
             raise ValueError(f"port must be 0-65535, not {port}")
         self.host, self.port, self.region = host, port, region
         self.with_client_secret = with_client_secret
+        self.fallback_to_free_port = fallback_to_free_port
+        self.fell_back = False
         self.clock = Clock()
         self.outbox = Outbox()
         self.backend = LocalCognitoBackend(region, DEFAULT_ACCOUNT_ID, self.clock, self.outbox)
@@ -252,13 +262,13 @@ class LocalCognito:
         if self._server is not None:
             return self.info
         began = time.perf_counter()
-        self._server = make_server(
-            self.host,
-            self.port,
-            LocalCognitoApp(self.backend),
-            threaded=True,
-            request_handler=_QuietHandler,
-        )
+        try:
+            self._server = self._bind(self.port)
+        except OSError as exc:
+            if not (self.fallback_to_free_port and self.port and exc.errno == errno.EADDRINUSE):
+                raise
+            self._server = self._bind(0)
+            self.fell_back = True
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="local-cognito", daemon=True
@@ -267,6 +277,15 @@ class LocalCognito:
         self._info = self.provision(with_client_secret=self.with_client_secret)
         self.started_in = time.perf_counter() - began
         return self._info
+
+    def _bind(self, port: int) -> BaseWSGIServer:
+        return make_server(
+            self.host,
+            port,
+            LocalCognitoApp(self.backend),
+            threaded=True,
+            request_handler=_QuietHandler,
+        )
 
     def stop(self) -> None:
         if self._server is not None:

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import threading
 
 import click
 
-from .outbox import KINDS, OutboxError, read_outbox
-from .server import LocalCognito
-
-DEFAULT_ENDPOINT = "http://127.0.0.1:9229"
+from bff.local_outbox import KINDS, OutboxError, read_outbox
+from bff_tools import discovery
 
 
 @click.command("local-cognito")
@@ -26,6 +23,13 @@ DEFAULT_ENDPOINT = "http://127.0.0.1:9229"
 @click.option("--with-client-secret", is_flag=True, help="Give the app client a secret.")
 def local_cognito_command(port: int, as_json: bool, with_client_secret: bool) -> None:
     """Serve a local Cognito user pool until interrupted (Ctrl-C)."""
+    try:
+        from local_cognito import LocalCognito
+    except ImportError as exc:
+        raise click.ClickException(
+            "the local Cognito is not installed: pip install -e '.[local]'"
+        ) from exc
+
     server = LocalCognito(port=port, with_client_secret=with_client_secret)
     try:
         info = server.start()
@@ -53,14 +57,15 @@ def local_cognito_command(port: int, as_json: bool, with_client_secret: bool) ->
 @click.option(
     "--endpoint",
     default=None,
-    help=f"Local Cognito URL [env COGNITO_ENDPOINT_URL, else {DEFAULT_ENDPOINT}].",
+    help="Local Cognito URL [env COGNITO_ENDPOINT_URL, else the running `bff serve`'s, "
+    f"else {discovery.DEFAULT_COGNITO_ENDPOINT}].",
 )
 @click.option("--to", default=None, help="Only messages to this email address.")
 @click.option("--kind", type=click.Choice(KINDS), default=None, help="Only this kind.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON list.")
 def outbox_command(endpoint: str | None, to: str | None, kind: str | None, as_json: bool) -> None:
     """Show the messages the local Cognito would have sent (oldest first)."""
-    endpoint = endpoint or os.environ.get("COGNITO_ENDPOINT_URL") or DEFAULT_ENDPOINT
+    endpoint = discovery.cognito_endpoint(endpoint)
     try:
         messages = read_outbox(endpoint, to=to, kind=kind)
     except (OutboxError, ValueError) as exc:

@@ -1,67 +1,22 @@
-"""The outbox: every message the local Cognito would have sent, and helpers to read it.
+"""Reading a local Cognito's outbox over HTTP (standard library only).
 
-Real Cognito emails confirmation codes and temporary passwords; the local Cognito sends
-nothing and records each message instead. Tests and developers read them over HTTP from
-``GET {endpoint_url}/_local/outbox?to=EMAIL`` (see ``read_outbox`` / ``latest_message``) or
-with ``bff outbox``. The endpoint exists only in the local Cognito.
+The local Cognito (the ``local_cognito`` package) records every message real Cognito
+would have emailed (confirmation codes, temporary passwords) and serves them at
+``GET {endpoint_url}/_local/outbox?to=EMAIL&kind=KIND``. This module is the client side:
+the demo page's outbox panel, ``bff outbox``, the scenario, the QA runner and the tests
+read it through here. It imports nothing of the emulator, so the runtime can use it.
 """
 
 from __future__ import annotations
 
 import json
-import threading
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import asdict, dataclass
-from datetime import datetime
 from typing import Any
 
+#: The kinds of message the local Cognito records.
 KINDS = ("confirmation_code", "temporary_password")
-
-
-@dataclass(frozen=True)
-class OutboxMessage:
-    """One message Cognito would have delivered."""
-
-    to: str
-    kind: str
-    username: str
-    user_pool_id: str
-    sent_at: datetime
-    code: str | None = None
-    temporary_password: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["sent_at"] = self.sent_at.isoformat().replace("+00:00", "Z")
-        # Only the field that belongs to the kind: a confirmation message has no password.
-        for key in ("code", "temporary_password"):
-            if data[key] is None:
-                del data[key]
-        return data
-
-
-class Outbox:
-    """Thread-safe, append-only store of messages, oldest first."""
-
-    def __init__(self) -> None:
-        self._messages: list[OutboxMessage] = []
-        self._lock = threading.Lock()
-
-    def record(self, message: OutboxMessage) -> None:
-        with self._lock:
-            self._messages.append(message)
-
-    def messages(self, to: str | None = None, kind: str | None = None) -> list[OutboxMessage]:
-        with self._lock:
-            found = list(self._messages)
-        if to is not None:
-            # Email addresses are matched case-insensitively, as mail servers do in practice.
-            found = [m for m in found if m.to.lower() == to.lower()]
-        if kind is not None:
-            found = [m for m in found if m.kind == kind]
-        return found
 
 
 class OutboxError(RuntimeError):

@@ -1,14 +1,16 @@
 """``bff serve``: the whole thing on a laptop, one command.
 
 With no ``COGNITO_USER_POOL_ID`` in the environment (or ``.env``) it starts the local
-Cognito in this process (moto + the project's fidelity layer, on a free loopback port) and
+Cognito in this process (moto + the project's fidelity layer, on 127.0.0.1:9229, or a free
+port when 9229 is taken, which it says) and
 points the BFF at it, in local mode (plain-http cookies, a secret key kept in the instance
 folder). With ``COGNITO_USER_POOL_ID`` and ``COGNITO_CLIENT_ID`` set, it serves against
 that pool (real Cognito, or whatever ``COGNITO_ENDPOINT_URL`` names) with the environment's
 settings, which must then pass the production checks.
 
 It runs werkzeug's threaded server: fine for a laptop and for the SPA's development, not
-a production server (use gunicorn with ``bff:create_app()`` there).
+a production server (use gunicorn with ``bff:create_app()`` there). While it runs, its
+URLs are in the instance folder for ``bff outbox`` and ``bff qa run`` (bff_tools.discovery).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from typing import Any
 
 import click
 from dotenv import dotenv_values
+
+from bff_tools import discovery
 
 LOOPBACK_NAMES = ("localhost",)
 
@@ -56,9 +60,9 @@ def _stop_on_signals() -> None:
 @click.option(
     "--cognito-port",
     type=click.IntRange(0, 65535),
-    default=0,
+    default=9229,
     show_default=True,
-    help="Port of the in-process local Cognito (0: a free one).",
+    help="Port of the in-process local Cognito (a free one when it is taken; 0: always free).",
 )
 def serve_command(port: int, host: str, cognito_port: int) -> None:
     """Run the BFF (and, without COGNITO_USER_POOL_ID, a local Cognito) until Ctrl-C."""
@@ -77,9 +81,15 @@ def serve_command(port: int, host: str, cognito_port: int) -> None:
     overrides: dict[str, Any] = {}
     try:
         if not _configured_pool():
-            from bff.local_cognito import LocalCognito
+            try:
+                from local_cognito import LocalCognito
+            except ImportError as exc:
+                raise click.ClickException(
+                    "COGNITO_USER_POOL_ID is not set and the local Cognito is not installed: "
+                    "install it with pip install -e '.[local]', or point the BFF at a pool."
+                ) from exc
 
-            local = LocalCognito(port=cognito_port)
+            local = LocalCognito(port=cognito_port, fallback_to_free_port=True)
             info = local.start()
             overrides = info.as_environment()
         try:
@@ -95,21 +105,28 @@ def serve_command(port: int, host: str, cognito_port: int) -> None:
         click.echo(f"API page       {base}/docs   (OpenAPI: {base}/api/openapi.json)")
         click.echo(f"Demo page      {base}/")
         if local is not None:
-            click.echo(f"local Cognito  {local.info.endpoint_url}")
+            taken = f"   (port {cognito_port} was taken)" if local.fell_back else ""
+            click.echo(f"local Cognito  {local.info.endpoint_url}{taken}")
             click.echo(f"  user pool    {local.info.user_pool_id}  client {local.info.client_id}")
             endpoint = local.info.endpoint_url
-            click.echo(
-                f"  outbox       {endpoint}/_local/outbox  (bff outbox --endpoint {endpoint})"
-            )
+            click.echo(f"  outbox       {endpoint}/_local/outbox  (bff outbox)")
         else:
             cognito = app.extensions["bff"]["settings"].cognito
             where = cognito.endpoint_url or f"AWS {cognito.region}"
             click.echo(f"Cognito        pool {cognito.user_pool_id} ({where})")
         click.echo("Ctrl-C to stop.")
         _stop_on_signals()
+        discovery.write_state(
+            discovery.ServeState(
+                bff_url=base,
+                cognito_endpoint=local.info.endpoint_url if local is not None else None,
+                pid=os.getpid(),
+            )
+        )
         try:
             server.serve_forever()  # returns on Ctrl-C: werkzeug swallows KeyboardInterrupt
         finally:
+            discovery.remove_state(os.getpid())
             click.echo("stopped")
             server.server_close()
             store = app.extensions["bff"]["store"]

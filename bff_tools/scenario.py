@@ -1,9 +1,9 @@
-"""``bff scenario``: the source spec's Cognito scenario, run at a command prompt.
+"""``bff scenario``: the sign-up → TOTP MFA → remembered-device scenario at a command prompt.
 
 Sign up a user, confirm them, set up an authenticator app (TOTP MFA, QR code in the
 terminal), sign in with MFA, remember the device, then sign in again with the remembered
 device (DEVICE_SRP_AUTH → DEVICE_PASSWORD_VERIFIER: SRP) without a new MFA code
-(/work/shared/seeds/004_cc2073e25d7b5d58.txt). Each Cognito action goes through the same
+(docs/auth-lifecycle.md tells it in plain English). Each Cognito action goes through the same
 ``CognitoGateway`` the BFF uses, and its outcome is fed to the same lifecycle state machine
 (a ``statemachine.Flow``), so every transition the BFF would journal is printed here too.
 
@@ -178,7 +178,7 @@ class StraightAnswers:
                 f"Cognito emailed a confirmation code to {email}; this program cannot read "
                 "email. Run `bff scenario --interactive` to type it in."
             )
-        from bff.local_cognito.outbox import OutboxError, latest_message
+        from bff.local_outbox import OutboxError, latest_message
 
         try:
             message = latest_message(self.outbox_endpoint, email, "confirmation_code")
@@ -689,7 +689,7 @@ def cognito_settings(
             "COGNITO_CLIENT_ID (or --user-pool-id/--client-id); `bff local-cognito --json` "
             "prints them."
         )
-    from bff.local_cognito import LocalCognito
+    from local_cognito import LocalCognito
 
     click.echo("No COGNITO_USER_POOL_ID set: starting a local Cognito in this process.")
     local = LocalCognito()
@@ -710,7 +710,7 @@ def _has_outbox(endpoint_url: str | None) -> bool:
     """True when ``endpoint_url`` is a local Cognito (its outbox answers)."""
     if not endpoint_url:
         return False
-    from bff.local_cognito.outbox import OutboxError, read_outbox
+    from bff.local_outbox import OutboxError, read_outbox
 
     try:
         read_outbox(endpoint_url, to="outbox-probe@invalid", timeout=2.0)

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import click
 
+from bff_tools import discovery
+
 from .journey import JourneyError, load_journey
 from .runner import JourneyFailed, JourneyRunner
-
-DEFAULT_BASE_URL = "http://127.0.0.1:5000"
-DEFAULT_COGNITO_ENDPOINT = "http://127.0.0.1:9229"
 
 
 @click.group("qa")
@@ -24,22 +22,23 @@ def qa_group() -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--base-url",
-    envvar="BFF_URL",
-    default=DEFAULT_BASE_URL,
-    show_default=True,
-    help="The BFF to test [env BFF_URL].",
+    default=None,
+    help="The BFF to test [env BFF_URL, else the running `bff serve`'s, "
+    f"else {discovery.DEFAULT_BFF_URL}].",
 )
 @click.option(
     "--cognito-endpoint",
     default=None,
     help="The local Cognito, for codes from its outbox "
-    f"[env COGNITO_ENDPOINT_URL, else {DEFAULT_COGNITO_ENDPOINT}].",
+    "[env COGNITO_ENDPOINT_URL, else the running `bff serve`'s, "
+    f"else {discovery.DEFAULT_COGNITO_ENDPOINT}].",
 )
-def run_command(files: tuple[Path, ...], base_url: str, cognito_endpoint: str | None) -> None:
+def run_command(
+    files: tuple[Path, ...], base_url: str | None, cognito_endpoint: str | None
+) -> None:
     """Run journey scripts (YAML) against a running BFF; exit 1 at the first failing step."""
-    endpoint = (
-        cognito_endpoint or os.environ.get("COGNITO_ENDPOINT_URL") or DEFAULT_COGNITO_ENDPOINT
-    )
+    endpoint = discovery.cognito_endpoint(cognito_endpoint)
+    base_url = discovery.bff_url(base_url)
     journeys = []
     for path in files:
         try:

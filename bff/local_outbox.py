@@ -1,10 +1,10 @@
 """Reading a local Cognito's outbox over HTTP (standard library only).
 
 The local Cognito (the ``local_cognito`` package) records every message real Cognito
-would have emailed (confirmation codes, temporary passwords) and serves them at
-``GET {endpoint_url}/_local/outbox?to=EMAIL&kind=KIND``. This module is the client side:
-the demo page's outbox panel, ``bff outbox``, the scenario, the QA runner and the tests
-read it through here. It imports nothing of the emulator, so the runtime can use it.
+would have emailed (confirmation codes, temporary passwords, password reset codes) and
+serves them at ``GET {endpoint_url}/_local/outbox?to=EMAIL&kind=KIND``. This module is the
+client side: the demo page's outbox panel, ``bff outbox``, the scenario, the QA runner and
+the tests read it through here. It imports nothing of the emulator, so the runtime can use it.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import urllib.request
 from typing import Any
 
 #: The kinds of message the local Cognito records.
-KINDS = ("confirmation_code", "temporary_password")
+KINDS = ("confirmation_code", "temporary_password", "password_reset_code")
 
 
 class OutboxError(RuntimeError):
@@ -67,6 +67,10 @@ class OutboxReader:
     def latest_code(self, to: str) -> str:
         """The newest confirmation code sent to ``to``."""
         return str(latest_message(self.endpoint_url, to, "confirmation_code")["code"])
+
+    def latest_reset_code(self, to: str) -> str:
+        """The newest password reset code (ForgotPassword, AdminResetUserPassword) to ``to``."""
+        return str(latest_message(self.endpoint_url, to, "password_reset_code")["code"])
 
     def latest_temporary_password(self, to: str) -> str:
         """The newest temporary password sent to ``to``."""

@@ -45,6 +45,12 @@ from .srp_server import (
 )
 
 CONFIRMATION_CODE_TTL = 24 * 3600  # Cognito: sign-up codes are valid for 24 hours.
+RESET_CODE_TTL = 3600  # Cognito: a ForgotPassword code is valid for 1 hour.
+# Cognito does not document its recovery rate limits; users report LimitExceededException
+# after a handful of ForgotPassword requests (or wrong codes) within an hour. These are the
+# local Cognito's thresholds, per user, over a rolling hour of the local clock.
+RESET_REQUESTS_PER_HOUR = 5
+RESET_CODE_ATTEMPTS = 5
 TOTP_STEP = 30
 TOTP_WINDOW = 1  # Cognito accepts the previous and next 30-second step as well.
 DEFAULT_AUTH_FLOWS = ("ALLOW_USER_SRP_AUTH", "ALLOW_CUSTOM_AUTH", "ALLOW_REFRESH_TOKEN_AUTH")
@@ -132,6 +138,10 @@ class UserState:
     pending_totp_secret: str | None = None
     used_totp_steps: set[int] = field(default_factory=set)
     devices: dict[str, Device] = field(default_factory=dict)
+    reset_code: str | None = None
+    reset_code_expires_at: float = 0.0
+    reset_code_failures: int = 0
+    reset_requests: list[float] = field(default_factory=list)
 
 
 @dataclass
@@ -497,6 +507,158 @@ class LocalCognitoBackend(CognitoIdpBackend):
             None if permanent else self.clock.now() + self._temporary_password_validity(pool)
         )
 
+    # ------------------------------------------------------------ account recovery
+    # ForgotPassword, ConfirmForgotPassword, AdminResetUserPassword, ChangePassword and
+    # SetUserMFAPreference. moto puts the reset code in a response header and accepts any
+    # code not shaped like its own; Cognito emails a 6-digit code valid for one hour.
+
+    def _recovery_user(
+        self, client_id: str, username: str, secret_hash: str | None
+    ) -> tuple[CognitoIdpUserPool, CognitoIdpUserPoolClient, CognitoIdpUser | None]:
+        """The pool, client and user a recovery call names; the user is None only when the
+        client prevents user existence errors (the caller then answers as if it existed)."""
+        pool, client = self.pool_and_client(client_id)
+        self._check_secret_hash(client, secret_hash, username)
+        user = self._user_or_none(pool, username)
+        if user is None and not self._prevents_existence_errors(client):
+            raise e.UserNotFound("Username/client id combination not found.")
+        return pool, client, user
+
+    def _check_recovery_allowed(self, pool: CognitoIdpUserPool) -> None:
+        settings = pool.extended_config.get("AccountRecoverySetting") or {}
+        mechanisms = settings.get("RecoveryMechanisms") or []
+        if mechanisms and min(mechanisms, key=lambda m: m.get("Priority", 1))["Name"] == (
+            "admin_only"
+        ):
+            raise e.NotAuthorized("Contact administrator to reset password.")
+
+    def _send_reset_code(self, pool: CognitoIdpUserPool, user: CognitoIdpUser) -> None:
+        # Cognito: a 6-digit code, valid 1 hour; a new code replaces the previous one.
+        state = self.state(user)
+        state.reset_code = f"{secrets.randbelow(1_000_000):06d}"
+        state.reset_code_expires_at = self.clock.now() + RESET_CODE_TTL
+        state.reset_code_failures = 0
+        self._send(pool, user, "password_reset_code", code=state.reset_code)
+
+    def forgot_password(  # type: ignore[override]
+        self, client_id: str, username: str, secret_hash: str | None = None
+    ) -> dict[str, Any]:
+        """Cognito's ForgotPassword: a code to the verified email, through the outbox."""
+        pool, _, user = self._recovery_user(client_id, username, secret_hash)
+        self._check_recovery_allowed(pool)
+        if user is None:
+            # PreventUserExistenceErrors: a simulated delivery, indistinguishable from a real one.
+            return {"CodeDeliveryDetails": self._code_delivery(pool, None)}
+        if not user.enabled:
+            raise e.NotAuthorized("User is disabled.")
+        if user.status == UserStatus.FORCE_CHANGE_PASSWORD:
+            raise e.NotAuthorized("User password cannot be reset in the current state.")
+        email = user.attribute_lookup.get("email")
+        if not email or user.attribute_lookup.get("email_verified") != "true":
+            raise e.InvalidParameter(
+                "Cannot reset password for the user as there is no registered/verified email "
+                "or phone_number"
+            )
+        state = self.state(user)
+        now = self.clock.now()
+        state.reset_requests = [t for t in state.reset_requests if t > now - 3600]
+        if len(state.reset_requests) >= RESET_REQUESTS_PER_HOUR:
+            raise e.LimitExceeded(e.ATTEMPT_LIMIT_EXCEEDED)
+        state.reset_requests.append(now)
+        self._send_reset_code(pool, user)
+        return {"CodeDeliveryDetails": self._code_delivery(pool, email)}
+
+    def confirm_forgot_password(  # type: ignore[override]
+        self,
+        client_id: str,
+        username: str,
+        password: str,
+        confirmation_code: str,
+        secret_hash: str | None = None,
+    ) -> None:
+        """Cognito's ConfirmForgotPassword: the code must match and be under an hour old."""
+        pool, _, user = self._recovery_user(client_id, username, secret_hash)
+        self.check_password_policy(pool, password)
+        if user is None:
+            raise e.CodeMismatch(e.CODE_MISMATCH_SIGN_UP)
+        state = self.state(user)
+        if state.reset_code_failures >= RESET_CODE_ATTEMPTS:
+            raise e.LimitExceeded(e.ATTEMPT_LIMIT_EXCEEDED)
+        if not state.reset_code:
+            raise e.ExpiredCode(e.CODE_EXPIRED)
+        if not confirmation_code or not hmac.compare_digest(
+            state.reset_code.encode(), str(confirmation_code).encode()
+        ):
+            state.reset_code_failures += 1
+            raise e.CodeMismatch(e.CODE_MISMATCH_SIGN_UP)
+        if self.clock.now() > state.reset_code_expires_at:
+            state.reset_code = None
+            raise e.ExpiredCode(e.CODE_EXPIRED)
+        state.reset_code = None
+        state.reset_code_failures = 0
+        state.temporary_password_expires_at = None
+        user.password = password
+        user.status = UserStatus.CONFIRMED
+        user.last_modified_date = self.clock.utcnow()
+
+    def admin_reset_user_password(self, user_pool_id: str, username: str) -> None:
+        """Cognito: RESET_REQUIRED, and a reset code to the user's verified email."""
+        pool = self.describe_user_pool(user_pool_id)
+        user = self.admin_get_user(user_pool_id, username)
+        if not user.enabled:
+            raise e.NotAuthorized("User is disabled.")
+        if user.status not in (UserStatus.CONFIRMED, UserStatus.RESET_REQUIRED):
+            raise e.NotAuthorized("User password cannot be reset in the current state.")
+        if user.attribute_lookup.get("email_verified") != "true":
+            raise e.InvalidParameter(
+                "Cannot reset password for the user as there is no registered/verified email "
+                "or phone_number"
+            )
+        user.status = UserStatus.RESET_REQUIRED
+        user.last_modified_date = self.clock.utcnow()
+        self._send_reset_code(pool, user)
+
+    def change_password(
+        self, access_token: str, previous_password: str, proposed_password: str
+    ) -> None:
+        """Cognito's ChangePassword: the old password must match; the new one meet the policy."""
+        pool, user = self.user_from_access_token(access_token)
+        if not previous_password or not hmac.compare_digest(
+            (user.password or "").encode(), previous_password.encode()
+        ):
+            raise e.NotAuthorized(e.INCORRECT_CREDENTIALS)
+        self.check_password_policy(pool, proposed_password)
+        user.password = proposed_password
+        user.last_modified_date = self.clock.utcnow()
+
+    def set_user_mfa_preference(
+        self,
+        access_token: str,
+        software_token_mfa_settings: dict[str, bool],
+        sms_mfa_settings: dict[str, bool],
+    ) -> None:
+        pool, user = self.user_from_access_token(access_token)
+        self.admin_set_user_mfa_preference(
+            pool.id, user.username, software_token_mfa_settings, sms_mfa_settings
+        )
+
+    def admin_set_user_mfa_preference(
+        self,
+        user_pool_id: str,
+        username: str,
+        software_token_mfa_settings: dict[str, bool],
+        sms_mfa_settings: dict[str, bool],
+    ) -> None:
+        """Cognito: TOTP only once verified (with the user's secret), SMS only with a phone."""
+        user = self.admin_get_user(user_pool_id, username)
+        if (sms_mfa_settings or {}).get("Enabled") or (sms_mfa_settings or {}).get("PreferredMfa"):
+            # SMS is not reproduced; Cognito answers this for a user without a phone number.
+            raise e.InvalidParameter("User does not have delivery config set to turn on SMS_MFA")
+        totp = software_token_mfa_settings or {}
+        if (totp.get("Enabled") or totp.get("PreferredMfa")) and not self.state(user).totp_secret:
+            raise e.InvalidParameter("User has not verified software token mfa")
+        super().admin_set_user_mfa_preference(user_pool_id, user.username, totp, {})
+
     # ------------------------------------------------------------ sign-in
 
     def _require_flow(self, client: CognitoIdpUserPoolClient, flow: AuthFlow) -> None:
@@ -663,7 +825,7 @@ class LocalCognitoBackend(CognitoIdpBackend):
             # Cognito refuses unconfirmed users on every flow (moto: admin flow gives tokens).
             raise e.UserNotConfirmed("User is not confirmed.")
         if user.status == UserStatus.RESET_REQUIRED:
-            raise e.PasswordResetRequired("Password reset required for the user")
+            raise e.PasswordResetRequired(e.PASSWORD_RESET_REQUIRED)
         state = self.state(user)
         if user.status == UserStatus.FORCE_CHANGE_PASSWORD:
             expires = state.temporary_password_expires_at

@@ -101,12 +101,17 @@ class LocalCognitoResponse(CognitoIdpResponse):
         )
         return EmptyResult()
 
-    # moto routes these three through its global registry; ours has one backend.
+    # --------------------------------------------------------- account recovery
+    # moto routes these through its global registry and drops SecretHash; ours has one backend.
+
     def forgot_password(self) -> ActionResult:
-        _, response = self.backend.forgot_password(
-            self._get_param("ClientId"), self._get_param("Username")
+        return ActionResult(
+            self.backend.forgot_password(
+                self._get_param("ClientId"),
+                self._get_param("Username"),
+                self._get_param("SecretHash"),
+            )
         )
-        return ActionResult(response)
 
     def confirm_forgot_password(self) -> ActionResult:
         self.backend.confirm_forgot_password(
@@ -114,6 +119,7 @@ class LocalCognitoResponse(CognitoIdpResponse):
             self._get_param("Username"),
             self._get_param("Password"),
             self._get_param("ConfirmationCode"),
+            self._get_param("SecretHash"),
         )
         return EmptyResult()
 
@@ -122,6 +128,14 @@ class LocalCognitoResponse(CognitoIdpResponse):
             self._get_param("AccessToken"),
             self._get_param("PreviousPassword"),
             self._get_param("ProposedPassword"),
+        )
+        return EmptyResult()
+
+    def set_user_mfa_preference(self) -> ActionResult:
+        self.backend.set_user_mfa_preference(
+            self._get_param("AccessToken"),
+            self._get_param("SoftwareTokenMfaSettings"),
+            self._get_param("SMSMfaSettings"),
         )
         return EmptyResult()
 

@@ -341,3 +341,71 @@ def test_moto_server_global_sign_out_fails_outside_us_east_1() -> None:
         assert excinfo.value.response["Error"]["Code"] == "NotAuthorizedException"
     finally:
         server.stop()
+
+
+# ------------------------------------------------------------------ account recovery
+
+
+def test_moto_forgot_password_code_is_a_header_and_any_other_code_confirms(
+    moto_client: Any,
+) -> None:
+    pool = MotoPool(moto_client)
+    pool.sign_up("a@example.com")
+    answer = moto_client.forgot_password(ClientId=pool.client_id, Username="a@example.com")
+    headers = answer["ResponseMetadata"]["HTTPHeaders"]
+    assert headers["x-moto-forgot-password-confirmation-code"].startswith("moto-confirmation-code")
+    moto_client.confirm_forgot_password(
+        ClientId=pool.client_id,
+        Username="a@example.com",
+        ConfirmationCode="000000",
+        Password="weak",
+    )
+    assert "AuthenticationResult" in pool.admin_sign_in("a@example.com", "weak")
+
+
+def test_moto_forgot_password_has_no_limit_and_no_verified_email_check(moto_client: Any) -> None:
+    pool = MotoPool(moto_client)
+    pool.sign_up("a@example.com", confirm=False)  # email never verified
+    for _ in range(20):
+        moto_client.forgot_password(ClientId=pool.client_id, Username="a@example.com")
+
+
+def test_moto_reset_required_user_gets_new_password_required(moto_client: Any) -> None:
+    pool = MotoPool(moto_client)
+    pool.sign_up("a@example.com")
+    moto_client.admin_update_user_attributes(
+        UserPoolId=pool.pool_id,
+        Username="a@example.com",
+        UserAttributes=[{"Name": "email_verified", "Value": "true"}],
+    )
+    moto_client.admin_reset_user_password(UserPoolId=pool.pool_id, Username="a@example.com")
+    assert pool.admin_sign_in("a@example.com")["ChallengeName"] == "NEW_PASSWORD_REQUIRED"
+
+
+def test_moto_change_password_wrong_old_password_message_is_the_username(
+    moto_client: Any,
+) -> None:
+    pool = MotoPool(moto_client)
+    pool.sign_up("a@example.com")
+    token = pool.admin_sign_in("a@example.com")["AuthenticationResult"]["AccessToken"]
+    with pytest.raises(ClientError) as excinfo:
+        moto_client.change_password(
+            AccessToken=token, PreviousPassword="Wrong-h0rse!", ProposedPassword=PASSWORD + "1"
+        )
+    assert excinfo.value.response["Error"]["Message"] == "a@example.com"
+    with pytest.raises(ClientError) as excinfo:
+        moto_client.change_password(
+            AccessToken=token, PreviousPassword=PASSWORD, ProposedPassword="alllowercase1!"
+        )
+    assert "uppercase" not in excinfo.value.response["Error"]["Message"]
+
+
+def test_moto_set_user_mfa_preference_turns_on_sms_without_a_phone(moto_client: Any) -> None:
+    pool = MotoPool(moto_client)
+    pool.sign_up("a@example.com")
+    token = pool.admin_sign_in("a@example.com")["AuthenticationResult"]["AccessToken"]
+    moto_client.set_user_mfa_preference(
+        AccessToken=token, SMSMfaSettings={"Enabled": True, "PreferredMfa": True}
+    )
+    user = moto_client.get_user(AccessToken=token)
+    assert user["PreferredMfaSetting"] == "SMS_MFA"

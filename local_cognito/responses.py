@@ -139,6 +139,31 @@ class LocalCognitoResponse(CognitoIdpResponse):
         )
         return EmptyResult()
 
+    # --------------------------------------------------------- users
+    # Cognito lists MFAOptions (the legacy SMS MFA settings) only for users with SMS MFA;
+    # SMS is not reproduced, so never. moto always answers an empty list.
+
+    @staticmethod
+    def _without_mfa_options(result: ActionResult) -> ActionResult:
+        body = result.result
+        if isinstance(body, dict):
+            for user in [body, *body.get("Users", [])]:
+                if isinstance(user, dict) and not user.get("MFAOptions"):
+                    user.pop("MFAOptions", None)
+        return result
+
+    def admin_get_user(self) -> ActionResult:
+        return self._without_mfa_options(super().admin_get_user())
+
+    def get_user(self) -> ActionResult:
+        return self._without_mfa_options(super().get_user())
+
+    def list_users(self) -> ActionResult:
+        return self._without_mfa_options(super().list_users())
+
+    def list_users_in_group(self) -> ActionResult:
+        return self._without_mfa_options(super().list_users_in_group())
+
     # --------------------------------------------------------- devices
 
     def confirm_device(self) -> ActionResult:

@@ -409,3 +409,12 @@ def test_moto_set_user_mfa_preference_turns_on_sms_without_a_phone(moto_client: 
     )
     user = moto_client.get_user(AccessToken=token)
     assert user["PreferredMfaSetting"] == "SMS_MFA"
+
+
+def test_moto_lists_empty_mfa_options(moto_client: Any) -> None:
+    pool = MotoPool(moto_client)
+    pool.sign_up("a@example.com")
+    user = moto_client.admin_get_user(UserPoolId=pool.pool_id, Username="a@example.com")
+    assert user["MFAOptions"] == []
+    [listed] = moto_client.list_users(UserPoolId=pool.pool_id)["Users"]
+    assert listed["MFAOptions"] == []

@@ -338,3 +338,25 @@ def test_bff_outbox_shows_reset_codes(
     assert result.exit_code == 0, result.output
     [line] = result.output.splitlines()
     assert "password_reset_code" in line and line.endswith(code)
+
+
+def test_users_without_sms_mfa_have_no_mfa_options(
+    accounts: Any, cognito_client: Any, local_cognito: Any, unique_email: str
+) -> None:
+    account = accounts.with_mfa(unique_email)
+    pool_id = local_cognito.user_pool_id
+    user = cognito_client.admin_get_user(UserPoolId=pool_id, Username=unique_email)
+    assert "MFAOptions" not in user
+    assert user["UserMFASettingList"] == ["SOFTWARE_TOKEN_MFA"]
+    assert "MFAOptions" not in cognito_client.get_user(AccessToken=account.tokens["AccessToken"])
+    listed = cognito_client.list_users(UserPoolId=pool_id, Filter=f'email = "{unique_email}"')
+    [entry] = listed["Users"]
+    assert entry["Username"] == unique_email and "MFAOptions" not in entry
+    cognito_client.create_group(UserPoolId=pool_id, GroupName=unique_email.split("@")[0])
+    cognito_client.admin_add_user_to_group(
+        UserPoolId=pool_id, Username=unique_email, GroupName=unique_email.split("@")[0]
+    )
+    [member] = cognito_client.list_users_in_group(
+        UserPoolId=pool_id, GroupName=unique_email.split("@")[0]
+    )["Users"]
+    assert "MFAOptions" not in member

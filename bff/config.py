@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 MODES = ("local", "production")
 MIN_SECRET_KEY_LENGTH = 32
 LOCAL_SECRET_FILE = "local-secret-key"
+#: ``bff serve``'s admin key in local mode when BFF_ADMIN_API_KEY is unset.
+LOCAL_ADMIN_KEY_FILE = "local-admin-key"
 # Cognito's sign-in challenge Session lives 3 minutes by default (the app client's
 # AuthSessionValidity, 3-15 minutes): a flow in a challenge state is useless after that.
 DEFAULT_FLOW_TTL_SECONDS = 180
@@ -117,13 +119,14 @@ def derive_device_key(secret_key: str) -> str:
     return base64.urlsafe_b64encode(digest).decode()
 
 
-def _local_secret_key(instance_path: str) -> str:
-    """Read, or create once, a random secret for local mode in the instance folder.
+def local_secret(instance_path: str, name: str = LOCAL_SECRET_FILE) -> str:
+    """Read, or create once (mode 0600), a random secret for local mode in the instance folder.
 
     Kept on disk so a restart (or a second worker process) reads the same key: the device
-    vault and the session records are encrypted with a key derived from it.
+    vault and the session records are encrypted with a key derived from the secret key, and
+    ``bff serve``'s local admin key is read by ``bff qa run`` from the same folder.
     """
-    path = os.path.join(instance_path, LOCAL_SECRET_FILE)
+    path = os.path.join(instance_path, name)
     try:
         os.makedirs(instance_path, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -135,7 +138,7 @@ def _local_secret_key(instance_path: str) -> str:
         raise ConfigError(f"{path} is shorter than {MIN_SECRET_KEY_LENGTH} characters") from None
     except OSError as exc:
         log.warning(
-            "cannot keep a local secret key in %s (%s); using a per-process key",
+            "cannot keep a local secret in %s (%s); using a per-process one",
             instance_path,
             exc.strerror,
         )
@@ -195,7 +198,7 @@ def load_settings(
     if "secret_key" in field_overrides:
         secret_key = str(field_overrides["secret_key"])
     if not secret_key and local:
-        secret_key = _local_secret_key(instance_path)
+        secret_key = local_secret(instance_path)
 
     device_key = (env.get("BFF_DEVICE_ENCRYPTION_KEY") or "").strip()
     if "device_key" in field_overrides:

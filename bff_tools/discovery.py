@@ -5,6 +5,10 @@ its local Cognito's endpoint, its process id) and removes it when it stops. ``bf
 and ``bff qa run`` take, in this order: their own flag, the environment
 (``COGNITO_ENDPOINT_URL``, ``BFF_URL``), that file when its process is alive, and last the
 defaults (the local Cognito on 127.0.0.1:9229, the BFF on 127.0.0.1:5000).
+
+In local mode with no ``BFF_ADMIN_API_KEY``, ``bff serve`` turns the admin routes on with a
+key generated once in the same folder (``local-admin-key``, mode 0600); ``bff qa run`` uses
+it for ``{{env:BFF_ADMIN_API_KEY}}`` when that variable is unset.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 STATE_FILE = "bff-serve.json"
+#: Where ``bff serve`` says its local admin key is (the file, never the key).
+LOCAL_ADMIN_KEY_PATH_HINT = "local-admin-key in the instance folder"
 DEFAULT_BFF_URL = "http://127.0.0.1:5000"
 DEFAULT_COGNITO_ENDPOINT = "http://127.0.0.1:9229"
 
@@ -79,6 +85,19 @@ def read_state(check_alive: bool = True) -> ServeState | None:
     if check_alive and not _alive(state.pid):
         return None
     return state
+
+
+def local_admin_key(create: bool = False) -> str | None:
+    """``bff serve``'s local admin key: created once when ``create``, else read if present."""
+    from bff.config import LOCAL_ADMIN_KEY_FILE, local_secret
+
+    folder = _instance_path()
+    if create:
+        return local_secret(str(folder), LOCAL_ADMIN_KEY_FILE)
+    try:
+        return (folder / LOCAL_ADMIN_KEY_FILE).read_text(encoding="ascii").strip() or None
+    except OSError:
+        return None
 
 
 def cognito_endpoint(explicit: str | None = None) -> str:

@@ -37,10 +37,10 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _configured_pool() -> bool:
+def _environment() -> dict[str, Any]:
     env: dict[str, Any] = dict(dotenv_values(".env")) if os.path.isfile(".env") else {}
     env.update(os.environ)
-    return bool(env.get("COGNITO_USER_POOL_ID"))
+    return env
 
 
 def _interrupt(signum: int, frame: Any) -> None:
@@ -80,7 +80,8 @@ def serve_command(port: int, host: str, cognito_port: int) -> None:
     local = None
     overrides: dict[str, Any] = {}
     try:
-        if not _configured_pool():
+        env = _environment()
+        if not env.get("COGNITO_USER_POOL_ID"):
             try:
                 from local_cognito import LocalCognito
             except ImportError as exc:
@@ -92,6 +93,9 @@ def serve_command(port: int, host: str, cognito_port: int) -> None:
             local = LocalCognito(port=cognito_port, fallback_to_free_port=True)
             info = local.start()
             overrides = info.as_environment()
+            if not env.get("BFF_ADMIN_API_KEY"):
+                # Local mode only: the admin routes on, with a key `bff qa run` can read.
+                overrides["BFF_ADMIN_API_KEY"] = discovery.local_admin_key(create=True)
         try:
             app = create_app(overrides)
         except ConfigError as exc:
@@ -110,19 +114,26 @@ def serve_command(port: int, host: str, cognito_port: int) -> None:
             click.echo(f"  user pool    {local.info.user_pool_id}  client {local.info.client_id}")
             endpoint = local.info.endpoint_url
             click.echo(f"  outbox       {endpoint}/_local/outbox  (bff outbox)")
+            if "BFF_ADMIN_API_KEY" in overrides:
+                click.echo(
+                    f"admin key      {discovery.LOCAL_ADMIN_KEY_PATH_HINT}  (bff qa run reads it)"
+                )
         else:
             cognito = app.extensions["bff"]["settings"].cognito
             where = cognito.endpoint_url or f"AWS {cognito.region}"
             click.echo(f"Cognito        pool {cognito.user_pool_id} ({where})")
+        # Written before "Ctrl-C to stop.": whoever waits for that line can use the tools.
+        state = discovery.ServeState(
+            bff_url=base,
+            cognito_endpoint=local.info.endpoint_url if local is not None else None,
+            pid=os.getpid(),
+        )
+        try:
+            discovery.write_state(state)
+        except OSError as exc:
+            click.echo(f"(the other tools will not find this server: {exc.strerror})", err=True)
         click.echo("Ctrl-C to stop.")
         _stop_on_signals()
-        discovery.write_state(
-            discovery.ServeState(
-                bff_url=base,
-                cognito_endpoint=local.info.endpoint_url if local is not None else None,
-                pid=os.getpid(),
-            )
-        )
         try:
             server.serve_forever()  # returns on Ctrl-C: werkzeug swallows KeyboardInterrupt
         finally:

@@ -19,6 +19,7 @@ import ipaddress
 import json
 import logging
 import os
+import socket
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -255,7 +256,7 @@ class LocalCognito:
     def endpoint_url(self) -> str:
         if self._server is None:
             raise RuntimeError("the local Cognito is not started")
-        return f"http://{self.host}:{self._server.server_port}"
+        return f"http://{self.host}:{self._server.server_address[1]}"
 
     def start(self) -> LocalCognitoInfo:
         """Bind, provision the pool, serve in a daemon thread; returns once it can answer."""
@@ -279,13 +280,20 @@ class LocalCognito:
         return self._info
 
     def _bind(self, port: int) -> BaseWSGIServer:
-        return make_server(
-            self.host,
-            port,
-            LocalCognitoApp(self.backend),
-            threaded=True,
-            request_handler=_QuietHandler,
-        )
+        """Serve on a socket bound here: werkzeug exits the process (instead of raising)
+        when it cannot bind, which would leave no chance to fall back or report."""
+        listener = socket.create_server((self.host, port), reuse_port=False)
+        try:
+            return make_server(
+                self.host,
+                listener.getsockname()[1],
+                LocalCognitoApp(self.backend),
+                threaded=True,
+                request_handler=_QuietHandler,
+                fd=listener.fileno(),
+            )
+        finally:
+            listener.close()  # werkzeug serves on its own duplicate of the descriptor
 
     def stop(self) -> None:
         if self._server is not None:

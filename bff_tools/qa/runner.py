@@ -140,6 +140,12 @@ class JourneyRunner:
             return self._totp_code()
         if name.startswith("env:"):
             key = name[4:]
+            if key not in self.environ and key == "BFF_ADMIN_API_KEY":
+                from bff_tools.discovery import local_admin_key
+
+                found = local_admin_key()  # a local `bff serve`'s generated key, if any
+                if found:
+                    return found
             if key not in self.environ:
                 raise ValueError(f"the environment variable {key} is not set")
             return self.environ[key]

@@ -50,7 +50,12 @@ class Conflict(BffError):
 
 
 class CognitoError(BffError):
-    """An error answered by Cognito, translated. ``cognito_code`` keeps Cognito's own name."""
+    """An error answered by Cognito, translated.
+
+    ``cognito_code`` and ``cognito_message`` keep what Cognito said, unchanged (the
+    lifecycle's outcome mapping reads them); ``message`` is what the client is told, which
+    for a few errors is the project's own wording.
+    """
 
     code = "cognito_error"
     status = 502
@@ -61,10 +66,12 @@ class CognitoError(BffError):
         message: str | None = None,
         *,
         cognito_code: str | None = None,
+        cognito_message: str | None = None,
         details: dict[str, Any] | None = None,
     ):
         super().__init__(message, details=details)
         self.cognito_code = cognito_code
+        self.cognito_message = cognito_message if cognito_message is not None else message
         if cognito_code:
             self.details.setdefault("cognito_code", cognito_code)
 

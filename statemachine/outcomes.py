@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+from .cognito_messages import REFRESH_TOKEN_REJECTED, SESSION_EXPIRED, not_authorized_reason
 from .errors import UnknownOutcome, UnsupportedChallenge
 
 #: Challenges this project handles, and the trigger each fires.
@@ -63,7 +64,6 @@ _SIMPLE: Final[dict[str, str]] = {
 _CODE_ERRORS: Final[frozenset[str]] = frozenset(
     {"CodeMismatchException", "ExpiredCodeException", "EnableSoftwareTokenMFAException"}
 )
-_SESSION_EXPIRED_TEXT: Final = "session is expired"
 
 
 def trigger_for(
@@ -80,10 +80,10 @@ def trigger_for(
     that say nothing about the flow (throttling, invalid parameters) return None: the caller
     reports them and the flow stays where it is.
     """
-    if error_code is not None:
-        return _trigger_for_error(action, error_code, error_message or "")
-    response = response or {}
     request = request or {}
+    if error_code is not None:
+        return _trigger_for_error(action, error_code, error_message, request)
+    response = response or {}
     if action in NON_FLOW_ACTIONS:
         return None
     if action in _SIMPLE:
@@ -125,17 +125,20 @@ def _trigger_for_auth(action: str, response: Mapping[str, Any]) -> str:
     raise UnknownOutcome(f"{action} answered neither a challenge nor tokens")
 
 
-def _trigger_for_error(action: str, error_code: str, message: str) -> str | None:
+def _trigger_for_error(
+    action: str, error_code: str, message: str | None, request: Mapping[str, Any]
+) -> str | None:
     if error_code in _CODE_ERRORS:
         return "code_rejected"
     if error_code == "UserNotConfirmedException":
         return "user_not_confirmed"
     if error_code == "NotAuthorizedException":
-        lowered = message.lower()
-        # "Invalid session for the user, session is expired." (challenge session) and
-        # "Refresh Token has expired" / "...has been revoked" (refresh) both end the session.
-        if _SESSION_EXPIRED_TEXT in lowered or "refresh token" in lowered:
+        # An expired challenge session and a refused refresh token both end the session;
+        # a refresh refused for any reason does too (the tokens are no longer usable).
+        if not_authorized_reason(message) in (SESSION_EXPIRED, REFRESH_TOKEN_REJECTED):
             return "session_expired"
         if action in AUTH_ACTIONS:
+            if request.get("AuthFlow") == "REFRESH_TOKEN_AUTH":
+                return "session_expired"
             return "credentials_rejected"
     return None

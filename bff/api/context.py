@@ -22,8 +22,17 @@ from bff import sessions
 from bff.cognito.gateway import CognitoGateway
 from bff.config import BffSettings
 from bff.errors import BffError
-from bff.flows import ExistingDevice, FlowService, NoFlow, StepOutcome, flow_view
+from bff.flows import (
+    CLEAR_DEVICE_COOKIE,
+    ExistingDevice,
+    FlowService,
+    NoFlow,
+    StepOutcome,
+    flow_view,
+)
+from bff.flows.applications import ApplicationIntake
 from bff.flows.tokens import claims, device_from_record, device_to_record, tokens_to_record
+from bff.store import Store
 from statemachine import Flow
 from statemachine.lifecycle import AUTHENTICATED
 
@@ -46,6 +55,10 @@ def service() -> FlowService:
     return ext()["flows"]  # type: ignore[no-any-return]
 
 
+def applications() -> ApplicationIntake:
+    return ApplicationIntake(gateway(), store())
+
+
 def gateway() -> CognitoGateway:
     return ext()["gateway"]  # type: ignore[no-any-return]
 
@@ -54,8 +67,8 @@ def settings() -> BffSettings:
     return ext()["settings"]  # type: ignore[no-any-return]
 
 
-def store() -> Any:
-    return ext()["store"]
+def store() -> Store:
+    return ext()["store"]  # type: ignore[no-any-return]
 
 
 def current_flow() -> Flow | None:
@@ -78,27 +91,36 @@ def signed_in_record() -> dict[str, Any]:
 
 
 def remembered_device() -> ExistingDevice | None:
-    """The browser's remembered device (device cookie → vault), if any."""
+    """The browser's remembered device (device cookie → the service's vault), if any."""
     device_id = sessions.current_device_id()
     if not device_id:
         return None
-    found = store().devices.get(device_id)
+    found = service().browser_device(device_id)
     if found is None:
         sessions.clear_device_cookie()  # a cookie for nothing: drop it
-        return None
-    username, device = found
-    return ExistingDevice(device_id=device_id, username=username, device=device)
+    return found
+
+
+def apply_device_cookie(instruction: str | None) -> None:
+    """Do what the service said of the browser's device cookie (None: leave it alone)."""
+    if instruction == CLEAR_DEVICE_COOKIE:
+        sessions.clear_device_cookie()
+    elif instruction is not None:
+        sessions.set_device_cookie(instruction)
 
 
 def _public(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k not in ONCE_ONLY}
 
 
-def answer_step(outcome: StepOutcome, *, start: bool = False) -> dict[str, Any]:
+def answer_step(
+    outcome: StepOutcome, *, start: bool = False, forget_new_device: bool = False
+) -> dict[str, Any]:
     """Record the step in the browser's session and build the step shape.
 
     ``start``: a sign-in or sign-up begins, so the session id is new (any previous
-    session of this browser, and its tokens, end here).
+    session of this browser, and its tokens, end here). ``forget_new_device``: the device
+    Cognito offered at this sign-in was answered (remembered or declined).
     """
     flow = outcome.flow
     previous = sessions.current_session() or {}
@@ -117,11 +139,9 @@ def answer_step(outcome: StepOutcome, *, start: bool = False) -> dict[str, Any]:
         record["device_key"] = (
             outcome.new_device.device_key if outcome.new_device else outcome.device_key_used
         )
-    if outcome.device_rejected:
-        device_id = sessions.current_device_id()
-        if device_id:
-            store().devices.delete(device_id)
-        sessions.clear_device_cookie()
+    if forget_new_device:
+        record["new_device"] = None
+    apply_device_cookie(outcome.device_cookie)
     if start:
         sessions.start_session(record)
     else:

@@ -158,21 +158,14 @@ def remember_device(args: dict[str, Any]) -> dict[str, Any]:
     """Remember this browser (next sign-ins skip MFA) or not: ConfirmDevice, then
     UpdateDeviceStatus. The device's secrets stay on the server, encrypted."""
     record = context.signed_in_record()
-    flow = _flow_or_404()
-    outcome, device = context.service().remember_device(
-        flow,
+    outcome = context.service().remember_device(
+        _flow_or_404(),
         record["tokens"]["access_token"],
         device_from_record(record.get("new_device")),
         remember=args["remember"],
         device_name=args["device_name"],
+        username=record.get("username") or "",
+        browser_device_id=sessions.current_device_id(),
     )
-    record = dict(sessions.current_session() or record)
-    record["new_device"] = None
-    if device is not None:
-        vault = context.store().devices
-        previous = sessions.current_device_id()
-        if previous:
-            vault.delete(previous)  # one remembered device per browser
-        sessions.set_device_cookie(vault.put(record.get("username") or "", device))
-    sessions.save_session(record)
-    return context.answer_step(outcome)
+    # Cognito offered the device once: whatever the answer, it is not offered again.
+    return context.answer_step(outcome, forget_new_device=True)

@@ -87,7 +87,7 @@ def sign_out(_args: dict[str, Any]) -> dict[str, Any]:
 def _devices(record: dict[str, Any]) -> list[dict[str, Any]]:
     found = context.remembered_device()
     here = found.device.device_key if found else None
-    devices = context.gateway().list_devices(record["tokens"]["access_token"])
+    devices = context.service().devices(record["tokens"]["access_token"])
     return [
         {
             "device_key": d.device_key,
@@ -115,9 +115,11 @@ def forget_device(device_key: str) -> dict[str, Any]:
     """Forget a device (ForgetDevice): its next sign-in asks for MFA. Forgetting this
     browser's device also deletes its secrets from the vault and the device cookie."""
     record = context.signed_in_record()
-    context.gateway().forget_device(record["tokens"]["access_token"], device_key)
-    found = context.remembered_device()
-    if found is not None and found.device.device_key == device_key:
-        context.store().devices.delete(found.device_id)
-        sessions.clear_device_cookie()
+    cookie = context.service().forget_device(
+        context.current_flow(),
+        record["tokens"]["access_token"],
+        device_key,
+        browser_device=context.remembered_device(),
+    )
+    context.apply_device_cookie(cookie)
     return {"devices": _devices(record)}

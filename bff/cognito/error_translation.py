@@ -5,7 +5,8 @@
 ``CognitoUnavailable``, any other botocore error a ``CognitoError``; none escapes. Error
 codes and messages are Cognito's, from the API reference of each action
 (https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/) and
-COGNITO-FACTS.md.
+docs/cognito-actions.md. NotAuthorizedException's several meanings are told apart by the
+message fragments of ``statemachine.cognito_messages``, which the lifecycle reads too.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from bff.errors import (
     UserNotConfirmed,
     UserNotFound,
 )
+from statemachine import cognito_messages
 
 log = logging.getLogger(__name__)
 
@@ -65,18 +67,17 @@ ERRORS_BY_COGNITO_CODE: dict[str, type[CognitoError]] = {
 }
 
 # NotAuthorizedException covers several situations the SPA must tell apart; Cognito only
-# distinguishes them by message. Matched case-insensitively on a stable fragment.
-_NOT_AUTHORIZED_BY_MESSAGE: tuple[tuple[str, type[CognitoError]], ...] = (
-    # "Invalid session for the user, session is expired."
-    ("session is expired", SessionExpired),
-    # "Temporary password has expired and must be reset by an administrator."
-    ("temporary password has expired", TemporaryPasswordExpired),
+# distinguishes them by message (statemachine.cognito_messages names each fragment once).
+_NOT_AUTHORIZED_BY_REASON: dict[str, type[CognitoError]] = {
+    cognito_messages.SESSION_EXPIRED: SessionExpired,
+    cognito_messages.TEMPORARY_PASSWORD_EXPIRED: TemporaryPasswordExpired,
     # "Password attempts exceeded": the user is locked out for a while, not mistyping.
-    ("password attempts exceeded", TooManyRequests),
-)
+    cognito_messages.ATTEMPTS_EXCEEDED: TooManyRequests,
+}
 
-# Our message is more useful to a user than Cognito's for these.
-_OWN_MESSAGE = (SessionExpired, TemporaryPasswordExpired, CognitoUnavailable)
+# Our message is more useful to a user than Cognito's for these (Cognito's stays on the
+# error as ``cognito_message``).
+_OWN_MESSAGE = (SessionExpired, CognitoUnavailable)
 
 
 def translate_client_error(error: ClientError) -> CognitoError:
@@ -85,15 +86,11 @@ def translate_client_error(error: ClientError) -> CognitoError:
     cognito_code = str(details.get("Code") or "UnknownError")
     message = str(details.get("Message") or "") or None
     error_class = ERRORS_BY_COGNITO_CODE.get(cognito_code, CognitoError)
-    if cognito_code == "NotAuthorizedException" and message:
-        lowered = message.lower()
-        for fragment, specific in _NOT_AUTHORIZED_BY_MESSAGE:
-            if fragment in lowered:
-                error_class = specific
-                break
-    if issubclass(error_class, _OWN_MESSAGE):
-        message = None
-    return error_class(message, cognito_code=cognito_code)
+    if cognito_code == "NotAuthorizedException":
+        reason = cognito_messages.not_authorized_reason(message)
+        error_class = _NOT_AUTHORIZED_BY_REASON.get(reason or "", error_class)
+    shown = None if issubclass(error_class, _OWN_MESSAGE) else message
+    return error_class(shown, cognito_code=cognito_code, cognito_message=message)
 
 
 def translate_botocore_error(error: BotoCoreError) -> CognitoError:

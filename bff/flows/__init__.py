@@ -1,6 +1,7 @@
 """The service layer: the sign-up / sign-in steps over the Cognito gateway and the store."""
 
 from .service import (
+    CLEAR_DEVICE_COOKIE,
     ExistingDevice,
     FlowService,
     NoDeviceOffered,
@@ -12,6 +13,7 @@ from .service import (
 from .steps import STEP_NAMES, STEPS, next_steps, step_allowed
 
 __all__ = [
+    "CLEAR_DEVICE_COOKIE",
     "STEPS",
     "STEP_NAMES",
     "ExistingDevice",

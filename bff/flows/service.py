@@ -14,8 +14,13 @@ Every step goes the same way:
    calls Cognito; the others lose the compare-and-set, or find the session already taken,
    and get ``Conflict`` (409) without calling Cognito;
 3. call the gateway; on a Cognito error, fire what the error means
-   (``flow.apply(action, error_code=...)``), save, re-raise;
+   (``flow.apply(action, error_code=..., error_message=...)`` with Cognito's own code and
+   message, kept on the error), save, re-raise (``_record_failure``, the one failure path);
 4. ``flow.apply(action, step.as_response())`` and save with compare-and-set.
+
+The remembered-device vault is the service's too: it puts a remembered device's secrets
+there, deletes them when Cognito no longer knows the device, and tells the view what the
+browser's device cookie becomes (``StepOutcome.device_cookie``).
 
 The journal never sees a secret; neither do the logs.
 """
@@ -27,11 +32,11 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from bff.cognito import totp
 from bff.cognito.gateway import CognitoGateway
-from bff.cognito.types import AuthStep, NewDeviceMetadata, RememberedDevice, Tokens
+from bff.cognito.types import AuthStep, Device, NewDeviceMetadata, RememberedDevice, Tokens
 from bff.errors import (
     BffError,
     CognitoError,
@@ -43,6 +48,7 @@ from bff.errors import (
     UserNotFound,
 )
 from bff.flows.steps import next_steps, step_allowed
+from bff.store import Store
 from statemachine import Flow, IllegalTransition
 from statemachine.lifecycle import (
     AUTHENTICATED,
@@ -59,9 +65,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-#: Cognito's text for an expired challenge session: what the lifecycle's outcome mapping
-#: reads (the gateway replaces the message of SessionExpired with a friendlier one).
-COGNITO_SESSION_EXPIRED = "Invalid session for the user, session is expired."
+#: ``StepOutcome.device_cookie`` value telling the view to clear the browser's device cookie.
+CLEAR_DEVICE_COOKIE: Final = ""
 #: After a challenge flow expired the store keeps it this much longer, so the SPA learns
 #: "session_expired" (and the journal survives) instead of "no such flow".
 EXPIRED_FLOW_GRACE_SECONDS = 3600
@@ -92,8 +97,9 @@ class StepOutcome:
     new_device: NewDeviceMetadata | None = None
     #: the remembered device that answered DEVICE_SRP_AUTH at this sign-in
     device_key_used: str | None = None
-    #: the browser's remembered device was refused by Cognito and must be forgotten
-    device_rejected: bool = False
+    #: the browser's device cookie after this step: None leaves it alone,
+    #: CLEAR_DEVICE_COOKIE clears it (the vault entry is already gone), an id sets it
+    device_cookie: str | None = None
     #: a privilege change (signed in, password replaced, MFA registered): rotate the session
     privilege_changed: bool = False
 
@@ -136,19 +142,13 @@ def required_attributes(step: AuthStep) -> list[str]:
     return [str(n).removeprefix("userAttributes.") for n in names]
 
 
-def _error_message(exc: CognitoError) -> str:
-    if isinstance(exc, SessionExpired):
-        return COGNITO_SESSION_EXPIRED
-    return exc.message
-
-
 class FlowService:
     """The sign-up / sign-in steps over a gateway and a store."""
 
     def __init__(
         self,
         gateway: CognitoGateway,
-        store: Any,
+        store: Store,
         *,
         challenge_seconds: int = 180,
         flow_seconds: int = 28800,
@@ -232,22 +232,45 @@ class FlowService:
         *,
         restore_session: str | None = None,
         is_new: bool = False,
+        request: Mapping[str, Any] | None = None,
     ) -> T:
         """Call Cognito; on its error fire what the error means, save, and re-raise."""
         try:
             return call()
         except CognitoError as exc:
-            try:
-                flow.apply(action, error_code=exc.cognito_code, error_message=_error_message(exc))
-            except IllegalTransition:
-                log.info("flow %s: %s error not applicable in %s", flow.id, action, flow.state)
-            if flow.state in CHALLENGE_STATES and not isinstance(exc, SessionExpired):
-                # A wrong code leaves Cognito's session usable: give it back for a retry.
-                flow.cognito_session = restore_session
-            else:
-                flow.cognito_session = None
-            self._persist(flow, is_new=is_new)
+            self._record_failure(
+                flow, action, exc, is_new=is_new, restore_session=restore_session, request=request
+            )
             raise
+
+    def _record_failure(
+        self,
+        flow: Flow,
+        action: str,
+        exc: CognitoError,
+        *,
+        is_new: bool = False,
+        restore_session: str | None = None,
+        request: Mapping[str, Any] | None = None,
+    ) -> None:
+        """The one failure path: fire what Cognito's error means (its own code and message),
+        give a still-usable challenge session back, save. An error the state does not
+        expect fires nothing (logged): the caller re-raises Cognito's error either way."""
+        try:
+            flow.apply(
+                action,
+                request=request,
+                error_code=exc.cognito_code,
+                error_message=exc.cognito_message,
+            )
+        except IllegalTransition:
+            log.info("flow %s: %s error not applicable in %s", flow.id, action, flow.state)
+        if flow.state in CHALLENGE_STATES and not isinstance(exc, SessionExpired):
+            # A wrong code leaves Cognito's session usable: give it back for a retry.
+            flow.cognito_session = restore_session
+        else:
+            flow.cognito_session = None
+        self._persist(flow, is_new=is_new)
 
     # -- sign-up -------------------------------------------------------------------------
 
@@ -339,25 +362,25 @@ class FlowService:
         device_key = device.device.device_key if device else None
         try:
             step = self.gateway.initiate_auth(username, password, device_key=device_key)
-        except UserNotFound:
-            # PreventUserExistenceErrors normally hides this; if a pool does not, do it here:
-            # an unknown user and a wrong password must look the same (ASVS v5 6.3.8).
-            exc: CognitoError = NotAuthorized(cognito_code="NotAuthorizedException")
-            self._fail(flow, "InitiateAuth", exc, is_new=is_new)
-            raise exc from None
         except UserNotConfirmed as exc:
             # Amplify's mapping: the next step is confirming the sign-up.
-            flow.apply("InitiateAuth", error_code=exc.cognito_code, error_message=exc.message)
-            self._persist(flow, is_new=is_new)
+            self._record_failure(flow, "InitiateAuth", exc, is_new=is_new)
             return StepOutcome(flow, {"username": username, "reason": "user_not_confirmed"})
         except CognitoError as exc:
             if device is not None and exc.cognito_code == "ResourceNotFoundException":
                 # "Device does not exist": forgotten at Cognito. Sign in without it.
                 retry = self.sign_in(flow if not is_new else None, username, password)
-                retry.device_rejected = True
-                return retry
-            self._fail(flow, "InitiateAuth", exc, is_new=is_new)
-            if isinstance(exc, NotAuthorized):
+                return self._forget_browser_device(retry, device)
+            if isinstance(exc, UserNotFound):
+                # PreventUserExistenceErrors normally hides this; if a pool does not, do it
+                # here: an unknown user and a wrong password must look the same (ASVS v5
+                # 6.3.8), in the journal too.
+                exc = NotAuthorized(
+                    cognito_code="NotAuthorizedException",
+                    cognito_message=NotAuthorized.default_message,
+                )
+            self._record_failure(flow, "InitiateAuth", exc, is_new=is_new)
+            if type(exc) is NotAuthorized:
                 # One body for wrong password and unknown user, whatever Cognito said.
                 raise NotAuthorized(cognito_code="NotAuthorizedException") from None
             raise
@@ -368,27 +391,30 @@ class FlowService:
         if device is not None and outcome.flow.state in (MFA_SETUP, SOFTWARE_TOKEN_MFA):
             # Cognito ignored the device (forgotten or not remembered any more): the vault's
             # copy is stale; the browser's device cookie goes with it.
-            outcome.device_rejected = True
+            return self._forget_browser_device(outcome, device)
         if outcome.flow.state == DEVICE_SRP_AUTH:
             assert device is not None
-            outcome = self._device_rounds(flow, device, step)
-            if outcome.device_rejected:
+            proven = self._device_rounds(flow, device, step)
+            if proven is None:
                 # The vault's device no longer works at Cognito (forgotten elsewhere):
                 # sign in again without it; the password was accepted a moment ago.
                 retry = self.sign_in(None, username, password, device=None)
-                retry.device_rejected = True
-                return retry
+                return self._forget_browser_device(retry, device)
+            outcome = proven
         return outcome
 
-    def _fail(self, flow: Flow, action: str, exc: CognitoError, *, is_new: bool) -> None:
-        try:
-            flow.apply(action, error_code=exc.cognito_code, error_message=_error_message(exc))
-        except IllegalTransition:
-            pass
-        self._persist(flow, is_new=is_new)
+    def _forget_browser_device(self, outcome: StepOutcome, device: ExistingDevice) -> StepOutcome:
+        """Cognito refused the browser's remembered device: drop it from the vault, and tell
+        the view to clear the device cookie."""
+        self.store.devices.delete(device.device_id)
+        outcome.device_cookie = CLEAR_DEVICE_COOKIE
+        return outcome
 
-    def _device_rounds(self, flow: Flow, device: ExistingDevice, step: AuthStep) -> StepOutcome:
-        """DEVICE_SRP_AUTH → DEVICE_PASSWORD_VERIFIER, answered by the BFF itself."""
+    def _device_rounds(
+        self, flow: Flow, device: ExistingDevice, step: AuthStep
+    ) -> StepOutcome | None:
+        """DEVICE_SRP_AUTH → DEVICE_PASSWORD_VERIFIER, answered by the BFF itself; None when
+        Cognito refused the device."""
         username = flow.username or device.username
         session = self._claim_session(flow)
         try:
@@ -397,10 +423,10 @@ class FlowService:
             final = self.gateway.respond_device_password_verifier(challenge)
         except CognitoError as exc:
             log.info("flow %s: remembered device refused (%s)", flow.id, exc.cognito_code)
-            self._fail(flow, "RespondToAuthChallenge", exc, is_new=False)
+            self._record_failure(flow, "RespondToAuthChallenge", exc)
             if isinstance(exc, SessionExpired):
                 raise
-            return StepOutcome(flow, device_rejected=True)
+            return None
         assert flow.state == DEVICE_PASSWORD_VERIFIER
         outcome = self._enter(flow, "RespondToAuthChallenge", final)
         outcome.device_key_used = device.device.device_key
@@ -523,10 +549,14 @@ class FlowService:
         *,
         remember: bool,
         device_name: str,
-    ) -> tuple[StepOutcome, RememberedDevice | None]:
+        username: str,
+        browser_device_id: str | None = None,
+    ) -> StepOutcome:
         """ConfirmDevice the device Cognito offered, then UpdateDeviceStatus as chosen.
 
-        Returns the device's secrets when remembered (the caller keeps them in the vault).
+        A remembered device's secrets go to the vault under a new id, which the outcome's
+        ``device_cookie`` carries to the browser; the browser's previous device (one per
+        browser) leaves the vault.
         """
         self._require(flow, "remember_device")
         if new_device is None:
@@ -550,8 +580,52 @@ class FlowService:
             status = "remembered" if remember else "not_remembered"
             flow.apply("UpdateDeviceStatus", request={"DeviceRememberedStatus": status})
         self._save(flow)
-        data = {"username": flow.username, "device_remembered": remember}
-        return StepOutcome(flow, data), (device if remember else None)
+        outcome = StepOutcome(flow, {"username": flow.username, "device_remembered": remember})
+        if remember:
+            if browser_device_id:
+                self.store.devices.delete(browser_device_id)
+            outcome.device_cookie = self.store.devices.put(username, device)
+        return outcome
+
+    def browser_device(self, device_id: str) -> ExistingDevice | None:
+        """The remembered device behind a browser's device cookie, or None (unknown id)."""
+        found = self.store.devices.get(device_id)
+        if found is None:
+            return None
+        username, device = found
+        return ExistingDevice(device_id=device_id, username=username, device=device)
+
+    def devices(self, access_token: str) -> list[Device]:
+        """The signed-in user's tracked devices (ListDevices; moves no flow)."""
+        return self.gateway.list_devices(access_token)
+
+    def forget_device(
+        self,
+        flow: Flow | None,
+        access_token: str,
+        device_key: str,
+        *,
+        browser_device: ExistingDevice | None = None,
+    ) -> str | None:
+        """ForgetDevice at Cognito (the device's next sign-in asks for MFA), journaled as
+        ``device_forgotten`` in the signed-in flow.
+
+        Forgetting this browser's own device also deletes its secrets from the vault; the
+        answer is then CLEAR_DEVICE_COOKIE (what the browser's device cookie becomes), else
+        None.
+        """
+        if flow is not None and flow.may("device_forgotten"):
+            self._call(
+                flow, "ForgetDevice", lambda: self.gateway.forget_device(access_token, device_key)
+            )
+            flow.apply("ForgetDevice", {})
+            self._save(flow)
+        else:
+            self.gateway.forget_device(access_token, device_key)
+        if browser_device is not None and browser_device.device.device_key == device_key:
+            self.store.devices.delete(browser_device.device_id)
+            return CLEAR_DEVICE_COOKIE
+        return None
 
     def sign_out(
         self, flow: Flow | None, *, access_token: str | None, refresh_token: str | None
@@ -596,15 +670,11 @@ class FlowService:
         except CognitoError as exc:
             if flow is not None and isinstance(exc, NotAuthorized):
                 try:
-                    flow.apply(
-                        "InitiateAuth",
-                        error_code=exc.cognito_code,
-                        error_message="Refresh Token has expired or been revoked: "
-                        + _error_message(exc),
+                    self._record_failure(
+                        flow, "InitiateAuth", exc, request={"AuthFlow": "REFRESH_TOKEN_AUTH"}
                     )
-                    self._save(flow)
-                except (IllegalTransition, Conflict):
-                    pass
+                except Conflict:
+                    log.info("flow %s changed during a refused refresh", flow.id)
             raise
         if step.tokens is None:
             raise NotAuthorized("Cognito answered the refresh with a challenge.")
@@ -620,6 +690,7 @@ def _delivery(delivery: Any) -> dict[str, Any]:
 
 
 __all__ = [
+    "CLEAR_DEVICE_COOKIE",
     "ExistingDevice",
     "FlowService",
     "NoDeviceOffered",

@@ -286,7 +286,7 @@ def test_forgetting_this_browser_deletes_the_vault_entry(
     app: Flask, spa: SpaClient, outbox: Any, unique_email: str
 ) -> None:
     sign_up_and_confirm(spa, outbox, unique_email)
-    sign_in_through_mfa_setup(spa, unique_email, set())
+    flow_id = sign_in_through_mfa_setup(spa, unique_email, set())["id"]
     flow_of(spa.post("/api/sign-in/remember-device", {"remember": True}))
     device_id = spa.cookie("bff_device")
     [device] = spa.get("/api/devices").get_json()["devices"]
@@ -294,3 +294,7 @@ def test_forgetting_this_browser_deletes_the_vault_entry(
     assert left.status_code == 200 and left.get_json()["devices"] == []
     assert app.extensions["bff"]["store"].devices.get(device_id) is None
     assert spa.cookie("bff_device") is None
+    # The flow's journal has it, like every other Cognito action of the flow.
+    journal = app.test_client().get(f"/api/admin/flows/{flow_id}/journal", headers=ADMIN)
+    last = journal.get_json()["journal"][-1]
+    assert (last["trigger"], last["action"]) == ("device_forgotten", "ForgetDevice")

@@ -154,6 +154,12 @@ def test_messages_kept_where_they_help_and_replaced_where_ours_is_better():
     )
     assert expired.message == errors.SessionExpired.default_message
     assert expired.code == "session_expired"
+    # Cognito's own words stay on the error: the lifecycle reads them.
+    assert expired.cognito_message == "Invalid session for the user, session is expired."
+    temporary = "Temporary password has expired and must be reset by an administrator."
+    translated = translate_client_error(_client_error("NotAuthorizedException", temporary))
+    assert translated.code == "temporary_password_expired"
+    assert translated.message == translated.cognito_message == temporary
 
 
 def test_unknown_codes_keep_cognitos_code_and_message():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from statemachine import Flow, UnknownOutcome, UnsupportedChallenge, trigger_for
+from statemachine import Flow, UnknownOutcome, UnsupportedChallenge, cognito_messages, trigger_for
 from statemachine.outcomes import UNSUPPORTED_CHALLENGES
 
 TOKENS = {"AuthenticationResult": {"AccessToken": "x", "NewDeviceMetadata": {}}}
@@ -247,3 +247,37 @@ def test_unknown_action_or_empty_answer_is_an_error() -> None:
         trigger_for("InitiateAuth", {})
     with pytest.raises(UnknownOutcome):
         trigger_for("UpdateDeviceStatus", {}, request={})
+
+
+def test_a_refused_refresh_expires_the_session_whatever_cognito_says() -> None:
+    flow = Flow(state="AUTHENTICATED")
+    entry = flow.apply(
+        "InitiateAuth",
+        request={"AuthFlow": "REFRESH_TOKEN_AUTH"},
+        error_code="NotAuthorizedException",
+        error_message="Incorrect username or password.",
+    )
+    assert entry is not None and entry.trigger == "session_expired"
+    assert flow.state == "EXPIRED"
+
+
+@pytest.mark.parametrize(
+    ("message", "reason"),
+    [
+        ("Invalid session for the user, session is expired.", cognito_messages.SESSION_EXPIRED),
+        (
+            "Temporary password has expired and must be reset by an administrator.",
+            cognito_messages.TEMPORARY_PASSWORD_EXPIRED,
+        ),
+        ("Password attempts exceeded", cognito_messages.ATTEMPTS_EXCEEDED),
+        ("Refresh Token has been revoked", cognito_messages.REFRESH_TOKEN_REJECTED),
+        ("Invalid Refresh Token", cognito_messages.REFRESH_TOKEN_REJECTED),
+        ("Access Token has been revoked", cognito_messages.ACCESS_TOKEN_REJECTED),
+        ("Incorrect username or password.", None),
+        (None, None),
+    ],
+)
+def test_each_not_authorized_message_has_one_reason(
+    message: str | None, reason: str | None
+) -> None:
+    assert cognito_messages.not_authorized_reason(message) == reason

@@ -1,0 +1,160 @@
+"""A hand-written fake of the Cognito gateway for fast service tests (cosmicpython's style).
+
+``FakeCognito`` subclasses ``CognitoGateway`` and answers from a dict of users instead of
+calling Cognito: the same method signatures, the project's types and errors, each error
+with Cognito's own code and message. It is not a second local Cognito: it knows only what
+the service tests need, and the through-the-wire tests (tests/api) keep the service honest
+against the local Cognito.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from botocore.exceptions import ClientError
+
+from bff.cognito.error_translation import translate_client_error
+from bff.cognito.gateway import CognitoGateway
+from bff.cognito.types import (
+    AuthStep,
+    CodeDelivery,
+    DeviceSrpChallenge,
+    NewDeviceMetadata,
+    RememberedDevice,
+    SoftwareTokenAssociation,
+    Tokens,
+)
+from bff.errors import CognitoError
+
+GOOD_TOTP = "123456"
+INCORRECT = "Incorrect username or password."
+SESSION_EXPIRED = "Invalid session for the user, session is expired."
+
+
+def fake_jwt(claims: Mapping[str, object]) -> str:
+    payload = base64.urlsafe_b64encode(json.dumps(dict(claims)).encode()).decode().rstrip("=")
+    return f"eyJhbGciOiJub25lIn0.{payload}.sig"
+
+
+@dataclass
+class FakeUser:
+    username: str
+    password: str
+    confirmed: bool = True
+    mfa: bool = True
+    #: device key -> device password, for the devices Cognito remembers
+    devices: dict[str, str] = field(default_factory=dict)
+
+
+def _error(code: str, message: str) -> CognitoError:
+    """The project's error for Cognito's ``code`` and ``message``, through the gateway's
+    own translation (so the fake cannot disagree with it)."""
+    return translate_client_error(ClientError({"Error": {"Code": code, "Message": message}}, "x"))
+
+
+class FakeCognito(CognitoGateway):
+    """Users in a dict; every call recorded by action name in ``calls``."""
+
+    def __init__(self, *, pool_hides_unknown_users: bool = True) -> None:
+        super().__init__(None, user_pool_id="eu-west-1_fake", client_id="fake-client")
+        self.users: dict[str, FakeUser] = {}
+        self.calls: list[str] = []
+        #: PreventUserExistenceErrors: False makes an unknown user UserNotFoundException
+        self.pool_hides_unknown_users = pool_hides_unknown_users
+        self.expired_sessions: set[str] = set()
+        self._sessions: dict[str, str] = {}  # session -> username
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def add_user(self, username: str, password: str, **kwargs: object) -> FakeUser:
+        user = FakeUser(username, password, **kwargs)  # type: ignore[arg-type]
+        self.users[username] = user
+        return user
+
+    def _session(self, username: str) -> str:
+        session = secrets.token_urlsafe(24)
+        self._sessions[session] = username
+        return session
+
+    def _check_session(self, session: str) -> str:
+        if session in self.expired_sessions or session not in self._sessions:
+            raise _error("NotAuthorizedException", SESSION_EXPIRED)
+        return self._sessions[session]
+
+    def _tokens(self, username: str, *, new_device: bool) -> AuthStep:
+        access = fake_jwt({"username": username, "token_use": "access"})
+        tokens = Tokens(access, fake_jwt({"cognito:username": username}), "refresh", 3600)
+        device = (
+            NewDeviceMetadata(secrets.token_hex(8), "group-" + secrets.token_hex(4))
+            if new_device
+            else None
+        )
+        return AuthStep(tokens=tokens, new_device=device)
+
+    # -- the gateway methods the service calls ------------------------------------------
+
+    def initiate_auth(
+        self, username: str, password: str, *, device_key: str | None = None
+    ) -> AuthStep:
+        self.calls.append("InitiateAuth")
+        user = self.users.get(username)
+        if user is None:
+            if self.pool_hides_unknown_users:
+                raise _error("NotAuthorizedException", INCORRECT)
+            raise _error("UserNotFoundException", "User does not exist.")
+        if user.password != password:
+            raise _error("NotAuthorizedException", INCORRECT)
+        if not user.confirmed:
+            raise _error("UserNotConfirmedException", "User is not confirmed.")
+        if device_key is not None and device_key not in user.devices:
+            raise _error("ResourceNotFoundException", "Device does not exist.")
+        session = self._session(username)
+        if device_key is not None:
+            return AuthStep("DEVICE_SRP_AUTH", {"USERNAME": username}, session)
+        if user.mfa:
+            return AuthStep("SOFTWARE_TOKEN_MFA", {"USERNAME": username}, session)
+        return AuthStep("MFA_SETUP", {"USERNAME": username}, session)
+
+    def respond_device_srp_auth(
+        self, username: str, device: RememberedDevice, session: str
+    ) -> DeviceSrpChallenge:
+        self.calls.append("RespondToAuthChallenge")
+        self._check_session(session)
+        step = AuthStep("DEVICE_PASSWORD_VERIFIER", {"USERNAME": username}, self._session(username))
+        return DeviceSrpChallenge(username, device, step, srp_small_a=1, srp_large_a=2)
+
+    def respond_device_password_verifier(self, challenge: DeviceSrpChallenge) -> AuthStep:
+        self.calls.append("RespondToAuthChallenge")
+        user = self.users[challenge.username]
+        device = challenge.device
+        if user.devices.get(device.device_key) != device.device_password:
+            raise _error("NotAuthorizedException", INCORRECT)
+        return self._tokens(challenge.username, new_device=False)
+
+    def respond_software_token_mfa(
+        self, username: str, code: str, session: str, *, admin: bool = False
+    ) -> AuthStep:
+        self.calls.append("RespondToAuthChallenge")
+        self._check_session(session)
+        if code != GOOD_TOTP:
+            raise _error("CodeMismatchException", "Invalid code received for user.")
+        return self._tokens(username, new_device=True)
+
+    def associate_software_token(
+        self, *, session: str | None = None, access_token: str | None = None
+    ) -> SoftwareTokenAssociation:
+        self.calls.append("AssociateSoftwareToken")
+        return SoftwareTokenAssociation("JBSWY3DPEHPK3PXP", session)
+
+    def resend_confirmation_code(self, username: str) -> CodeDelivery:
+        self.calls.append("ResendConfirmationCode")
+        return CodeDelivery("a***@e***", "EMAIL", "email")
+
+    def forget_device(self, access_token: str, device_key: str) -> None:
+        self.calls.append("ForgetDevice")
+        for user in self.users.values():
+            user.devices.pop(device_key, None)

@@ -1,0 +1,210 @@
+"""The flow service's branches, fast: a hand-written fake gateway (tests/flows/fake_cognito.py)
+and a real SQLite store in a temporary folder. The same steps are tested through the wire
+against the local Cognito in tests/api."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from fake_cognito import GOOD_TOTP, INCORRECT, FakeCognito
+
+from bff.cognito.types import RememberedDevice
+from bff.errors import CodeMismatch, NotAuthorized, SessionExpired
+from bff.flows import CLEAR_DEVICE_COOKIE, ExistingDevice, FlowService
+from bff.store import Store, open_store
+
+USER = "ada@example.com"
+PASSWORD = "Corr3ct-Horse!"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    opened = open_store(f"sqlite:///{tmp_path / 'bff.db'}", key=Fernet.generate_key())
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def cognito() -> FakeCognito:
+    fake = FakeCognito()
+    fake.add_user(USER, PASSWORD)
+    return fake
+
+
+@pytest.fixture
+def service(cognito: FakeCognito, store: Store) -> FlowService:
+    return FlowService(cognito, store)
+
+
+def remembered(store: Store, cognito: FakeCognito, *, known: bool = True) -> ExistingDevice:
+    """A device in the vault (and, when ``known``, remembered at the fake Cognito)."""
+    device = RememberedDevice("dev-1", "group-1", "device-password")
+    if known:
+        cognito.users[USER].devices[device.device_key] = device.device_password
+    device_id = store.devices.put(USER, device)
+    return ExistingDevice(device_id=device_id, username=USER, device=device)
+
+
+def triggers(service: FlowService, flow_id: str) -> list[str]:
+    return [entry.trigger for entry in service.load(flow_id).journal]
+
+
+def test_sign_in_asks_for_the_mfa_code_and_accepts_it(service: FlowService) -> None:
+    outcome = service.sign_in(None, USER, PASSWORD)
+    assert outcome.flow.state == "SOFTWARE_TOKEN_MFA" and outcome.tokens is None
+    with pytest.raises(CodeMismatch):
+        service.mfa_code(service.load(outcome.flow.id), "000000")
+    flow = service.load(outcome.flow.id)
+    assert flow.state == "SOFTWARE_TOKEN_MFA" and flow.attempts_in() == 1
+    done = service.mfa_code(flow, GOOD_TOTP)
+    assert done.flow.state == "AUTHENTICATED" and done.tokens is not None
+    assert done.new_device is not None and done.privilege_changed
+    assert triggers(service, flow.id) == [
+        "software_token_mfa_required",
+        "code_rejected",
+        "authenticated",
+    ]
+
+
+def test_a_remembered_device_signs_in_without_mfa(
+    service: FlowService, store: Store, cognito: FakeCognito
+) -> None:
+    device = remembered(store, cognito)
+    outcome = service.sign_in(None, USER, PASSWORD, device=device)
+    assert outcome.flow.state == "AUTHENTICATED"
+    assert outcome.device_key_used == "dev-1" and outcome.device_cookie is None
+    assert store.devices.get(device.device_id) is not None
+    assert triggers(service, outcome.flow.id) == [
+        "device_srp_required",
+        "device_password_verifier_required",
+        "authenticated",
+    ]
+
+
+def test_a_device_cognito_no_longer_knows_falls_back_to_mfa_and_leaves_the_vault(
+    service: FlowService, store: Store, cognito: FakeCognito
+) -> None:
+    """InitiateAuth with the DEVICE_KEY answers ResourceNotFoundException "Device does not
+    exist.": sign in again without it, forget it here."""
+    device = remembered(store, cognito, known=False)
+    outcome = service.sign_in(None, USER, PASSWORD, device=device)
+    assert outcome.flow.state == "SOFTWARE_TOKEN_MFA"
+    assert outcome.device_cookie == CLEAR_DEVICE_COOKIE
+    assert store.devices.get(device.device_id) is None
+    assert cognito.calls == ["InitiateAuth", "InitiateAuth"]
+
+
+def test_a_device_cognito_ignores_is_dropped_when_mfa_is_asked(
+    service: FlowService, store: Store, cognito: FakeCognito
+) -> None:
+    device = remembered(store, cognito)
+
+    def mfa_despite_the_device(username: str, password: str, *, device_key: str | None = None):
+        return FakeCognito.initiate_auth(cognito, username, password)
+
+    cognito.initiate_auth = mfa_despite_the_device  # type: ignore[method-assign]
+    outcome = service.sign_in(None, USER, PASSWORD, device=device)
+    assert outcome.flow.state == "SOFTWARE_TOKEN_MFA"
+    assert outcome.device_cookie == CLEAR_DEVICE_COOKIE
+    assert store.devices.get(device.device_id) is None
+
+
+def test_a_device_whose_proof_is_refused_is_dropped_and_sign_in_asks_for_mfa(
+    service: FlowService, store: Store, cognito: FakeCognito
+) -> None:
+    device = remembered(store, cognito)
+    cognito.users[USER].devices["dev-1"] = "another-password"
+    outcome = service.sign_in(None, USER, PASSWORD, device=device)
+    assert outcome.flow.state == "SOFTWARE_TOKEN_MFA"
+    assert outcome.device_cookie == CLEAR_DEVICE_COOKIE
+    assert store.devices.get(device.device_id) is None
+
+
+def test_another_users_device_is_not_presented(
+    service: FlowService, store: Store, cognito: FakeCognito
+) -> None:
+    cognito.add_user("bob@example.com", PASSWORD)
+    device = remembered(store, cognito)
+    outcome = service.sign_in(None, "bob@example.com", PASSWORD, device=device)
+    assert outcome.flow.state == "SOFTWARE_TOKEN_MFA" and outcome.device_cookie is None
+    assert store.devices.get(device.device_id) is not None
+
+
+@pytest.mark.parametrize("hides", [True, False], ids=["pool-hides", "pool-tells"])
+def test_an_unknown_user_looks_like_a_wrong_password(
+    cognito: FakeCognito, store: Store, hides: bool
+) -> None:
+    """Whether or not the pool has PreventUserExistenceErrors, the client and the journal
+    see the same thing for an unknown user as for a wrong password."""
+    cognito.pool_hides_unknown_users = hides
+    service = FlowService(cognito, store)
+    answers = []
+    for username, password in ((USER, "Wr0ng-password!"), ("nobody@example.com", PASSWORD)):
+        with pytest.raises(NotAuthorized) as caught:
+            service.sign_in(None, username, password)
+        assert type(caught.value) is NotAuthorized
+        answers.append(caught.value.to_dict())
+    assert answers[0] == answers[1]
+    assert answers[0]["message"] == INCORRECT
+
+
+def test_a_wrong_password_is_journaled_as_credentials_rejected(service: FlowService) -> None:
+    confirmed = service.new_flow(USER)
+    confirmed.state = "CONFIRMED"
+    service.store.flows.create(confirmed, 600)
+    flow = service.load(confirmed.id)
+    with pytest.raises(NotAuthorized):
+        service.sign_in(flow, USER, "Wr0ng-password!")
+    flow = service.load(confirmed.id)
+    assert flow.state == "CONFIRMED" and flow.attempts_in() == 1
+    assert triggers(service, flow.id) == ["credentials_rejected"]
+
+
+def test_an_unconfirmed_user_is_sent_to_confirm(service: FlowService, cognito: FakeCognito) -> None:
+    cognito.add_user("new@example.com", PASSWORD, confirmed=False)
+    outcome = service.sign_in(None, "new@example.com", PASSWORD)
+    assert outcome.flow.state == "SIGNED_UP"
+    assert outcome.data["reason"] == "user_not_confirmed"
+    assert triggers(service, outcome.flow.id) == ["user_not_confirmed"]
+
+
+def test_an_expired_challenge_session_moves_the_flow_to_expired(
+    service: FlowService, cognito: FakeCognito
+) -> None:
+    """Cognito's message, kept on the error, is what the machine reads."""
+    outcome = service.sign_in(None, USER, PASSWORD)
+    flow = service.load(outcome.flow.id)
+    cognito.expired_sessions.add(flow.cognito_session or "")
+    with pytest.raises(SessionExpired) as caught:
+        service.mfa_code(flow, GOOD_TOTP)
+    assert caught.value.cognito_message == "Invalid session for the user, session is expired."
+    assert caught.value.message == SessionExpired.default_message
+    flow = service.load(outcome.flow.id)
+    assert flow.state == "EXPIRED" and flow.cognito_session is None
+
+
+def test_forgetting_this_browsers_device_is_journaled_and_clears_the_vault(
+    service: FlowService, store: Store, cognito: FakeCognito
+) -> None:
+    device = remembered(store, cognito)
+    signed_in = service.sign_in(None, USER, PASSWORD, device=device)
+    flow = service.load(signed_in.flow.id)
+    cookie = service.forget_device(flow, "access", "dev-1", browser_device=device)
+    assert cookie == CLEAR_DEVICE_COOKIE
+    assert store.devices.get(device.device_id) is None
+    assert triggers(service, flow.id)[-1] == "device_forgotten"
+    assert cognito.users[USER].devices == {}
+
+
+def test_forgetting_another_device_keeps_this_browsers(
+    service: FlowService, store: Store, cognito: FakeCognito
+) -> None:
+    device = remembered(store, cognito)
+    signed_in = service.sign_in(None, USER, PASSWORD, device=device)
+    flow = service.load(signed_in.flow.id)
+    assert service.forget_device(flow, "access", "dev-2", browser_device=device) is None
+    assert store.devices.get(device.device_id) is not None
+    assert triggers(service, flow.id)[-1] == "device_forgotten"

@@ -1,16 +1,15 @@
-"""Shared pytest fixtures: a local Cognito for the whole session, a boto3 client on it,
-its outbox, and a fresh email address per test.
+"""The test suite's root: safe environment first, then the shared plugins of tests/support.
 
 Dummy AWS credentials are set before anything imports boto3 so no test can reach a real
-account; the local Cognito ignores the signature.
+account (the local Cognito ignores the signature), and every app or `bff` subprocess a test
+starts without its own instance folder gets a temporary one, never the repository's
+instance/.
 """
 
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
@@ -24,39 +23,12 @@ for _key, _value in {
     os.environ[_key] = _value
 os.environ.pop("AWS_PROFILE", None)
 
-from bff.local_outbox import OutboxReader  # noqa: E402
-from local_cognito import LocalCognito, LocalCognitoInfo  # noqa: E402
+pytest_plugins = ["tests.support.cognito", "tests.support.redis_server"]
 
 
-@pytest.fixture(scope="session")
-def local_cognito_server() -> Iterator[LocalCognito]:
-    """The started LocalCognito object (for provision() and the clock)."""
-    server = LocalCognito()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="session")
-def local_cognito(local_cognito_server: LocalCognito) -> LocalCognitoInfo:
-    """Endpoint, region, pool id and client id of the session's local Cognito."""
-    return local_cognito_server.info
-
-
-@pytest.fixture(scope="session")
-def cognito_client(local_cognito: LocalCognitoInfo) -> Any:
-    import boto3
-
-    return boto3.client(
-        "cognito-idp", endpoint_url=local_cognito.endpoint_url, region_name=local_cognito.region
-    )
-
-
-@pytest.fixture(scope="session")
-def outbox(local_cognito: LocalCognitoInfo) -> OutboxReader:
-    return OutboxReader(local_cognito.endpoint_url)
-
-
-@pytest.fixture
-def unique_email() -> str:
-    return f"user-{uuid.uuid4().hex[:12]}@example.com"
+@pytest.fixture(scope="session", autouse=True)
+def temporary_instance_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """BFF_INSTANCE_PATH for the whole session: a temporary folder."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("BFF_INSTANCE_PATH", str(tmp_path_factory.mktemp("instance")))
+        yield

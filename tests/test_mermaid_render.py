@@ -1,8 +1,8 @@
 """Every Mermaid block in README.md and docs/ renders in Mermaid itself (mermaid-cli + chromium).
 
 GitHub renders these blocks; here mermaid-cli renders them offline with Debian's chromium.
-`.ci/run` installs both (mmdc under .ci/tools). Without them this test fails and says how
-to get them: it never skips.
+`.ci/run` installs both (mmdc under .ci/tools). Without them the rendering tests skip outside
+CI and fail in CI (tests/support/programs.py), naming the missing program.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.programs import require_program
+
 ROOT = Path(__file__).resolve().parent.parent
 BLOCK = re.compile(r"```mermaid\n(.*?)```", re.DOTALL)
 DOCS = sorted(p for p in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")] if p.exists())
@@ -26,21 +28,29 @@ BLOCKS = [
 ]
 
 
-def _tool(env: str, *candidates: str) -> str:
-    for candidate in (os.environ.get(env), *candidates):
-        if candidate and (shutil.which(candidate) or Path(candidate).is_file()):
-            return candidate
-    pytest.fail(
-        f"{env}: not found ({', '.join(c for c in candidates)}). Run `bash .ci/run`, which "
-        "installs Debian's chromium and mermaid-cli under .ci/tools, or set "
-        f"{env} to the executable."
+def _tool(name: str, env: str, *candidates: str) -> str:
+    found = next(
+        (
+            candidate
+            for candidate in (os.environ.get(env), *candidates)
+            if candidate and (shutil.which(candidate) or Path(candidate).is_file())
+        ),
+        None,
+    )
+    return require_program(
+        name,
+        found,
+        f"looked for {', '.join(candidates)}; run `bash .ci/run`, which installs Debian's "
+        f"chromium and mermaid-cli under .ci/tools, or set {env} to the executable",
     )
 
 
 @pytest.fixture(scope="module")
 def render(tmp_path_factory: pytest.TempPathFactory):
-    mmdc = _tool("MMDC", str(ROOT / ".ci/tools/node_modules/.bin/mmdc"), "mmdc")
-    chromium = _tool("CHROMIUM", "/usr/bin/chromium", "chromium")
+    mmdc = _tool(
+        "mermaid-cli (mmdc)", "MMDC", str(ROOT / ".ci/tools/node_modules/.bin/mmdc"), "mmdc"
+    )
+    chromium = _tool("chromium", "CHROMIUM", "/usr/bin/chromium", "chromium")
     workdir = tmp_path_factory.mktemp("mermaid")
     config = workdir / "puppeteer.json"
     # Flags as the workplace probe found necessary: no sandbox as root, no background traffic.
@@ -80,12 +90,14 @@ def test_docs_have_diagrams() -> None:
     assert any("sequenceDiagram" in source for _, source in BLOCKS)
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize(("name", "source"), BLOCKS, ids=[name for name, _ in BLOCKS])
 def test_diagram_renders(render, name: str, source: str) -> None:
     result = render(name, source)
     assert result.returncode == 0, f"{name} does not render:\n{result.stderr[-2000:]}"
 
 
+@pytest.mark.browser
 def test_a_broken_diagram_does_not_render(render) -> None:
     result = render("broken", "stateDiagram-v2\n    A --> : -->> [[\n")
     assert result.returncode != 0

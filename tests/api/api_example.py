@@ -1,6 +1,7 @@
 """Print the whole sign-in journey as HTTP requests and responses, for docs/api.md.
 
-Not a test (no ``test_`` prefix): ``python tests/api/api_example.py > /tmp/example.md``.
+Not a test (no ``test_`` prefix): ``python -m tests.api.api_example > /tmp/example.md`` from
+the repository root.
 It runs the real app against a fresh local Cognito; cookies, codes, passwords, TOTP secrets
 and the QR code are elided in the printout.
 """
@@ -9,18 +10,16 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from api_helpers import PASSWORD, fresh_totp, settings_for  # noqa: E402
-
-from bff.app import create_app  # noqa: E402
-from bff.local_outbox import read_outbox  # noqa: E402
-from local_cognito import LocalCognito  # noqa: E402
+from bff.app import create_app
+from bff.local_outbox import read_outbox
+from local_cognito import LocalCognito
+from tests.api.api_helpers import settings_for
+from tests.support.passwords import PASSWORD
+from tests.support.totp import fresh_totp
 
 EMAIL = "ada@example.com"
 

@@ -6,8 +6,6 @@ import hashlib
 import hmac
 import json
 import re
-import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,27 +13,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from bff.cognito.totp import current_code
 from local_cognito import LocalCognitoInfo
+from tests.support.passwords import PASSWORD
+from tests.support.totp import fresh_totp
 
-PASSWORD = "Corr3ct-Horse!"
-NEW_PASSWORD = "N3w-Battery-Staple!"
 ADMIN_KEY = "admin-" + "k" * 40
 WEBHOOK_KEY = "pandadoc-shared-key-0123456789"
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
-
-
-class StoreClock:
-    """Epoch seconds for the store: real time plus whatever a test adds."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return time.time() + self.offset
-
-    def advance(self, seconds: float) -> None:
-        self.offset += seconds
 
 
 class SpaClient:
@@ -82,22 +66,6 @@ def error_of(response: TestResponse, status: int) -> dict[str, Any]:
     assert response.status_code == status, (response.status_code, body)
     assert set(body) == {"error"}, body
     return body["error"]  # type: ignore[no-any-return]
-
-
-def fresh_totp(secret: str, used: set[str]) -> str:
-    """A valid TOTP code not used before. Cognito (and the local Cognito) accept the codes
-    of the neighbouring 30-second steps too, each once: try now, then the next and previous
-    steps, before waiting for a new step."""
-    deadline = time.monotonic() + 35
-    while time.monotonic() < deadline:
-        now = datetime.now(UTC)
-        for offset in (0, 30, -30):
-            code = current_code(secret, at=now + timedelta(seconds=offset))
-            if code not in used:
-                used.add(code)
-                return code
-        time.sleep(0.5)
-    raise AssertionError("no fresh TOTP code within a 30-second step")
 
 
 def sign_webhook(body: bytes, key: str = WEBHOOK_KEY) -> str:

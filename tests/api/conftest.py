@@ -1,33 +1,19 @@
 """Fixtures for the API tests: the real app (create_app) against the session's local Cognito,
-a store clock tests can move.
-
-The redis-server fixture is the infrastructure tests' own (tests/infra/infra_support.py), loaded
-from its file and re-exported here, so both suites start Redis the same way.
-"""
+a store clock tests can move. ``redis_url`` comes from tests/support/redis_server.py."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from api_helpers import SpaClient, StoreClock, settings_for
+from api_helpers import SpaClient, settings_for
 from flask import Flask
 
 from bff.app import create_app
 from local_cognito import LocalCognitoInfo
-
-_INFRA_SUPPORT = Path(__file__).resolve().parent.parent / "infra" / "infra_support.py"
-if "infra_support" not in sys.modules:
-    _spec = importlib.util.spec_from_file_location("infra_support", _INFRA_SUPPORT)
-    assert _spec is not None and _spec.loader is not None
-    sys.modules["infra_support"] = importlib.util.module_from_spec(_spec)
-    _spec.loader.exec_module(sys.modules["infra_support"])
-_infra_module = sys.modules["infra_support"]
-redis_url = _infra_module.redis_url  # the real redis-server fixture (fails if missing)
+from tests.support.clock import StoreClock
 
 
 @pytest.fixture

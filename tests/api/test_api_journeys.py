@@ -9,19 +9,19 @@ from typing import Any
 from api_helpers import (
     ADMIN_KEY,
     JWT,
-    NEW_PASSWORD,
-    PASSWORD,
     SpaClient,
     completed_event,
     error_of,
     flow_of,
-    fresh_totp,
     session_record,
     sign_in_through_mfa_setup,
     sign_up_and_confirm,
     sign_webhook,
 )
 from flask import Flask
+
+from tests.support.passwords import NEW_PASSWORD, PASSWORD
+from tests.support.totp import fresh_totp
 
 ADMIN = {"X-Admin-Key": ADMIN_KEY}
 

@@ -10,11 +10,9 @@ from typing import Any
 import pytest
 from api_helpers import (
     ADMIN_KEY,
-    PASSWORD,
     SpaClient,
     error_of,
     flow_of,
-    fresh_totp,
     session_record,
     sign_in_through_mfa_setup,
     sign_up_and_confirm,
@@ -25,6 +23,8 @@ from bff.app import create_app
 from bff.cognito.gateway import CognitoGateway
 from bff.cognito.totp import current_code
 from bff.flows.steps import STEP_NAMES
+from tests.support.passwords import PASSWORD
+from tests.support.totp import fresh_totp
 
 STEP_ROUTES = [
     "/api/sign-up",

@@ -44,6 +44,7 @@ def test_local_mode_without_a_pool_starts_a_local_cognito(
         local.stop()
 
 
+@pytest.mark.slow
 def test_flask_cli_reaches_the_bff_group(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in COGNITO_KEYS}
     env["BFF_INSTANCE_PATH"] = str(tmp_path)

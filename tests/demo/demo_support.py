@@ -1,23 +1,19 @@
 """Helpers for the demo page tests: settings for an app on the session's local Cognito,
-a werkzeug server in a thread, fresh TOTP codes."""
+a werkzeug server in a thread."""
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import pyotp
 from cryptography.fernet import Fernet
 from flask import Flask
 from werkzeug.serving import make_server
 
 from local_cognito import LocalCognitoInfo
-
-PASSWORD = "Corr3ct-Horse!"
 
 
 def local_settings(info: LocalCognitoInfo, instance: Path, **extra: Any) -> dict[str, Any]:
@@ -60,20 +56,3 @@ def serving(app: Flask) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(5)
-
-
-def fresh_totp(secret: str, used: set[str]) -> str:
-    """A valid TOTP code (pyotp) not used before. Cognito, and the local Cognito, accept the
-    codes of the neighbouring 30-second steps too, each once: try now, the next and the
-    previous step before waiting for a new one."""
-    totp = pyotp.TOTP(secret)
-    deadline = time.monotonic() + 35
-    while time.monotonic() < deadline:
-        now = time.time()
-        for offset in (0, 30, -30):
-            code = totp.at(now + offset)
-            if code not in used:
-                used.add(code)
-                return code
-        time.sleep(0.5)
-    raise AssertionError("no fresh TOTP code within a 30-second step")

@@ -8,8 +8,9 @@ refused with 409) → sign in → MFA setup (QR rendered, TOTP from the secret o
 with no MFA → forget the device → sign in with an MFA code. A second test runs the page on
 an app with a tight sign-in limit: 429 with a countdown.
 
-Chromium missing is a failure, not a skip: `.ci/run` installs it. Each main screen is
-saved as a PNG in ``$BFF_DEMO_SCREENSHOTS`` (default: a pytest tmp folder).
+Chromium missing skips these tests outside CI and fails them in CI (`.ci/run` installs it).
+Each main screen is saved as a PNG in ``$BFF_DEMO_SCREENSHOTS`` (default: a pytest tmp
+folder).
 """
 
 from __future__ import annotations
@@ -23,12 +24,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from demo_support import PASSWORD, fresh_totp, local_settings, serving
+from demo_support import local_settings, serving
 from playwright.sync_api import Browser, Page, expect, sync_playwright
-from serve_support import bff_serve
 
 from bff.app import create_app
 from local_cognito import LocalCognitoInfo
+from tests.support.passwords import PASSWORD
+from tests.support.programs import require_program
+from tests.support.serve import bff_serve
+from tests.support.totp import fresh_totp
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = os.environ.get("BFF_TEST_CHROMIUM", "/usr/bin/chromium")
 # Root in a container: no sandbox; nothing may reach the network or update itself.
@@ -48,23 +54,22 @@ STATUS = "#flow-status"
 def bff_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`bff serve --port 0` as a subprocess (rate limits on, as a developer runs it)."""
     workdir = tmp_path_factory.mktemp("demo-serve")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("COGNITO_", "BFF_"))}
-    env.update(BFF_INSTANCE_PATH=str(workdir / "instance"), PYTHONUNBUFFERED="1")
-    with bff_serve(workdir, env) as urls:
+    with bff_serve(workdir) as urls:
         assert "Demo page" in urls, (workdir / "serve.log").read_text()
         yield urls["Demo page"].rstrip("/")
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(
-            f"no browser at {CHROMIUM}: install Debian's chromium (`apt-get install chromium`, "
-            "as .ci/run does) or point BFF_TEST_CHROMIUM at one"
-        )
+    chromium = require_program(
+        "chromium",
+        CHROMIUM if Path(CHROMIUM).exists() else None,
+        f"no browser at {CHROMIUM}; apt-get install chromium (.ci/run does) or point "
+        "BFF_TEST_CHROMIUM at one",
+    )
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
+            executable_path=chromium, headless=True, args=CHROMIUM_FLAGS
         )
         yield launched
         launched.close()

@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from demo_support import PASSWORD, local_settings, production_settings
+from demo_support import local_settings, production_settings
 from flask import Flask
 
 from bff.app import create_app
 from bff.demo import DEMO_CSP
 from local_cognito import LocalCognitoInfo
+from tests.support.passwords import PASSWORD
 
 JSON_CSRF = {"X-CSRF": "1"}
 

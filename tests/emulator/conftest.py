@@ -10,8 +10,7 @@ import pyotp
 import pytest
 
 from bff.local_outbox import OutboxReader
-
-PASSWORD = "Correct-h0rse!"
+from tests.support.passwords import PASSWORD
 
 
 @dataclass

@@ -20,9 +20,11 @@ from moto.cognitoidp.utils import cognito_totp
 from pycognito.aws_srp import AWSSRP
 
 from local_cognito.fidelity import LocalCognitoBackend
+from tests.support.passwords import PASSWORD
+
+pytestmark = pytest.mark.slow  # a plain moto backend (or server) per test
 
 REGION = "eu-west-1"
-PASSWORD = "Correct-h0rse!"
 
 
 class MotoPool:

@@ -13,7 +13,7 @@ import pytest
 from lc_support import cognito_error
 from pycognito.aws_srp import AWSSRP, SoftwareTokenMFAChallengeException, generate_hash_device
 
-PASSWORD = "Correct-h0rse!"
+from tests.support.passwords import PASSWORD
 
 
 def secret_hash(username: str, client_id: str, secret: str) -> str:

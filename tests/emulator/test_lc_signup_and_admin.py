@@ -11,8 +11,7 @@ import pytest
 from lc_support import cognito_error
 
 from bff.local_outbox import latest_message, read_outbox
-
-PASSWORD = "Correct-h0rse!"
+from tests.support.passwords import PASSWORD
 
 
 def advance_clock(endpoint_url: str, seconds: float) -> dict[str, Any]:

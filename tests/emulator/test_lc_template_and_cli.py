@@ -19,6 +19,7 @@ TEMPLATE = Path(local_cognito.__file__).with_name("user-pool.yaml")
 BFF = str(Path(sys.executable).with_name("bff"))
 
 
+@pytest.mark.slow
 def test_template_passes_cfn_lint() -> None:
     result = subprocess.run(
         [str(Path(sys.executable).with_name("cfn-lint")), str(TEMPLATE)],
@@ -106,6 +107,7 @@ def test_unknown_action_is_a_clean_error(cognito_client: Any) -> None:
     }
 
 
+@pytest.mark.slow
 def test_cli_serves_prints_json_and_exits_cleanly_on_ctrl_c() -> None:
     process = subprocess.Popen(
         [BFF, "local-cognito", "--port", "0", "--json", "--with-client-secret"],
@@ -131,6 +133,7 @@ def test_cli_serves_prints_json_and_exits_cleanly_on_ctrl_c() -> None:
     assert "Traceback" not in stderr
 
 
+@pytest.mark.slow
 def test_cli_outbox_reports_an_unreachable_endpoint() -> None:
     result = subprocess.run(
         [BFF, "outbox", "--endpoint", "http://127.0.0.1:1"],

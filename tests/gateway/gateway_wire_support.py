@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bff.cognito import totp
 from bff.cognito.gateway import CognitoGateway
 from bff.cognito.types import AuthStep
-
-PASSWORD = "Corr3ct-Horse!"
+from tests.support.passwords import PASSWORD
+from tests.support.totp import totp_code
 
 
 def gateway_for(info: Any) -> CognitoGateway:
     """A gateway built the production way (settings -> boto3 client) for a local pool."""
     return CognitoGateway.from_settings(info.cognito_settings())
-
-
-def totp_code(secret: str, step_offset: int = 0) -> str:
-    """The code for the current 30-second step moved by ``step_offset`` (Cognito accepts
-    ±1 step), so a test gets three distinct valid codes without waiting."""
-    return totp.current_code(secret, datetime.now(UTC) + timedelta(seconds=30 * step_offset))
 
 
 @dataclass

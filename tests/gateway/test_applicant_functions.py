@@ -14,12 +14,13 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.stub import Stubber
-from gateway_wire_support import PASSWORD, gateway_for, set_up_mfa, sign_up_confirmed
+from gateway_wire_support import gateway_for, set_up_mfa, sign_up_confirmed
 
 from bff import errors
 from bff.cognito import applicants
 from bff.cognito.gateway import CognitoGateway
 from bff.cognito.settings import CognitoSettings
+from tests.support.passwords import PASSWORD
 
 NEW_PASSWORD = "Brand-New-Passw0rd!"
 
@@ -247,6 +248,7 @@ def test_throttling_and_unknown_errors(function, cognito_code, expected):
         assert caught.value.status == 429
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("function", sorted(CALLS))
 def test_unreachable_cognito_is_cognito_unavailable(function):
     import socket
@@ -267,6 +269,7 @@ def test_unreachable_cognito_is_cognito_unavailable(function):
         CALLS[function][0](gateway)
 
 
+@pytest.mark.slow
 def test_default_gateway_comes_from_the_environment(
     monkeypatch, local_cognito, outbox, unique_email
 ):

@@ -6,12 +6,12 @@ from __future__ import annotations
 import base64
 
 import pytest
-from gateway_wire_support import totp_code
 from pycognito import aws_srp
 
 from bff import errors
 from bff.cognito import srp
 from bff.cognito.types import RememberedDevice
+from tests.support.totp import totp_code
 
 
 @pytest.fixture

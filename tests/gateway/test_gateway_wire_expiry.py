@@ -7,12 +7,14 @@ the session-wide one keeps its clock, and other tests' sessions and tokens stay 
 from __future__ import annotations
 
 import pytest
-from gateway_wire_support import PASSWORD, gateway_for, set_up_mfa, totp_code
+from gateway_wire_support import gateway_for, set_up_mfa
 
 from bff import errors
 from bff.cognito import applicants
 from bff.cognito.gateway import CognitoGateway
 from local_cognito import LocalCognito
+from tests.support.passwords import PASSWORD
+from tests.support.totp import totp_code
 
 MINUTE = 60
 DAY = 24 * 60 * MINUTE

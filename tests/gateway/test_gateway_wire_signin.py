@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 
 import pytest
-from gateway_wire_support import PASSWORD, set_up_mfa, sign_up_confirmed, totp_code
+from gateway_wire_support import set_up_mfa, sign_up_confirmed
 
 from bff import errors
 from bff.cognito.settings import quiet_wire_loggers
+from tests.support.passwords import PASSWORD
+from tests.support.totp import totp_code
 
 
 def test_wrong_password_and_unknown_user_get_the_same_not_authorized(

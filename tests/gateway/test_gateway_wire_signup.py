@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from gateway_wire_support import PASSWORD, gateway_for, sign_up_confirmed
+from gateway_wire_support import gateway_for, sign_up_confirmed
 
 from bff import errors
+from tests.support.passwords import PASSWORD
 
 
 def test_sign_up_sends_a_code_and_confirm_makes_the_user_confirmed(

@@ -191,6 +191,7 @@ def _closed_port() -> int:
         return sock.getsockname()[1]  # closed when the block ends: nothing listens there
 
 
+@pytest.mark.slow
 def test_closed_endpoint_is_cognito_unavailable_over_the_wire(caplog):
     settings = CognitoSettings(
         user_pool_id="us-east-1_Closed",

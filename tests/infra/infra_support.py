@@ -1,113 +1,18 @@
-"""Fixtures and helpers for the infrastructure tests (conftest.py re-exports the
-fixtures): a real redis-server, both store backends, a clock, and a tiny Flask app wired
+"""Helpers for the infrastructure tests: production-mode settings and a tiny Flask app wired
 only with the security and sessions init_app functions (no dependency on the API)."""
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import pytest
-import redis
 from cryptography.fernet import Fernet
 from flask import Flask, jsonify, request
 
 from bff import security, sessions
 from bff.config import BffSettings, load_settings
 from bff.errors import BffError
-from bff.store import Store, open_store
-
-
-class FakeClock:
-    """Epoch seconds that only move when a test says so."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="session")
-def redis_url() -> Iterator[str]:
-    """A private redis-server for this test session. Missing redis-server FAILS the tests."""
-    exe = shutil.which("redis-server")
-    if exe is None:
-        pytest.fail("redis-server is not installed (apt-get install -y redis-server)")
-    port = _free_port()
-    proc = subprocess.Popen(
-        [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"redis-server did not start on port {port}")
-            time.sleep(0.05)
-    client.close()
-    try:
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def fernet_key() -> str:
-    return Fernet.generate_key().decode()
-
-
-@pytest.fixture(params=["sqlite", "redis"])
-def backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def store_url(backend: str, request: pytest.FixtureRequest, tmp_path: Any) -> str:
-    if backend == "sqlite":
-        return f"sqlite:///{tmp_path}/bff.sqlite3"
-    url = str(request.getfixturevalue("redis_url"))
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    client.close()
-    return url
-
-
-@pytest.fixture
-def store(store_url: str, fernet_key: str, clock: FakeClock) -> Iterator[Store]:
-    opened = open_store(store_url, key=fernet_key, clock=clock)
-    yield opened
-    opened.close()
+from bff.store import Store
 
 
 def make_settings(tmp_path: Any, store_url: str, **overrides: Any) -> BffSettings:
@@ -198,21 +103,6 @@ def build_app(settings: BffSettings, store: Store) -> Flask:
         return {"received": True}
 
     return app
-
-
-@pytest.fixture
-def settings(tmp_path: Any, store_url: str) -> BffSettings:
-    return make_settings(tmp_path, store_url)
-
-
-@pytest.fixture
-def app(settings: BffSettings, store: Store) -> Flask:
-    return build_app(settings, store)
-
-
-@pytest.fixture
-def client(app: Flask) -> Any:
-    return app.test_client(use_cookies=False)
 
 
 JSON_CSRF = {"X-CSRF": "1"}

@@ -272,6 +272,7 @@ def _save_in_process(url: str, flow_id: str, barrier: Any, results: Any) -> None
     store.close()
 
 
+@pytest.mark.slow
 def test_sqlite_cas_across_processes(tmp_path: Any) -> None:
     url = f"sqlite:///{tmp_path}/shared.sqlite3"
     store = open_store(url, key=Fernet.generate_key())

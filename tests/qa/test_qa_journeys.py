@@ -6,7 +6,6 @@ the run at that step; `bff journal` prints what the BFF journaled, and `bff repl
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import subprocess
 import sys
@@ -15,9 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from serve_support import bff_serve
 
 from bff_tools.qa import JourneyRunner, load_journey
+from tests.support.serve import bff_serve, serve_environment
+
+pytestmark = pytest.mark.slow  # `bff serve` and `bff qa run` subprocesses
 
 BFF = Path(sys.executable).with_name("bff")
 JOURNEYS = sorted((Path(__file__).parent / "journeys").glob("*.yaml"))
@@ -30,24 +31,21 @@ class Server:
     env: dict[str, str]
 
 
-def _env(instance: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("COGNITO_", "BFF_"))}
-    env.update(
-        BFF_INSTANCE_PATH=str(instance),
+def _env(workdir: Path) -> dict[str, str]:
+    return serve_environment(
+        workdir,
         BFF_ADMIN_API_KEY=secrets.token_urlsafe(24),
         # The journeys make a handful of calls from one address; rate limits are tested
         # in tests/infra, not here.
         BFF_RATELIMIT_ENABLED="0",
-        PYTHONUNBUFFERED="1",
     )
-    return env
 
 
 @pytest.fixture(scope="module")
 def bff_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """`bff serve --port 0` as a subprocess; yields its URLs once it is serving."""
     workdir = tmp_path_factory.mktemp("bff-serve")
-    env = _env(workdir / "instance")
+    env = _env(workdir)
     with bff_serve(workdir, env) as urls:
         assert "local Cognito" in urls, (workdir / "serve.log").read_text()
         yield Server(urls["BFF"].removesuffix("/api"), urls["local Cognito"], env)

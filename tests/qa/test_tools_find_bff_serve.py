@@ -14,9 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from serve_support import bff_serve
 
 from bff_tools import discovery
+from tests.support.serve import bff_serve
+
+pytestmark = pytest.mark.slow  # `bff serve`, `bff qa run` and `bff outbox` subprocesses
 
 BFF = Path(sys.executable).with_name("bff")
 JOURNEYS = sorted((Path(__file__).parent / "journeys").glob("*.yaml"))
@@ -44,7 +46,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str,
     except OSError:
         held = False  # another process has it: the fallback is exercised all the same
     try:
-        with bff_serve(workdir, env) as urls:
+        with bff_serve(workdir, env, cognito_port=None) as urls:
             yield urls, instance, held
     finally:
         holder.close()

@@ -23,6 +23,8 @@ import pytest
 
 from local_cognito import LocalCognitoInfo
 
+pytestmark = pytest.mark.slow  # `bff` subprocesses
+
 BFF = Path(sys.executable).with_name("bff")
 PASSWORD = "Interactive-Pa55!"
 JWT = re.compile(r"eyJ[\w-]{8,}\.[\w-]+\.[\w-]+")

@@ -208,6 +208,7 @@ def test_endpoint_without_pool_ids_is_a_usage_error(local_cognito: LocalCognitoI
     assert "bff local-cognito --json" in result.output
 
 
+@pytest.mark.slow
 def test_starts_its_own_local_cognito_when_none_is_configured(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -1,8 +1,9 @@
-"""`bff serve --port 0` as a subprocess for the tests that need a real server (QA journeys,
+"""`bff serve` on free ports as a subprocess for the tests that need a real server (QA journeys,
 the demo page in a browser): started, its printed URLs read, stopped with SIGTERM."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -13,18 +14,38 @@ from pathlib import Path
 BFF = Path(sys.executable).with_name("bff")
 
 
+def serve_environment(workdir: Path, **extra: str) -> dict[str, str]:
+    """This process's environment without Cognito or BFF settings, the instance folder in
+    ``workdir`` (so `bff serve` never writes into the repository's instance/), and
+    ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COGNITO_", "BFF_"))}
+    env.update(BFF_INSTANCE_PATH=str(workdir / "instance"), PYTHONUNBUFFERED="1", **extra)
+    return env
+
+
 @contextmanager
-def bff_serve(workdir: Path, env: Mapping[str, str]) -> Iterator[dict[str, str]]:
+def bff_serve(
+    workdir: Path, env: Mapping[str, str] | None = None, cognito_port: int | None = 0
+) -> Iterator[dict[str, str]]:
     """Yield what `bff serve` printed, label → URL: "BFF" (…/api), "Demo page", "API page",
-    "local Cognito". Fails with the server's log when it did not come up in 30 s."""
+    "local Cognito". ``env`` defaults to ``serve_environment(workdir)``; the instance folder
+    is always a temporary one (``workdir/instance`` unless ``env`` names another). The local
+    Cognito takes a free port unless ``cognito_port`` says otherwise (None: serve's default,
+    9229 or a free port when taken). Fails with the server's log when it did not come up in
+    30 s."""
+    env = dict(serve_environment(workdir) if env is None else env)
+    env.setdefault("BFF_INSTANCE_PATH", str(workdir / "instance"))
+    command = [str(BFF), "serve", "--port", "0"]
+    if cognito_port is not None:
+        command += ["--cognito-port", str(cognito_port)]
     log = (workdir / "serve.log").open("w")
     process = subprocess.Popen(
-        [str(BFF), "serve", "--port", "0"],
+        command,
         stdout=subprocess.PIPE,
         stderr=log,  # werkzeug's request log: a file, so a full pipe never blocks the server
         text=True,
         cwd=workdir,
-        env=dict(env),
+        env=env,
     )
     try:
         urls: dict[str, str] = {}

@@ -18,12 +18,13 @@ from typing import Any
 
 from flask import Flask
 
-from bff import demo, security, sessions
+from bff import demo, ops, security, sessions
 from bff.api import init_api
 from bff.api.context import EXTENSION
 from bff.cognito.gateway import CognitoGateway
 from bff.config import ConfigError, load_settings
 from bff.flows import FlowService
+from bff.ops import metrics
 from bff.store import store_from_settings
 
 log = logging.getLogger(__name__)
@@ -55,8 +56,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     # Refuses an unsafe production configuration (ConfigError) before anything is opened.
     security.init_app(app, settings)
+    ops.init_app(app, settings)  # request ids, logs, /healthz, /readyz, /metrics
 
-    store = store_from_settings(settings, clock=clock)
+    store = metrics.instrument_store(store_from_settings(settings, clock=clock))
     if gateway is None:
         if not settings.cognito.is_configured:
             raise ConfigError(

@@ -28,6 +28,8 @@ from bff.cognito.settings import CognitoSettings, SettingsError, env_int
 log = logging.getLogger(__name__)
 
 MODES = ("local", "production")
+LOG_FORMATS = ("json", "text")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 MIN_SECRET_KEY_LENGTH = 32
 LOCAL_SECRET_FILE = "local-secret-key"
 #: ``bff serve``'s admin key in local mode when BFF_ADMIN_API_KEY is unset.
@@ -74,6 +76,12 @@ class BffSettings:
     ratelimit_mfa: str = "10 per minute;50 per hour"
     ratelimit_sign_up: str = "5 per minute;30 per hour"
     ratelimit_resend: str = "3 per minute;20 per hour"
+    #: "json" (one JSON object a line) or "text"; json by default in production
+    log_format: str = "text"
+    log_level: str = "INFO"
+    #: GET /metrics: open (on), behind ``Authorization: Bearer <metrics_key>``, or 404 (off)
+    metrics_enabled: bool = True
+    metrics_key: str | None = field(default=None, repr=False)
     cognito: CognitoSettings = field(default_factory=CognitoSettings)
 
     @property
@@ -216,6 +224,18 @@ def load_settings(
         store_url if store_is_redis else "memory://"
     )
 
+    log_format = (env.get("BFF_LOG_FORMAT") or "").strip().lower() or ("text" if local else "json")
+    if log_format not in LOG_FORMATS:
+        raise ConfigError(f"BFF_LOG_FORMAT must be json or text, not {log_format!r}")
+    log_level = (env.get("BFF_LOG_LEVEL") or "").strip().upper() or "INFO"
+    if log_level not in LOG_LEVELS:
+        raise ConfigError(
+            f"BFF_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {log_level!r}"
+        )
+    metrics_key = (env.get("BFF_METRICS_KEY") or "").strip() or None
+    # /metrics is open on a laptop; in production only when asked for, or behind a key.
+    metrics_enabled = _bool(env, "BFF_METRICS_ENABLED", default=local or metrics_key is not None)
+
     origins = tuple(
         o.strip().rstrip("/") for o in (env.get("BFF_CORS_ORIGINS") or "").split(",") if o.strip()
     )
@@ -242,6 +262,10 @@ def load_settings(
         ratelimit_mfa=_limit(env, "BFF_RATELIMIT_MFA", BffSettings.ratelimit_mfa),
         ratelimit_sign_up=_limit(env, "BFF_RATELIMIT_SIGN_UP", BffSettings.ratelimit_sign_up),
         ratelimit_resend=_limit(env, "BFF_RATELIMIT_RESEND", BffSettings.ratelimit_resend),
+        log_format=log_format,
+        log_level=log_level,
+        metrics_enabled=metrics_enabled,
+        metrics_key=metrics_key,
         cognito=cognito,
     )
     rest = {
@@ -293,6 +317,8 @@ def validate(settings: BffSettings) -> None:
             )
         if not settings.cognito.is_configured:
             problems.append("COGNITO_USER_POOL_ID and COGNITO_CLIENT_ID must both be set")
+        if settings.metrics_key is not None and len(settings.metrics_key) < 16:
+            problems.append("BFF_METRICS_KEY is shorter than 16 characters")
         if "*" in settings.cors_origins:
             problems.append("BFF_CORS_ORIGINS must list origins; '*' cannot carry credentials")
     elif not settings.secret_key:

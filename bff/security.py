@@ -160,7 +160,22 @@ def _username_key() -> str:
     return "user:" + hashlib.sha256(username.encode()).hexdigest()[:32]
 
 
+LIMIT_NAMES = ("sign_in", "mfa", "sign_up", "resend")
+
+
+def _scope_of(limit: RequestLimit) -> str:
+    """The limit's scope (``sign_in:client``...): never the key, which holds an address."""
+    for part in limit.request_args:
+        name, _, per = str(part).partition(":")
+        if name in LIMIT_NAMES and per in ("client", "user"):
+            return str(part)
+    return "other"
+
+
 def _breach(limit: RequestLimit) -> Response:
+    from bff.ops.metrics import count_rate_limit_refusal
+
+    count_rate_limit_refusal(_scope_of(limit))
     retry_after = max(1, math.ceil(limit.reset_at - time.time()))
     error = TooManyRequests(
         f"Too many attempts. Try again in {retry_after} seconds.",

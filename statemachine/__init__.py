@@ -12,7 +12,14 @@ from .errors import (
     UnknownOutcome,
     UnsupportedChallenge,
 )
-from .flow import Flow, JournalEntry, journal_from_json, journal_to_json
+from .flow import (
+    Flow,
+    JournalEntry,
+    journal_from_json,
+    journal_request_id,
+    journal_to_json,
+    set_journal_request_id,
+)
 from .lifecycle import (
     MACHINE,
     STATE_DESCRIPTIONS,
@@ -42,6 +49,8 @@ __all__ = [
     "allowed_triggers",
     "destination",
     "journal_from_json",
+    "journal_request_id",
     "journal_to_json",
+    "set_journal_request_id",
     "trigger_for",
 ]

@@ -6,13 +6,20 @@ states, the time, the Cognito action and the challenge name, nothing of what was
 
 ``version`` belongs to the flow store: it is the version the flow was loaded at, and the
 store's compare-and-set bumps it on save, so two concurrent submissions advance a flow once.
+
+Request ids: a server that handles one request at a time per thread or task sets
+``journal_request_id(...)`` around a request; every entry fired meanwhile records that id
+(``request_id``), so a journal entry can be matched with that request's log lines. It is
+optional: an entry without one serialises exactly as before, and replay ignores it.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +31,24 @@ from .lifecycle import ATTEMPT_TRIGGERS, MACHINE, NEW, STATES, TRIGGERS, allowed
 from .outcomes import trigger_for
 
 Clock = Callable[[], datetime]
+
+#: The request id journal entries fired in this context record (see ``journal_request_id``).
+_REQUEST_ID: ContextVar[str | None] = ContextVar("statemachine_request_id", default=None)
+
+
+def set_journal_request_id(request_id: str | None) -> None:
+    """Record ``request_id`` in the entries fired from now on in this context (None: stop)."""
+    _REQUEST_ID.set(request_id)
+
+
+@contextmanager
+def journal_request_id(request_id: str | None) -> Iterator[None]:
+    """Within the block, entries fired in this context record ``request_id``."""
+    token = _REQUEST_ID.set(request_id)
+    try:
+        yield
+    finally:
+        _REQUEST_ID.reset(token)
 
 
 def utcnow() -> datetime:
@@ -55,9 +80,11 @@ class JournalEntry:
     at: datetime
     action: str | None = None
     challenge: str | None = None
+    #: the id of the server request that fired it, when there was one (logs carry it too)
+    request_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "seq": self.seq,
             "trigger": self.trigger,
             "from": self.source,
@@ -66,6 +93,9 @@ class JournalEntry:
             "action": self.action,
             "challenge": self.challenge,
         }
+        if self.request_id is not None:
+            data["request_id"] = self.request_id
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> JournalEntry:
@@ -80,7 +110,7 @@ class JournalEntry:
         for key in ("trigger", "from", "to"):
             if not isinstance(data[key], str):
                 raise JournalError(f"journal entry {seq}: {key!r} must be a string")
-        for key in ("action", "challenge"):
+        for key in ("action", "challenge", "request_id"):
             if data.get(key) is not None and not isinstance(data[key], str):
                 raise JournalError(f"journal entry {seq}: {key!r} must be a string or null")
         return cls(
@@ -91,6 +121,7 @@ class JournalEntry:
             at=_parse_time(data["at"], f"journal entry {seq} 'at'"),
             action=data.get("action"),
             challenge=data.get("challenge"),
+            request_id=data.get("request_id"),
         )
 
 
@@ -144,6 +175,7 @@ class Flow:
             at=now,
             action=action,
             challenge=challenge,
+            request_id=_REQUEST_ID.get(),
         )
         self.journal.append(entry)
         self.updated_at = now

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from botocore.exceptions import (
@@ -115,6 +116,24 @@ def translate_botocore_error(error: BotoCoreError) -> CognitoError:
     return CognitoError(str(error), cognito_code=type(error).__name__)
 
 
+#: Called after every Cognito call with (action, seconds, error code or None): the metrics
+#: (bff.ops.metrics) hook in here. An observer must be quick and must not raise.
+CallObserver = Callable[[str, float, "str | None"], None]
+_observers: list[CallObserver] = []
+
+
+def add_call_observer(observer: CallObserver) -> None:
+    """Have ``observer`` told about every Cognito call (idempotent)."""
+    if observer not in _observers:
+        _observers.append(observer)
+
+
+def _observe(action: str, began: float, error_code: str | None) -> None:
+    seconds = time.perf_counter() - began
+    for observer in _observers:
+        observer(action, seconds, error_code)
+
+
 @contextmanager
 def cognito_call(action: str) -> Iterator[None]:
     """Run one Cognito action; re-raise any boto3/botocore failure as a ``CognitoError``.
@@ -122,14 +141,18 @@ def cognito_call(action: str) -> Iterator[None]:
     Logs the action and the error code only: never parameters, which carry passwords,
     codes, sessions and tokens.
     """
+    began = time.perf_counter()
     try:
         yield
     except ClientError as error:
         translated = translate_client_error(error)
+        _observe(action, began, translated.cognito_code)
         log.info("cognito %s refused: %s", action, translated.cognito_code)
         raise translated from error
     except BotoCoreError as error:
         translated = translate_botocore_error(error)
+        _observe(action, began, translated.cognito_code)
         log.warning("cognito %s failed before an answer: %s", action, translated.cognito_code)
         raise translated from error
+    _observe(action, began, None)
     log.debug("cognito %s ok", action)

@@ -26,6 +26,8 @@ import hmac
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from bff.cognito import srp
 from bff.cognito.error_translation import cognito_call
 from bff.cognito.settings import CognitoSettings, SettingsError, make_cognito_client
@@ -68,6 +70,8 @@ COGNITO_ACTIONS: dict[str, str] = {
 
 # ListUsers and ListDevices accept at most 60 per page (API reference, "Limit").
 MAX_PAGE_SIZE = 60
+#: What ``probe`` sends as an access token: well-formed, and never a valid token.
+READINESS_PROBE_TOKEN = "bff-readiness-probe"
 
 
 def secret_hash(username: str, client_id: str, client_secret: str) -> str:
@@ -693,3 +697,24 @@ class CognitoGateway:
             request["ClientSecret"] = self._client_secret
         with cognito_call("RevokeToken"):
             self._client.revoke_token(**request)
+
+    # -- readiness -----------------------------------------------------------------------
+
+    def probe(self) -> str | None:
+        """Whether Cognito answers: None when it does, else what went wrong (no secrets).
+
+        Sends GetUser with a token that is not one: Cognito answers NotAuthorizedException
+        without any credentials, so the call proves that the endpoint is reachable and
+        serving without touching a user (GetUser, API reference: "NotAuthorizedException").
+        A 5xx answer or no answer at all means it is not ready.
+        """
+        try:
+            self._client.get_user(AccessToken=READINESS_PROBE_TOKEN)
+        except ClientError as error:
+            status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+            if status >= 500:
+                return f"Cognito answered {status} {error.response.get('Error', {}).get('Code')}"
+            return None
+        except BotoCoreError as error:
+            return f"Cognito is unreachable ({type(error).__name__})"
+        return None

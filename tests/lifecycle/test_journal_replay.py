@@ -156,3 +156,22 @@ def test_bff_replay_cli(tmp_path) -> None:
 
     result = runner.invoke(cli, ["replay", str(tmp_path / "missing.json")])
     assert result.exit_code == 2 and "does not exist" in result.output
+
+
+def test_entries_record_the_request_id_of_their_context_and_replay_ignores_it() -> None:
+    from statemachine import journal_request_id
+
+    flow = Flow(username="alice")
+    with journal_request_id("req-1"):
+        flow.apply("SignUp", {"UserConfirmed": False, "UserSub": "sub"})
+    flow.apply("ConfirmSignUp", {})
+
+    assert [e.request_id for e in flow.journal] == ["req-1", None]
+    first, second = (e.to_dict() for e in flow.journal)
+    assert first["request_id"] == "req-1"
+    assert "request_id" not in second  # an entry without one is written as before
+    again = Flow.from_json(flow.to_json())
+    assert [e.to_dict() for e in again.journal] == [first, second]
+    assert replay(flow.journal).ok
+    with pytest.raises(JournalError, match="'request_id' must be a string"):
+        journal_from_json(json.dumps([{**first, "request_id": 7}]))

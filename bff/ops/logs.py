@@ -1,0 +1,88 @@
+"""Structured logs: JSON lines in production, readable text on a laptop, a request id in each.
+
+Every record gets a ``request_id`` attribute when it is born (a log record factory, like
+the secret scrubber in bff.security, so every logger and handler sees it): the id of the
+request the thread is handling, ``-`` outside a request. ``JsonFormatter`` writes one JSON
+object a line (``ts``, ``level``, ``logger``, ``message``, ``request_id``, plus ``exc`` for
+a traceback, already scrubbed); ``TEXT_FORMAT`` is the text form.
+
+``configure_logging`` installs one stderr handler on the root logger when nobody configured
+logging (a server such as gunicorn with ``bff.gunicorn_conf`` configures it itself, with the
+same formatters), sets the level, and quiets botocore's wire loggers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+from bff.ops import request_id
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
+_HANDLER_MARK = "_bff_ops_handler"
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line; the message and traceback are already scrubbed."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        data: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", request_id.NO_REQUEST),
+        }
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            data["exc"] = record.exc_text
+        if record.stack_info:
+            data["stack"] = record.stack_info
+        return json.dumps(data, ensure_ascii=False)
+
+
+def formatter(log_format: str) -> logging.Formatter:
+    """The formatter for ``json`` or ``text``."""
+    return JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
+
+
+_lock = threading.Lock()
+_factory_installed = False
+
+
+def install_request_id_factory() -> None:
+    """Stamp every log record with the current request id (idempotent)."""
+    global _factory_installed
+    with _lock:
+        if _factory_installed:
+            return
+        previous = logging.getLogRecordFactory()
+
+        def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+            record = previous(*args, **kwargs)
+            record.request_id = request_id.current() or request_id.NO_REQUEST
+            return record
+
+        logging.setLogRecordFactory(factory)
+        _factory_installed = True
+
+
+def configure_logging(log_format: str, level: str) -> None:
+    """A stderr handler with ``log_format`` on the root logger, unless one is configured."""
+    install_request_id_factory()
+    root = logging.getLogger()
+    ours = [h for h in root.handlers if getattr(h, _HANDLER_MARK, False)]
+    if root.handlers and not ours:
+        return  # the server (gunicorn's logconfig, a test harness) has configured logging
+    handler = ours[0] if ours else logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter(log_format))
+    if not ours:
+        setattr(handler, _HANDLER_MARK, True)
+        root.addHandler(handler)
+    root.setLevel(level)
+    logging.getLogger("bff").setLevel(level)

@@ -125,6 +125,21 @@ class UserNotFound(CognitoError):
     default_message = "User does not exist."
 
 
+class DeviceNotFound(CognitoError):
+    """ForgetDevice (and the other device calls) for a key Cognito does not know for this
+    user: the client named a device that is not there."""
+
+    code = "device_not_found"
+    status = 404
+    default_message = "No such device for this user."
+
+
+class InvalidPaginationToken(CognitoError):
+    code = "invalid_pagination_token"
+    status = 400
+    default_message = "The pagination token is not valid; start again from the first page."
+
+
 class UsernameExists(CognitoError):
     code = "username_exists"
     status = 409

@@ -9,7 +9,8 @@
   (the PandaDoc webhook, which is server-to-server and HMAC-authenticated). The check does
   not look at ``TESTING``: a test proves the real behaviour.
 - JSON only: a state-changing request with a body must be ``application/json`` (415
-  otherwise), so no HTML form or ``text/plain`` "simple request" is ever parsed.
+  otherwise), so no HTML form or ``text/plain`` "simple request" is ever parsed. The body
+  is then parsed once, with limits, by ``bff.body`` (400 ``invalid_json`` outside them).
 - CORS: only the configured origins, with credentials; everything else gets no grant.
 - Headers: HSTS, CSP (``default-src 'none'; frame-ancestors 'none'`` on the API),
   nosniff, Referrer-Policy, X-Frame-Options, ``Cache-Control: no-store`` on the API and on
@@ -41,6 +42,7 @@ from flask import Flask, Response, current_app, g, jsonify, request
 from flask_limiter import Limiter, RateLimitExceeded, RequestLimit
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from bff import body
 from bff.config import BffSettings, validate
 from bff.errors import BffError, TooManyRequests
 
@@ -132,10 +134,10 @@ def _username_of_request() -> str | None:
     if cached is not False:
         return cached  # type: ignore[no-any-return]
     username: str | None = None
-    body = request.get_json(silent=True) if request.is_json else None
-    if isinstance(body, dict):
+    data = request.get_json(silent=True) if request.is_json else None
+    if isinstance(data, dict):
         for field in ("username", "email"):
-            value = body.get(field)
+            value = data.get(field)
             if isinstance(value, str) and value.strip():
                 username = value.strip().lower()
                 break
@@ -266,10 +268,7 @@ def _guard() -> Response | None:
         return None
     if request.headers.get(CSRF_HEADER) != "1" and not _is_exempt(current_app):
         raise CsrfRequired()
-    has_body = bool(request.content_length) or "chunked" in (
-        request.headers.get("Transfer-Encoding", "").lower()
-    )
-    if (has_body or request.content_type) and not _is_json_type(request.mimetype):
+    if (body.has_body(request) or request.content_type) and not _is_json_type(request.mimetype):
         raise UnsupportedMediaType()
     return None
 
@@ -322,8 +321,11 @@ def init_app(app: Flask, settings: BffSettings) -> None:
     if settings.trusted_proxies:
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
-    # Guards first: a refused or preflight request never reaches the rate limiter.
+    # Guards first: a refused or preflight request never reaches the rate limiter. Then the
+    # one body parser (bff.body): nothing after it (rate-limit keys, schemas, views) reads
+    # a body outside its limits.
     app.before_request(_guard)
+    app.before_request(body.parse_request_body)
     app.after_request(_headers)
     limiter.init_app(app)
     app.register_error_handler(RateLimitExceeded, _rate_limited)

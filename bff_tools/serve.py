@@ -16,16 +16,74 @@ URLs are in the instance folder for ``bff outbox`` and ``bff qa run`` (bff_tools
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import signal
+from http import HTTPStatus
 from typing import Any
 
 import click
 from dotenv import dotenv_values
+from flask import Flask
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from bff_tools import discovery
 
 LOOPBACK_NAMES = ("localhost",)
+#: Seconds a connection may stay silent while its request line, headers or body are read.
+DEFAULT_READ_TIMEOUT = 10.0
+
+
+class BffRequestHandler(WSGIRequestHandler):
+    """werkzeug's request handler with a read timeout and the API's error shape.
+
+    * ``timeout``: the socket timeout for every read of the request (``socketserver``'s
+      ``StreamRequestHandler.timeout``). werkzeug sets none, so a client that sends a partial
+      request line, headers or body holds a thread for ever; with one, the read fails after
+      ``timeout`` seconds: a partial request line or headers closes the connection, a partial
+      body answers 408 ``request_timeout`` (``bff.body``).
+    * ``send_error``: the errors ``http.server`` answers before the app runs (431 header
+      fields too large, 414 URI too long, 400 bad request line) are written in the one error
+      shape ``{"error": {code, message, details}}`` instead of its HTML page.
+    """
+
+    timeout: float | None = DEFAULT_READ_TIMEOUT
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        try:
+            status = HTTPStatus(code)
+            phrase, default = status.phrase, status.description
+        except ValueError:
+            phrase, default = "Error", "The request could not be handled."
+        text = message or default
+        self.log_error("code %d, message %s", code, text)
+        error = {"code": _ERROR_CODES.get(code, "http_error"), "message": text, "details": {}}
+        body = json.dumps({"error": error}).encode()
+        self.send_response(code, phrase)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Connection", "close")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+        self.close_connection = True
+
+
+_ERROR_CODES = {
+    400: "bad_request",
+    408: "request_timeout",
+    414: "uri_too_long",
+    431: "header_fields_too_large",
+    505: "http_version_not_supported",
+}
+
+
+def make_bff_server(
+    host: str, port: int, app: Flask, *, read_timeout: float = DEFAULT_READ_TIMEOUT
+) -> BaseWSGIServer:
+    """werkzeug's threaded server for ``app`` with ``BffRequestHandler`` and ``read_timeout``."""
+    handler = type("Handler", (BffRequestHandler,), {"timeout": read_timeout})
+    return make_server(host, port, app, threaded=True, request_handler=handler)
 
 
 def _is_loopback(host: str) -> bool:
@@ -64,7 +122,14 @@ def _stop_on_signals() -> None:
     show_default=True,
     help="Port of the in-process local Cognito (a free one when it is taken; 0: always free).",
 )
-def serve_command(port: int, host: str, cognito_port: int) -> None:
+@click.option(
+    "--read-timeout",
+    type=click.FloatRange(min=0.1),
+    default=DEFAULT_READ_TIMEOUT,
+    show_default=True,
+    help="Seconds a client may stay silent while sending its request (then cut off).",
+)
+def serve_command(port: int, host: str, cognito_port: int, read_timeout: float) -> None:
     """Run the BFF (and, without COGNITO_USER_POOL_ID, a local Cognito) until Ctrl-C."""
     if not _is_loopback(host):
         raise click.BadParameter(
@@ -72,8 +137,6 @@ def serve_command(port: int, host: str, cognito_port: int) -> None:
             "(deploy behind a real WSGI server instead)",
             param_hint="--host",
         )
-    from werkzeug.serving import make_server
-
     from bff.app import create_app
     from bff.config import ConfigError
 
@@ -101,7 +164,7 @@ def serve_command(port: int, host: str, cognito_port: int) -> None:
         except ConfigError as exc:
             raise click.ClickException(str(exc)) from exc
         try:
-            server = make_server(host, port, app, threaded=True)
+            server = make_bff_server(host, port, app, read_timeout=read_timeout)
         except OSError as exc:
             raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
         base = f"http://{host}:{server.server_port}"

@@ -14,9 +14,9 @@ import logging
 from typing import Any
 
 from flask import request
-from flask_smorest import Blueprint
 
 from bff.api import context
+from bff.api.blueprint import Blueprint
 from bff.api.schemas import (
     CreateUserSchema,
     EmptySchema,

@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from bff import security, sessions
 from bff.api import context
+from bff.api.blueprint import Blueprint
 from bff.api.schemas import (
     ConfirmSchema,
     FlowResponseSchema,

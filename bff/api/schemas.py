@@ -8,12 +8,24 @@ the rest (``EXCLUDE``), after its HMAC signature has authenticated the body.
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
 # Cognito's limits: passwords up to 256 characters, usernames up to 128, codes are digits.
 PASSWORD = {"required": True, "load_only": True, "validate": validate.Length(min=1, max=256)}
 CODE_PATTERN = validate.Regexp(r"^[0-9]{6}$", error="Enter the 6-digit code.")
 CONFIRMATION_CODE = validate.Regexp(r"^[0-9]{4,10}$", error="Enter the code from the email.")
+
+
+class StrictBoolean(fields.Boolean):
+    """A JSON ``true`` or ``false`` and nothing else (marshmallow's Boolean also takes 0, 1,
+    "yes", "on"...; the OpenAPI document says boolean, so the API takes only booleans)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if value is True or value is False:
+            return value
+        raise self.make_error("invalid")
 
 
 class BaseSchema(Schema):
@@ -83,7 +95,7 @@ class MfaSetupVerifySchema(MfaCodeSchema):
 
 
 class RememberDeviceSchema(BaseSchema):
-    remember = fields.Boolean(required=True)
+    remember = StrictBoolean(required=True)
     device_name = fields.String(
         load_default="Web browser",
         validate=validate.Length(min=1, max=64),

@@ -9,10 +9,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask_smorest import Blueprint
-
 from bff import sessions
 from bff.api import context
+from bff.api.blueprint import Blueprint
 from bff.api.schemas import DeviceListSchema, EmptySchema, MeSchema, SignedOutSchema
 from bff.errors import NotAuthorized, SessionExpired
 from bff.flows import flow_view

@@ -24,10 +24,10 @@ import re
 from typing import Any
 
 from flask import request
-from flask_smorest import Blueprint
 
 from bff import security
 from bff.api import context
+from bff.api.blueprint import Blueprint
 from bff.api.schemas import PandaDocEventSchema, WebhookResultSchema
 from bff.errors import BffError
 

@@ -44,7 +44,13 @@ from bff.cognito.types import (
     Tokens,
     UserPage,
 )
-from bff.errors import CodeMismatch, CognitoError, InvalidParameter
+from bff.errors import (
+    CodeMismatch,
+    CognitoError,
+    DeviceNotFound,
+    InvalidPaginationToken,
+    InvalidParameter,
+)
 
 #: For each Cognito action, the gateway method whose source is its documented excerpt.
 COGNITO_ACTIONS: dict[str, str] = {
@@ -274,8 +280,18 @@ class CognitoGateway:
             request["Limit"] = limit
         if pagination_token:
             request["PaginationToken"] = pagination_token
-        with cognito_call("ListUsers"):
-            response = self._client.list_users(**request)
+        try:
+            with cognito_call("ListUsers"):
+                response = self._client.list_users(**request)
+        except CognitoError as exc:
+            # A token the caller made up or mangled: Cognito answers InvalidParameterException
+            # (the local Cognito, like moto, InvalidToken). The caller's error, not ours.
+            if pagination_token and (
+                exc.cognito_code == "InvalidToken"
+                or (isinstance(exc, InvalidParameter) and "token" in exc.message.lower())
+            ):
+                raise InvalidPaginationToken(cognito_code=exc.cognito_code) from exc
+            raise
         return UserPage(
             users=[_user(user) for user in response.get("Users", [])],
             pagination_token=response.get("PaginationToken") or None,
@@ -679,9 +695,18 @@ class CognitoGateway:
             request["PaginationToken"] = token
 
     def forget_device(self, access_token: str, device_key: str) -> None:
-        """Stop tracking a device: its next sign-in asks for MFA again (ForgetDevice)."""
-        with cognito_call("ForgetDevice"):
-            self._client.forget_device(AccessToken=access_token, DeviceKey=device_key)
+        """Stop tracking a device: its next sign-in asks for MFA again (ForgetDevice).
+
+        A key Cognito does not know for this user (ResourceNotFoundException, "Device does
+        not exist") is ``DeviceNotFound`` (404): the caller named it.
+        """
+        try:
+            with cognito_call("ForgetDevice"):
+                self._client.forget_device(AccessToken=access_token, DeviceKey=device_key)
+        except CognitoError as exc:
+            if exc.cognito_code == "ResourceNotFoundException":
+                raise DeviceNotFound(cognito_code=exc.cognito_code) from exc
+            raise
 
     # -- sign-out ------------------------------------------------------------------------
 

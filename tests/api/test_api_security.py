@@ -367,7 +367,7 @@ def test_not_found_method_and_media_type_errors_are_json(app: Flask) -> None:
     assert error_of(plain, 415)["code"] == "unsupported_media_type"
     not_json = client.post("/api/sign-in", data="{nope", content_type="application/json",
                            headers={"X-CSRF": "1"})  # fmt: skip
-    assert error_of(not_json, 400)["code"] == "bad_request"
+    assert error_of(not_json, 400)["code"] == "invalid_json"
 
 
 def test_rate_limit_applies_to_sign_in(make_app: Any) -> None:

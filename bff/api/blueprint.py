@@ -1,0 +1,40 @@
+"""The API's blueprint class: flask-smorest's, with an argument parser that reads the body
+``bff.body`` already parsed (with its limits) instead of decoding the raw bytes again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flask
+import flask_smorest
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
+
+
+class BffParser(FlaskParser):  # type: ignore[misc]
+    """webargs' Flask parser; JSON comes from ``request.get_json()``, which returns what
+    ``bff.body.parse_request_body`` cached (it refused anything outside its limits)."""
+
+    def _raw_load_json(self, req: flask.Request) -> Any:
+        if not is_json_request(req) or not req.get_data(cache=True):
+            return core.missing
+        return req.get_json(cache=True)
+
+
+class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
+    """Every API blueprint: documented by flask-smorest, parsed by ``BffParser``.
+
+    A JSON body is documented as required exactly when its schema has a required field: a
+    schema whose fields are all optional (``{}`` for sign-out, refresh...) accepts a request
+    with no body, so the OpenAPI document says the body is optional.
+    """
+
+    ARGUMENTS_PARSER = BffParser()
+
+    def arguments(
+        self, schema: Any, *, location: str = "json", required: bool | None = None, **kwargs: Any
+    ) -> Any:
+        if required is None:
+            instance = schema() if isinstance(schema, type) else schema
+            required = location != "json" or any(f.required for f in instance.fields.values())
+        return super().arguments(schema, location=location, required=required, **kwargs)

@@ -1,0 +1,146 @@
+"""The one JSON body parser: every request body is read and parsed here, once, with limits.
+
+Python's ``json`` module parses anything its recursion and integer limits allow, and fails
+outside them with errors that are not ``ValueError`` (``RecursionError`` for nesting of
+~1,000 levels; ``ValueError`` from ``int()`` past 4,300 digits, raised from inside the
+decoder) or accepts what later code cannot handle (``"\\ud800"`` decodes to a lone surrogate
+that ``str.encode()`` refuses). So before the rate limiter's key function, a schema, or a
+view looks at a body, ``parse_request_body`` (a ``before_request`` hook installed first)
+checks it against these limits and answers **400 ``invalid_json``** in the one error shape
+for anything outside them:
+
+* the raw bytes must be valid UTF-8 (no encoded surrogates, no stray bytes);
+* nesting (arrays and objects) at most ``MAX_DEPTH`` deep, counted on the raw text before
+  the decoder recurses;
+* numbers at most ``MAX_NUMBER_CHARS`` characters and finite (``NaN``, ``Infinity``,
+  ``1e999`` refused);
+* every string, keys included, encodable as UTF-8 (no lone surrogates from ``\\u`` escapes).
+
+The parsed value is put in the request's JSON cache, so ``request.get_json()`` and the API's
+argument parser (``bff.api.blueprint.BffParser``) read it without parsing again.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+from flask import Request, request
+from werkzeug.exceptions import ClientDisconnected
+
+from bff.errors import BffError
+
+#: Deeper than any body the API takes (PandaDoc's webhook events nest ~6 levels).
+MAX_DEPTH = 32
+#: Characters of one JSON number: enough for any 64-bit integer or double written out.
+MAX_NUMBER_CHARS = 40
+
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKET = re.compile(r"[\[\]{}]")
+
+
+class InvalidJson(BffError):
+    code = "invalid_json"
+    status = 400
+    default_message = "The request body is not valid JSON."
+
+
+class RequestTimeout(BffError):
+    code = "request_timeout"
+    status = 408
+    default_message = "The request body did not arrive in time."
+
+
+def _max_depth(text: str) -> int:
+    """How deep arrays and objects nest in ``text`` (strings skipped); no recursion."""
+    depth = deepest = 0
+    for match in _BRACKET.finditer(_STRING.sub("", text)):
+        if match.group() in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+        else:
+            depth -= 1
+    return deepest
+
+
+def _number(kind: str) -> Any:
+    def parse(raw: str) -> int | float:
+        if len(raw) > MAX_NUMBER_CHARS:
+            raise InvalidJson(f"A number in the body is longer than {MAX_NUMBER_CHARS} characters.")
+        value: int | float = int(raw) if kind == "int" else float(raw)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise InvalidJson("A number in the body is out of range.")
+        return value
+
+    return parse
+
+
+def _constant(name: str) -> Any:
+    raise InvalidJson(f"{name} is not JSON.")
+
+
+def _check_strings(value: Any) -> None:
+    """Every string (and key) must be encodable as UTF-8; iterative, depth is bounded."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise InvalidJson("A string in the body is not valid Unicode.") from None
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+
+
+def parse_json(raw: bytes) -> Any:
+    """``raw`` parsed within the limits above, or ``InvalidJson``."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidJson("The request body is not valid UTF-8.") from None
+    if _max_depth(text) > MAX_DEPTH:
+        raise InvalidJson(f"The request body nests deeper than {MAX_DEPTH} levels.")
+    try:
+        value = json.loads(
+            text,
+            parse_int=_number("int"),
+            parse_float=_number("float"),
+            parse_constant=_constant,
+        )
+    except InvalidJson:
+        raise
+    except (ValueError, RecursionError):
+        raise InvalidJson() from None
+    _check_strings(value)
+    return value
+
+
+def has_body(req: Request) -> bool:
+    return bool(req.content_length) or "chunked" in req.headers.get("Transfer-Encoding", "").lower()
+
+
+def parse_request_body() -> None:
+    """``before_request``: parse a JSON body once (400 ``invalid_json`` outside the limits)
+    and cache it where ``request.get_json()`` looks. Bodies of other types are left to the
+    media-type guard; an empty body stays empty."""
+    if not request.is_json:
+        return
+    try:
+        raw = request.get_data(cache=True)
+    except ClientDisconnected as exc:
+        # werkzeug's stream ends early: the server's read timeout (bff serve) cut a partial
+        # body off, or the client went away.
+        if isinstance(exc.__context__, TimeoutError):
+            raise RequestTimeout() from None
+        raise InvalidJson("The request body ended before its Content-Length.") from None
+    if not raw:
+        return
+    value = parse_json(raw)
+    request._cached_json = (value, value)  # what get_json(silent=...) returns from now on

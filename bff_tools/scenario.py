@@ -13,7 +13,10 @@ Two ways to run it, as the spec asks:
   is read from its outbox and TOTP codes are computed with pyotp. Against real Cognito the
   program cannot read email, so it says what it needs and stops before calling Cognito.
 * ``--interactive``: a question/answer script (user name, email, password, codes, "another
-  code?", "remember this device?").
+  code?", "remember this device?"). A password Cognito refuses as too weak is asked again; a
+  refused code can be typed again at once ("Try ... again? Y" goes straight back to the code
+  prompt) or, for the emailed code, replaced by a new one. Each new attempt is a new Cognito
+  call, so it is a new numbered step and the total grows by one.
 
 Nothing secret is printed: tokens and sessions are abbreviated to 8 characters, passwords and
 codes are never shown. The one exception is the TOTP secret, which a user needs to type into
@@ -43,9 +46,10 @@ from bff.cognito.types import (
     DeviceSrpChallenge,
     NewDeviceMetadata,
     RememberedDevice,
+    SignUpResult,
     Tokens,
 )
-from bff.errors import BffError, CodeMismatch, CognitoError, ExpiredCode
+from bff.errors import BffError, CodeMismatch, CognitoError, ExpiredCode, InvalidPassword
 from statemachine import Flow, JournalEntry, LifecycleError
 
 T = TypeVar("T")
@@ -58,6 +62,9 @@ DEVICE_NAME = "bff scenario"
 PASSWORD_ENV = "BFF_SCENARIO_PASSWORD"
 #: How many times the interactive script lets a user retype a code before giving up.
 MAX_CODE_ATTEMPTS = 3
+#: How many passwords the interactive script tries at SignUp before giving up.
+MAX_PASSWORD_ATTEMPTS = 3
+PASSWORD_PROMPT = "Password (8+ chars, upper, lower, digit, symbol)"
 # Cognito's password policy symbols (API reference, PasswordPolicyType) that need no quoting
 # in a shell, so a generated password can be pasted if someone ever needs it.
 _SYMBOLS = "^$*.!@#%&-_=+"
@@ -159,6 +166,8 @@ class Answers(Protocol):
 
     def retry(self, what: str) -> bool: ...
 
+    def another_password(self) -> str | None: ...
+
     def remember_device(self) -> bool: ...
 
 
@@ -207,6 +216,9 @@ class StraightAnswers:
     def retry(self, what: str) -> bool:
         return False
 
+    def another_password(self) -> str | None:
+        return None
+
     def remember_device(self) -> bool:
         return True
 
@@ -231,6 +243,9 @@ class PromptAnswers:
     def retry(self, what: str) -> bool:
         return click.confirm(f"Try {what} again?", default=True)
 
+    def another_password(self) -> str | None:
+        return ask_password("Choose another password (8+ chars, upper, lower, digit, symbol)")
+
     def remember_device(self) -> bool:
         return click.confirm("Remember this device (skip MFA next time)?", default=True)
 
@@ -243,6 +258,11 @@ def _ask_code(text: str) -> str:
         return value
 
     return str(click.prompt(text, value_proc=six_digits))
+
+
+def ask_password(text: str = PASSWORD_PROMPT) -> str:
+    """A password typed twice, hidden (click asks again when the two differ)."""
+    return str(click.prompt(text, hide_input=True, confirmation_prompt=True))
 
 
 @dataclass
@@ -372,10 +392,19 @@ class Scenario:
     def _failed(self, exc: BffError) -> ScenarioFailed:
         return self.failure(exc.message, code=exc.code)
 
-    def _with_retries(self, what: str, attempt: Callable[[], T], again: Callable[[], None]) -> T:
+    def _with_retries(
+        self,
+        what: str,
+        attempt: Callable[[], T],
+        again: Callable[[], None],
+        *,
+        resend: Callable[[], None] | None = None,
+    ) -> T:
         """``attempt`` again after a wrong or expired code, while the user wants to.
 
-        Each new attempt is a new Cognito call, so ``again`` opens a new numbered step first.
+        "Try again? Y" goes straight back to the code: ``again`` opens the new numbered step
+        (each attempt is a new Cognito call). Declined, and when a new code can be sent
+        (``resend``), the user is offered one before the scenario gives up.
         """
         for number in range(1, MAX_CODE_ATTEMPTS + 1):
             if number > 1:
@@ -384,8 +413,14 @@ class Scenario:
                 return attempt()
             except (CodeMismatch, ExpiredCode) as exc:
                 self._say(f"refused: {exc.message} [{exc.code}]")
-                if number == MAX_CODE_ATTEMPTS or not self.answers.retry(what):
+                if number == MAX_CODE_ATTEMPTS:
                     raise self._failed(exc) from exc
+                if self.answers.retry(what):
+                    continue
+                if resend is not None and self.answers.wants_another_code():
+                    resend()
+                    continue
+                raise self._failed(exc) from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
     # -- the scenario --------------------------------------------------------------------
@@ -430,10 +465,7 @@ class Scenario:
         user = self.user
         self._begin("SignUp", f"register {user.username} <{user.email}>")
         try:
-            result = self._call(
-                lambda: self.gateway.sign_up(user.username, user.password, email=user.email),
-                lambda r: {"UserConfirmed": r.user_confirmed},
-            )
+            result = self._sign_up_with_passwords()
         except CognitoError as exc:
             if exc.cognito_code != "UsernameExistsException":
                 raise
@@ -462,6 +494,27 @@ class Scenario:
                 self._resend_code()
         self._confirm_sign_up()
 
+    def _sign_up_with_passwords(self) -> SignUpResult:
+        """SignUp; a password Cognito refuses (InvalidPasswordException) is asked again
+        (interactive), each new try a new numbered SignUp step."""
+        user = self.user
+        for number in range(1, MAX_PASSWORD_ATTEMPTS + 1):
+            try:
+                return self._call(
+                    lambda: self.gateway.sign_up(user.username, user.password, email=user.email),
+                    lambda r: {"UserConfirmed": r.user_confirmed},
+                )
+            except InvalidPassword as exc:
+                self._say(f"refused: {exc.message} [{exc.code}]")
+                password = (
+                    self.answers.another_password() if number < MAX_PASSWORD_ATTEMPTS else None
+                )
+                if password is None:
+                    raise
+                user.password = password
+                self._begin("SignUp", "try again with another password", optional=True)
+        raise AssertionError("unreachable")  # pragma: no cover
+
     def _admin_get_user(self) -> str:
         self._begin("AdminGetUser", "get the user's confirmation status", optional=True)
         user = self._call(
@@ -483,12 +536,12 @@ class Scenario:
             code = self.answers.confirmation_code(self.user.email)
             self._call(lambda: self.gateway.confirm_sign_up(self.user.username, code))
 
-        def again() -> None:
-            if self.answers.wants_another_code():
-                self._resend_code()
-            self._begin("ConfirmSignUp", "try the confirmation code again", optional=True)
-
-        self._with_retries("the confirmation code", attempt, again)
+        self._with_retries(
+            "the confirmation code",
+            attempt,
+            lambda: self._begin("ConfirmSignUp", "try the confirmation code again", optional=True),
+            resend=self._resend_code,
+        )
         self._say(f"{self.user.username} is confirmed")
 
     def _list_users(self) -> None:
@@ -794,11 +847,6 @@ def _user(interactive: bool, username: str | None, email: str | None) -> Scenari
     if interactive:
         name = username or click.prompt("User name", default=default_name)
         address = email or click.prompt("Email address", default=f"{name}@example.com")
-        password = click.prompt(
-            "Password (8+ chars, upper, lower, digit, symbol)",
-            hide_input=True,
-            confirmation_prompt=True,
-        )
-        return ScenarioUser(name, address, password)
+        return ScenarioUser(name, address, ask_password())
     password = os.environ.get(PASSWORD_ENV) or generate_password()
     return ScenarioUser(default_name, email or f"{default_name}@example.com", password)

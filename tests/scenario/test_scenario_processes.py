@@ -143,13 +143,30 @@ def finish(child: pexpect.spawn) -> int:
     return int(child.exitstatus if child.exitstatus is not None else -1)
 
 
+STEP_LINE = re.compile(r"^\[\s*(\d+)/(\d+)\] (\w+):", re.MULTILINE)
+
+
 def test_interactive_script_with_a_wrong_code_and_another_code(
     local_cognito: LocalCognitoInfo, outbox: Any, unique_email: str
 ) -> None:
     username = f"int-{uuid.uuid4().hex[:10]}"
     transcript = io.StringIO()
     child = spawn(local_cognito, transcript)
-    answer_identity(child, username, unique_email)
+    child.expect("User name")
+    child.sendline(username)
+    child.expect("Email address")
+    child.sendline(unique_email)
+    # A weak password: Cognito refuses it and the script asks for another (no exit 1).
+    child.expect("Password")
+    child.sendline("weakpass1")
+    child.expect("Repeat for confirmation")
+    child.sendline("weakpass1")
+    child.expect(r"refused: .* \[invalid_password\]")
+    child.expect("Choose another password")
+    child.sendline(PASSWORD)
+    child.expect("Repeat for confirmation")
+    child.sendline(PASSWORD)
+    child.expect(r"\[ 2/14\] SignUp: try again with another password")
 
     child.expect(r"Do you need another confirmation code\?")
     child.sendline("n")
@@ -159,6 +176,15 @@ def test_interactive_script_with_a_wrong_code_and_another_code(
     child.expect(r"refused: .* \[code_mismatch\]")
     child.expect(r"Try the confirmation code again\?")
     child.sendline("y")
+    # "Y" goes straight back to the code prompt: no other question in between.
+    child.expect("Confirmation code emailed to")
+    assert "another confirmation code" not in child.before
+    assert re.search(r"\[ 4/15\] ConfirmSignUp: try the confirmation code again", child.before)
+    child.sendline(wrong_code(first_code))
+    child.expect(r"refused: .* \[code_mismatch\]")
+    # Declined: a new code is offered before giving up.
+    child.expect(r"Try the confirmation code again\?")
+    child.sendline("n")
     child.expect(r"Do you need another confirmation code\?")
     child.sendline("y")
     child.expect("ResendConfirmationCode: ask for another code")
@@ -183,8 +209,15 @@ def test_interactive_script_with_a_wrong_code_and_another_code(
     output = transcript.getvalue()
     assert "SIGNED_UP (stays; code_rejected)" in output
     assert "SIGNED_UP (stays; code_resent)" in output
-    assert PASSWORD not in output
+    assert PASSWORD not in output and "weakpass1" not in output
     assert not JWT.search(output)
+    # The counter stays right with the retries: 13 main steps + a second SignUp, two more
+    # ConfirmSignUp tries and a resend; numbered 1..17 with no gap, ending at 17/17.
+    numbered = [(int(n), int(total)) for n, total, _ in STEP_LINE.findall(output)]
+    assert [n for n, _ in numbered] == list(range(1, 18))
+    assert numbered[-1] == (17, 17)
+    assert all(n <= total for n, total in numbered)
+    assert "Done: 17 Cognito actions" in output
 
 
 def test_interactive_wrong_totp_not_retried_fails_at_that_step(

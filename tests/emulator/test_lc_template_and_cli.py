@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 import local_cognito
@@ -94,6 +96,28 @@ def test_local_cognito_refuses_non_loopback_and_unknown_overrides() -> None:
             server.provision(auth_session_validity=5)
     finally:
         server.stop()
+
+
+def test_a_taken_port_falls_back_to_a_free_one_or_fails_cleanly() -> None:
+    """`bff serve` asks for 9229 and takes a free port when it is taken. werkzeug's own bind
+    would print and sys.exit(1) instead of raising, so the fallback never ran."""
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    port = taken.getsockname()[1]
+    try:
+        with LocalCognito(port=port, fallback_to_free_port=True) as info:
+            assert not info.endpoint_url.endswith(f":{port}")
+            client = boto3.client(
+                "cognito-idp", endpoint_url=info.endpoint_url, region_name=info.region
+            )
+            assert client.describe_user_pool(UserPoolId=info.user_pool_id)["UserPool"]
+        strict = LocalCognito(port=port)
+        with pytest.raises(OSError):
+            strict.start()
+        assert not strict.fell_back
+    finally:
+        taken.close()
 
 
 def test_unknown_action_is_a_clean_error(cognito_client: Any) -> None:

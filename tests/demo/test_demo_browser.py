@@ -18,20 +18,22 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 from demo_support import local_settings, serving
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from bff.app import create_app
 from local_cognito import LocalCognitoInfo
 from tests.support.passwords import PASSWORD
 from tests.support.programs import require_program
-from tests.support.serve import bff_serve
+from tests.support.serve import bff_serve, serve_environment
 from tests.support.totp import fresh_totp
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -48,6 +50,7 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
 ]
 STATUS = "#flow-status"
+SIGNED_OUT_STEPS = "none in this flow; a new one: sign_up, confirm, resend_code, sign_in"
 
 
 @pytest.fixture(scope="module")
@@ -120,6 +123,21 @@ def outbox_codes(page: Page, email: str) -> list[str]:
     return [rows.nth(i).locator("td.value").inner_text() for i in range(rows.count())]
 
 
+def wrong_code(*right: str) -> str:
+    """A 6-digit code that is none of ``right``."""
+    candidate = int(right[0]) if right else 0
+    while f"{candidate:06d}" in right:
+        candidate = (candidate + 1) % 1_000_000
+    return f"{candidate:06d}"
+
+
+def wrong_totp(secret: str) -> str:
+    """A code no step near now accepts (the local Cognito allows one step either side)."""
+    totp = pyotp.TOTP(secret)
+    now = time.time()
+    return wrong_code(*(totp.at(now + 30 * k) for k in range(-2, 3)))
+
+
 def test_demo_page_whole_journey(browser: Browser, bff_url: str, shots: Path) -> None:
     email = f"ada-{uuid.uuid4().hex[:8]}@example.com"
     used: set[str] = set()
@@ -142,8 +160,20 @@ def test_demo_page_whole_journey(browser: Browser, bff_url: str, shots: Path) ->
         assert page.get_attribute(selector, "autocomplete") == autocomplete
         assert page.locator(f"label[for={selector[1:]}]").count() == 1
 
-    # Sign up.
+    # A weak password: a plain message, and every rule it breaks next to the field (Cognito's
+    # own message names only the first).
     page.fill("#sign-up-email", email)
+    page.fill("#sign-up-password", "weakpass")
+    submit(page, "sign-up")
+    expect(page.locator("#error")).to_contain_text("(invalid_password)")
+    expect(page.locator("#error")).to_contain_text("This password is not strong enough.")
+    rules = page.locator("#sign-up-password-error li")
+    expect(rules).to_have_text(["an upper-case letter", "a digit", re.compile(r"^a symbol")])
+    assert page.get_attribute("#sign-up-password", "aria-invalid") == "true"
+    assert focused(page) == "sign-up-password"
+    expect(page.locator(STATUS)).to_have_text("no sign-in in progress")
+
+    # Sign up.
     page.fill("#sign-up-password", PASSWORD)
     page.screenshot(path=shots / "01-sign-up.png")
     submit(page, "sign-up")
@@ -178,9 +208,22 @@ def test_demo_page_whole_journey(browser: Browser, bff_url: str, shots: Path) ->
     other.goto(bff_url + "/")
     expect_state(other, "SIGNED_UP", "confirm, resend_code, sign_out")
 
-    # "Use" fills the code field from the panel; confirm.
+    # A wrong code: a plain message, next to the field too.
+    page.fill("#confirm-code", wrong_code(*outbox_codes(page, email)))
+    submit(page, "confirm")
+    expect(page.locator("#error")).to_contain_text(
+        "That code is not right. Check it and try again. (code_mismatch)"
+    )
+    expect(page.locator("#confirm-code-error")).to_have_text(
+        "That code is not right. Check it and try again."
+    )
+
+    # "Use" fills the code field from the panel, and the error about the old code goes.
     page.locator(f"#outbox-messages tr[data-to='{email}'] button").first.click()
     assert page.input_value("#confirm-code") == newest
+    expect(page.locator("#error")).to_be_hidden()
+    expect(page.locator("#confirm-code-error")).to_be_hidden()
+    assert page.get_attribute("#confirm-code", "aria-invalid") is None
     page.screenshot(path=shots / "02-confirm.png")
     submit(page, "confirm")
     expect_state(page, "CONFIRMED", "sign_in, sign_out")
@@ -205,14 +248,19 @@ def test_demo_page_whole_journey(browser: Browser, bff_url: str, shots: Path) ->
     submit(page, "sign-in")
     expect_state(page, "MFA_SETUP", "sign_in, mfa_setup_verify, sign_out")
     expect(page.locator("#qr svg")).to_be_visible()
-    # The secret is shown once: after a reload the page says so and offers a new sign-in.
+    expect(page.locator("#new-key-warning")).to_have_count(0)
+    first_secret = page.inner_text("#mfa-secret").replace(" ", "")
+    # The secret is shown once: after a reload the page says so, warns that an entry made
+    # from the old QR code will not work, and offers a new sign-in.
     page.reload()
     expect_state(page, "MFA_SETUP", "sign_in, mfa_setup_verify, sign_out")
     expect(page.locator("#screen")).to_contain_text("shown only once")
+    expect(page.locator("#new-key-warning")).to_contain_text("will not work")
     expect(page.locator("#qr")).to_have_count(0)
     page.fill("#sign-in-password", PASSWORD)
     submit(page, "sign-in")
     expect_state(page, "MFA_SETUP", "sign_in, mfa_setup_verify, sign_out")
+    expect(page.locator("#new-key-warning")).to_contain_text("This is a new key.")
     qr = page.locator("#qr svg")
     expect(qr).to_be_visible()
     box = qr.bounding_box()
@@ -221,14 +269,27 @@ def test_demo_page_whole_journey(browser: Browser, bff_url: str, shots: Path) ->
     assert page.get_attribute("#qr svg", "role") == "img"
     secret = page.inner_text("#mfa-secret").replace(" ", "")
     assert re.fullmatch(r"[A-Z2-7]{16,}", secret), secret
+    assert secret != first_secret
     assert focused(page) == "mfa-setup-code"
     page.screenshot(path=shots / "03-mfa-setup.png")
+    # The old key's code is refused in plain words, next to the field; never Cognito's
+    # "Code mismatch and fail enable Software Token MFA".
+    page.fill("#mfa-setup-code", wrong_totp(secret))
+    submit(page, "mfa-setup")
+    expect(page.locator("#error")).to_contain_text("(code_mismatch)")
+    expect(page.locator("#mfa-setup-code-error")).to_have_text(
+        "That code is not right. Check it and try again."
+    )
+    expect(page.locator("#screen")).not_to_contain_text("Software Token")
+    expect(page.locator("#error")).not_to_contain_text("Software Token")
     page.fill("#mfa-setup-code", fresh_totp(secret, used))
     submit(page, "mfa-setup")
 
     # Signed in; remember this browser?
     expect_state(page, "AUTHENTICATED", "sign_in, remember_device, sign_out")
     expect(page.locator("#screen h2")).to_have_text("Remember this browser?")
+    # Named after the browser, not one "Web browser" for every device.
+    assert page.input_value("#remember-device_name") == "Chrome on Linux"
     page.screenshot(path=shots / "04-remember-device.png")
     submit(page, "remember")
     expect_state(page, "AUTHENTICATED", "sign_in, sign_out")
@@ -236,6 +297,8 @@ def test_demo_page_whole_journey(browser: Browser, bff_url: str, shots: Path) ->
     this_browser = page.locator("#devices tr", has_text="(this browser)")
     expect(this_browser).to_have_count(1)
     expect(this_browser.locator("td").nth(1)).to_have_text("yes")
+    expect(this_browser.locator("td").first).to_have_text("Chrome on Linux (this browser)")
+    expect(page.locator("#screen")).to_contain_text("This browser is remembered.")
     page.screenshot(path=shots / "05-signed-in.png")
 
     # The page holds no token: the cookies are HttpOnly, invisible to its script.
@@ -248,8 +311,8 @@ def test_demo_page_whole_journey(browser: Browser, bff_url: str, shots: Path) ->
 
     # Sign out, then sign in again: the remembered device answers, no MFA screen.
     page.get_by_role("button", name="Sign out").click()
-    expect_state(page, "SIGNED_OUT", "none")
-    expect(page.locator("#screen")).to_contain_text("You are signed out.")
+    expect_state(page, "SIGNED_OUT", SIGNED_OUT_STEPS)
+    expect(page.locator("#start-notice")).to_have_text("You are signed out.")
     page.fill("#sign-in-username", email)
     page.fill("#sign-in-password", PASSWORD)
     with page.expect_response(lambda r: r.url.endswith("/api/sign-in")) as answer:
@@ -257,13 +320,27 @@ def test_demo_page_whole_journey(browser: Browser, bff_url: str, shots: Path) ->
     assert json.loads(answer.value.text())["flow"]["state"] == "AUTHENTICATED"
     expect_state(page, "AUTHENTICATED", "sign_in, sign_out")
     expect(page.locator("#devices tr", has_text="(this browser)")).to_have_count(1)
+    expect(page.locator("#remembered")).to_have_text(" This browser is remembered.")
 
-    # Forget this browser: the next sign-in asks for a code, and offers to remember again.
+    # Forget this browser: the header follows; the next sign-in asks for a code, and offers
+    # to remember again.
     page.get_by_role("row", name=re.compile(r"\(this browser\)")).get_by_role("button").click()
-    expect(page.locator("#notice")).to_contain_text("Device forgotten")
+    expect(page.locator("#notice")).to_contain_text("This browser is forgotten")
     expect(page.locator("#devices tr", has_text="(this browser)")).to_have_count(0)
+    expect(page.locator("#remembered")).to_have_text("")
+    expect(page.locator("#screen")).not_to_contain_text("remembered.")
     page.get_by_role("button", name="Sign out").click()
-    expect_state(page, "SIGNED_OUT", "none")
+    expect_state(page, "SIGNED_OUT", SIGNED_OUT_STEPS)
+    page.fill("#sign-in-username", email)
+    page.fill("#sign-in-password", PASSWORD)
+    submit(page, "sign-in")
+    expect_state(page, "SOFTWARE_TOKEN_MFA", "mfa_code, sign_out")
+
+    # "Cancel" on the code screen: a sign-in that never finished is cancelled, not "signed
+    # out".
+    page.click("#cancel")
+    expect(page.locator("#start-notice")).to_have_text("Sign-in cancelled.")
+    expect(page.locator("#screen")).not_to_contain_text("signed out")
     page.fill("#sign-in-username", email)
     page.fill("#sign-in-password", PASSWORD)
     submit(page, "sign-in")
@@ -369,8 +446,17 @@ def test_demo_page_new_password_with_required_attributes(
             expect(page.locator("#new-password-new_password-error")).not_to_be_empty()
             assert page.get_attribute("#new-password-new_password", "aria-invalid") == "true"
 
-            page.fill("#new-password-new_password", PASSWORD)
+            # Cognito refuses a weak one: every broken rule next to the field.
+            page.fill("#new-password-new_password", "alllowercase")
             email_field.fill(bare)
+            submit(page, "new-password")
+            expect(page.locator("#error")).to_contain_text("(invalid_password)")
+            expect(page.locator("#new-password-new_password-error li")).to_have_text(
+                ["an upper-case letter", "a digit", re.compile(r"^a symbol")]
+            )
+            expect_state(page, "NEW_PASSWORD_REQUIRED", "new_password, sign_out")
+
+            page.fill("#new-password-new_password", PASSWORD)
             submit(page, "new-password")
             expect_state(page, "MFA_SETUP", "sign_in, mfa_setup_verify, sign_out")
             expect(page.locator("#qr svg")).to_be_visible()
@@ -378,3 +464,55 @@ def test_demo_page_new_password_with_required_attributes(
             page.close()
     finally:
         app.extensions["bff"]["store"].close()
+
+
+def api_sign_in_with_mfa(context: BrowserContext, base: str, email: str) -> None:
+    """Sign-up → confirm → sign-in → MFA set-up → signed in, through the API with the browser
+    context's cookies (Playwright's request context shares them)."""
+
+    def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
+        answer = context.request.post(base + path, data=body, headers={"X-CSRF": "1"})
+        assert answer.ok, answer.text()
+        return dict(answer.json())
+
+    post("/api/sign-up", {"email": email, "password": PASSWORD})
+    outbox = context.request.get(f"{base}/api/local/outbox?to={email}").json()
+    post("/api/sign-up/confirm", {"code": outbox["messages"][0]["code"]})
+    flow = post("/api/sign-in", {"username": email, "password": PASSWORD})["flow"]
+    assert flow["state"] == "MFA_SETUP", flow
+    code = pyotp.TOTP(flow["data"]["secret"]).now()
+    assert post("/api/sign-in/mfa-setup", {"code": code})["flow"]["state"] == "AUTHENTICATED"
+    post("/api/sign-in/remember-device", {"remember": False})
+
+
+def test_demo_page_after_a_restart_is_signed_out(
+    browser: Browser, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Signed in, then `bff serve` restarts (same instance folder, so the session survives,
+    but its local Cognito is new and refuses the old tokens): a reload shows the start
+    screen, not "Signed in" with Cognito's "Invalid Access Token"."""
+    workdir = tmp_path_factory.mktemp("demo-restart")
+    env = serve_environment(workdir)  # one instance folder for both runs
+    context = browser.new_context()
+    page = context.new_page()
+    watched = Watched(page)
+    with bff_serve(workdir, env) as urls:
+        base = urls["Demo page"].rstrip("/")
+        api_sign_in_with_mfa(context, base, f"restart-{uuid.uuid4().hex[:8]}@example.com")
+        page.goto(base + "/")
+        expect_state(page, "AUTHENTICATED", "sign_in, sign_out")
+        expect(page.locator("#claims")).to_contain_text("restart-")
+    (workdir / "again").mkdir()
+    with bff_serve(workdir / "again", env) as urls:
+        base = urls["Demo page"].rstrip("/")
+        page.goto(base + "/")
+        expect(page.locator(STATUS)).to_have_text("no sign-in in progress")
+        expect(page.locator("#start-notice")).to_have_text("Your session has ended. Sign in again.")
+        expect(page.locator("#error")).to_be_hidden()
+        expect(page.locator("body")).not_to_contain_text("Invalid Access Token")
+        # The server session is gone too: a reload stays signed out, with no error.
+        page.reload()
+        expect(page.locator(STATUS)).to_have_text("no sign-in in progress")
+        expect(page.locator("#error")).to_be_hidden()
+    assert watched.problems == []
+    context.close()

@@ -3,8 +3,10 @@
 // - The screen is chosen from the step response's `state` (one render function per state)
 //   and what it offers from `next_steps` only; `data` fills it in.
 // - Every error has one shape, {"error": {code, message, details}}, shown by one function:
-//   422 field messages next to their fields, 409 illegal_step resyncs from GET /api/flow,
-//   429 disables the form for Retry-After seconds.
+//   a plain sentence per error code (never Cognito's own wording), code and password errors
+//   next to their field, 422 field messages next to their fields, 409 illegal_step resyncs
+//   from GET /api/flow, 429 disables the form for Retry-After seconds, a 401 on a signed-in
+//   screen means signed out.
 // - State-changing calls send JSON and `X-CSRF: 1`; cookies are same-origin (HttpOnly: this
 //   script never sees them, nor any Cognito token).
 // - Text is always inserted as text (textContent / text nodes). The one piece of markup is
@@ -32,6 +34,45 @@ const QR_ATTRS = new Set([
   "width", "height", "class", "viewBox", "transform", "stroke", "fill", "d", "x", "y",
   "xmlns", "shape-rendering",
 ]);
+// What the page says for each error code: the BFF's message is often Cognito's own wording
+// ("Code mismatch and fail enable Software Token MFA"), written for developers. Codes not
+// listed here keep the BFF's message.
+const ERROR_TEXT = {
+  code_mismatch: "That code is not right. Check it and try again.",
+  expired_code: "That code has expired or was already used. Use a newer one.",
+  invalid_password: "This password is not strong enough.",
+  not_authorized: "Incorrect email or password.",
+  user_not_confirmed: "This account is not confirmed yet: enter the code we emailed.",
+  username_exists: "An account with this email already exists. Sign in instead.",
+  session_expired: "This step took too long and has expired. Start again.",
+  not_signed_in: "You are not signed in.",
+  no_flow: "There is no sign-in in progress on this browser.",
+  illegal_step: "That step is not possible any more: this sign-in has moved on (another tab?).",
+  conflict: "Another request changed this sign-in first.",
+  too_many_requests: "Too many attempts. Wait a little before trying again.",
+  limit_exceeded: "Too many attempts. Wait a while before trying again.",
+  temporary_password_expired: "Your temporary password has expired.",
+  password_reset_required: "Your password has been reset: choose a new one with the code we emailed.",
+  no_device_offered: "There is no browser to remember at this sign-in.",
+  unsupported_challenge: "Cognito asked for a kind of sign-in this page does not support.",
+  cognito_error: "Cognito refused the request.",
+  cognito_unavailable: "Cognito cannot be reached right now. Try again in a moment.",
+  internal_error: "Something went wrong on the server.",
+  network_error: "The BFF did not answer. Is `bff serve` still running?",
+};
+// Errors about a code or a new password belong next to that field.
+const CODE_ERRORS = new Set(["code_mismatch", "expired_code"]);
+// The pool's password policy (local_cognito/user-pool.yaml: 8+ characters, lower, upper,
+// digit, symbol). Cognito's message names one broken rule; the page lists every one. The
+// symbols are those Cognito's developer guide lists under "Password requirements", plus a
+// space that is neither first nor last.
+const PASSWORD_RULES = [
+  ["at least 8 characters", (p) => p.length >= 8],
+  ["a lower-case letter", (p) => /[a-z]/.test(p)],
+  ["an upper-case letter", (p) => /[A-Z]/.test(p)],
+  ["a digit", (p) => /[0-9]/.test(p)],
+  ["a symbol such as ! @ # $ % & * -", (p) => /[\^$*.[\]{}()?"!@#%&/\\,><':;|_~`=+\-]/.test(p) || /\S \S/.test(p)],
+];
 const ATTRIBUTE_AUTOCOMPLETE = {
   name: "name", given_name: "given-name", family_name: "family-name", email: "email",
   phone_number: "tel", birthdate: "bday", locale: "language", zoneinfo: "off",
@@ -129,9 +170,9 @@ function showNotice(text) {
 function clearError() {
   page.error.replaceChildren();
   page.error.hidden = true;
-  for (const p of document.querySelectorAll(".field-error")) {
-    p.textContent = "";
-    p.hidden = true;
+  for (const slot of document.querySelectorAll(".field-error")) {
+    slot.replaceChildren();
+    slot.hidden = true;
   }
   for (const input of document.querySelectorAll("[aria-invalid]")) {
     input.removeAttribute("aria-invalid");
@@ -167,7 +208,7 @@ function form(id, fields, submitLabel, onSubmit, ...extra) {
         el("label", { for: inputId }, spec.label),
         input,
         spec.hint ? el("p", { class: "hint", id: inputId + "-hint" }, spec.hint) : null,
-        el("p", { class: "field-error", id: inputId + "-error", hidden: true }),
+        el("div", { class: "field-error", id: inputId + "-error", hidden: true }),
       ),
     );
   }
@@ -202,11 +243,22 @@ async function run(container, action, keepError) {
   }
 }
 
+function plainMessage(err) {
+  return ERROR_TEXT[err.code] || err.message;
+}
+
 // The one error display, for the one error shape.
 async function showError(err, container) {
-  const lines = [el("strong", {}, err.message), " ", el("span", { class: "code" }, "(" + err.code + ")")];
+  const lines = [el("strong", {}, plainMessage(err)), " ", el("span", { class: "code" }, "(" + err.code + ")")];
   page.error.replaceChildren(el("p", {}, ...lines));
   page.error.hidden = false;
+  if (CODE_ERRORS.has(err.code) && placeFieldError(container, "input[name=code]", plainMessage(err))) {
+    return;
+  }
+  if (err.code === "invalid_password") {
+    const input = container.querySelector("input[autocomplete=new-password]");
+    if (input && placePasswordRules(input, err)) return;
+  }
   if (err.status === 422 && err.details.fields) {
     const unplaced = placeFieldErrors(err.details.fields, container);
     for (const [field, message] of unplaced) {
@@ -261,12 +313,42 @@ function placeFieldErrors(fields, container) {
       unplaced.push([name, text]);
       continue;
     }
-    input.setAttribute("aria-invalid", "true");
-    const slot = document.getElementById(input.id + "-error");
-    slot.textContent = text;
-    slot.hidden = false;
+    markInvalid(input, text);
   }
   return unplaced;
+}
+
+// Shows `content` (text or nodes) as `input`'s error, tied to it by aria-describedby.
+function markInvalid(input, ...content) {
+  input.setAttribute("aria-invalid", "true");
+  const slot = document.getElementById(input.id + "-error");
+  slot.replaceChildren(...content);
+  slot.hidden = false;
+}
+
+function placeFieldError(container, selector, text) {
+  const input = container && container.querySelector(selector);
+  if (!input) return false;
+  markInvalid(input, text);
+  input.focus();
+  return true;
+}
+
+// A password Cognito refused: every rule of the policy it breaks, next to the field (Cognito
+// names only the first). If none seems broken (a pool with another policy), Cognito's reason.
+function placePasswordRules(input, err) {
+  const broken = PASSWORD_RULES.filter(([, ok]) => !ok(input.value)).map(([rule]) => rule);
+  if (broken.length) {
+    markInvalid(
+      input,
+      el("span", {}, "This password needs:"),
+      el("ul", { class: "rules" }, ...broken.map((rule) => el("li", {}, rule))),
+    );
+  } else {
+    markInvalid(input, err.message);
+  }
+  input.focus();
+  return true;
 }
 
 function countdown(seconds, container) {
@@ -310,6 +392,20 @@ function qrNode(markup) {
   return adopted;
 }
 
+// Whether this tab already showed an MFA key for `username` (sessionStorage holds the user
+// name only, never the key), and remembers that it does now.
+const KEY_SHOWN = "bff-demo-mfa-key-shown";
+
+function keyShownBefore(username) {
+  const before = sessionStorage.getItem(KEY_SHOWN) === String(username);
+  sessionStorage.setItem(KEY_SHOWN, String(username));
+  return before;
+}
+
+function forgetKeyShown() {
+  sessionStorage.removeItem(KEY_SHOWN);
+}
+
 function groupSecret(secret) {
   return secret.replace(/(.{4})/g, "$1 ").trim();
 }
@@ -328,22 +424,32 @@ function signInForm(id, username) {
   );
 }
 
+// "Sign out" for a signed-in user; "Cancel" (label given) ends a sign-up or sign-in that has
+// not finished: the same step, but the page then says what happened in those words.
 function signOutButton(flow, label) {
   if (!flow.next_steps.includes("sign_out")) return null;
+  const cancel = Boolean(label);
   const node = button(label || "Sign out", () =>
     run(node.closest(".card") || node, async () => {
       const payload = await api("POST", STEP_PATHS.sign_out, {});
-      if (payload.flow) show(payload.flow);
-      else renderNoFlow();
+      const notice = cancel ? CANCELLED[flow.state] || "Sign-in cancelled." : "You are signed out.";
+      if (payload.flow) show(payload.flow, notice);
+      else renderNoFlow(notice);
     }),
-    { class: "secondary" },
+    { class: "secondary", id: cancel ? "cancel" : "sign-out" },
   );
   return node;
 }
 
+const CANCELLED = {
+  SIGNED_UP:
+    "Sign-up cancelled. The account exists but is not confirmed: sign in, or confirm it below, to get a code.",
+  CONFIRMED: "Cancelled.",
+};
+
 function renderStart(steps, notice) {
   const cards = [];
-  if (notice) cards.push(el("p", {}, notice));
+  if (notice) cards.push(el("p", { id: "start-notice" }, notice));
   if (steps.includes("sign_in")) cards.push(card("Sign in", signInForm("sign-in")));
   if (steps.includes("sign_up")) {
     cards.push(
@@ -460,16 +566,30 @@ const SCREENS = {
     const d = flow.data || {};
     const qr = d.qr_svg ? qrNode(d.qr_svg) : null;
     if (!d.secret) {
-      // Shown once: GET /api/flow never repeats the secret. A new sign-in gives a new one.
+      // Shown once: GET /api/flow never repeats the secret. A new sign-in gives a new one,
+      // and an entry already made from the old one will never give a working code.
       return card(
         "Set up your authenticator app",
         el("p", {}, "The QR code is shown only once. Sign in again to get a new one."),
+        el(
+          "p",
+          { class: "warning", id: "new-key-warning" },
+          "Already scanned it? Signing in again issues a new key: the entry your authenticator app made from the old QR code will not work. Delete it and scan the new code.",
+        ),
         flow.next_steps.includes("sign_in") ? signInForm("sign-in", d.username) : null,
         el("div", { class: "actions" }, signOutButton(flow, "Cancel")),
       );
     }
+    const replaced = keyShownBefore(d.username);
     return card(
       "Set up your authenticator app",
+      replaced
+        ? el(
+            "p",
+            { class: "warning", id: "new-key-warning" },
+            "This is a new key. An entry made from an earlier QR code will not work: delete it from your authenticator app and scan this one.",
+          )
+        : null,
       el("p", {}, "Two-factor authentication is required. Scan this QR code with an authenticator app (Google Authenticator, 1Password, Authy…), then enter the 6-digit code it shows."),
       el(
         "div",
@@ -507,6 +627,7 @@ const SCREENS = {
   },
 
   AUTHENTICATED(flow) {
+    forgetKeyShown();
     if (flow.next_steps.includes("remember_device")) return rememberDevice(flow);
     return signedIn(flow);
   },
@@ -519,17 +640,31 @@ const SCREENS = {
     );
   },
 
-  SIGNED_OUT() {
-    return renderStart(NEW_STEPS, "You are signed out.");
+  SIGNED_OUT(flow, notice) {
+    return renderStart(NEW_STEPS, notice);
   },
 };
 
+// A name that tells this browser apart in the devices list ("Chrome on Linux"), rather than
+// the same "Web browser" for every one.
+function browserName() {
+  const ua = navigator.userAgent;
+  const browsers = [["Edg/", "Edge"], ["OPR/", "Opera"], ["Firefox/", "Firefox"], ["Chrome/", "Chrome"], ["Safari/", "Safari"]];
+  const systems = [["Android", "Android"], ["iPhone", "iOS"], ["iPad", "iPadOS"], ["Windows", "Windows"], ["Mac OS X", "macOS"], ["CrOS", "ChromeOS"], ["Linux", "Linux"]];
+  const found = (table) => (table.find(([mark]) => ua.includes(mark)) || [null, null])[1];
+  const browser = found(browsers) || "Web browser";
+  const system = found(systems);
+  return system ? browser + " on " + system : browser;
+}
+
 function rememberDevice(flow) {
-  const answer = (remember) => async (v) =>
-    show(await step("remember_device", { remember, device_name: v.device_name }));
+  const answer = (remember) => (v) =>
+    whileSignedIn(async () =>
+      show(await step("remember_device", { remember, device_name: v.device_name || browserName() })),
+    );
   const f = form(
     "remember",
-    [{ name: "device_name", label: "Name this browser", autocomplete: "off", value: "Web browser" }],
+    [{ name: "device_name", label: "Name this browser", autocomplete: "off", value: browserName() }],
     "Yes, remember it",
     answer(true),
   );
@@ -550,9 +685,12 @@ function signedIn(flow) {
   const d = flow.data || {};
   const claims = el("dl", { class: "claims", id: "claims" }, el("dt", {}, "…"), el("dd", {}, "loading"));
   const devices = el("tbody", { id: "devices" });
+  // Whether this browser is remembered: from the step's answer first, then from the
+  // devices list (which follows "Forget").
+  const remembered = el("span", { id: "remembered" }, d.device_remembered ? " This browser is remembered." : "");
   const view = card(
     "Signed in",
-    el("p", {}, "Signed in as ", el("strong", {}, d.username || "you"), d.device_remembered ? ". This browser is remembered." : "."),
+    el("p", {}, "Signed in as ", el("strong", {}, d.username || "you"), ".", remembered),
     el("h3", {}, "Your ID token's claims"),
     claims,
     el("h3", {}, "Your devices"),
@@ -574,16 +712,56 @@ function signedIn(flow) {
       signOutButton(flow),
     ),
   );
-  // Loading is not a user action: an error already shown (e.g. after a resync) stays.
+  const fill = (list) => {
+    fillDevices(devices, view, list, fill);
+    const here = list.find((device) => device.this_browser);
+    remembered.textContent = here && here.remembered ? " This browser is remembered." : "";
+  };
+  // Loading is not a user action: an error already shown (e.g. after a resync) stays. A 401
+  // means the BFF or Cognito no longer accepts this session (expired, revoked, or the BFF's
+  // local Cognito restarted): this browser is signed out, whatever the flow said.
   run(
     view,
-    async () => {
-      fillClaims(claims, await api("GET", "/api/me"));
-      fillDevices(devices, view, (await api("GET", "/api/devices")).devices);
-    },
+    () =>
+      whileSignedIn(async () => {
+        fillClaims(claims, await api("GET", "/api/me"));
+        fill((await api("GET", "/api/devices")).devices);
+      }),
     true,
   );
   return view;
+}
+
+// Runs `action` (calls that need the session's tokens). A 401 not_authorized (Cognito refused
+// the access token) is worth one refresh; any other 401, or a refused refresh, means this
+// browser is signed out: the server session is ended and the start screen shown.
+async function whileSignedIn(action) {
+  try {
+    await action();
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.status !== 401) throw err;
+    if (err.code === "not_authorized") {
+      try {
+        await api("POST", "/api/session/refresh", {});
+        await action();
+        return;
+      } catch (again) {
+        if (!(again instanceof ApiError) || again.status !== 401) throw again;
+      }
+    }
+    await signedOutByServer();
+  }
+}
+
+async function signedOutByServer() {
+  try {
+    await api("POST", STEP_PATHS.sign_out, {}); // ends what is left of the server session
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err; // 401 not_signed_in: nothing was left
+  }
+  clearError();
+  showNotice("");
+  renderNoFlow("Your session has ended. Sign in again.");
 }
 
 function fillClaims(dl, me) {
@@ -597,21 +775,33 @@ function fillClaims(dl, me) {
   dl.replaceChildren(...rows);
 }
 
-function fillDevices(tbody, view, devices) {
+// This browser first, then remembered devices, then the rest, most recent first.
+function deviceOrder(a, b) {
+  const rank = (d) => (d.this_browser ? 0 : d.remembered ? 1 : 2);
+  return rank(a) - rank(b) || String(b.last_authenticated || "").localeCompare(String(a.last_authenticated || ""));
+}
+
+function fillDevices(tbody, view, devices, refill) {
   if (!devices.length) {
     tbody.replaceChildren(el("tr", {}, el("td", { colspan: 4 }, "No tracked devices.")));
     return;
   }
   tbody.replaceChildren(
-    ...devices.map((device) => {
+    ...[...devices].sort(deviceOrder).map((device) => {
       const forget = button(
         "Forget",
         () =>
-          run(view, async () => {
-            const answer = await api("DELETE", "/api/devices/" + encodeURIComponent(device.device_key));
-            fillDevices(tbody, view, answer.devices);
-            showNotice("Device forgotten: its next sign-in asks for a code.");
-          }),
+          run(view, () =>
+            whileSignedIn(async () => {
+              const answer = await api("DELETE", "/api/devices/" + encodeURIComponent(device.device_key));
+              refill(answer.devices);
+              showNotice(
+                device.this_browser
+                  ? "This browser is forgotten: its next sign-in asks for a code."
+                  : "Device forgotten: its next sign-in asks for a code.",
+              );
+            }),
+          ),
         { class: "secondary", "aria-label": "Forget " + (device.name || device.device_key) },
       );
       const name = (device.name || device.device_key) + (device.this_browser ? " (this browser)" : "");
@@ -648,14 +838,19 @@ function mount(node, status) {
   refreshOutbox();
 }
 
-function show(flow) {
+// `notice`: a sentence for the new screen (e.g. why the user is back at the start).
+function show(flow, notice) {
   if (flow.state !== "SIGNED_OUT") showNotice("");
   const render = SCREENS[flow.state] || renderUnknown;
-  mount(render(flow), "state " + flow.state + " · next steps: " + (flow.next_steps.join(", ") || "none"));
+  // A finished flow offers nothing more; the start screen's steps begin a new one.
+  const steps = flow.next_steps.length
+    ? flow.next_steps.join(", ")
+    : "none in this flow; a new one: " + NEW_STEPS.join(", ");
+  mount(render(flow, notice), "state " + flow.state + " · next steps: " + steps);
 }
 
-function renderNoFlow() {
-  mount(renderStart(NEW_STEPS), "no sign-in in progress");
+function renderNoFlow(notice) {
+  mount(renderStart(NEW_STEPS, notice), "no sign-in in progress");
 }
 
 // After a load, a reload, or a refused step: where is this browser's flow now?
@@ -704,6 +899,8 @@ function fillOutbox(messages) {
         );
         if (!target) return;
         target.value = value;
+        // The value in the field is new: an error about the previous one no longer applies.
+        clearError();
         target.focus();
       }, { class: "secondary", "aria-label": "Use this " + what });
       return el(

@@ -21,31 +21,51 @@ from bff_tools import discovery
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--with-client-secret", is_flag=True, help="Give the app client a secret.")
-def local_cognito_command(port: int, as_json: bool, with_client_secret: bool) -> None:
+@click.option(
+    "--state",
+    "state_dir",
+    type=click.Path(file_okay=False, writable=True),
+    default=None,
+    help="Keep the pool (ids, users, devices, tokens, outbox) in this folder across restarts.",
+)
+@click.option("--reset", is_flag=True, help="With --state: throw the saved pool away first.")
+def local_cognito_command(
+    port: int, as_json: bool, with_client_secret: bool, state_dir: str | None, reset: bool
+) -> None:
     """Serve a local Cognito user pool until interrupted (Ctrl-C)."""
+    if reset and state_dir is None:
+        raise click.BadParameter("--reset needs --state DIR", param_hint="--reset")
     try:
         from local_cognito import LocalCognito
+        from local_cognito.state import StateError
     except ImportError as exc:
         raise click.ClickException(
             "the local Cognito is not installed: pip install -e '.[local]'"
         ) from exc
 
-    server = LocalCognito(port=port, with_client_secret=with_client_secret)
+    server = LocalCognito(
+        port=port, with_client_secret=with_client_secret, state_dir=state_dir, reset=reset
+    )
     try:
         info = server.start()
     except OSError as exc:
         raise click.ClickException(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from exc
-    if as_json:
-        click.echo(json.dumps(info.as_dict()))
-    else:
-        click.echo(f"endpoint_url  {info.endpoint_url}")
-        click.echo(f"region        {info.region}")
-        click.echo(f"user_pool_id  {info.user_pool_id}")
-        click.echo(f"client_id     {info.client_id}")
-        if info.client_secret:
-            click.echo(f"client_secret {info.client_secret}")
-        click.echo("Serving the local Cognito; Ctrl-C to stop.")
-    try:
+    except StateError as exc:
+        raise click.ClickException(str(exc)) from exc
+    try:  # from here on, Ctrl-C (even during the output) stops the server cleanly
+        if as_json:
+            click.echo(json.dumps(info.as_dict()))
+        else:
+            click.echo(f"endpoint_url  {info.endpoint_url}")
+            click.echo(f"region        {info.region}")
+            click.echo(f"user_pool_id  {info.user_pool_id}")
+            click.echo(f"client_id     {info.client_id}")
+            if info.client_secret:
+                click.echo(f"client_secret {info.client_secret}")
+            if state_dir is not None:
+                how = "restored from" if server.restored else "new, kept in"
+                click.echo(f"state         {how} {state_dir}")
+            click.echo("Serving the local Cognito; Ctrl-C to stop.")
         threading.Event().wait()
     except KeyboardInterrupt:
         pass

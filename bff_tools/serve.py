@@ -2,7 +2,8 @@
 
 With no ``COGNITO_USER_POOL_ID`` in the environment (or ``.env``) it starts the local
 Cognito in this process (moto + the project's fidelity layer, on 127.0.0.1:9229, or a free
-port when 9229 is taken, which it says) and
+port when 9229 is taken, which it says), keeping its pool in ``local-cognito/`` in the
+instance folder so that a restart finds the same users (``--reset``: a new pool), and
 points the BFF at it, in local mode (plain-http cookies, a secret key kept in the instance
 folder). With ``COGNITO_USER_POOL_ID`` and ``COGNITO_CLIENT_ID`` set, it serves against
 that pool (real Cognito, or whatever ``COGNITO_ENDPOINT_URL`` names) with the environment's
@@ -101,6 +102,15 @@ def _environment() -> dict[str, Any]:
     return env
 
 
+def local_cognito_state_dir() -> str:
+    """Where ``bff serve`` keeps its local Cognito's pool: ``local-cognito/`` in the BFF's
+    instance folder (``BFF_INSTANCE_PATH``, else Flask's default for the package)."""
+    from bff.config import default_instance_path
+
+    instance = os.environ.get("BFF_INSTANCE_PATH") or default_instance_path()
+    return os.path.join(instance, "local-cognito")
+
+
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
@@ -129,7 +139,14 @@ def _stop_on_signals() -> None:
     show_default=True,
     help="Seconds a client may stay silent while sending its request (then cut off).",
 )
-def serve_command(port: int, host: str, cognito_port: int, read_timeout: float) -> None:
+@click.option(
+    "--reset",
+    is_flag=True,
+    help="Start the local Cognito with an empty pool (new ids) instead of the saved one.",
+)
+def serve_command(
+    port: int, host: str, cognito_port: int, read_timeout: float, reset: bool
+) -> None:
     """Run the BFF (and, without COGNITO_USER_POOL_ID, a local Cognito) until Ctrl-C."""
     if not _is_loopback(host):
         raise click.BadParameter(
@@ -153,8 +170,18 @@ def serve_command(port: int, host: str, cognito_port: int, read_timeout: float) 
                     "install it with pip install -e '.[local]', or point the BFF at a pool."
                 ) from exc
 
-            local = LocalCognito(port=cognito_port, fallback_to_free_port=True)
-            info = local.start()
+            from local_cognito.state import StateError
+
+            local = LocalCognito(
+                port=cognito_port,
+                fallback_to_free_port=True,
+                state_dir=local_cognito_state_dir(),
+                reset=reset,
+            )
+            try:
+                info = local.start()
+            except StateError as exc:
+                raise click.ClickException(f"{exc} (bff serve --reset)") from exc
             overrides = info.as_environment()
             if not env.get("BFF_ADMIN_API_KEY"):
                 # Local mode only: the admin routes on, with a key `bff qa run` can read.
@@ -177,6 +204,8 @@ def serve_command(port: int, host: str, cognito_port: int, read_timeout: float) 
             click.echo(f"  user pool    {local.info.user_pool_id}  client {local.info.client_id}")
             endpoint = local.info.endpoint_url
             click.echo(f"  outbox       {endpoint}/_local/outbox  (bff outbox)")
+            kept = "restored from" if local.restored else "new, kept in"
+            click.echo(f"  state        {kept} {local_cognito_state_dir()}  (--reset: a new pool)")
             if "BFF_ADMIN_API_KEY" in overrides:
                 click.echo(
                     f"admin key      {discovery.LOCAL_ADMIN_KEY_PATH_HINT}  (bff qa run reads it)"

@@ -9,6 +9,7 @@ Every override states the Cognito behaviour it reproduces; everything else is mo
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import hmac
 import json
@@ -81,6 +82,7 @@ _INITIATE_FLOWS = {
         AuthFlow.CUSTOM_AUTH,
     ],
 }
+_POOL_ID_ALPHABET = string.ascii_letters + string.digits
 _SYMBOLS = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+-"
 
 
@@ -185,9 +187,21 @@ class Answer:
 class LocalUserPool(CognitoIdpUserPool):
     """moto's user pool, bound to the private backend, with Cognito's username matching."""
 
-    def __init__(self, backend: LocalCognitoBackend, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        backend: LocalCognitoBackend,
+        account_id: str,
+        region: str,
+        name: str,
+        extended_config: dict[str, Any],
+    ) -> None:
         self._local_backend = backend
-        super().__init__(*args, **kwargs)
+        # What CreateUserPool was given (moto pops the Schema): the state file rebuilds from it.
+        self.creation_config: dict[str, Any] = copy.deepcopy(extended_config or {})
+        super().__init__(account_id, region, name, extended_config)
+        # Cognito's pool ids are "<region>_" plus 9 alphanumerics (moto: 32 hex digits).
+        self.id = f"{region}_" + "".join(secrets.choice(_POOL_ID_ALPHABET) for _ in range(9))
+        self.arn = self.arn.rsplit("/", 1)[0] + "/" + self.id
 
     @property
     def backend(self) -> CognitoIdpBackend:  # type: ignore[override]

@@ -22,7 +22,9 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from moto.core.request import Request as MotoRequest
@@ -36,6 +38,7 @@ from .clock import Clock
 from .fidelity import LocalCognitoBackend
 from .outbox import Outbox
 from .responses import LocalCognitoResponse
+from .state import StateStore, restore, snapshot
 from .template import PoolDefinition, pool_definition
 
 log = logging.getLogger(__name__)
@@ -122,11 +125,22 @@ def _error(status: int, code: str, message: str) -> Response:
     )
 
 
-class LocalCognitoApp:
-    """The WSGI application: Cognito actions plus the local-only endpoints."""
+def _reads_only(action: str) -> bool:
+    """Actions that change nothing (no state write after them)."""
+    return action.startswith(("Get", "List", "Describe", "AdminGet", "AdminList"))
 
-    def __init__(self, backend: LocalCognitoBackend) -> None:
+
+class LocalCognitoApp:
+    """The WSGI application: Cognito actions plus the local-only endpoints.
+
+    ``on_change`` (the state file's writer, when there is one) runs after every action that
+    may change the pool, under the backend's lock, before the answer is sent."""
+
+    def __init__(
+        self, backend: LocalCognitoBackend, on_change: Callable[[], object] | None = None
+    ) -> None:
         self.backend = backend
+        self.on_change = on_change
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = _WireRequest(environ)
@@ -169,6 +183,8 @@ class LocalCognitoApp:
                     "UnknownOperationException",
                     f"{action} is not implemented by the local Cognito",
                 )
+            if self.on_change is not None and not _reads_only(action):
+                self.on_change()
         merged = {k: str(v) for k, v in headers.items() if k.lower() != "status"}
         merged.update(_CORS_HEADERS)
         merged.setdefault("Content-Type", "application/x-amz-json-1.1")
@@ -194,7 +210,10 @@ class LocalCognitoApp:
                         raise ValueError
                 except (ValueError, KeyError, TypeError):
                     return _json(400, {"error": 'body must be {"advance_seconds": <number >= 0>}'})
-                self.backend.clock.advance(seconds)
+                with self.backend.lock:
+                    self.backend.clock.advance(seconds)
+                    if self.on_change is not None:
+                        self.on_change()
                 return _json(200, self._clock_state())
         return _json(404, {"error": f"no local endpoint {request.method} {path}"})
 
@@ -226,9 +245,16 @@ class LocalCognito:
         region: str = "eu-west-1",
         with_client_secret: bool = False,
         fallback_to_free_port: bool = False,
+        state_dir: str | os.PathLike[str] | None = None,
+        reset: bool = False,
     ) -> None:
         """``port`` 0 picks a free port; with ``fallback_to_free_port`` a taken ``port``
-        is replaced by a free one (``fell_back`` then says so) instead of failing."""
+        is replaced by a free one (``fell_back`` then says so) instead of failing.
+
+        With ``state_dir`` the pool is kept in that folder (local_cognito/state.py): a
+        start finds the same pool, client, users, devices, tokens and outbox as the last
+        run left; ``reset`` throws the folder's state away first. ``restored`` says whether
+        the start found a saved pool."""
         if not _is_loopback(host):
             # The local-only endpoints (outbox, clock) have no authentication.
             raise ValueError(f"the local Cognito listens on loopback only, not {host!r}")
@@ -241,6 +267,10 @@ class LocalCognito:
         self.clock = Clock()
         self.outbox = Outbox()
         self.backend = LocalCognitoBackend(region, DEFAULT_ACCOUNT_ID, self.clock, self.outbox)
+        self.state = StateStore(Path(state_dir)) if state_dir is not None else None
+        self.reset = reset
+        self.restored = False
+        self._primary: dict[str, Any] | None = None
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self._info: LocalCognitoInfo | None = None
@@ -263,6 +293,7 @@ class LocalCognito:
         if self._server is not None:
             return self.info
         began = time.perf_counter()
+        saved = self._load_state()
         try:
             self._server = self._bind(self.port)
         except OSError as exc:
@@ -275,9 +306,53 @@ class LocalCognito:
             target=self._server.serve_forever, name="local-cognito", daemon=True
         )
         self._thread.start()
-        self._info = self.provision(with_client_secret=self.with_client_secret)
+        if saved is not None:
+            self._info = self._info_of(saved)
+        else:
+            self._info = self.provision(with_client_secret=self.with_client_secret)
+            self._primary = {
+                "user_pool_id": self._info.user_pool_id,
+                "client_id": self._info.client_id,
+            }
+            self.persist()
         self.started_in = time.perf_counter() - began
         return self._info
+
+    def _load_state(self) -> dict[str, Any] | None:
+        """The saved primary pool/client, once the backend holds the saved state."""
+        if self.state is None:
+            return None
+        if self.reset:
+            self.state.reset()
+        data = self.state.load()
+        if data is None:
+            return None
+        with self.backend.lock:
+            primary = restore(self.backend, data)
+        if primary is None or primary.get("user_pool_id") not in self.backend.user_pools:
+            return None
+        self._primary = primary
+        self.restored = True
+        return primary
+
+    def _info_of(self, primary: dict[str, Any]) -> LocalCognitoInfo:
+        pool = self.backend.user_pools[primary["user_pool_id"]]
+        client = pool.clients[primary["client_id"]]
+        return LocalCognitoInfo(
+            endpoint_url=self.endpoint_url,
+            region=self.region,
+            user_pool_id=pool.id,
+            client_id=client.id,
+            client_secret=client.secret if client.generate_secret else None,
+        )
+
+    def persist(self) -> bool:
+        """Write the state folder now (done after every change); False without a folder or
+        when nothing changed since the last write."""
+        if self.state is None:
+            return False
+        with self.backend.lock:
+            return self.state.save(snapshot(self.backend, self._primary))
 
     def _bind(self, port: int) -> BaseWSGIServer:
         """Serve on a socket bound here: werkzeug exits the process (instead of raising)
@@ -287,7 +362,7 @@ class LocalCognito:
             return make_server(
                 self.host,
                 listener.getsockname()[1],
-                LocalCognitoApp(self.backend),
+                LocalCognitoApp(self.backend, self.persist if self.state is not None else None),
                 threaded=True,
                 request_handler=_QuietHandler,
                 fd=listener.fileno(),
@@ -328,6 +403,8 @@ class LocalCognito:
             client_config = dict(definition.create_user_pool_client)
             generate_secret = bool(client_config.pop("GenerateSecret", False))
             client = backend.create_user_pool_client(pool.id, generate_secret, client_config)
+        if self._primary is not None:
+            self.persist()
         return LocalCognitoInfo(
             endpoint_url=self.endpoint_url,
             region=self.region,

@@ -420,3 +420,10 @@ def test_moto_lists_empty_mfa_options(moto_client: Any) -> None:
     assert user["MFAOptions"] == []
     [listed] = moto_client.list_users(UserPoolId=pool.pool_id)["Users"]
     assert listed["MFAOptions"] == []
+
+
+def test_moto_pool_ids_are_32_hex_digits(moto_client: Any) -> None:
+    import re
+
+    pool = MotoPool(moto_client)
+    assert re.fullmatch(r"eu-west-1_[0-9a-f]{32}", pool.pool_id)

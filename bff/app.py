@@ -21,6 +21,7 @@ from flask import Flask
 from bff import demo, ops, security, sessions
 from bff.api import init_api
 from bff.api.context import EXTENSION
+from bff.cognito import srp
 from bff.cognito.gateway import CognitoGateway
 from bff.config import ConfigError, load_settings
 from bff.flows import FlowService
@@ -67,6 +68,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
                 "`bff serve`, which starts a local Cognito for you."
             )
         gateway = CognitoGateway.from_settings(settings.cognito)
+    srp.G_POWERS.warm()  # the SRP fixed-base table, built before the first sign-in needs it
     flows = FlowService(
         gateway,
         store,

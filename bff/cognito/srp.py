@@ -12,6 +12,11 @@ server process:
 * modular exponentiation uses gmpy2 when it is installed (about 10x faster for one 3072-bit
   ``g^a``; see tests/benchmarks/srp_modpow.py) and Python's ``pow`` otherwise, with
   identical results.
+* powers of g (``g^a``, ``g^x``: two of the three exponentiations of a sign-in) use a
+  fixed-base table (``G_POWERS``): g and N never change, so g^(d * 2^(6i)) is computed once
+  per process and ``g^e`` is one multiplication per 6 bits of ``e``, no squaring (the
+  windowed fixed-base method, Handbook of Applied Cryptography, algorithm 14.109). About 4x
+  faster than one GMP ``powmod`` for a 1024-bit exponent (tests/benchmarks/srp_device.py).
 
 Nothing here talks to Cognito: the gateway sends what these functions compute.
 
@@ -35,9 +40,11 @@ import base64
 import hashlib
 import hmac
 import secrets
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from warrant_lite import (
     compute_hkdf,
@@ -84,6 +91,72 @@ def powmod_gmpy2(base: int, exponent: int, modulus: int) -> int:
 powmod: Callable[[int, int, int], int] = powmod_gmpy2 if gmpy2 is not None else powmod_python
 
 
+class FixedBasePowers:
+    """``base^e mod modulus`` for a base that never changes, from a table built once.
+
+    The table holds ``base^(d * 2^(w*i))`` for every digit ``d`` < 2^w and window ``i`` up to
+    ``max_bits``; ``pow(e)`` multiplies one entry per non-zero w-bit digit of ``e``
+    (about ``max_bits / w`` multiplications instead of ``max_bits`` squarings plus the
+    multiplications of a powmod). Exponents wider than ``max_bits`` fall back to ``powmod``.
+    The table (4 MB for 1024 bits, w = 6, a 3072-bit modulus) is built on first use,
+    under a lock, in about 30 ms with gmpy2.
+    """
+
+    def __init__(self, base: int, modulus: int, *, max_bits: int = 1024, window: int = 6):
+        self.base = base
+        self.modulus = modulus
+        self.max_bits = max_bits
+        self.window = window
+        self._rows: list[list[Any]] | None = None
+        self._lock = threading.Lock()
+
+    def _number(self, value: int) -> Any:
+        return gmpy2.mpz(value) if gmpy2 is not None else value
+
+    def _table(self) -> list[list[Any]]:
+        rows = self._rows
+        if rows is not None:
+            return rows
+        with self._lock:
+            if self._rows is None:
+                modulus = self._number(self.modulus)
+                step = self._number(self.base) % modulus
+                built = []
+                for _ in range(-(-self.max_bits // self.window)):
+                    row = [self._number(1), step]
+                    for _ in range((1 << self.window) - 2):
+                        row.append(row[-1] * step % modulus)
+                    built.append(row)
+                    step = row[-1] * step % modulus  # base^(2^(w*(i+1)))
+                self._rows = built
+            return self._rows
+
+    def warm(self) -> None:
+        """Build the table now (a server does it at start, not in its first sign-in)."""
+        self._table()
+
+    def pow(self, exponent: int) -> int:
+        """``base ** exponent % modulus``."""
+        if exponent < 0 or exponent.bit_length() > self.max_bits:
+            return powmod(self.base, exponent, self.modulus)
+        rows = self._table()
+        modulus = self._number(self.modulus)
+        mask = (1 << self.window) - 1
+        result = self._number(1)
+        index = 0
+        while exponent:
+            digit = exponent & mask
+            if digit:
+                result = result * rows[index][digit] % modulus
+            exponent >>= self.window
+            index += 1
+        return int(result % modulus)
+
+
+#: Powers of g mod N: ``G_POWERS.pow(a)`` is ``g^a mod N`` (a is 1024 bits, x 256 bits).
+G_POWERS = FixedBasePowers(G, BIG_N)
+
+
 def cognito_timestamp(now: datetime | None = None) -> str:
     """Cognito's TIMESTAMP, e.g. ``Sun Nov 22 09:05:07 UTC 2026``.
 
@@ -117,7 +190,7 @@ class SrpEphemeral:
         """A fresh pair (128 random bytes, as Amplify), or the pair for a given ``a`` (tests)."""
         if small_a is None:
             small_a = secrets.randbits(1024) % BIG_N
-        large_a = powmod(G, small_a, BIG_N)
+        large_a = G_POWERS.pow(small_a)
         if large_a % BIG_N == 0:  # SRP-6a safety check; cannot happen for 0 < a < N
             raise InvalidSrpParameters("A mod N is zero")
         return cls(small_a=small_a, large_a=large_a)
@@ -148,7 +221,7 @@ def authentication_key(
         raise InvalidSrpParameters("u is zero")
     identity_hash = hash_sha256(f"{identity}:{password}".encode())
     x = hex_to_long(hex_hash(pad_hex(salt_hex) + identity_hash))
-    base = (server_b - K_MULTIPLIER * powmod(G, x, BIG_N)) % BIG_N
+    base = (server_b - K_MULTIPLIER * G_POWERS.pow(x)) % BIG_N
     s = powmod(base, ephemeral.small_a + u * x, BIG_N)
     return compute_hkdf(bytearray.fromhex(pad_hex(s)), bytearray.fromhex(pad_hex(long_to_hex(u))))
 
@@ -259,7 +332,7 @@ def generate_device_verifier(
     salt_hex = pad_hex(long_to_hex(int.from_bytes(salt or secrets.token_bytes(16), "big")))
     identity_hash = hash_sha256(f"{device_group_key}{device_key}:{device_password}".encode())
     x = hex_to_long(hex_hash(salt_hex + identity_hash))
-    verifier_hex = pad_hex(powmod(G, x, BIG_N))
+    verifier_hex = pad_hex(G_POWERS.pow(x))
     return DeviceVerifier(
         device_password=device_password,
         password_verifier=base64.b64encode(bytes.fromhex(verifier_hex)).decode(),

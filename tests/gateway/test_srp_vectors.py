@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import secrets
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
@@ -256,3 +257,28 @@ def test_without_gmpy2_the_gmpy2_path_says_so(monkeypatch):
     monkeypatch.setattr(srp, "gmpy2", None)
     with pytest.raises(RuntimeError, match="gmpy2 is not installed"):
         srp.powmod_gmpy2(2, 3, 5)
+
+
+@pytest.mark.parametrize(
+    "exponent",
+    [0, 1, 2, 63, 64, 65, 2**1024 - 1, 2**1023, 2**1024, 2**2000 + 12345],
+    ids=lambda e: f"{e.bit_length()}-bits",
+)
+def test_fixed_base_table_matches_pow_at_the_edges(exponent):
+    assert srp.G_POWERS.pow(exponent) == pow(srp.G, exponent, srp.BIG_N)
+
+
+def test_fixed_base_table_matches_pow_for_random_exponents():
+    for bits in (256, 512, 1024):
+        for _ in range(10):
+            exponent = secrets.randbits(bits)
+            assert srp.G_POWERS.pow(exponent) == pow(srp.G, exponent, srp.BIG_N)
+
+
+def test_fixed_base_table_without_gmpy2(monkeypatch):
+    monkeypatch.setattr(srp, "gmpy2", None)
+    monkeypatch.setattr(srp, "powmod", srp.powmod_python)
+    table = srp.FixedBasePowers(5, 2**127 - 1, max_bits=64, window=4)
+    for exponent in (0, 1, 15, 16, 2**64 - 1, 2**64, 2**100 + 3):
+        result = table.pow(exponent)
+        assert result == pow(5, exponent, 2**127 - 1) and type(result) is int

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pyotp
 import pytest
+import zxingcpp
 
 from bff.cognito import totp
 
@@ -59,6 +61,60 @@ def test_qr_svg_is_an_inline_svg():
     svg = totp.qr_svg(totp.otpauth_uri(SECRET, account="a@b.c", issuer="Issuer"))
     assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
     assert "<?xml" not in svg  # inline: embeddable in the SPA's HTML
+
+
+def _decode(rows: list[list[bool]], scale: int = 4) -> str | None:
+    """Read a QR code back from its modules (True = dark) with zxing-cpp's reader (not the
+    Zint writer that drew it), as a camera would see the picture: grey levels, scaled."""
+    width, height = len(rows[0]) * scale, len(rows) * scale
+    pixels = bytearray(b"\xff" * width * height)
+    for y, row in enumerate(rows):
+        for x, dark in enumerate(row):
+            if dark:
+                for line in range(y * scale, (y + 1) * scale):
+                    start = line * width + x * scale
+                    pixels[start : start + scale] = b"\x00" * scale
+    image = memoryview(bytes(pixels)).cast("B", (height, width))
+    found = zxingcpp.read_barcode(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    return found.text if found is not None else None
+
+
+def _modules_of_svg(svg: str) -> list[list[bool]]:
+    """The modules an SVG of qr_svg's shape draws: its viewBox, and one run per segment."""
+    side = int(re.search(r'viewBox="0 0 (\d+) \1"', svg).group(1))  # type: ignore[union-attr]
+    rows = [[False] * side for _ in range(side)]
+    segments = re.fullmatch(r'.*<path stroke="#000" d="([^"]*)"/></svg>', svg).group(1)  # type: ignore[union-attr]
+    for x, y, length in re.findall(r"M(\d+) (\d+)\.5h(\d+)", segments):
+        for column in range(int(x), int(x) + int(length)):
+            rows[int(y)][column] = True
+    assert re.sub(r"M\d+ \d+\.5h\d+", "", segments) == ""
+    return rows
+
+
+@pytest.mark.parametrize(
+    ("account", "issuer"),
+    [("a@b.c", "Issuer"), ("qa-1a2b3c4d@example.com", "Cognito BFF: Staging & Test")],
+)
+def test_qr_svg_decodes_to_the_uri(account: str, issuer: str) -> None:
+    uri = totp.otpauth_uri(SECRET * 2, account=account, issuer=issuer)
+    rows = _modules_of_svg(totp.qr_svg(uri))
+
+    assert _decode(rows) == uri
+    quiet = totp.QR_QUIET_ZONE
+    assert not any(rows[0]) and not any(any(row[:quiet]) for row in rows)
+    assert [row[quiet:-quiet] for row in rows[quiet:-quiet]] == [
+        [module == 0 for module in row] for row in totp.qr_matrix(uri)
+    ]
+
+
+def test_qr_text_decodes_to_the_uri() -> None:
+    uri = totp.otpauth_uri(SECRET, account="a@b.c", issuer="Issuer")
+    halves = {"\u2588": (False, False), "\u2580": (False, True), "\u2584": (True, False)}
+    rows: list[list[bool]] = []
+    for line in totp.qr_text(uri).rstrip("\n").split("\n"):
+        pairs = [halves.get(char, (True, True)) for char in line]  # a drawn half is light
+        rows += [[top for top, _ in pairs], [bottom for _, bottom in pairs]]
+    assert _decode(rows) == uri
 
 
 def test_qr_text_is_half_blocks_and_square():

@@ -10,7 +10,7 @@
 // - State-changing calls send JSON and `X-CSRF: 1`; cookies are same-origin (HttpOnly: this
 //   script never sees them, nor any Cognito token).
 // - Text is always inserted as text (textContent / text nodes). The one piece of markup is
-//   the QR code's SVG, which the BFF generates itself (segno, from the otpauth URI): it is
+//   the QR code's SVG, which the BFF generates itself (zxing-cpp, from the otpauth URI): it is
 //   parsed inertly, checked against an allowlist of SVG elements and attributes, and only
 //   then adopted. No user input ever reaches it.
 "use strict";
@@ -372,7 +372,7 @@ function countdown(seconds, container) {
 
 // ---- the QR code -------------------------------------------------------------------------
 
-// The BFF's own SVG (segno output: <svg><path …/></svg>), parsed in an inert document
+// The BFF's own SVG (bff.cognito.totp.qr_svg: <svg><path …/></svg>), parsed in an inert document
 // (scripts never run there), refused unless every element and attribute is on the
 // allowlist, then adopted into the page. Returns null if anything is unexpected.
 function qrNode(markup) {

@@ -67,13 +67,14 @@ def init_app(app: Flask, settings: BffSettings, store: Store) -> SessionManager:
 
 def _manager() -> SessionManager:
     try:
-        return current_app.extensions[EXTENSION]  # type: ignore[no-any-return]
+        manager: SessionManager = current_app.extensions[EXTENSION]
     except KeyError:
         raise RuntimeError("bff.sessions.init_app(app, settings, store) was not called") from None
+    return manager
 
 
 def _state() -> _RequestState:
-    state = g.get("_bff_session_state")
+    state: _RequestState | None = g.get("_bff_session_state")
     if state is None:
         state = _RequestState()
         g._bff_session_state = state
@@ -157,13 +158,14 @@ def save_session(record: dict[str, Any]) -> str:
     current = current_session()
     if current is None or not manager.store.sessions.update(current["sid"], record):
         return start_session(record)
+    sid: str = current["sid"]
     state.record = {
         **record,
-        "sid": current["sid"],
+        "sid": sid,
         "created_at": current["created_at"],
         "last_seen_at": current["last_seen_at"],
     }
-    return current["sid"]
+    return sid
 
 
 def end_session() -> None:

@@ -87,15 +87,19 @@ def read_state(check_alive: bool = True) -> ServeState | None:
     return state
 
 
-def local_admin_key(create: bool = False) -> str | None:
-    """``bff serve``'s local admin key: created once when ``create``, else read if present."""
+def create_local_admin_key() -> str:
+    """``bff serve``'s local admin key, created once in the instance folder."""
     from bff.config import LOCAL_ADMIN_KEY_FILE, local_secret
 
-    folder = _instance_path()
-    if create:
-        return local_secret(str(folder), LOCAL_ADMIN_KEY_FILE)
+    return local_secret(str(_instance_path()), LOCAL_ADMIN_KEY_FILE)
+
+
+def local_admin_key() -> str | None:
+    """``bff serve``'s local admin key if it has created one."""
+    from bff.config import LOCAL_ADMIN_KEY_FILE
+
     try:
-        return (folder / LOCAL_ADMIN_KEY_FILE).read_text(encoding="ascii").strip() or None
+        return (_instance_path() / LOCAL_ADMIN_KEY_FILE).read_text(encoding="ascii").strip() or None
     except OSError:
         return None
 

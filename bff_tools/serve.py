@@ -21,7 +21,7 @@ import json
 import os
 import signal
 from http import HTTPStatus
-from typing import Any
+from typing import Any, ClassVar
 
 import click
 from dotenv import dotenv_values
@@ -48,7 +48,7 @@ class BffRequestHandler(WSGIRequestHandler):
       shape ``{"error": {code, message, details}}`` instead of its HTML page.
     """
 
-    timeout: float | None = DEFAULT_READ_TIMEOUT
+    timeout: ClassVar[float | None] = DEFAULT_READ_TIMEOUT
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         try:
@@ -185,7 +185,7 @@ def serve_command(
             overrides = info.as_environment()
             if not env.get("BFF_ADMIN_API_KEY"):
                 # Local mode only: the admin routes on, with a key `bff qa run` can read.
-                overrides["BFF_ADMIN_API_KEY"] = discovery.local_admin_key(create=True)
+                overrides["BFF_ADMIN_API_KEY"] = discovery.create_local_admin_key()
         try:
             app = create_app(overrides)
         except ConfigError as exc:

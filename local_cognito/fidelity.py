@@ -204,7 +204,7 @@ class LocalUserPool(CognitoIdpUserPool):
         self.arn = self.arn.rsplit("/", 1)[0] + "/" + self.id
 
     @property
-    def backend(self) -> CognitoIdpBackend:  # type: ignore[override]
+    def backend(self) -> CognitoIdpBackend:
         # moto looks the backend up in its global registry; ours is not registered there.
         return self._local_backend
 
@@ -441,7 +441,7 @@ class LocalCognitoBackend(CognitoIdpBackend):
             raise e.CodeMismatch(e.CODE_MISMATCH_SIGN_UP)
         if user.status != UserStatus.UNCONFIRMED:
             raise e.NotAuthorized(
-                f"User cannot be confirmed. Current status is {user.status.value}"
+                f"User cannot be confirmed. Current status is {UserStatus(user.status).value}"
             )
         state = self.state(user)
         if not state.confirmation_code or not code:
@@ -469,7 +469,7 @@ class LocalCognitoBackend(CognitoIdpBackend):
 
     # ------------------------------------------------------------ admin create user
 
-    def admin_create_user(  # type: ignore[override]
+    def admin_create_user(
         self,
         user_pool_id: str,
         username: str,
@@ -582,7 +582,7 @@ class LocalCognitoBackend(CognitoIdpBackend):
         self._send_reset_code(pool, user)
         return {"CodeDeliveryDetails": self._code_delivery(pool, email)}
 
-    def confirm_forgot_password(  # type: ignore[override]
+    def confirm_forgot_password(
         self,
         client_id: str,
         username: str,
@@ -1020,7 +1020,7 @@ class LocalCognitoBackend(CognitoIdpBackend):
             raise e.InvalidParameter(f"Challenge {challenge_name} is not supported")
         return handler(Answer(pool, client, challenge, user, responses))
 
-    def admin_respond_to_auth_challenge(  # type: ignore[override]
+    def admin_respond_to_auth_challenge(
         self,
         session: str | None,
         client_id: str,

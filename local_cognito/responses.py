@@ -30,7 +30,7 @@ class LocalCognitoResponse(CognitoIdpResponse):
         self._local_backend = backend
 
     @property
-    def backend(self) -> LocalCognitoBackend:  # type: ignore[override]
+    def backend(self) -> LocalCognitoBackend:
         return self._local_backend
 
     def _get_region_agnostic_backend(self) -> LocalCognitoBackend:  # type: ignore[override]

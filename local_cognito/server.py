@@ -301,7 +301,6 @@ class LocalCognito:
                 raise
             self._server = self._bind(0)
             self.fell_back = True
-        self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="local-cognito", daemon=True
         )
@@ -394,9 +393,11 @@ class LocalCognito:
         with backend.lock:
             pool = backend.create_user_pool(definition.pool_name, dict(definition.create_user_pool))
             if definition.mfa_config:
+                # moto types both configurations as dicts; None is what a pool without SMS
+                # MFA (or without TOTP) has, and DescribeUserPool then leaves it out.
                 backend.set_user_pool_mfa_config(
                     pool.id,
-                    None,  # type: ignore[arg-type] - no SMS MFA
+                    None,  # type: ignore[arg-type]
                     definition.mfa_config.get("SoftwareTokenMfaConfiguration"),  # type: ignore[arg-type]
                     definition.mfa_config["MfaConfiguration"],
                 )

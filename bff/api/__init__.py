@@ -28,7 +28,7 @@ DOCS_CSP = (
 _STATIC = {"docs.js": "text/javascript", "docs.css": "text/css"}
 
 
-class BffApi(Api):  # type: ignore[misc]
+class BffApi(Api):
     """flask-smorest's Api documenting the project's error shape; its own HTTP error
     handler is replaced by the one in bff.api.errors."""
 

@@ -3,15 +3,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import flask
 import flask_smorest
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
+_F = TypeVar("_F", bound=Callable[..., Any])
 
-class BffParser(FlaskParser):  # type: ignore[misc]
+
+class BffParser(FlaskParser):
     """webargs' Flask parser; JSON comes from ``request.get_json()``, which returns what
     ``bff.body.parse_request_body`` cached (it refused anything outside its limits)."""
 
@@ -21,7 +24,7 @@ class BffParser(FlaskParser):  # type: ignore[misc]
         return req.get_json(cache=True)
 
 
-class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
+class Blueprint(flask_smorest.Blueprint):
     """Every API blueprint: documented by flask-smorest, parsed by ``BffParser``.
 
     A JSON body is documented as required exactly when its schema has a required field: a
@@ -33,7 +36,7 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
 
     def arguments(
         self, schema: Any, *, location: str = "json", required: bool | None = None, **kwargs: Any
-    ) -> Any:
+    ) -> Callable[[_F], _F]:
         if required is None:
             instance = schema() if isinstance(schema, type) else schema
             required = location != "json" or any(f.required for f in instance.fields.values())

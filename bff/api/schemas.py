@@ -13,7 +13,6 @@ from typing import Any
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
 # Cognito's limits: passwords up to 256 characters, usernames up to 128, codes are digits.
-PASSWORD = {"required": True, "load_only": True, "validate": validate.Length(min=1, max=256)}
 CODE_PATTERN = validate.Regexp(r"^[0-9]{6}$", error="Enter the 6-digit code.")
 CONFIRMATION_CODE = validate.Regexp(r"^[0-9]{4,10}$", error="Enter the code from the email.")
 
@@ -41,6 +40,11 @@ def _username(required: bool = True) -> fields.String:
     )
 
 
+def _password() -> fields.String:
+    """A password field: required, never dumped back."""
+    return fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=256))
+
+
 def _attributes() -> fields.Dict:
     return fields.Dict(
         keys=fields.String(validate=validate.Length(min=1, max=32)),
@@ -59,7 +63,7 @@ class EmptySchema(BaseSchema):
 
 class SignUpSchema(BaseSchema):
     email = fields.Email(required=True)
-    password = fields.String(**PASSWORD)
+    password = _password()
     username = _username(required=False)
     attributes = _attributes()
 
@@ -75,11 +79,11 @@ class ResendCodeSchema(BaseSchema):
 
 class SignInSchema(BaseSchema):
     username = _username()
-    password = fields.String(**PASSWORD)
+    password = _password()
 
 
 class NewPasswordSchema(BaseSchema):
-    new_password = fields.String(**PASSWORD)
+    new_password = _password()
     attributes = _attributes()
 
 

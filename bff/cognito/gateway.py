@@ -643,7 +643,8 @@ class CognitoGateway:
             response = self._client.verify_software_token(**request)
         if response.get("Status") != "SUCCESS":
             raise CodeMismatch(cognito_code="VerifySoftwareToken.Status=ERROR")
-        return response.get("Session")
+        next_session: str | None = response.get("Session")
+        return next_session
 
     # -- remembered devices: management ------------------------------------------------
 

@@ -30,6 +30,7 @@ from .base import (
 )
 
 PREFIX = "bff:"
+ScriptArg = str | int | float  # what the store passes to its Lua scripts
 
 # KEYS[1] flow; ARGV: version, data, expires_at, now, ttl_ms. 1 = created, 0 = id taken.
 CREATE_FLOW = """
@@ -128,11 +129,18 @@ class _OneKeyEach:
 
 
 class RedisFlowStore(_OneKeyEach, FlowStore):
+    _store: RedisStore
     KIND = "flow"
 
     def create(self, flow: Flow, ttl_seconds: float) -> None:
         now = self.now()
-        args = [flow.version, flow.to_json(), now + ttl_seconds, now, _ms(ttl_seconds)]
+        args: list[ScriptArg] = [
+            flow.version,
+            flow.to_json(),
+            now + ttl_seconds,
+            now,
+            _ms(ttl_seconds),
+        ]
         if not self._store.script_create_flow(keys=[self.key(flow.id)], args=args):
             raise Conflict("A flow with this id already exists.")
 
@@ -148,13 +156,20 @@ class RedisFlowStore(_OneKeyEach, FlowStore):
 
     def save(self, flow: Flow, ttl_seconds: float) -> None:
         now = self.now()
-        args = [flow.version, self._encode_saved(flow), now + ttl_seconds, now, _ms(ttl_seconds)]
+        args: list[ScriptArg] = [
+            flow.version,
+            self._encode_saved(flow),
+            now + ttl_seconds,
+            now,
+            _ms(ttl_seconds),
+        ]
         if not self._store.script_save_flow(keys=[self.key(flow.id)], args=args):
             raise Conflict()
         flow.version += 1
 
 
 class RedisSessionStore(_OneKeyEach, SessionStore):
+    _store: RedisStore
     KIND = "session"
 
     def create(self, record: dict[str, Any], idle_seconds: float, absolute_seconds: float) -> str:
@@ -178,13 +193,15 @@ class RedisSessionStore(_OneKeyEach, SessionStore):
 
     def _live(self, sid: str) -> tuple[bytes, float, float, float] | None:
         """(data, created_at, idle, absolute) of a live session; an expired one is deleted."""
-        fields = self._store.redis.hmget(
+        data, created, seen, idle, absolute = self._store.redis.hmget(
             self.key(sid),
             ["data", "created_at", "last_seen_at", "idle_seconds", "absolute_seconds"],
         )
-        if any(f is None for f in fields):
+        # A field is None when the session is gone (the client answers bytes otherwise).
+        if not isinstance(data, bytes) or created is None or seen is None:
             return None
-        data, created, seen, idle, absolute = fields
+        if idle is None or absolute is None:
+            return None
         created_at, idle_s, absolute_s = float(created), float(idle), float(absolute)
         if self._expired(created_at, float(seen), idle_s, absolute_s):
             self._store.redis.delete(self.key(sid))
@@ -224,6 +241,7 @@ class RedisSessionStore(_OneKeyEach, SessionStore):
 
 
 class RedisDeviceVault(_OneKeyEach, DeviceVault):
+    _store: RedisStore
     KIND = "device"
 
     def put(self, username: str, device: RememberedDevice, ttl_seconds: float | None = None) -> str:
@@ -244,5 +262,5 @@ class RedisEventLedger(EventLedger):
 
     def first_time(self, event_id: str, ttl_seconds: float) -> bool:
         now = self.now()
-        args = [repr(now + ttl_seconds), repr(now), _ms(ttl_seconds)]
+        args: list[ScriptArg] = [repr(now + ttl_seconds), repr(now), _ms(ttl_seconds)]
         return bool(self._store.script_first_time(keys=[f"{PREFIX}event:{event_id}"], args=args))

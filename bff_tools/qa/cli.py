@@ -87,7 +87,7 @@ def journal_command(flow_id: str, as_json: bool) -> None:
         click.echo(json.dumps([entry.to_dict() for entry in flow.journal], indent=2))
         return
     click.echo(f"flow {flow.id}  user {flow.username or '-'}  state {flow.state}")
-    rows = [("seq", "at", "trigger", "from", "to", "action", "challenge")]
+    rows: list[tuple[str, ...]] = [("seq", "at", "trigger", "from", "to", "action", "challenge")]
     for entry in flow.journal:
         data = entry.to_dict()
         rows.append(

@@ -18,10 +18,14 @@ import base64
 import binascii
 import re
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, cast
 from urllib.parse import quote
 
 import pyotp
 import zxingcpp
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
 
 # Cognito's software tokens are RFC 6238 defaults: SHA-1, 6 digits, 30-second steps.
 DIGITS = 6
@@ -63,9 +67,10 @@ def qr_matrix(uri: str) -> list[bytes]:
     barcode = zxingcpp.create_barcode(
         uri, zxingcpp.BarcodeFormat.QRCode, ec_level=QR_ERROR_CORRECTION
     )
-    pixels = memoryview(barcode.to_image(add_quiet_zones=False))
-    height, width = pixels.shape
-    raw = pixels.tobytes()
+    image = barcode.to_image(add_quiet_zones=False)
+    height, width = image.shape
+    # zxingcpp's Image has the buffer protocol; its type stub does not say so.
+    raw = memoryview(cast("Buffer", image)).tobytes()
     return [raw[row * width : (row + 1) * width] for row in range(height)]
 
 

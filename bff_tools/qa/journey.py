@@ -24,14 +24,25 @@ Placeholders, anywhere in ``request``, ``json`` and ``headers``:
   answer, ``totp_secret`` from ``flow.data.otpauth_uri`` / ``flow.data.secret_code``);
 * ``{{random}}``: 8 fresh hex characters; ``{{new_password}}``: a fresh password meeting
   the pool's policy;
-* ``{{code:confirmation}}`` / ``{{code:temporary_password}}``: the newest confirmation code
-  or temporary password sent to ``{{email}}``, read from the local Cognito's outbox;
+* ``{{code:confirmation}}`` / ``{{code:temporary_password}}`` / ``{{code:password_reset}}``:
+  the newest confirmation code, temporary password or password reset code sent to
+  ``{{email}}``, read from the local Cognito's outbox;
 * ``{{totp}}``: a TOTP code for ``{{totp_secret}}``, never the same one twice;
 * ``{{env:NAME}}``: an environment variable (e.g. the admin API key).
 
 ``expect``: ``status`` (default 200), ``state`` (the flow's state: ``flow.state``, or for an
 error ``error.details.state``), ``error`` (the error code), ``next_steps`` (each listed step
 must be offered), ``body`` (dotted path → expected value).
+
+What happens outside the BFF, against the local Cognito only (``--cognito-endpoint``), is a
+step with ``local_cognito`` instead of ``request`` (and ``params``, placeholders allowed; no
+``json``, ``headers``, ``expect`` or ``save``); it passes when the local Cognito accepts it:
+
+* ``local_cognito: AdminResetUserPassword`` (any ``Admin…`` action of the user pool API),
+  ``params: {Username: "{{email}}"}``: what an administrator does in the Cognito console;
+  ``UserPoolId`` is the pool of ``{{email}}``'s newest outbox message;
+* ``local_cognito: advance_clock``, ``params: {seconds: 691200}``: time passes for the
+  local Cognito (codes, temporary passwords, tokens expire; TOTP keeps real time).
 """
 
 from __future__ import annotations
@@ -45,7 +56,9 @@ from typing import Any
 import yaml
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
-_STEP_KEYS = {"name", "request", "json", "headers", "expect", "save"}
+_STEP_KEYS = {"name", "request", "json", "headers", "expect", "save", "local_cognito", "params"}
+_LOCAL_KEYS = {"name", "local_cognito", "params"}
+_LOCAL_ACTION = re.compile(r"^(advance_clock|Admin[A-Za-z]+)$")
 _EXPECT_KEYS = {"status", "state", "error", "next_steps", "body"}
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -73,6 +86,9 @@ class Step:
     headers: dict[str, str] = field(default_factory=dict)
     expect: Expectation = field(default_factory=Expectation)
     save: dict[str, str] = field(default_factory=dict)
+    #: a ``local_cognito`` step: the action (``method`` is then "LOCAL") and its params
+    local_action: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
 
     @property
     def request_line(self) -> str:
@@ -132,6 +148,10 @@ def _step(raw: Any, number: int) -> Step:
     unknown = set(data) - _STEP_KEYS
     if unknown:
         raise _fail(where, f"unknown keys {sorted(unknown)} (known: {sorted(_STEP_KEYS)})")
+    if "local_cognito" in data:
+        return _local_step(data, number, name.strip(), where)
+    if "params" in data:
+        raise _fail(where, "params belongs to a local_cognito step")
     request = data.get("request")
     parts = request.split() if isinstance(request, str) else []
     if len(parts) != 2 or parts[0].upper() not in METHODS or not parts[1].startswith("/"):
@@ -150,6 +170,30 @@ def _step(raw: Any, number: int) -> Step:
         headers={str(k): str(v) for k, v in headers.items()},
         expect=_expectation(data.get("expect"), where),
         save={k: str(v) for k, v in save.items()},
+    )
+
+
+def _local_step(data: dict[str, Any], number: int, name: str, where: str) -> Step:
+    extra = set(data) - _LOCAL_KEYS
+    if extra:
+        raise _fail(where, f"a local_cognito step takes only name and params, not {sorted(extra)}")
+    action = data["local_cognito"]
+    if not isinstance(action, str) or not _LOCAL_ACTION.match(action):
+        raise _fail(
+            where, f"local_cognito must be advance_clock or an Admin… action, not {action!r}"
+        )
+    params = _mapping(data.get("params"), f"{where} params")
+    if action == "advance_clock":
+        seconds = params.get("seconds")
+        if set(params) != {"seconds"} or not isinstance(seconds, int) or seconds <= 0:
+            raise _fail(where, "advance_clock needs params: {seconds: <a positive number>}")
+    return Step(
+        number=number,
+        name=name,
+        method="LOCAL",
+        path=action,
+        local_action=action,
+        params=params,
     )
 
 

@@ -32,6 +32,27 @@ MISSING = object()
 COLUMNS = (("#", 3), ("step", 40), ("request", 46), ("status", 6), ("state", 24), ("result", 6))
 
 
+class LocalCognitoRefused(Exception):
+    """The local Cognito refused a ``local_cognito`` step."""
+
+
+def advance_local_clock(endpoint_url: str, seconds: int) -> None:
+    """Move the local Cognito's clock forward (``POST /_local/clock``)."""
+    request = urllib.request.Request(
+        endpoint_url.rstrip("/") + "/_local/clock",
+        data=json.dumps({"advance_seconds": seconds}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - http(s)
+            response.read()
+    except urllib.error.HTTPError as exc:
+        raise LocalCognitoRefused(f"advance_clock: the local Cognito answered {exc.code}") from exc
+    except (urllib.error.URLError, OSError) as exc:
+        raise LocalCognitoRefused(f"advance_clock: cannot reach the local Cognito: {exc}") from exc
+
+
 class JourneyFailed(Exception):
     """The journey stopped at ``step``: an unexpected answer, or the step could not be sent."""
 
@@ -108,6 +129,14 @@ class HttpClient:
             return status, raw.decode("utf-8", "replace")
 
 
+#: ``{{code:NAME}}`` → the outbox message kind it reads (bff.local_outbox.KINDS).
+OUTBOX_KINDS = {
+    "confirmation": "confirmation_code",
+    "temporary_password": "temporary_password",
+    "password_reset": "password_reset_code",
+}
+
+
 class JourneyRunner:
     """Runs one journey, step by step, printing a table row per step."""
 
@@ -168,10 +197,9 @@ class JourneyRunner:
     def _outbox(self, kind: str) -> str:
         from bff.local_outbox import OutboxError, latest_message
 
-        kinds = {"confirmation": "confirmation_code", "temporary_password": "temporary_password"}
-        if kind not in kinds:
+        if kind not in OUTBOX_KINDS:
             raise ValueError(
-                f"{{{{code:{kind}}}}}: use code:confirmation or code:temporary_password"
+                f"{{{{code:{kind}}}}}: use " + ", ".join(f"code:{name}" for name in OUTBOX_KINDS)
             )
         if not self.cognito_endpoint:
             raise ValueError("reading codes needs the local Cognito: pass --cognito-endpoint")
@@ -179,10 +207,10 @@ class JourneyRunner:
         if not email:
             raise ValueError("reading codes needs a variable named email")
         try:
-            message = latest_message(self.cognito_endpoint, email, kinds[kind])
+            message = latest_message(self.cognito_endpoint, email, OUTBOX_KINDS[kind])
         except (LookupError, OutboxError) as exc:
             raise ValueError(str(exc)) from exc
-        return str(message["code" if kind == "confirmation" else "temporary_password"])
+        return str(message["temporary_password" if kind == "temporary_password" else "code"])
 
     def _totp_code(self) -> str:
         secret = self.variables.get("totp_secret")
@@ -237,6 +265,8 @@ class JourneyRunner:
         return results
 
     def _run_step(self, step: Step) -> StepResult:
+        if step.local_action is not None:
+            return self._run_local_step(step)
         try:
             path = self.resolve(step.path)
             body = self.resolve(step.json)
@@ -264,6 +294,61 @@ class JourneyRunner:
                 else:
                     self.variables[variable] = str(value)
         return StepResult(step, line, status, state, not problems, "; ".join(problems))
+
+    def _run_local_step(self, step: Step) -> StepResult:
+        """An action at the local Cognito itself (an administrator's, or time passing)."""
+        line = step.request_line
+        try:
+            if not self.cognito_endpoint:
+                raise ValueError("local_cognito steps need the local Cognito: --cognito-endpoint")
+            params = self.resolve(step.params)
+            if step.local_action == "advance_clock":
+                advance_local_clock(self.cognito_endpoint, int(params["seconds"]))
+            else:
+                self._admin_action(str(step.local_action), params)
+        except (ValueError, LocalCognitoRefused) as exc:
+            return StepResult(step, line, 0, None, False, str(exc))
+        return StepResult(step, line, 200, None, True)
+
+    def _admin_action(self, action: str, params: dict[str, Any]) -> None:
+        """``action`` of the user pool API at the local Cognito, in the pool of ``email``."""
+        import boto3
+        import botocore.exceptions
+
+        from bff.cognito.settings import LOCAL_DUMMY_CREDENTIALS
+        from bff.local_outbox import OutboxError, read_outbox
+
+        assert self.cognito_endpoint is not None
+        email = self.variables.get("email")
+        if not email:
+            raise ValueError(f"{action}: needs a variable named email (to find its pool)")
+        try:
+            messages = read_outbox(self.cognito_endpoint, to=email)
+        except OutboxError as exc:
+            raise ValueError(str(exc)) from exc
+        pool = next(
+            (m.get("user_pool_id") for m in reversed(messages) if m.get("user_pool_id")), None
+        )
+        if not pool:
+            raise ValueError(f"{action}: no outbox message for {email} says which pool it is in")
+        client = boto3.client(
+            "cognito-idp",
+            endpoint_url=self.cognito_endpoint,
+            region_name=str(pool).split("_", 1)[0],
+            **LOCAL_DUMMY_CREDENTIALS,
+        )
+        name = re.sub(r"(?<!^)(?=[A-Z])", "_", action).lower()
+        if not hasattr(client, name):
+            raise ValueError(f"{action} is not an action of the user pool API")
+        try:
+            getattr(client, name)(UserPoolId=pool, **params)
+        except botocore.exceptions.ClientError as exc:
+            error = exc.response.get("Error", {})
+            raise LocalCognitoRefused(
+                f"{action}: {error.get('Code')}: {error.get('Message')}"
+            ) from exc
+        except botocore.exceptions.ParamValidationError as exc:
+            raise ValueError(f"{action}: {exc}") from exc
 
     def _capture(self, answer: Any) -> None:
         flow_id = lookup(answer, "flow.id")

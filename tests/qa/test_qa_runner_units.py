@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import socket
+import urllib.request
 
 import pytest
 
@@ -68,6 +70,11 @@ def test_an_unreachable_bff_fails_the_first_step() -> None:
     [
         ('{code: "{{nope}}"}', r"unknown placeholder \{\{nope\}\}"),
         ('{code: "{{code:confirmation}}"}', "needs the local Cognito: pass --cognito-endpoint"),
+        ('{code: "{{code:password_reset}}"}', "needs the local Cognito"),
+        (
+            '{code: "{{code:sms}}"}',
+            "use code:confirmation, code:temporary_password, code:password_reset",
+        ),
         ('{code: "{{totp}}"}', "needs totp_secret"),
         ('{key: "{{env:QA_UNSET_VARIABLE}}"}', "QA_UNSET_VARIABLE is not set"),
     ],
@@ -89,3 +96,83 @@ def test_lookup_and_totp_secret_helpers() -> None:
     uri = "otpauth://totp/Cognito%20BFF:a%40b.c?secret=JBSWY3DPEHPK3PXP&issuer=Cognito%20BFF"
     assert totp_secret_from(uri) == "JBSWY3DPEHPK3PXP"
     assert totp_secret_from("JBSWY3DPEHPK3PXP") == "JBSWY3DPEHPK3PXP"
+
+
+@pytest.mark.parametrize(
+    ("step", "message"),
+    [
+        ("{name: a, local_cognito: DeleteUserPool}", "must be advance_clock or an Admin"),
+        ("{name: a, local_cognito: advance_clock}", "advance_clock needs params"),
+        ("{name: a, local_cognito: advance_clock, params: {seconds: -5}}", "advance_clock needs"),
+        ("{name: a, local_cognito: AdminGetUser, json: {}}", "takes only name and params"),
+        ("{name: a, request: GET /x, params: {}}", "params belongs to a local_cognito step"),
+    ],
+)
+def test_bad_local_cognito_steps_are_refused(step: str, message: str) -> None:
+    with pytest.raises(JourneyError, match=message):
+        parse_journey(f"steps:\n  - {step}\n", "bad.yaml")
+
+
+def test_local_cognito_steps_act_at_the_local_cognito() -> None:
+    """An administrator's action in the pool of {{email}}, and time passing: both at a local
+    Cognito of its own (its clock is not the test session's)."""
+    import boto3
+
+    from bff.cognito.settings import LOCAL_DUMMY_CREDENTIALS
+    from local_cognito import LocalCognito
+
+    with LocalCognito(port=0) as info:
+        client = boto3.client(
+            "cognito-idp",
+            endpoint_url=info.endpoint_url,
+            region_name=info.region,
+            **LOCAL_DUMMY_CREDENTIALS,
+        )
+        email = "qa-local@example.com"
+        client.admin_create_user(
+            UserPoolId=info.user_pool_id,
+            Username=email,
+            UserAttributes=[
+                {"Name": "email", "Value": email},
+                {"Name": "email_verified", "Value": "true"},
+            ],
+            TemporaryPassword="Temp-0rary-pass!",
+        )
+        client.admin_set_user_password(
+            UserPoolId=info.user_pool_id,
+            Username=email,
+            Password="Perm-4nent-pass!",
+            Permanent=True,
+        )
+        script = f"""
+vars: {{email: "{email}"}}
+steps:
+  - name: an administrator resets the password
+    local_cognito: AdminResetUserPassword
+    params: {{Username: "{{{{email}}}}"}}
+  - name: a day passes
+    local_cognito: advance_clock
+    params: {{seconds: 86400}}
+  - name: an unknown user
+    local_cognito: AdminGetUser
+    params: {{Username: "nobody@example.com"}}
+"""
+        lines: list[str] = []
+        runner = JourneyRunner(
+            parse_journey(script),
+            base_url=closed_port_url(),
+            cognito_endpoint=info.endpoint_url,
+            echo=lines.append,
+            environ={},
+        )
+        with pytest.raises(JourneyFailed, match=r"step 3 .*AdminGetUser: UserNotFoundException"):
+            runner.run()
+        user = client.admin_get_user(UserPoolId=info.user_pool_id, Username=email)
+        assert user["UserStatus"] == "RESET_REQUIRED"
+        clock = json.load(urllib.request.urlopen(info.endpoint_url + "/_local/clock"))
+        assert clock["offset_seconds"] >= 86400
+        assert [line.split()[-1] for line in lines if line[:1].isdigit()] == [
+            "pass",
+            "pass",
+            "FAIL",
+        ]

@@ -24,16 +24,19 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pyotp
 import pytest
 from demo_support import local_settings, serving
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from bff.app import create_app
+from bff.cognito.settings import LOCAL_DUMMY_CREDENTIALS
+from bff.local_outbox import read_outbox
 from local_cognito import LocalCognitoInfo
 from tests.support.passwords import PASSWORD
 from tests.support.programs import require_program
-from tests.support.serve import bff_serve, serve_environment
+from tests.support.serve import bff_serve
 from tests.support.totp import fresh_totp
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -485,32 +488,39 @@ def api_sign_in_with_mfa(context: BrowserContext, base: str, email: str) -> None
     post("/api/sign-in/remember-device", {"remember": False})
 
 
-def test_demo_page_after_a_restart_is_signed_out(
+def test_demo_page_signed_out_when_cognito_refuses_the_tokens(
     browser: Browser, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    """Signed in, then `bff serve` restarts (same instance folder, so the session survives,
-    but its local Cognito is new and refuses the old tokens): a reload shows the start
-    screen, not "Signed in" with Cognito's "Invalid Access Token"."""
-    workdir = tmp_path_factory.mktemp("demo-restart")
-    env = serve_environment(workdir)  # one instance folder for both runs
+    """Signed in, then the tokens are revoked behind the BFF's back (an administrator's
+    AdminUserGlobalSignOut; a restart on a new local Cognito pool does the same): a reload
+    shows the start screen, not "Signed in" with a red "Access Token has been revoked"."""
+    workdir = tmp_path_factory.mktemp("demo-revoked")
     context = browser.new_context()
     page = context.new_page()
     watched = Watched(page)
-    with bff_serve(workdir, env) as urls:
+    email = f"gso-{uuid.uuid4().hex[:8]}@example.com"
+    with bff_serve(workdir) as urls:
         base = urls["Demo page"].rstrip("/")
-        api_sign_in_with_mfa(context, base, f"restart-{uuid.uuid4().hex[:8]}@example.com")
+        api_sign_in_with_mfa(context, base, email)
         page.goto(base + "/")
         expect_state(page, "AUTHENTICATED", "sign_in, sign_out")
-        expect(page.locator("#claims")).to_contain_text("restart-")
-    (workdir / "again").mkdir()
-    with bff_serve(workdir / "again", env) as urls:
-        base = urls["Demo page"].rstrip("/")
-        page.goto(base + "/")
+        expect(page.locator("#claims")).to_contain_text(email)
+
+        endpoint = urls["local Cognito"]
+        pool = read_outbox(endpoint, to=email)[-1]["user_pool_id"]
+        boto3.client(
+            "cognito-idp",
+            endpoint_url=endpoint,
+            region_name=pool.split("_")[0],
+            **LOCAL_DUMMY_CREDENTIALS,
+        ).admin_user_global_sign_out(UserPoolId=pool, Username=email)
+
+        page.reload()
         expect(page.locator(STATUS)).to_have_text("no sign-in in progress")
         expect(page.locator("#start-notice")).to_have_text("Your session has ended. Sign in again.")
         expect(page.locator("#error")).to_be_hidden()
-        expect(page.locator("body")).not_to_contain_text("Invalid Access Token")
-        # The server session is gone too: a reload stays signed out, with no error.
+        expect(page.locator("body")).not_to_contain_text("Access Token")
+        # The server session is gone too: another reload stays signed out, with no error.
         page.reload()
         expect(page.locator(STATUS)).to_have_text("no sign-in in progress")
         expect(page.locator("#error")).to_be_hidden()

@@ -28,6 +28,8 @@ Placeholders, anywhere in ``request``, ``json`` and ``headers``:
   the newest confirmation code, temporary password or password reset code sent to
   ``{{email}}``, read from the local Cognito's outbox;
 * ``{{totp}}``: a TOTP code for ``{{totp_secret}}``, never the same one twice;
+  ``{{totp:NAME}}`` the same for the secret (or otpauth URI) in variable ``NAME`` (say, the
+  authenticator app a replaced one was set up with);
 * ``{{env:NAME}}``: an environment variable (e.g. the admin API key).
 
 ``expect``: ``status`` (default 200), ``state`` (the flow's state: ``flow.state``, or for an

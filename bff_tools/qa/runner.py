@@ -155,8 +155,8 @@ class JourneyRunner:
         self.echo = echo
         self.environ = dict(os.environ if environ is None else environ)
         self.variables: dict[str, str] = {}
-        self._totp: TotpCodes | None = None
-        self._totp_for: str | None = None
+        #: TotpCodes per secret: a code is never used twice, whichever variable names it
+        self._totp: dict[str, TotpCodes] = {}
 
     # -- placeholders --------------------------------------------------------------------
 
@@ -166,7 +166,9 @@ class JourneyRunner:
         if name == "new_password":
             return generate_password()
         if name == "totp":
-            return self._totp_code()
+            return self._totp_code("totp_secret")
+        if name.startswith("totp:"):
+            return self._totp_code(name[5:])
         if name.startswith("env:"):
             key = name[4:]
             if key not in self.environ and key == "BFF_ADMIN_API_KEY":
@@ -212,18 +214,20 @@ class JourneyRunner:
             raise ValueError(str(exc)) from exc
         return str(message["temporary_password" if kind == "temporary_password" else "code"])
 
-    def _totp_code(self) -> str:
-        secret = self.variables.get("totp_secret")
+    def _totp_code(self, variable: str) -> str:
+        secret = self.variables.get(variable)
         if not secret:
-            raise ValueError("{{totp}} needs totp_secret (from the MFA set-up step)")
-        if self._totp is None or self._totp_for != secret:
+            if variable == "totp_secret":
+                raise ValueError("{{totp}} needs totp_secret (from the MFA set-up step)")
+            raise ValueError(f"{{{{totp:{variable}}}}} needs a variable named {variable}")
+        secret = totp_secret_from(secret)
+        if secret not in self._totp:
             # The local Cognito accepts the next 30-s step, so no wait there; elsewhere
             # TotpCodes waits for a fresh step (a code works once).
-            self._totp = TotpCodes(
-                totp_secret_from(secret), allow_next_step=self.cognito_endpoint is not None
+            self._totp[secret] = TotpCodes(
+                secret, allow_next_step=self.cognito_endpoint is not None
             )
-            self._totp_for = secret
-        return self._totp.next_code()
+        return self._totp[secret].next_code()
 
     # -- running -------------------------------------------------------------------------
 

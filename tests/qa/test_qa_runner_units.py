@@ -76,6 +76,7 @@ def test_an_unreachable_bff_fails_the_first_step() -> None:
             "use code:confirmation, code:temporary_password, code:password_reset",
         ),
         ('{code: "{{totp}}"}', "needs totp_secret"),
+        ('{code: "{{totp:old_secret}}"}', "needs a variable named old_secret"),
         ('{key: "{{env:QA_UNSET_VARIABLE}}"}', "QA_UNSET_VARIABLE is not set"),
     ],
 )

@@ -35,6 +35,7 @@ from moto.cognitoidp.models import (
 
 from . import errors as e
 from .clock import Clock
+from .messages import render_email
 from .outbox import Outbox, OutboxMessage
 from .srp_server import (
     ServerHandshake,
@@ -321,6 +322,7 @@ class LocalCognitoBackend(CognitoIdpBackend):
         email = user.attribute_lookup.get("email")
         if not email:
             return  # Cognito cannot deliver without an address; SMS is not reproduced.
+        sender, subject, body = render_email(pool.extended_config, kind, user.username, secret)
         self.outbox.record(
             OutboxMessage(
                 to=email,
@@ -328,6 +330,9 @@ class LocalCognitoBackend(CognitoIdpBackend):
                 username=user.username,
                 user_pool_id=pool.id,
                 sent_at=self.clock.utcnow(),
+                sender=sender,
+                subject=subject,
+                body=body,
                 **secret,
             )
         )

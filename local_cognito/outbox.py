@@ -26,12 +26,17 @@ class OutboxMessage:
     sent_at: datetime
     code: str | None = None
     temporary_password: str | None = None
+    # The email as the pool's templates render it: sender, subject and body.
+    sender: str | None = None
+    subject: str | None = None
+    body: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["sent_at"] = self.sent_at.isoformat().replace("+00:00", "Z")
+        data["from"] = data.pop("sender")
         # Only the field that belongs to the kind: a confirmation message has no password.
-        for key in ("code", "temporary_password"):
+        for key in ("code", "temporary_password", "from", "subject", "body"):
             if data[key] is None:
                 del data[key]
         return data

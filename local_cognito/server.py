@@ -383,11 +383,17 @@ class LocalCognito:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def provision(self, with_client_secret: bool = False, **overrides: Any) -> LocalCognitoInfo:
-        """Another pool + client from the template; ``overrides`` are CloudFormation property
-        names of the pool (e.g. ``MfaConfiguration="OPTIONAL"``) or of the client (e.g.
-        ``AuthSessionValidity=5``, ``ExplicitAuthFlows=[...]``)."""
-        definition = pool_definition(with_client_secret=with_client_secret)
+    def provision(
+        self,
+        with_client_secret: bool = False,
+        parameters: dict[str, str] | None = None,
+        **overrides: Any,
+    ) -> LocalCognitoInfo:
+        """Another pool + client from the template; ``parameters`` are template parameter
+        values (``EmailSourceArn``, ``EmailFrom``...); ``overrides`` are CloudFormation
+        property names of the pool (e.g. ``MfaConfiguration="OPTIONAL"``) or of the client
+        (e.g. ``AuthSessionValidity=5``, ``ExplicitAuthFlows=[...]``)."""
+        definition = pool_definition(with_client_secret=with_client_secret, parameters=parameters)
         definition = _apply_overrides(definition, overrides)
         backend = self.backend
         with backend.lock:

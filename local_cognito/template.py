@@ -139,14 +139,20 @@ def _resource(template: dict[str, Any], cfn_type: str) -> tuple[str, dict[str, A
 
 
 def pool_definition(
-    *, with_client_secret: bool = False, template_text: str | None = None
+    *,
+    with_client_secret: bool = False,
+    template_text: str | None = None,
+    parameters: dict[str, str] | None = None,
 ) -> PoolDefinition:
     """Map the template's pool and client properties onto Cognito API request bodies.
 
-    The client's ``UserPoolId`` is left out: it is only known once the pool exists.
+    ``parameters`` are template parameter values (e.g. ``EmailSourceArn``, ``EmailFrom``);
+    the others keep their defaults. The client's ``UserPoolId`` is left out: it is only
+    known once the pool exists.
     """
     template = load_template(template_text)
-    params = {"GenerateClientSecret": "true" if with_client_secret else "false"}
+    params = dict(parameters or {})
+    params["GenerateClientSecret"] = "true" if with_client_secret else "false"
     evaluator = _Evaluator(template, params)
     pool_name, pool_props = _resource(template, "AWS::Cognito::UserPool")
     client_name, client_props = _resource(template, "AWS::Cognito::UserPoolClient")

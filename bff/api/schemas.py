@@ -241,6 +241,9 @@ class JournalEntrySchema(Schema):
     at = fields.String(required=True)
     action = fields.String(allow_none=True)
     challenge = fields.String(allow_none=True)
+    request_id = fields.String(
+        metadata={"description": "The X-Request-Id of the request that fired it, if any."}
+    )
 
 
 class JournalSchema(Schema):

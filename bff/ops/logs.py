@@ -46,9 +46,22 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, ensure_ascii=False)
 
 
-def formatter(log_format: str) -> logging.Formatter:
+class TextFormatter(logging.Formatter):
+    """``TEXT_FORMAT``; a record born before the request-id factory was installed (a server's
+    own start-up lines) shows ``-``."""
+
+    def __init__(self) -> None:
+        super().__init__(TEXT_FORMAT)
+
+    def format(self, record: logging.LogRecord) -> str:
+        if not hasattr(record, "request_id"):
+            record.request_id = request_id.NO_REQUEST
+        return super().format(record)
+
+
+def formatter(log_format: str = "text") -> logging.Formatter:
     """The formatter for ``json`` or ``text``."""
-    return JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
+    return JsonFormatter() if log_format == "json" else TextFormatter()
 
 
 _lock = threading.Lock()
@@ -86,3 +99,5 @@ def configure_logging(log_format: str, level: str) -> None:
         root.addHandler(handler)
     root.setLevel(level)
     logging.getLogger("bff").setLevel(level)
+    # transitions logs each state entry and exit at INFO; the flow's journal says it better.
+    logging.getLogger("transitions").setLevel(logging.WARNING)

@@ -16,12 +16,12 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask
+from flask import Flask, g
 
 from bff import demo, ops, security, sessions
 from bff.api import init_api
 from bff.api.context import EXTENSION
-from bff.cognito import srp
+from bff.cognito import resilience, srp
 from bff.cognito.gateway import CognitoGateway
 from bff.config import ConfigError, load_settings
 from bff.flows import FlowService
@@ -83,11 +83,30 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         "gateway": gateway,
         "flows": flows,
     }
+    _cognito_deadline(app, settings.cognito.connect_timeout + settings.cognito.read_timeout)
     sessions.init_app(app, settings, store)
     init_api(app)
     demo.init_app(app)  # the demo SPA at / and the local-only outbox route
     log.debug("BFF built: mode=%s store=%r gateway=%r", settings.mode, store, gateway)
     return app
+
+
+def _cognito_deadline(app: Flask, seconds: float) -> None:
+    """Every request shares one Cognito deadline: COGNITO_CONNECT_TIMEOUT +
+    COGNITO_READ_TIMEOUT for all its Cognito calls together (bff/cognito/resilience.py)."""
+
+    @app.before_request
+    def start() -> None:
+        g._bff_cognito_deadline = resilience.start_deadline(seconds)
+
+    @app.teardown_request
+    def end(_exc: BaseException | None) -> None:
+        token = g.pop("_bff_cognito_deadline", None)
+        if token is not None:
+            try:
+                resilience.end_deadline(token)
+            except ValueError:  # set in another context (never in practice): nothing to undo
+                pass
 
 
 def _start_local_cognito() -> Any:

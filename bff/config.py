@@ -70,6 +70,9 @@ class BffSettings:
     device_key: str = field(default="", repr=False)
     totp_issuer: str = "Cognito BFF"
     trusted_proxies: int = 0
+    #: How long one store operation may wait (SQLite busy timeout, Redis socket timeouts)
+    #: before the request answers 503 store_unavailable.
+    store_timeout_seconds: float = 2.0
     ratelimit_enabled: bool = True
     ratelimit_storage_url: str = "memory://"
     ratelimit_sign_in: str = "10 per minute;50 per hour"
@@ -106,6 +109,19 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
     return env_int(env, name, default, minimum=minimum, error=ConfigError)
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if not 0 < value <= 60:
+        raise ConfigError(f"{name} must be more than 0 and at most 60 seconds, not {raw!r}")
+    return value
 
 
 def _limit(env: Mapping[str, str], name: str, default: str) -> str:
@@ -256,6 +272,7 @@ def load_settings(
         device_key=device_key,
         totp_issuer=(env.get("BFF_TOTP_ISSUER") or "").strip() or "Cognito BFF",
         trusted_proxies=_int(env, "BFF_TRUSTED_PROXIES", 0, minimum=0),
+        store_timeout_seconds=_seconds(env, "BFF_STORE_TIMEOUT_SECONDS", 2.0),
         ratelimit_enabled=_bool(env, "BFF_RATELIMIT_ENABLED", True),
         ratelimit_storage_url=ratelimit_storage,
         ratelimit_sign_in=_limit(env, "BFF_RATELIMIT_SIGN_IN", BffSettings.ratelimit_sign_in),

@@ -170,7 +170,32 @@ class UnsupportedUserState(CognitoError):
     default_message = "The user is not in a state that allows this action."
 
 
+#: Seconds a client is told to wait (``Retry-After``) after a 503 for an outage.
+OUTAGE_RETRY_AFTER_SECONDS = 5
+
+
 class CognitoUnavailable(CognitoError):
+    """Cognito did not answer in time, could not be reached, or failed on its side (5xx,
+    InternalErrorException): 503 with ``Retry-After``, never 502."""
+
     code = "cognito_unavailable"
     status = 503
     default_message = "Cognito could not be reached. Try again later."
+
+    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.details.setdefault("retry_after", OUTAGE_RETRY_AFTER_SECONDS)
+
+
+class StoreUnavailable(BffError):
+    """The store (SQLite or Redis) did not answer within BFF_STORE_TIMEOUT_SECONDS: 503 with
+    ``Retry-After``. Nothing of the step was kept; the same request succeeds once the store
+    is back."""
+
+    code = "store_unavailable"
+    status = 503
+    default_message = "The service's storage is not answering. Try again shortly."
+
+    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.details.setdefault("retry_after", OUTAGE_RETRY_AFTER_SECONDS)

@@ -318,6 +318,15 @@ def init_app(app: Flask, settings: BffSettings) -> None:
         RATELIMIT_ENABLED=settings.ratelimit_enabled,
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_url,
     )
+    if settings.ratelimit_storage_url.startswith(("redis://", "rediss://", "unix://")):
+        # The counters' Redis gets the store's bound too: a stopped Redis is a quick 503
+        # store_unavailable, not a request hanging on the limiter (limits passes these
+        # options to redis-py).
+        timeout = settings.store_timeout_seconds
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = {
+            "socket_timeout": timeout,
+            "socket_connect_timeout": timeout,
+        }
     if settings.trusted_proxies:
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]

@@ -9,6 +9,8 @@ What maps to what:
 * ``UnsupportedChallenge``: 502 ``unsupported_challenge`` naming the challenge;
 * werkzeug's HTTP errors (404, 405, 415, 429 from the limiter...): their status, a stable
   code, headers such as ``Allow`` and ``Retry-After`` kept;
+* a store outage (Redis refused or timed out, SQLite locked past its busy timeout): 503
+  ``store_unavailable`` with ``Retry-After``;
 * anything else: 500 ``internal_error`` with a generic message. The traceback goes to the
   server log, never to the client (ASVS v4 7.4.1).
 """
@@ -16,13 +18,15 @@ What maps to what:
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
+import redis
 from flask import Flask, Response, jsonify
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from bff.errors import BffError
+from bff.errors import BffError, StoreUnavailable
 from bff.flows.steps import next_steps
 from statemachine import IllegalTransition, UnsupportedChallenge
 
@@ -128,6 +132,28 @@ def handle_http_exception(exc: HTTPException) -> Response:
     return error_response(status, code, message, details, headers)
 
 
+#: sqlite3.OperationalError messages that mean "the database did not answer in time".
+_SQLITE_OUTAGE = ("locked", "busy", "unable to open", "disk i/o")
+
+
+def handle_store_outage(exc: Exception) -> Response:
+    """Redis refused, timed out or is loading; SQLite stayed locked past the busy timeout:
+    503 ``store_unavailable`` with Retry-After. Any other store error is a bug (500)."""
+    if isinstance(exc, sqlite3.OperationalError) and not any(
+        fragment in str(exc).lower() for fragment in _SQLITE_OUTAGE
+    ):
+        return handle_unexpected(exc)
+    log.warning("store unavailable: %s", type(exc).__name__)
+    error = StoreUnavailable()
+    return error_response(
+        error.status,
+        error.code,
+        error.message,
+        error.details,
+        {"Retry-After": str(error.details["retry_after"])},
+    )
+
+
 def handle_unexpected(exc: BaseException) -> Response:
     # Logged with its traceback for the operators; the client learns nothing of it.
     log.error("unhandled error", exc_info=(type(exc), exc, exc.__traceback__))
@@ -141,4 +167,6 @@ def init_error_handlers(app: Flask) -> None:
     app.register_error_handler(IllegalTransition, handle_illegal_transition)
     app.register_error_handler(UnsupportedChallenge, handle_unsupported_challenge)
     app.register_error_handler(HTTPException, handle_http_exception)
+    for outage in (redis.ConnectionError, redis.TimeoutError, sqlite3.OperationalError):
+        app.register_error_handler(outage, handle_store_outage)
     app.register_error_handler(Exception, handle_unexpected)

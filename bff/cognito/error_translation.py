@@ -67,6 +67,10 @@ ERRORS_BY_COGNITO_CODE: dict[str, type[CognitoError]] = {
     "PasswordResetRequiredException": PasswordResetRequired,
 }
 
+#: Cognito's own failures (API reference, "Common errors": InternalFailure, ServiceUnavailable;
+#: every action lists InternalErrorException, HTTP 500).
+SERVICE_FAILURES = frozenset({"InternalErrorException", "InternalFailure", "ServiceUnavailable"})
+
 # NotAuthorizedException covers several situations the SPA must tell apart; Cognito only
 # distinguishes them by message (statemachine.cognito_messages names each fragment once).
 _NOT_AUTHORIZED_BY_REASON: dict[str, type[CognitoError]] = {
@@ -87,6 +91,11 @@ def translate_client_error(error: ClientError) -> CognitoError:
     cognito_code = str(details.get("Code") or "UnknownError")
     message = str(details.get("Message") or "") or None
     error_class = ERRORS_BY_COGNITO_CODE.get(cognito_code, CognitoError)
+    status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+    if cognito_code in SERVICE_FAILURES or status >= 500:
+        # Cognito failed on its side: an outage to the client (503 + Retry-After, so a
+        # caller such as PandaDoc retries), never a 502 that reads as our bug.
+        error_class = CognitoUnavailable
     if cognito_code == "NotAuthorizedException":
         reason = cognito_messages.not_authorized_reason(message)
         error_class = _NOT_AUTHORIZED_BY_REASON.get(reason or "", error_class)

@@ -30,6 +30,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from bff.cognito import srp
 from bff.cognito.error_translation import cognito_call
+from bff.cognito.resilience import ResilientClient
 from bff.cognito.settings import CognitoSettings, SettingsError, make_cognito_client
 from bff.cognito.types import (
     AuthStep,
@@ -181,7 +182,7 @@ class CognitoGateway:
         if not settings.is_configured:
             raise SettingsError("COGNITO_USER_POOL_ID and COGNITO_CLIENT_ID must both be set")
         return cls(
-            make_cognito_client(settings),
+            ResilientClient(make_cognito_client(settings), max_attempts=settings.max_attempts),
             user_pool_id=settings.user_pool_id,
             client_id=settings.client_id,
             client_secret=settings.client_secret,

@@ -115,23 +115,20 @@ class CognitoSettings:
 
 
 def botocore_config(settings: CognitoSettings) -> Config:
-    """Timeouts and retries chosen for a request path (a user is waiting on every call).
+    """Timeouts for a request path (a user is waiting on every call), and no botocore retries.
 
-    Retry mode "standard", not "adaptive": boto3's retry guide
-    (https://docs.aws.amazon.com/boto3/latest/guide/retries.html) and the SDK reference
-    (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html) describe
-    standard as the cross-SDK rule set that retries throttling errors
-    (TooManyRequestsException, Throttling...) and transient connection errors with
-    exponential backoff and jitter (capped at 20 s) under a retry quota, and adaptive as
-    standard plus a client-side rate limiter, "not recommended for multi-tenant
-    applications". The BFF serves many users from one client, so one user's burst must not
-    throttle everyone else's calls. ``max_attempts`` counts the first try (3 = 2 retries).
+    botocore's "standard" retry mode (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html)
+    retries read timeouts and 5xx answers on every action, including ones that are not
+    idempotent (a sign-in, a sign-up, AdminCreateUser), and each retry may wait another read
+    timeout. The gateway's ``ResilientClient`` (bff/cognito/resilience.py) retries instead,
+    only when it is safe and within the request's deadline; botocore makes one attempt
+    (``total_max_attempts=1``). ``max_attempts`` is ResilientClient's budget.
     """
     return Config(
         region_name=settings.region,
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
-        retries={"mode": "standard", "max_attempts": settings.max_attempts},
+        retries={"mode": "standard", "total_max_attempts": 1},
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from bff.config import BffSettings, ConfigError
 
 from .base import (
+    DEFAULT_TIMEOUT_SECONDS,
     Clock,
     DeviceVault,
     EventLedger,
@@ -35,19 +36,27 @@ __all__ = [
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
-def open_store(url: str, *, key: str | bytes | None = None, clock: Clock | None = None) -> Store:
+def open_store(
+    url: str,
+    *,
+    key: str | bytes | None = None,
+    clock: Clock | None = None,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+) -> Store:
     """Open the store at ``url``. ``key`` is the Fernet key for secrets at rest (sessions,
     remembered devices): pass ``settings.device_key``; without it secrets are sealed with a
     per-process key and do not survive a restart. ``clock`` (epoch seconds) is for tests.
+    ``timeout``: how long one operation may wait for the backend (SQLite's busy timeout,
+    Redis' socket timeouts) before it fails with ``StoreUnavailable``.
     """
     if url.startswith("sqlite:///"):
         from .sqlite_store import SqliteStore
 
-        return SqliteStore(url, key=key, clock=clock)
+        return SqliteStore(url, key=key, clock=clock, timeout=timeout)
     if url.startswith(REDIS_SCHEMES):
         from .redis_store import RedisStore
 
-        return RedisStore(url, key=key, clock=clock)
+        return RedisStore(url, key=key, clock=clock, timeout=timeout)
     raise ConfigError(
         f"BFF_STORE_URL {redact_url(url)!r} is not supported: use sqlite:///<path> or redis://..."
     )
@@ -55,4 +64,9 @@ def open_store(url: str, *, key: str | bytes | None = None, clock: Clock | None 
 
 def store_from_settings(settings: BffSettings, *, clock: Clock | None = None) -> Store:
     """The store the settings describe, keyed with the settings' device key."""
-    return open_store(settings.store_url, key=settings.device_key or None, clock=clock)
+    return open_store(
+        settings.store_url,
+        key=settings.device_key or None,
+        clock=clock,
+        timeout=settings.store_timeout_seconds,
+    )

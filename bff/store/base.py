@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
 
+#: How long one store operation may wait for its backend (BFF_STORE_TIMEOUT_SECONDS).
+DEFAULT_TIMEOUT_SECONDS = 2.0
 SESSION_ID_BYTES = 32  # secrets.token_urlsafe(32): 256 bits from the OS CSPRNG
 DEVICE_ID_BYTES = 32
 

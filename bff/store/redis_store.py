@@ -12,12 +12,15 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from bff.cognito.types import RememberedDevice
 from bff.errors import Conflict
 from statemachine.flow import Flow
 
 from .base import (
+    DEFAULT_TIMEOUT_SECONDS,
     Clock,
     DeviceVault,
     EventLedger,
@@ -88,10 +91,25 @@ def _ms(seconds: float) -> int:
 
 
 class RedisStore(Store):
-    def __init__(self, url: str, key: str | bytes | None = None, clock: Clock | None = None):
+    def __init__(
+        self,
+        url: str,
+        key: str | bytes | None = None,
+        clock: Clock | None = None,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    ):
         super().__init__(url, key, clock)
         try:
-            self.redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=3)
+            # One try per command within ``timeout``: redis-py 6+ retries a timed-out or
+            # refused command 3 times with backoff by default, which made a stopped Redis
+            # cost ~5 s per request. A failed command is a 503 store_unavailable
+            # (bff/api/errors.py); the client retries (Retry-After), not the server.
+            self.redis = redis.Redis.from_url(
+                url,
+                socket_timeout=timeout,
+                socket_connect_timeout=timeout,
+                retry=Retry(NoBackoff(), 0),
+            )
         except ValueError as exc:
             raise StoreError(f"not a usable Redis URL: {exc}") from exc
         self.script_create_flow = self.redis.register_script(CREATE_FLOW)

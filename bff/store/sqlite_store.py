@@ -2,8 +2,10 @@
 
 Why it is safe with several processes (gunicorn -w N) and threads:
 - WAL journal mode: readers never block the writer, and the writer never blocks readers.
-- ``busy_timeout``: a writer that finds the database locked waits (up to 5 s) instead of
-  failing with "database is locked".
+- ``busy_timeout``: a writer that finds the database locked waits (``timeout``,
+  BFF_STORE_TIMEOUT_SECONDS, 2 s by default) instead of failing at once with "database is
+  locked"; past it the request answers 503 ``store_unavailable`` (bff/api/errors.py), and
+  the transaction it was in is rolled back, so nothing is half-written.
 - One connection per thread and per process (connections are never shared, and a forked
   worker opens its own instead of reusing its parent's).
 - Short transactions only; a compare-and-set is one ``UPDATE ... WHERE id=? AND
@@ -26,6 +28,7 @@ from bff.errors import Conflict
 from statemachine.flow import Flow
 
 from .base import (
+    DEFAULT_TIMEOUT_SECONDS,
     Clock,
     DeviceVault,
     EventLedger,
@@ -36,8 +39,6 @@ from .base import (
     new_device_id,
     new_session_id,
 )
-
-BUSY_TIMEOUT_MS = 5000
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS flows (
@@ -84,9 +85,16 @@ def path_from_url(url: str) -> str:
 
 
 class SqliteStore(Store):
-    def __init__(self, url: str, key: str | bytes | None = None, clock: Clock | None = None):
+    def __init__(
+        self,
+        url: str,
+        key: str | bytes | None = None,
+        clock: Clock | None = None,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    ):
         super().__init__(url, key, clock)
         self.path = path_from_url(url)
+        self.timeout = timeout
         directory = os.path.dirname(os.path.abspath(self.path))
         os.makedirs(directory, exist_ok=True)
         self._local = threading.local()
@@ -109,11 +117,11 @@ class SqliteStore(Store):
         try:
             conn = sqlite3.connect(
                 self.path,
-                timeout=BUSY_TIMEOUT_MS / 1000,
+                timeout=self.timeout,
                 isolation_level=None,  # autocommit; transactions are explicit below
                 check_same_thread=True,
             )
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
             conn.execute("PRAGMA journal_mode = WAL")
             # NORMAL is durable in WAL mode except for the last transactions on power loss.
             conn.execute("PRAGMA synchronous = NORMAL")

@@ -75,7 +75,8 @@ def test_botocore_config_is_deliberate():
     )
     assert config.connect_timeout == 1.0
     assert config.read_timeout == 2.0
-    assert config.retries == {"mode": "standard", "max_attempts": 4}
+    # botocore makes one attempt; bff.cognito.resilience retries when it is safe.
+    assert config.retries == {"mode": "standard", "total_max_attempts": 1}
     assert config.region_name == "eu-west-1"
 
 

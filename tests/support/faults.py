@@ -1,0 +1,230 @@
+"""Real faults for the outage tests: a loopback TCP proxy in front of the local Cognito that
+passes, blackholes, delays or fails requests; a private redis-server to stop, freeze and
+kill; a SQLite file held under an exclusive lock."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from urllib.parse import urlparse
+
+import pytest
+import redis
+
+from tests.support.programs import require_program
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (connections are refused)."""
+    return free_port()
+
+
+class FaultProxy:
+    """A loopback TCP proxy to ``upstream`` (``http://host:port``).
+
+    ``mode``: ``"pass"`` forwards; ``"blackhole"`` accepts and reads but never answers;
+    ``"error500"`` answers every request HTTP 500 InternalErrorException, as Cognito does
+    when it fails. ``delay`` (seconds) holds every answer back that long. ``actions`` lists the
+    ``X-Amz-Target`` action of every request received, so a test counts the tries.
+    """
+
+    def __init__(self, upstream: str) -> None:
+        parsed = urlparse(upstream)
+        self.upstream = (parsed.hostname or "127.0.0.1", parsed.port or 80)
+        self.mode = "pass"
+        self.delay = 0.0
+        self.actions: list[str] = []
+        self._lock = threading.Lock()
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.port = self._server.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._stopped = threading.Event()
+        self._sockets: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def close(self) -> None:
+        self._stopped.set()
+        self._server.close()
+        for sock in list(self._sockets):
+            with contextlib.suppress(OSError):
+                sock.close()
+
+    def _accept(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                client, _ = self._server.accept()
+            except OSError:
+                return
+            self._sockets.append(client)
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _read_request(self, client: socket.socket, buffer: bytes) -> tuple[bytes, bytes] | None:
+        while b"\r\n\r\n" not in buffer:
+            chunk = client.recv(65536)
+            if not chunk:
+                return None
+            buffer += chunk
+        head, _, rest = buffer.partition(b"\r\n\r\n")
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value.strip())
+            if name.strip().lower() == b"x-amz-target":
+                with self._lock:
+                    self.actions.append(value.strip().decode().rpartition(".")[2])
+        while len(rest) < length:
+            chunk = client.recv(65536)
+            if not chunk:
+                return None
+            rest += chunk
+        return head + b"\r\n\r\n" + rest[:length], rest[length:]
+
+    def _serve(self, client: socket.socket) -> None:
+        upstream: socket.socket | None = None
+        buffer = b""
+        try:
+            while True:
+                got = self._read_request(client, buffer)
+                if got is None:
+                    return
+                request, buffer = got
+                if self.mode == "blackhole":
+                    self._stopped.wait()  # never answer; the client's read timeout decides
+                    return
+                if self.delay:
+                    time.sleep(self.delay)
+                if self.mode == "error500":
+                    body = json.dumps(
+                        {"__type": "InternalErrorException", "message": "Internal error"}
+                    ).encode()
+                    client.sendall(
+                        b"HTTP/1.1 500 Internal Server Error\r\n"
+                        b"Content-Type: application/x-amz-json-1.1\r\n"
+                        b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+                    )
+                    continue
+                if upstream is None:
+                    upstream = socket.create_connection(self.upstream)
+                upstream.sendall(request)
+                client.sendall(_read_response(upstream))
+        except OSError:
+            return
+        finally:
+            client.close()
+            if upstream is not None:
+                upstream.close()
+
+
+def _read_response(sock: socket.socket) -> bytes:
+    buffer = b""
+    while b"\r\n\r\n" not in buffer:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return buffer
+        buffer += chunk
+    head, _, rest = buffer.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value.strip())
+    while len(rest) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        rest += chunk
+    return head + b"\r\n\r\n" + rest
+
+
+class RedisProcess:
+    """A private redis-server this test may stop (SIGSTOP), resume, kill and restart."""
+
+    def __init__(self) -> None:
+        self.exe = require_program(
+            "redis-server",
+            shutil.which("redis-server"),
+            "apt-get install redis-server (.ci/run does)",
+        )
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.start()
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [self.exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+            + ["--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis.from_url(self.url)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"redis-server did not start on port {self.port}")
+                time.sleep(0.05)
+        client.close()
+
+    def freeze(self) -> None:
+        assert self.proc is not None
+        os.kill(self.proc.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        assert self.proc is not None
+        os.kill(self.proc.pid, signal.SIGCONT)
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGCONT)
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@pytest.fixture
+def private_redis() -> Iterator[RedisProcess]:
+    server = RedisProcess()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@contextlib.contextmanager
+def sqlite_locked(path: str) -> Iterator[None]:
+    """Hold ``path`` under an exclusive write lock (``BEGIN EXCLUSIVE``) for the block."""
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        yield
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()

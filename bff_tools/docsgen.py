@@ -20,7 +20,8 @@ from statemachine import (
     TRIGGERS,
     allowed_triggers,
 )
-from statemachine.mermaid import state_diagram
+from statemachine.journeys import JOURNEYS
+from statemachine.mermaid import journey_diagram, state_diagram
 
 from .docs_actions import render_cognito_actions
 
@@ -39,6 +40,16 @@ def _lifecycle_diagram() -> str:
     return "```mermaid\n" + state_diagram() + "```\n"
 
 
+def _lifecycle_journeys() -> str:
+    parts = []
+    for journey in JOURNEYS:
+        parts.append(
+            f"### {journey.title}\n\n{journey.summary}\n\n"
+            f"```mermaid\n{journey_diagram(journey)}```\n"
+        )
+    return "\n".join(parts)
+
+
 def _lifecycle_tables() -> str:
     lines = ["| state | meaning | allowed triggers |", "|---|---|---|"]
     for state in STATES:
@@ -53,6 +64,7 @@ def _lifecycle_tables() -> str:
 
 #: Every generated part of docs/. Other modules add theirs here.
 GENERATED_DOCS: list[GeneratedPart] = [
+    GeneratedPart("docs/auth-lifecycle.md", "lifecycle-journeys", _lifecycle_journeys),
     GeneratedPart("docs/auth-lifecycle.md", "lifecycle-diagram", _lifecycle_diagram),
     GeneratedPart("docs/auth-lifecycle.md", "lifecycle-tables", _lifecycle_tables),
     GeneratedPart("docs/cognito-actions.md", WHOLE_FILE, render_cognito_actions),

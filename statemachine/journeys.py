@@ -1,0 +1,207 @@
+"""The journeys a reviewer reads one at a time, each a walk through the machine, not a drawing.
+
+A journey is one or more walks (a start state and the triggers fired one after another), the
+triggers that may happen on the way (retries, expiry: drawn from every state a walk leaves)
+and at the end (device management, token refresh: drawn from the states where walks end).
+Each step's destination is asked of the machine (``destination``), so a walk the machine does
+not allow raises ``JourneyError`` and the generated docs cannot be built; the other triggers
+are drawn wherever the machine allows them between the states the walks visit.
+``statemachine.mermaid.journey_diagram`` draws a journey like the full diagram.
+
+Every trigger of the machine is in at least one journey, and every trigger a journey lists
+draws at least one edge in it (tests/lifecycle/test_journeys.py): a new trigger fails the
+tests until it is placed in a journey. To add a journey, append a ``Journey`` to
+``JOURNEYS``; ``bff docs`` adds its diagram to docs/auth-lifecycle.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from .lifecycle import (
+    AUTHENTICATED,
+    CONFIRMED,
+    NEW,
+    STATES,
+    TRIGGERS,
+    allowed_triggers,
+    destination,
+)
+
+Edge = tuple[str, str, str]  # (source, trigger, dest)
+
+
+class JourneyError(ValueError):
+    """A journey asks for a step the machine does not allow."""
+
+
+@dataclass(frozen=True)
+class Walk:
+    """From ``start``, fire ``triggers`` one after another."""
+
+    start: str
+    triggers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Journey:
+    name: str
+    title: str
+    summary: str
+    walks: tuple[Walk, ...]
+    on_the_way: tuple[str, ...] = ()
+    at_the_end: tuple[str, ...] = ()
+
+    @property
+    def starts(self) -> list[str]:
+        return list(dict.fromkeys(walk.start for walk in self.walks))
+
+    def triggers(self) -> set[str]:
+        """Every trigger this journey names."""
+        walked = {t for walk in self.walks for t in walk.triggers}
+        return walked | set(self.on_the_way) | set(self.at_the_end)
+
+    def _walked(self) -> list[Edge]:
+        walked: list[Edge] = []
+        for walk in self.walks:
+            state = walk.start
+            for trigger in walk.triggers:
+                try:
+                    dest = destination(trigger, state)
+                except KeyError:
+                    raise JourneyError(
+                        f"journey {self.name!r}: {trigger} is not allowed from {state}"
+                    ) from None
+                walked.append((state, trigger, dest))
+                state = dest
+        return walked
+
+    def states(self) -> list[str]:
+        """The states the walks visit, in the machine's order."""
+        visited = set(self.starts) | {s for edge in self._walked() for s in (edge[0], edge[2])}
+        return [s for s in STATES if s in visited]
+
+    def edges(self) -> list[Edge]:
+        """The walks' edges, then those of the triggers on the way and at the end."""
+        walked = self._walked()
+        states = self.states()
+        left = {source for source, _, _ in walked}
+        ends = {self._end(walk) for walk in self.walks}
+        found = list(walked)
+        for state in states:
+            allowed = allowed_triggers(state)
+            extra = (self.on_the_way if state in left else ()) + (
+                self.at_the_end if state in ends else ()
+            )
+            for trigger in extra:
+                if trigger in allowed and destination(trigger, state) in states:
+                    found.append((state, trigger, destination(trigger, state)))
+        return list(dict.fromkeys(found))
+
+    @staticmethod
+    def _end(walk: Walk) -> str:
+        state = walk.start
+        for trigger in walk.triggers:
+            state = destination(trigger, state)
+        return state
+
+
+_RETRIES = ("password_verifier_required", "credentials_rejected", "code_rejected")
+
+JOURNEYS: Final[tuple[Journey, ...]] = (
+    Journey(
+        name="sign-up",
+        title="Sign-up",
+        summary="SignUp, the emailed code (resent if needed), the confirmed account; a "
+        "sign-in of an unconfirmed user comes back here.",
+        walks=(
+            Walk(NEW, ("signed_up", "code_resent", "confirmed")),
+            Walk(NEW, ("signed_up_confirmed",)),
+            Walk(NEW, ("user_not_confirmed", "confirmed")),
+        ),
+        on_the_way=("code_rejected",),
+    ),
+    Journey(
+        name="temporary-password",
+        title="Temporary password",
+        summary="An account created by an admin or the PandaDoc webhook: the first sign-in "
+        "with the emailed temporary password asks for a new one, then (MFA required) for an "
+        "authenticator app.",
+        walks=(
+            Walk(
+                NEW,
+                (
+                    "new_password_required",
+                    "mfa_setup_required",
+                    "software_token_associated",
+                    "software_token_verified",
+                    "authenticated",
+                ),
+            ),
+            Walk(NEW, ("new_password_required", "authenticated")),  # a pool without MFA
+        ),
+        on_the_way=_RETRIES,
+    ),
+    Journey(
+        name="mfa",
+        title="MFA set-up, then sign-in with a TOTP code",
+        summary="The first sign-in registers an authenticator app (MFA_SETUP); signing in "
+        "again, or any later sign-in, asks for its code (SOFTWARE_TOKEN_MFA).",
+        walks=(
+            Walk(
+                CONFIRMED,
+                (
+                    "mfa_setup_required",
+                    "software_token_associated",
+                    "software_token_verified",
+                    "authenticated",
+                ),
+            ),
+            Walk(CONFIRMED, ("mfa_setup_required", "software_token_mfa_required")),
+            Walk(CONFIRMED, ("software_token_mfa_required", "authenticated")),
+        ),
+        on_the_way=_RETRIES,
+        at_the_end=("software_token_associated", "software_token_verified"),
+    ),
+    Journey(
+        name="remembered-device",
+        title="Remembered device",
+        summary="Signed in after MFA, the browser is remembered (ConfirmDevice, "
+        "UpdateDeviceStatus); its next sign-in proves the device with SRP instead of asking "
+        "for a code.",
+        walks=(
+            Walk(
+                NEW, ("device_srp_required", "device_password_verifier_required", "authenticated")
+            ),
+        ),
+        on_the_way=_RETRIES,
+        at_the_end=(
+            "device_confirmed",
+            "device_remembered",
+            "device_not_remembered",
+            "device_forgotten",
+        ),
+    ),
+    Journey(
+        name="sign-out-and-expiry",
+        title="Sign-out and expiry",
+        summary="Signing out ends a flow. An expired Cognito session (a challenge's, or the "
+        "refresh token) leads to EXPIRED, from which sign-in starts again. Every challenge "
+        "state can expire or be abandoned (the full diagram shows them all).",
+        walks=(
+            Walk(AUTHENTICATED, ("signed_out",)),
+            Walk(
+                AUTHENTICATED, ("session_expired", "software_token_mfa_required", "authenticated")
+            ),
+        ),
+        on_the_way=("signed_out", "session_expired", "authenticated"),
+        at_the_end=("authenticated",),  # refreshing the tokens
+    ),
+)
+
+
+def unplaced_triggers(journeys: tuple[Journey, ...] = JOURNEYS) -> list[str]:
+    """The machine's triggers no journey draws (each must be placed in one)."""
+    drawn = {trigger for journey in journeys for _, trigger, _ in journey.edges()}
+    return [t for t in TRIGGERS if t not in drawn]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
 import sys
 from collections.abc import Mapping
 from typing import Any
@@ -23,7 +24,7 @@ from bff.api import init_api
 from bff.api.context import EXTENSION
 from bff.cognito import resilience, srp
 from bff.cognito.gateway import CognitoGateway
-from bff.config import ConfigError, load_settings
+from bff.config import ConfigError, default_instance_path, load_settings
 from bff.flows import FlowService
 from bff.ops import metrics
 from bff.store import store_from_settings
@@ -46,7 +47,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         # The embedded default (`flask --app bff run`, `flask --app bff bff ...`): a local
         # Cognito in this process, stopped when the process exits. `bff serve` starts its own
         # first and passes it in, so it can print where it is.
-        local_cognito = _start_local_cognito()
+        local_cognito = _start_local_cognito(settings.instance_path)
         settings = load_settings({**options, **local_cognito.info.as_environment()})
     app = Flask("bff", instance_path=settings.instance_path or None)
     app.config.update(
@@ -109,9 +110,12 @@ def _cognito_deadline(app: Flask, seconds: float) -> None:
                 pass
 
 
-def _start_local_cognito() -> Any:
+def _start_local_cognito(instance_path: str) -> Any:
+    """A local Cognito in this process, its pool kept in the instance folder (as ``bff
+    serve`` keeps it), so a restart finds the same users."""
     try:
         from local_cognito import DEFAULT_PORT, LocalCognito
+        from local_cognito.state import INSTANCE_STATE_FOLDER, StateError
     except ImportError as exc:
         raise ConfigError(
             "No Cognito user pool is configured and the local Cognito is not installed: set "
@@ -119,8 +123,12 @@ def _start_local_cognito() -> Any:
             "pip install -e '.[local]'."
         ) from exc
 
-    local = LocalCognito(port=DEFAULT_PORT, fallback_to_free_port=True)
-    local.start()
+    state_dir = os.path.join(instance_path or default_instance_path(), INSTANCE_STATE_FOLDER)
+    local = LocalCognito(port=DEFAULT_PORT, fallback_to_free_port=True, state_dir=state_dir)
+    try:
+        local.start()
+    except StateError as exc:
+        raise ConfigError(f"{exc} (or remove {state_dir})") from exc
     atexit.register(local.stop)
     # Printed, not only logged: `flask --app bff run` shows no INFO logs by default, and a
     # developer needs the endpoint for `bff outbox` or an SPA's own Cognito SDK.

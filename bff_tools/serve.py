@@ -106,9 +106,10 @@ def local_cognito_state_dir() -> str:
     """Where ``bff serve`` keeps its local Cognito's pool: ``local-cognito/`` in the BFF's
     instance folder (``BFF_INSTANCE_PATH``, else Flask's default for the package)."""
     from bff.config import default_instance_path
+    from local_cognito.state import INSTANCE_STATE_FOLDER
 
     instance = os.environ.get("BFF_INSTANCE_PATH") or default_instance_path()
-    return os.path.join(instance, "local-cognito")
+    return os.path.join(instance, INSTANCE_STATE_FOLDER)
 
 
 def _interrupt(signum: int, frame: Any) -> None:

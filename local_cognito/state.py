@@ -44,6 +44,9 @@ if TYPE_CHECKING:
     from .fidelity import LocalCognitoBackend
 
 STATE_FILE = "local-cognito-state.json"
+#: The folder, inside the BFF's instance folder, where ``bff serve`` (and the app factory's
+#: embedded local Cognito) keep the pool.
+INSTANCE_STATE_FOLDER = "local-cognito"
 FORMAT_VERSION = 1
 _TEMP_PREFIX = ".local-cognito-state-"
 # Tokens are kept this long past their expiry (then dropped from the file): an expired token

@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +32,15 @@ def _start(state_dir: Path, **kwargs: Any) -> LocalCognito:
     return server
 
 
-def _accounts(server: LocalCognito) -> Any:
-    from conftest import Accounts
+@pytest.fixture
+def accounts_on(accounts: Any) -> Callable[[LocalCognito], Any]:
+    """The emulator conftest's Accounts helper, for a server the test started itself."""
 
-    info = server.info
-    return Accounts(server.client(), info, OutboxReader(info.endpoint_url))
+    def on(server: LocalCognito) -> Any:
+        info = server.info
+        return type(accounts)(server.client(), info, OutboxReader(info.endpoint_url))
+
+    return on
 
 
 def _remember(client: Any, account: Any) -> dict[str, str]:
@@ -68,11 +73,13 @@ def _jwks(endpoint_url: str, pool_id: str) -> jwk.KeySet:
         return jwk.KeySet.import_key_set(json.load(response))
 
 
-def test_a_restart_with_the_same_state_keeps_the_pool(tmp_path: Path, unique_email: str) -> None:
+def test_a_restart_with_the_same_state_keeps_the_pool(
+    tmp_path: Path, accounts_on: Any, unique_email: str
+) -> None:
     first = _start(tmp_path)
     try:
         assert not first.restored
-        accounts = _accounts(first)
+        accounts = accounts_on(first)
         account = accounts.with_mfa(unique_email)
         device = _remember(first.client(), account)
         old_tokens = dict(account.tokens)
@@ -108,9 +115,9 @@ def test_a_restart_with_the_same_state_keeps_the_pool(tmp_path: Path, unique_ema
         )
         assert "AccessToken" in refreshed["AuthenticationResult"]
         # The password and the TOTP secret: sign-in asks for the code, the old secret works.
-        step = _accounts(second).sign_in(account)
+        step = accounts_on(second).sign_in(account)
         assert step["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
-        done = _accounts(second).respond(
+        done = accounts_on(second).respond(
             "SOFTWARE_TOKEN_MFA",
             step["Session"],
             USERNAME=unique_email,
@@ -138,10 +145,10 @@ def test_a_restart_with_the_same_state_keeps_the_pool(tmp_path: Path, unique_ema
         second.stop()
 
 
-def test_revocations_survive_a_restart(tmp_path: Path, unique_email: str) -> None:
+def test_revocations_survive_a_restart(tmp_path: Path, accounts_on: Any, unique_email: str) -> None:
     first = _start(tmp_path)
     try:
-        account = _accounts(first).with_mfa(unique_email)
+        account = accounts_on(first).with_mfa(unique_email)
         first.client().global_sign_out(AccessToken=account.tokens["AccessToken"])
     finally:
         first.stop()
@@ -162,10 +169,10 @@ def test_revocations_survive_a_restart(tmp_path: Path, unique_email: str) -> Non
         second.stop()
 
 
-def test_reset_starts_a_new_pool(tmp_path: Path, unique_email: str) -> None:
+def test_reset_starts_a_new_pool(tmp_path: Path, accounts_on: Any, unique_email: str) -> None:
     first = _start(tmp_path)
     try:
-        _accounts(first).confirmed(unique_email)
+        accounts_on(first).confirmed(unique_email)
         old = first.info
     finally:
         first.stop()
@@ -198,11 +205,11 @@ def test_the_clock_offset_survives_a_restart(tmp_path: Path) -> None:
 
 
 def test_a_crash_between_write_and_rename_keeps_the_previous_state(
-    tmp_path: Path, unique_email: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, accounts_on: Any, unique_email: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first = _start(tmp_path)
     try:
-        _accounts(first).confirmed(unique_email)
+        accounts_on(first).confirmed(unique_email)
         pool_id = first.info.user_pool_id
 
         def crash(*_args: Any) -> None:
@@ -316,3 +323,21 @@ def test_bff_serve_keeps_its_pool_in_the_instance_folder(
 
     monkeypatch.setenv("BFF_INSTANCE_PATH", str(tmp_path))
     assert local_cognito_state_dir() == str(tmp_path / "local-cognito")
+
+
+def test_app_factory_keeps_its_local_pool_in_the_instance_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bff.app import create_app
+
+    for key in ("COGNITO_USER_POOL_ID", "COGNITO_CLIENT_ID", "COGNITO_ENDPOINT_URL", "BFF_MODE"):
+        monkeypatch.delenv(key, raising=False)
+    pool_ids = []
+    for _ in range(2):
+        app = create_app({"BFF_INSTANCE_PATH": str(tmp_path)})
+        local = app.extensions["bff"]["local_cognito"]
+        pool_ids.append(local.info.user_pool_id)
+        local.stop()
+        app.extensions["bff"]["store"].close()
+    assert pool_ids[0] == pool_ids[1]
+    assert (tmp_path / "local-cognito" / STATE_FILE).exists()

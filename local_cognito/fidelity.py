@@ -243,6 +243,11 @@ class LocalUserPool(CognitoIdpUserPool):
 class LocalCognitoBackend(CognitoIdpBackend):
     """moto's Cognito backend with Cognito's behaviour where moto departs from it."""
 
+    #: Backend attributes, beyond the pools, ``user_states`` and the revoked tokens, that the
+    #: state file (state.py) keeps across restarts: dicts, lists and sets of JSON values
+    #: (str, numbers, bytes), restored as they were. Challenges are deliberately not kept.
+    PERSISTED_ATTRIBUTES: tuple[str, ...] = ()
+
     def __init__(
         self,
         region_name: str,

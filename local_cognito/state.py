@@ -204,6 +204,11 @@ def snapshot(backend: LocalCognitoBackend, primary: dict[str, Any] | None) -> di
             _live_tokens({t: () for t in backend.revoked_access_tokens}, now)
         ),
         "outbox": [_encode(dataclasses.asdict(m)) for m in backend.outbox.messages()],
+        "backend": {
+            name: _encode(getattr(backend, name))
+            for name in backend.PERSISTED_ATTRIBUTES
+            if hasattr(backend, name)
+        },
     }
 
 
@@ -224,6 +229,10 @@ def restore(backend: LocalCognitoBackend, data: dict[str, Any]) -> dict[str, Any
     backend.revoked_access_tokens.update(data.get("revoked_access_tokens", []))
     for message in data.get("outbox", []):
         backend.outbox.record(OutboxMessage(**_decode(message)))
+    extra = data.get("backend") or {}
+    for name in backend.PERSISTED_ATTRIBUTES:
+        if name in extra:
+            setattr(backend, name, _decode(extra[name]))
     primary = data.get("primary")
     return primary if isinstance(primary, dict) else None
 

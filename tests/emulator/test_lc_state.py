@@ -341,3 +341,25 @@ def test_app_factory_keeps_its_local_pool_in_the_instance_folder(
         app.extensions["bff"]["store"].close()
     assert pool_ids[0] == pool_ids[1]
     assert (tmp_path / "local-cognito" / STATE_FILE).exists()
+
+
+def test_backend_attributes_declared_persistent_survive_a_restart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from local_cognito.fidelity import LocalCognitoBackend
+
+    monkeypatch.setattr(LocalCognitoBackend, "PERSISTED_ATTRIBUTES", ("extra_state",))
+    first = _start(tmp_path)
+    try:
+        first.backend.extra_state = {"token": {"device-a", "device-b"}, "raw": b"\x00\x01"}  # type: ignore[attr-defined]
+        first.persist()
+    finally:
+        first.stop()
+    second = _start(tmp_path)
+    try:
+        assert second.backend.extra_state == {  # type: ignore[attr-defined]
+            "token": {"device-a", "device-b"},
+            "raw": b"\x00\x01",
+        }
+    finally:
+        second.stop()

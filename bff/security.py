@@ -356,6 +356,13 @@ _KEY_VALUE = re.compile(
     r"(?i)(?<![A-Za-z0-9_-])([\"']?(?:" + _SECRET_KEYS + r")[\"']?\s*[:=]\s*)"
     r"(\"[^\"]*\"|'[^']*'|[^\s,;&}\])]+)"
 )
+# A query-string parameter whose name carries a secret-ish word anywhere (x_admin_key,
+# X-Admin-Key, api_key, id_token, client_secret, signature...): its value, up to the next
+# & or space, is redacted, whatever precedes the name.
+_QUERY_SECRET = re.compile(
+    r"(?i)([?&][^=&\s]*(?:key|secret|token|passw|code|sig|session|auth|otp|cookie)[^=&\s]*=)"
+    r"([^&\s\"']*)"
+)
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
 _OPAQUE = re.compile(r"(?<![A-Za-z0-9_\-+/=])[A-Za-z0-9_\-+/]{32,}={0,2}(?![A-Za-z0-9_\-+/=])")
 _BASE32 = re.compile(r"\b[A-Z2-7]{16,}={0,6}(?![A-Za-z0-9])")
@@ -394,6 +401,7 @@ def _redact_base32(match: re.Match[str]) -> str:
 def scrub(text: str) -> str:
     """``text`` with anything that looks like a secret replaced by ``[redacted]``."""
     text = _KEY_VALUE.sub(_redact_value, text)
+    text = _QUERY_SECRET.sub(lambda m: m.group(1) + REDACTED, text)
     text = _JWT.sub(REDACTED, text)
     text = _OPAQUE.sub(_redact_opaque, text)
     text = _BASE32.sub(_redact_base32, text)

@@ -45,12 +45,22 @@ def _password() -> fields.String:
     return fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=256))
 
 
+#: The attributes a user may set at sign-up or at NEW_PASSWORD_REQUIRED: the app client's
+#: WriteAttributes in local_cognito/user-pool.yaml (email has its own field). Never
+#: email_verified, phone_number_verified or a custom attribute: Cognito would store them.
+SIGN_UP_ATTRIBUTES = ("name", "given_name", "family_name", "locale", "zoneinfo")
+
+
 def _attributes() -> fields.Dict:
     return fields.Dict(
-        keys=fields.String(validate=validate.Length(min=1, max=32)),
+        keys=fields.String(validate=validate.OneOf(SIGN_UP_ATTRIBUTES)),
         values=fields.String(validate=validate.Length(max=2048)),
         load_default=dict,
-        metadata={"description": 'Cognito user attributes by name, e.g. {"name": "Ada"}.'},
+        metadata={
+            "description": 'Cognito user attributes by name, e.g. {"name": "Ada"}; only '
+            + ", ".join(SIGN_UP_ATTRIBUTES)
+            + "."
+        },
     )
 
 
@@ -256,7 +266,10 @@ class WebhookEventResultSchema(Schema):
     event = fields.String(required=True)
     outcome = fields.String(
         required=True,
-        metadata={"description": "user_created | user_exists | ignored | no_recipient"},
+        metadata={
+            "description": "user_created | user_exists | ignored | no_recipient | rejected "
+            "| duplicate"
+        },
     )
     email = fields.String(allow_none=True)
 

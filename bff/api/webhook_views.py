@@ -66,12 +66,15 @@ def verify_signature() -> None:
         raise InvalidSignature()
 
 
-def _delivery_id() -> str:
+def delivery_ids() -> list[str]:
+    """What identifies this delivery in the event ledger: the digest of the signed raw body
+    always (a replay under a new or no event id is still the same body), and the event id
+    header when there is one (PandaDoc's retries keep it)."""
+    ids = ["pandadoc-body:" + hashlib.sha256(request.get_data(cache=True)).hexdigest()]
     header = request.headers.get(EVENT_ID_HEADER, "").strip()
     if header:
-        return "pandadoc:" + header[:200]
-    # No id header: the body itself identifies the delivery (retries resend the same bytes).
-    return "pandadoc-body:" + hashlib.sha256(request.get_data(cache=True)).hexdigest()
+        ids.append("pandadoc:" + hashlib.sha256(header.encode("utf-8", "replace")).hexdigest())
+    return ids
 
 
 @blp.route("/pandadoc", methods=["POST"])
@@ -81,4 +84,4 @@ def _delivery_id() -> str:
 def pandadoc(events: list[dict[str, Any]]) -> dict[str, Any]:
     """PandaDoc's webhook (signed with ``?signature=``): a completed document creates the
     signer's account with a temporary password that Cognito emails."""
-    return context.applications().handle_delivery(events, _delivery_id())
+    return context.applications().handle_delivery(events, delivery_ids())

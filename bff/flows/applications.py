@@ -10,19 +10,26 @@ body; everything after that is here, without HTTP:
   (PandaDoc's field), else the first whose template ``role`` is "signer" (any case), else
   the first recipient. Other events are acknowledged and ignored.
 * Idempotent: AdminCreateUser answering UsernameExists is "user_exists", not an error, so
-  a retry, a replay, or two deliveries racing never create a second account or send a
-  second email. The event ledger (set-if-absent) records a delivery once it has been
-  handled, and the answer says ``duplicate: true`` for a delivery seen before. It is
-  written *after* handling, not before: recording first would turn a delivery that failed
-  on a Cognito outage (503, which PandaDoc retries) into a "duplicate" and the applicant
-  would never get an account. The price: a replay costs one AdminCreateUser call that
-  answers UsernameExists.
+  a retry or two deliveries racing never create a second account or send a second email.
+* Replay-proof: a signed body is handled at most once, whatever the headers say. Before
+  any side effect, the delivery is claimed in the event ledger (set-if-absent) under the
+  SHA-256 of the signed raw body *and* under ``X-PandaDoc-Webhook-Event-Id`` when present
+  (the header is not covered by the signature, so it can never be the only key). A body or
+  an event id seen before answers ``duplicate: true`` and touches nothing: without this, a
+  replay after the user was deleted re-created the account and emailed a new temporary
+  password. A delivery that fails (a Cognito or store outage: 503, which PandaDoc retries)
+  releases its claims, so the retry is handled.
+* Retention: a claim is kept ``LEDGER_TTL_SECONDS`` (30 days). PandaDoc retries a failed
+  delivery for a limited time (hours, per its webhook documentation), far inside that.
+  A replay of a body older than 30 days is handled again: for a user who still exists it
+  answers ``user_exists`` (no email); for one deleted since, it would create the account
+  again (docs/security.md, known limits).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bff.cognito import applicants
@@ -56,13 +63,41 @@ class ApplicationIntake:
         self.store = store
 
     def handle_delivery(
-        self, events: Iterable[Mapping[str, Any]], delivery_id: str
+        self, events: Sequence[Mapping[str, Any]], delivery_ids: Sequence[str]
     ) -> dict[str, Any]:
-        """Handle every event of one delivery; ``{"duplicate", "results"}``."""
-        results = [self.handle_event(event) for event in events]
-        # Recorded only once handled (see the module docstring).
-        first = self.store.webhook_events.first_time(delivery_id, LEDGER_TTL_SECONDS)
-        return {"duplicate": not first, "results": results}
+        """Handle every event of one delivery, once; ``{"duplicate", "results"}``.
+
+        ``delivery_ids``: the keys that identify the delivery (the signed body's digest,
+        and the event id header when there is one). Any of them seen before: a duplicate,
+        nothing is done. A failure releases the claims (see the module docstring).
+        """
+        ledger = self.store.webhook_events
+        claimed: list[str] = []
+        duplicate = False
+        for delivery_id in delivery_ids:
+            if ledger.first_time(delivery_id, LEDGER_TTL_SECONDS):
+                claimed.append(delivery_id)
+            else:
+                duplicate = True
+        if duplicate:
+            log.info("PandaDoc delivery seen before: nothing done")
+            return {
+                "duplicate": True,
+                "results": [
+                    {"event": event["event"], "outcome": "duplicate", "email": None}
+                    for event in events
+                ],
+            }
+        try:
+            results = [self.handle_event(event) for event in events]
+        except BaseException:
+            for delivery_id in claimed:
+                try:
+                    ledger.forget(delivery_id)
+                except Exception:  # the store is down too: the claim expires with its TTL
+                    log.warning("PandaDoc delivery failed and its claim could not be released")
+            raise
+        return {"duplicate": False, "results": results}
 
     def handle_event(self, event: Mapping[str, Any]) -> dict[str, Any]:
         """One event: ``{"event", "outcome", "email"}``; outcome is user_created,

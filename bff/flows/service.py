@@ -36,12 +36,21 @@ from typing import Any, Final, TypeVar
 
 from bff.cognito import totp
 from bff.cognito.gateway import CognitoGateway
-from bff.cognito.types import AuthStep, Device, NewDeviceMetadata, RememberedDevice, Tokens
+from bff.cognito.types import (
+    AuthStep,
+    CodeDelivery,
+    Device,
+    NewDeviceMetadata,
+    RememberedDevice,
+    Tokens,
+)
 from bff.errors import (
     BffError,
+    CodeMismatch,
     CognitoError,
     Conflict,
     IllegalStep,
+    InvalidParameter,
     NotAuthorized,
     SessionExpired,
     UserNotConfirmed,
@@ -296,9 +305,19 @@ class FlowService:
         """ConfirmSignUp with the emailed code (in the sign-up's flow, or a new one)."""
         flow, is_new = self._flow_for_code_step(flow, "confirm", username)
         name = flow.username or ""
-        self._call(
-            flow, "ConfirmSignUp", lambda: self.gateway.confirm_sign_up(name, code), is_new=is_new
-        )
+
+        def confirm_sign_up() -> None:
+            try:
+                self.gateway.confirm_sign_up(name, code)
+            except (CodeMismatch, NotAuthorized, UserNotFound):
+                # One answer for a wrong code, an unknown user and an already confirmed
+                # one ("User cannot be confirmed. Current status is CONFIRMED"), so the
+                # step cannot tell who has an account (docs/security.md, enumeration).
+                raise CodeMismatch(
+                    CODE_MISMATCH_MESSAGE, cognito_code="CodeMismatchException"
+                ) from None
+
+        self._call(flow, "ConfirmSignUp", confirm_sign_up, is_new=is_new)
         flow.apply("ConfirmSignUp", {})
         self._persist(flow, is_new=is_new)
         return StepOutcome(flow, {"username": name})
@@ -307,15 +326,29 @@ class FlowService:
         """ResendConfirmationCode: another code by email."""
         flow, is_new = self._flow_for_code_step(flow, "resend_code", username)
         name = flow.username or ""
-        delivery = self._call(
-            flow,
-            "ResendConfirmationCode",
-            lambda: self.gateway.resend_confirmation_code(name),
-            is_new=is_new,
-        )
+
+        def resend() -> CodeDelivery:
+            try:
+                return self.gateway.resend_confirmation_code(name)
+            except InvalidParameter as exc:
+                # "User is already confirmed.": answered like a sent code (Cognito itself
+                # simulates a delivery for an unknown user), so the step cannot tell who
+                # has an account. Nothing is sent.
+                if "already confirmed" not in (exc.cognito_message or exc.message).lower():
+                    raise
+                return CodeDelivery(
+                    destination=None, delivery_medium="EMAIL", attribute_name="email"
+                )
+
+        delivery = self._call(flow, "ResendConfirmationCode", resend, is_new=is_new)
         flow.apply("ResendConfirmationCode", {})
         self._persist(flow, is_new=is_new)
-        return StepOutcome(flow, {"username": name, "code_delivery": _delivery(delivery)})
+        answer = _delivery(delivery)
+        if "@" in name:
+            # The same masked destination for every username (Cognito's simulated delivery
+            # for an unknown user masks a made-up address).
+            answer["destination"] = mask_email(name)
+        return StepOutcome(flow, {"username": name, "code_delivery": answer})
 
     def _flow_for_code_step(
         self, flow: Flow | None, step: str, username: str | None
@@ -679,6 +712,16 @@ class FlowService:
         if step.tokens is None:
             raise NotAuthorized("Cognito answered the refresh with a challenge.")
         return step.tokens
+
+
+#: Cognito's text for a wrong confirmation code (ConfirmSignUp, CodeMismatchException).
+CODE_MISMATCH_MESSAGE = "Invalid verification code provided, please try again."
+
+
+def mask_email(address: str) -> str:
+    """Cognito's mask of a delivery address: ``ada@example.com`` -> ``a***@e***``."""
+    local, _, domain = address.partition("@")
+    return f"{local[:1]}***@{domain[:1]}***"
 
 
 def _delivery(delivery: Any) -> dict[str, Any]:

@@ -10,6 +10,8 @@ native TTL on every key, but only as garbage collection; the clock check is the 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import secrets
@@ -54,7 +56,15 @@ class Cipher:
             # Only reached when a caller forgot the key: secrets then die with the process.
             log.warning("store opened without an encryption key: using a per-process key")
             key = Fernet.generate_key()
-        self._fernet = Fernet(key.encode() if isinstance(key, str) else key)
+        raw = key.encode() if isinstance(key, str) else key
+        self._fernet = Fernet(raw)
+        # A separate key for ids, derived from the same secret (never the Fernet key itself).
+        self._id_key = hashlib.sha256(b"bff-store-ids\x00" + raw).digest()
+
+    def hashed_id(self, raw_id: str) -> str:
+        """What the store keeps instead of a cookie's value: HMAC-SHA256 under a key derived
+        from the store key. Read access to the store then yields no usable cookie."""
+        return hmac.new(self._id_key, raw_id.encode(), hashlib.sha256).hexdigest()
 
     def seal(self, value: Any) -> bytes:
         return self._fernet.encrypt(json.dumps(value, separators=(",", ":")).encode())
@@ -200,6 +210,10 @@ class EventLedger(StoreBound, ABC):
     @abstractmethod
     def first_time(self, event_id: str, ttl_seconds: float) -> bool:
         """Atomically record ``event_id``; True only for the first caller within the TTL."""
+
+    @abstractmethod
+    def forget(self, event_id: str) -> None:
+        """Drop ``event_id`` (a claimed delivery that failed: its retry must be handled)."""
 
 
 class Store(ABC):

@@ -27,6 +27,7 @@ from .base import (
     FlowStore,
     SessionStore,
     Store,
+    StoreBound,
     StoreError,
     new_device_id,
     new_session_id,
@@ -132,15 +133,21 @@ class RedisStore(Store):
             return False
 
 
-class _OneKeyEach:
-    """For a Redis sub-store that keeps each record under one key, ``bff:<KIND>:<id>``."""
+class _OneKeyEach(StoreBound):
+    """For a Redis sub-store that keeps each record under one key, ``bff:<KIND>:<id>``.
+
+    ``HASHED``: the id is a cookie's value (sessions, remembered devices), so the key holds
+    its keyed hash (``Cipher.hashed_id``), never the value itself.
+    """
 
     _store: RedisStore
     KIND: ClassVar[str]
+    HASHED: ClassVar[bool] = False
 
-    @classmethod
-    def key(cls, record_id: str) -> str:
-        return f"{PREFIX}{cls.KIND}:{record_id}"
+    def key(self, record_id: str) -> str:
+        if self.HASHED:
+            record_id = self.cipher.hashed_id(record_id)
+        return f"{PREFIX}{self.KIND}:{record_id}"
 
     def delete(self, record_id: str) -> None:
         self._store.redis.delete(self.key(record_id))
@@ -189,6 +196,7 @@ class RedisFlowStore(_OneKeyEach, FlowStore):
 class RedisSessionStore(_OneKeyEach, SessionStore):
     _store: RedisStore
     KIND = "session"
+    HASHED = True
 
     def create(self, record: dict[str, Any], idle_seconds: float, absolute_seconds: float) -> str:
         now = self.now()
@@ -261,6 +269,7 @@ class RedisSessionStore(_OneKeyEach, SessionStore):
 class RedisDeviceVault(_OneKeyEach, DeviceVault):
     _store: RedisStore
     KIND = "device"
+    HASHED = True
 
     def put(self, username: str, device: RememberedDevice, ttl_seconds: float | None = None) -> str:
         device_id = new_device_id()
@@ -282,3 +291,6 @@ class RedisEventLedger(EventLedger):
         now = self.now()
         args: list[ScriptArg] = [repr(now + ttl_seconds), repr(now), _ms(ttl_seconds)]
         return bool(self._store.script_first_time(keys=[f"{PREFIX}event:{event_id}"], args=args))
+
+    def forget(self, event_id: str) -> None:
+        self._store.redis.delete(f"{PREFIX}event:{event_id}")

@@ -73,6 +73,23 @@ CREATE TABLE IF NOT EXISTS webhook_events (
 """
 
 
+def _create_private(path: str) -> None:
+    """Create the database file readable by its owner only (0600), whatever the umask.
+
+    SQLite gives the -wal and -shm files it creates next to it the same permissions
+    (https://www.sqlite.org/tempfiles.html, "the same permissions as the database file").
+    An existing file keeps its mode: tightening someone's file is theirs to decide.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise StoreError(f"cannot create the SQLite store at {path}: {exc.strerror}") from exc
+    os.fchmod(fd, 0o600)
+    os.close(fd)
+
+
 def path_from_url(url: str) -> str:
     """``sqlite:///relative.db`` or ``sqlite:////absolute/path.db`` -> the file path."""
     prefix = "sqlite:///"
@@ -97,6 +114,7 @@ class SqliteStore(Store):
         self.timeout = timeout
         directory = os.path.dirname(os.path.abspath(self.path))
         os.makedirs(directory, exist_ok=True)
+        _create_private(self.path)
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
@@ -220,7 +238,7 @@ class SqliteSessionStore(SessionStore):
             "INSERT INTO sessions (sid, data, created_at, last_seen_at, idle_seconds, "
             "absolute_seconds, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
-                sid,
+                self.cipher.hashed_id(sid),
                 blob,
                 now,
                 now,
@@ -232,6 +250,8 @@ class SqliteSessionStore(SessionStore):
         return sid
 
     def _row(self, db: sqlite3.Connection, sid: str) -> tuple[Any, ...] | None:
+        """The live row of session ``sid`` (the cookie's value; the table keys its hash)."""
+        sid = self.cipher.hashed_id(sid)
         row = db.execute(
             "SELECT data, created_at, last_seen_at, idle_seconds, absolute_seconds "
             "FROM sessions WHERE sid = ?",
@@ -249,7 +269,7 @@ class SqliteSessionStore(SessionStore):
         expires_at = now + self._remaining(row[1], now, row[3], row[4])
         db.execute(
             "UPDATE sessions SET sid = ?, last_seen_at = ?, expires_at = ? WHERE sid = ?",
-            (new_sid, now, expires_at, sid),
+            (self.cipher.hashed_id(new_sid), now, expires_at, self.cipher.hashed_id(sid)),
         )
 
     def get(self, sid: str) -> dict[str, Any] | None:
@@ -268,7 +288,7 @@ class SqliteSessionStore(SessionStore):
         blob = self.cipher.seal(self._payload(record))
         cur = self._store.connection().execute(
             "UPDATE sessions SET data = ? WHERE sid = ? AND expires_at > ?",
-            (blob, sid, self.now()),
+            (blob, self.cipher.hashed_id(sid), self.now()),
         )
         return cur.rowcount == 1
 
@@ -282,7 +302,9 @@ class SqliteSessionStore(SessionStore):
         return new_sid
 
     def delete(self, sid: str) -> None:
-        self._store.connection().execute("DELETE FROM sessions WHERE sid = ?", (sid,))
+        self._store.connection().execute(
+            "DELETE FROM sessions WHERE sid = ?", (self.cipher.hashed_id(sid),)
+        )
 
 
 class SqliteDeviceVault(DeviceVault):
@@ -295,7 +317,7 @@ class SqliteDeviceVault(DeviceVault):
             "INSERT INTO devices (id, username, secret, created_at, expires_at) "
             "VALUES (?, ?, ?, ?, ?)",
             (
-                device_id,
+                self.cipher.hashed_id(device_id),
                 username,
                 self._seal(username, device),
                 now,
@@ -309,7 +331,10 @@ class SqliteDeviceVault(DeviceVault):
             return None
         row = (
             self._store.connection()
-            .execute("SELECT secret, expires_at FROM devices WHERE id = ?", (device_id,))
+            .execute(
+                "SELECT secret, expires_at FROM devices WHERE id = ?",
+                (self.cipher.hashed_id(device_id),),
+            )
             .fetchone()
         )
         if row is None:
@@ -320,7 +345,9 @@ class SqliteDeviceVault(DeviceVault):
         return self._open(row[0])
 
     def delete(self, device_id: str) -> None:
-        self._store.connection().execute("DELETE FROM devices WHERE id = ?", (device_id,))
+        self._store.connection().execute(
+            "DELETE FROM devices WHERE id = ?", (self.cipher.hashed_id(device_id),)
+        )
 
 
 class SqliteEventLedger(EventLedger):
@@ -336,3 +363,8 @@ class SqliteEventLedger(EventLedger):
             (event_id, now + ttl_seconds, now),
         )
         return cur.rowcount == 1
+
+    def forget(self, event_id: str) -> None:
+        self._store.connection().execute(
+            "DELETE FROM webhook_events WHERE event_id = ?", (event_id,)
+        )

@@ -206,7 +206,7 @@ def test_pandadoc_webhook_creates_the_signer_once(
     replay = hook.post(url + sign_webhook(body), data=body, content_type="application/json",
                        headers=headers)  # fmt: skip
     assert replay.get_json()["duplicate"] is True
-    assert replay.get_json()["results"][0]["outcome"] == "user_exists"
+    assert replay.get_json()["results"][0]["outcome"] == "duplicate"
     assert len(outbox.messages(to=unique_email, kind="temporary_password")) == 1
 
     # Other events are acknowledged and ignored.

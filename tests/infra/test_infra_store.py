@@ -183,7 +183,9 @@ def test_device_vault_encrypted_at_rest(store: Any) -> None:
     assert len(device_id) >= 43
     assert store.devices.get(device_id) == ("ann@example.com", device)
     raw = raw_dump(store)
-    assert device_id.encode() in raw  # we are looking at the right data
+    # The store keys the cookie's value by its keyed hash: the value itself is nowhere.
+    assert store.cipher.hashed_id(device_id).encode() in raw  # the right data
+    assert device_id.encode() not in raw
     assert DEVICE_PASSWORD.encode() not in raw
     store.devices.delete(device_id)
     assert store.devices.get(device_id) is None
@@ -192,16 +194,22 @@ def test_device_vault_encrypted_at_rest(store: Any) -> None:
 
 def test_session_tokens_encrypted_at_rest(store: Any) -> None:
     sid = store.sessions.create({"tokens": {"refresh_token": REFRESH_TOKEN}}, 900, 28800)
-    assert REFRESH_TOKEN.encode() not in raw_dump(store)
+    raw = raw_dump(store)
+    assert REFRESH_TOKEN.encode() not in raw
+    # Sessions are keyed by the cookie value's keyed hash, never the value (a usable cookie).
+    assert sid.encode() not in raw
+    assert store.cipher.hashed_id(sid).encode() in raw
     assert store.sessions.get(sid)["tokens"]["refresh_token"] == REFRESH_TOKEN
+    rotated = store.sessions.rotate(sid)
+    assert rotated is not None and rotated.encode() not in raw_dump(store)
 
 
 def test_wrong_key_cannot_read_secrets(store_url: str, store: Any) -> None:
     device_id = store.devices.put("ann", RememberedDevice("k", "g", DEVICE_PASSWORD))
     other = open_store(store_url, key=Fernet.generate_key())
     try:
-        with pytest.raises(StoreError):
-            other.devices.get(device_id)
+        # Another key neither finds the entry (ids are keyed hashes) nor could open it.
+        assert other.devices.get(device_id) is None
     finally:
         other.close()
 

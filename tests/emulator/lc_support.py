@@ -1,12 +1,18 @@
-"""Helpers shared by the local Cognito's wire tests (imported by the test modules)."""
+"""Helpers shared by the local Cognito's wire tests (imported by conftest.py and the test
+modules): accounts at each stage of their life, the expected-error check."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
+import pyotp
 import pytest
 from botocore.exceptions import ClientError
+
+from tests.support.passwords import PASSWORD
 
 
 def cognito_error(call: Callable[..., Any], *args: Any, **params: Any) -> tuple[str, str]:
@@ -16,3 +22,82 @@ def cognito_error(call: Callable[..., Any], *args: Any, **params: Any) -> tuple[
         call(*args, **params)
     error = excinfo.value.response["Error"]
     return error["Code"], error["Message"]
+
+
+@dataclass
+class Account:
+    """A user of the local Cognito and what a test needs to sign them in."""
+
+    email: str
+    password: str = PASSWORD
+    totp_secret: str | None = None
+    tokens: dict[str, Any] = field(default_factory=dict)
+    _used_steps: set[int] = field(default_factory=set)
+
+    def totp_code(self) -> str:
+        """A code the server has not seen yet: current step, else the next, else previous."""
+        assert self.totp_secret
+        now = int(time.time() // 30)
+        for step in (now, now + 1, now - 1):
+            if step not in self._used_steps:
+                self._used_steps.add(step)
+                return pyotp.TOTP(self.totp_secret).at(step * 30)
+        raise AssertionError("three TOTP codes used within 30 seconds")
+
+
+class Accounts:
+    """Creates accounts through the wire API, as the BFF would."""
+
+    def __init__(self, client: Any, info: Any, outbox: Any) -> None:
+        self.client, self.info, self.outbox = client, info, outbox
+
+    def signed_up(self, email: str) -> Account:
+        self.client.sign_up(
+            ClientId=self.info.client_id,
+            Username=email,
+            Password=PASSWORD,
+            UserAttributes=[{"Name": "email", "Value": email}],
+        )
+        return Account(email)
+
+    def confirmed(self, email: str) -> Account:
+        account = self.signed_up(email)
+        self.client.confirm_sign_up(
+            ClientId=self.info.client_id,
+            Username=email,
+            ConfirmationCode=self.outbox.latest_code(email),
+        )
+        return account
+
+    def sign_in(self, account: Account, **extra: str) -> dict[str, Any]:
+        return self.client.admin_initiate_auth(
+            UserPoolId=self.info.user_pool_id,
+            ClientId=self.info.client_id,
+            AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": account.email, "PASSWORD": account.password, **extra},
+        )
+
+    def respond(self, name: str, session: str | None, **responses: str) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "UserPoolId": self.info.user_pool_id,
+            "ClientId": self.info.client_id,
+            "ChallengeName": name,
+            "ChallengeResponses": responses,
+        }
+        if session is not None:
+            kwargs["Session"] = session
+        return self.client.admin_respond_to_auth_challenge(**kwargs)
+
+    def with_mfa(self, email: str) -> Account:
+        """Confirmed, TOTP set up through MFA_SETUP, signed in once (tokens kept)."""
+        account = self.confirmed(email)
+        step = self.sign_in(account)
+        assert step["ChallengeName"] == "MFA_SETUP"
+        association = self.client.associate_software_token(Session=step["Session"])
+        account.totp_secret = association["SecretCode"]
+        verified = self.client.verify_software_token(
+            Session=association["Session"], UserCode=account.totp_code()
+        )
+        done = self.respond("MFA_SETUP", verified["Session"], USERNAME=email)
+        account.tokens = done["AuthenticationResult"]
+        return account

@@ -276,6 +276,7 @@ def test_pool_ids_have_cognitos_format(local_cognito: Any) -> None:
     assert re.fullmatch(r"eu-west-1_[A-Za-z0-9]{9}", local_cognito.user_pool_id)
 
 
+@pytest.mark.slow  # `bff` subprocesses
 def test_cli_state_keeps_the_ids_across_restarts(tmp_path: Path) -> None:
     def run(*extra: str) -> dict[str, str]:
         process = subprocess.Popen(
@@ -303,6 +304,7 @@ def test_cli_state_keeps_the_ids_across_restarts(tmp_path: Path) -> None:
     assert fresh["user_pool_id"] != first["user_pool_id"]
 
 
+@pytest.mark.slow  # `bff` subprocesses
 def test_cli_reports_an_unreadable_state_file(tmp_path: Path) -> None:
     (tmp_path / STATE_FILE).write_text("not json")
     result = subprocess.run(

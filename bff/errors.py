@@ -107,6 +107,14 @@ class SessionExpired(CognitoError):
     default_message = "The sign-in session expired. Start signing in again."
 
 
+class IncorrectPassword(BffError):
+    """ChangePassword refused the current password (Cognito: NotAuthorizedException)."""
+
+    code = "incorrect_password"
+    status = 400
+    default_message = "The current password is not correct."
+
+
 class UserNotConfirmed(CognitoError):
     code = "user_not_confirmed"
     status = 403

@@ -23,6 +23,7 @@ from .lifecycle import (
     AUTHENTICATED,
     CONFIRMED,
     NEW,
+    RESET_CODE_SENT,
     STATES,
     TRIGGERS,
     allowed_triggers,
@@ -197,6 +198,57 @@ JOURNEYS: Final[tuple[Journey, ...]] = (
         ),
         on_the_way=("signed_out", "session_expired", "authenticated"),
         at_the_end=("authenticated",),  # refreshing the tokens
+    ),
+    Journey(
+        name="forgot-password",
+        title="Forgot password, or an administrator's reset",
+        summary="ForgotPassword emails a reset code (an unknown user gets the same answer); "
+        "the code and a new password (ConfirmForgotPassword) confirm the account again. A "
+        "sign-in after AdminResetUserPassword lands on the same path.",
+        walks=(
+            Walk(CONFIRMED, ("reset_code_sent", "reset_code_sent", "password_reset")),
+            Walk(CONFIRMED, ("password_reset_required", "password_reset")),
+            Walk(RESET_CODE_SENT, ("software_token_mfa_required",)),  # remembered after all
+        ),
+        on_the_way=("code_rejected", "password_rejected", "attempts_exceeded"),
+    ),
+    Journey(
+        name="expired-temporary-password",
+        title="Expired temporary password",
+        summary="Signing in with an expired temporary password is refused with its own "
+        "error; the user has a new one sent (AdminCreateUser RESEND) and signs in with it.",
+        walks=(
+            Walk(
+                NEW,
+                (
+                    "temporary_password_expired",
+                    "temporary_password_resent",
+                    "temporary_password_resent",
+                    "new_password_required",
+                ),
+            ),
+        ),
+        on_the_way=("credentials_rejected",),
+    ),
+    Journey(
+        name="account",
+        title="The signed-in account",
+        summary="Change the password, read the MFA status, replace the authenticator app, "
+        "sign out of every browser.",
+        walks=(
+            Walk(
+                AUTHENTICATED,
+                (
+                    "password_changed",
+                    "mfa_status_read",
+                    "software_token_associated",
+                    "software_token_verified",
+                    "mfa_preference_set",
+                    "signed_out_everywhere",
+                ),
+            ),
+        ),
+        on_the_way=("password_rejected", "credentials_rejected", "code_rejected"),
     ),
 )
 

@@ -27,6 +27,9 @@ DEVICE_PASSWORD_VERIFIER: Final = "DEVICE_PASSWORD_VERIFIER"
 AUTHENTICATED: Final = "AUTHENTICATED"
 SIGNED_OUT: Final = "SIGNED_OUT"
 EXPIRED: Final = "EXPIRED"
+RESET_CODE_SENT: Final = "RESET_CODE_SENT"
+TEMPORARY_PASSWORD_EXPIRED: Final = "TEMPORARY_PASSWORD_EXPIRED"
+TEMPORARY_PASSWORD_SENT: Final = "TEMPORARY_PASSWORD_SENT"
 
 STATES: Final[tuple[str, ...]] = (
     NEW,
@@ -40,6 +43,9 @@ STATES: Final[tuple[str, ...]] = (
     AUTHENTICATED,
     SIGNED_OUT,
     EXPIRED,
+    RESET_CODE_SENT,
+    TEMPORARY_PASSWORD_EXPIRED,
+    TEMPORARY_PASSWORD_SENT,
 )
 
 #: What each state means; docs/auth-lifecycle.md is generated from this.
@@ -55,18 +61,37 @@ STATE_DESCRIPTIONS: Final[dict[str, str]] = {
     AUTHENTICATED: "Cognito issued tokens (kept on the server, never sent to the browser).",
     SIGNED_OUT: "The user signed out; tokens are revoked. An end: a new sign-in is a new flow.",
     EXPIRED: "Cognito's challenge session (or the refresh token) expired; sign-in restarts.",
+    RESET_CODE_SENT: "A password reset code was emailed (forgot password, or an administrator "
+    "reset the password); enter it with a new password.",
+    TEMPORARY_PASSWORD_EXPIRED: "Sign-in found the temporary password expired; ask for a new one.",
+    TEMPORARY_PASSWORD_SENT: "A new temporary password was emailed; sign in with it.",
 }
 
 #: States from which a sign-in may start (or start again). MFA_SETUP is one because Cognito's
 #: own scenario signs in again after VerifySoftwareToken instead of answering MFA_SETUP;
 #: AUTHENTICATED because it signs in again to use the remembered device. SIGNED_OUT is an end:
-#: signing in after signing out is a new flow.
+#: signing in after signing out is a new flow. The recovery states are sources too: a user
+#: who remembers the password, or got a new temporary one, signs in from there.
 SIGN_IN_SOURCES: Final[tuple[str, ...]] = (
     NEW,
     CONFIRMED,
     MFA_SETUP,
     AUTHENTICATED,
     EXPIRED,
+    RESET_CODE_SENT,
+    TEMPORARY_PASSWORD_EXPIRED,
+    TEMPORARY_PASSWORD_SENT,
+)
+
+#: States from which "forgot password" may start (or ask for another code): the signed-out
+#: ones. From any other state it starts a new flow.
+RECOVERY_SOURCES: Final[tuple[str, ...]] = (
+    NEW,
+    CONFIRMED,
+    EXPIRED,
+    RESET_CODE_SENT,
+    TEMPORARY_PASSWORD_EXPIRED,
+    TEMPORARY_PASSWORD_SENT,
 )
 
 #: Challenge states: each holds a Cognito session that expires (3 minutes by default).
@@ -148,6 +173,38 @@ TRANSITIONS: Final[list[dict[str, Any]]] = [
         "Cognito returned an AuthenticationResult (tokens).",
     ),
     _t(
+        "password_reset_required",
+        SIGN_IN_SOURCES,
+        RESET_CODE_SENT,
+        "Sign-in answered PasswordResetRequiredException: an administrator reset the password "
+        "(AdminResetUserPassword) and Cognito emailed a reset code.",
+    ),
+    _t(
+        "temporary_password_expired",
+        SIGN_IN_SOURCES,
+        TEMPORARY_PASSWORD_EXPIRED,
+        "Sign-in answered that the temporary password has expired.",
+    ),
+    _t(
+        "temporary_password_resent",
+        (NEW, TEMPORARY_PASSWORD_EXPIRED, TEMPORARY_PASSWORD_SENT),
+        TEMPORARY_PASSWORD_SENT,
+        "AdminCreateUser with MessageAction=RESEND emailed a new temporary password (the "
+        "same answer when there is no such account).",
+    ),
+    _t(
+        "reset_code_sent",
+        RECOVERY_SOURCES,
+        RESET_CODE_SENT,
+        "ForgotPassword emailed a reset code (an unknown user gets the same answer).",
+    ),
+    _t(
+        "password_reset",
+        (NEW, RESET_CODE_SENT),
+        CONFIRMED,
+        "ConfirmForgotPassword accepted the code and set the new password.",
+    ),
+    _t(
         "software_token_associated",
         (MFA_SETUP, AUTHENTICATED),
         REFLEXIVE,
@@ -161,9 +218,22 @@ TRANSITIONS: Final[list[dict[str, Any]]] = [
     ),
     _t(
         "code_rejected",
-        (NEW, SIGNED_UP, MFA_SETUP, SOFTWARE_TOKEN_MFA, AUTHENTICATED),
+        (NEW, SIGNED_UP, MFA_SETUP, SOFTWARE_TOKEN_MFA, AUTHENTICATED, RESET_CODE_SENT),
         REFLEXIVE,
         "A wrong, expired or reused code: same state, one more attempt counted.",
+    ),
+    _t(
+        "password_rejected",
+        (NEW, NEW_PASSWORD_REQUIRED, RESET_CODE_SENT, AUTHENTICATED),
+        REFLEXIVE,
+        "The new password breaks the pool's policy (InvalidPasswordException): same state.",
+    ),
+    _t(
+        "attempts_exceeded",
+        tuple(s for s in STATES if s != SIGNED_OUT),
+        REFLEXIVE,
+        "Cognito refused for too many attempts (LimitExceededException, "
+        "TooManyFailedAttemptsException, Password attempts exceeded): same state, try later.",
     ),
     _t(
         "credentials_rejected",
@@ -191,10 +261,34 @@ TRANSITIONS: Final[list[dict[str, Any]]] = [
     ),
     _t("device_forgotten", AUTHENTICATED, REFLEXIVE, "ForgetDevice removed the device."),
     _t(
+        "password_changed",
+        AUTHENTICATED,
+        REFLEXIVE,
+        "ChangePassword replaced the signed-in user's password.",
+    ),
+    _t(
+        "mfa_status_read",
+        AUTHENTICATED,
+        REFLEXIVE,
+        "GetUser read the signed-in user's MFA settings.",
+    ),
+    _t(
+        "mfa_preference_set",
+        AUTHENTICATED,
+        REFLEXIVE,
+        "SetUserMFAPreference made the (new) authenticator app the preferred MFA.",
+    ),
+    _t(
         "signed_out",
         tuple(s for s in STATES if s not in (NEW, SIGNED_OUT)),
         SIGNED_OUT,
-        "GlobalSignOut / RevokeToken, or the user abandoned the flow.",
+        "RevokeToken (this browser's tokens), or the user abandoned the flow.",
+    ),
+    _t(
+        "signed_out_everywhere",
+        AUTHENTICATED,
+        SIGNED_OUT,
+        "GlobalSignOut: the user's tokens are revoked everywhere; every BFF session ends.",
     ),
     _t(
         "session_expired",

@@ -11,7 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from .cognito_messages import REFRESH_TOKEN_REJECTED, SESSION_EXPIRED, not_authorized_reason
+from .cognito_messages import (
+    ACCESS_TOKEN_REJECTED,
+    ATTEMPTS_EXCEEDED,
+    REFRESH_TOKEN_REJECTED,
+    SESSION_EXPIRED,
+    TEMPORARY_PASSWORD_EXPIRED,
+    not_authorized_reason,
+)
 from .errors import UnknownOutcome, UnsupportedChallenge
 
 #: Challenges this project handles, and the trigger each fires.
@@ -45,9 +52,10 @@ AUTH_ACTIONS: Final[frozenset[str]] = frozenset(
     {"InitiateAuth", "AdminInitiateAuth", "RespondToAuthChallenge", "AdminRespondToAuthChallenge"}
 )
 
-#: Actions that never move a sign-in flow (admin look-ups, listings).
+#: Actions that never move a sign-in flow (admin look-ups, listings). AdminCreateUser moves
+#: one only as the applicant's own "send me a new temporary password" (MessageAction=RESEND).
 NON_FLOW_ACTIONS: Final[frozenset[str]] = frozenset(
-    {"AdminCreateUser", "ListUsers", "ListDevices", "AdminListDevices"}
+    {"ListUsers", "ListDevices", "AdminListDevices", "AdminResetUserPassword"}
 )
 
 _SIMPLE: Final[dict[str, str]] = {
@@ -55,8 +63,13 @@ _SIMPLE: Final[dict[str, str]] = {
     "ResendConfirmationCode": "code_resent",
     "AssociateSoftwareToken": "software_token_associated",
     "ForgetDevice": "device_forgotten",
-    "GlobalSignOut": "signed_out",
+    "GlobalSignOut": "signed_out_everywhere",
     "RevokeToken": "signed_out",
+    "ForgotPassword": "reset_code_sent",
+    "ConfirmForgotPassword": "password_reset",
+    "ChangePassword": "password_changed",
+    "GetUser": "mfa_status_read",
+    "SetUserMFAPreference": "mfa_preference_set",
 }
 
 # VerifySoftwareToken answers a wrong code with EnableSoftwareTokenMFAException, not
@@ -64,6 +77,13 @@ _SIMPLE: Final[dict[str, str]] = {
 _CODE_ERRORS: Final[frozenset[str]] = frozenset(
     {"CodeMismatchException", "ExpiredCodeException", "EnableSoftwareTokenMFAException"}
 )
+#: Cognito counting attempts (ForgotPassword / ConfirmForgotPassword "Attempt limit exceeded,
+#: please try after some time.", ChangePassword, VerifySoftwareToken...), not throttling.
+_ATTEMPT_LIMIT_ERRORS: Final[frozenset[str]] = frozenset(
+    {"LimitExceededException", "TooManyFailedAttemptsException"}
+)
+#: Actions whose NotAuthorizedException means a wrong password.
+_PASSWORD_ACTIONS: Final[frozenset[str]] = AUTH_ACTIONS | {"ChangePassword"}
 
 
 def trigger_for(
@@ -86,6 +106,8 @@ def trigger_for(
     response = response or {}
     if action in NON_FLOW_ACTIONS:
         return None
+    if action == "AdminCreateUser":
+        return "temporary_password_resent" if request.get("MessageAction") == "RESEND" else None
     if action in _SIMPLE:
         return _SIMPLE[action]
     if action == "SignUp":
@@ -130,14 +152,25 @@ def _trigger_for_error(
 ) -> str | None:
     if error_code in _CODE_ERRORS:
         return "code_rejected"
+    if error_code in _ATTEMPT_LIMIT_ERRORS:
+        return "attempts_exceeded"
     if error_code == "UserNotConfirmedException":
         return "user_not_confirmed"
+    if error_code == "PasswordResetRequiredException":
+        return "password_reset_required"
+    if error_code == "InvalidPasswordException":
+        return "password_rejected"
     if error_code == "NotAuthorizedException":
-        # An expired challenge session and a refused refresh token both end the session;
-        # a refresh refused for any reason does too (the tokens are no longer usable).
-        if not_authorized_reason(message) in (SESSION_EXPIRED, REFRESH_TOKEN_REJECTED):
+        reason = not_authorized_reason(message)
+        # An expired challenge session and a refused refresh or access token all end the
+        # session; a refresh refused for any reason does too (the tokens are not usable).
+        if reason in (SESSION_EXPIRED, REFRESH_TOKEN_REJECTED, ACCESS_TOKEN_REJECTED):
             return "session_expired"
-        if action in AUTH_ACTIONS:
+        if reason == ATTEMPTS_EXCEEDED:
+            return "attempts_exceeded"
+        if action in AUTH_ACTIONS and reason == TEMPORARY_PASSWORD_EXPIRED:
+            return "temporary_password_expired"
+        if action in _PASSWORD_ACTIONS:
             if request.get("AuthFlow") == "REFRESH_TOKEN_AUTH":
                 return "session_expired"
             return "credentials_rejected"

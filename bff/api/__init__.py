@@ -15,7 +15,7 @@ from importlib import resources
 from flask import Blueprint, Flask, Response
 from flask_smorest import Api
 
-from bff.api import admin_views, flow_views, session_views, webhook_views
+from bff.api import account_views, admin_views, flow_views, session_views, webhook_views
 from bff.api.errors import init_error_handlers
 from bff.api.schemas import ErrorSchema
 
@@ -82,6 +82,7 @@ def init_api(app: Flask) -> Api:
     for blueprint in (
         flow_views.blp,
         session_views.blp,
+        account_views.blp,
         admin_views.blp,
         webhook_views.blp,
     ):

@@ -93,7 +93,7 @@ def user_dict(user: CognitoUser) -> dict[str, Any]:
 def create_user(args: dict[str, Any]) -> dict[str, Any]:
     """Create a user with a temporary password Cognito emails them (AdminCreateUser).
 
-    Without ``temporary_password`` Cognito generates one to the pool's policy.
+    Without `temporary_password` Cognito generates one to the pool's policy.
     """
     user = applicants.create_cognito_user(
         args["email"], args.get("temporary_password"), gateway=context.gateway()
@@ -123,7 +123,7 @@ def get_user(username: str) -> dict[str, Any]:
 @blp.arguments(ListUsersQuerySchema, location="query")
 @blp.response(200, UserPageSchema)
 def list_users(args: dict[str, Any]) -> dict[str, Any]:
-    """Users, one page at a time (ListUsers): pass ``pagination_token`` for the next."""
+    """Users, one page at a time (ListUsers): pass `pagination_token` for the next."""
     page = context.gateway().list_users(
         filter=args.get("filter"),
         limit=args.get("limit"),
@@ -136,7 +136,7 @@ def list_users(args: dict[str, Any]) -> dict[str, Any]:
 @blp.response(200, JournalSchema)
 def flow_journal(flow_id: str) -> dict[str, Any]:
     """A flow's journal: every transition, when, and which Cognito action caused it
-    (no secrets; replay it with ``bff replay``)."""
+    (no secrets; replay it with `bff replay`)."""
     flow = context.store().flows.load(flow_id)
     if flow is None:
         raise NoFlow("No flow with this id (unknown, or expired and collected).")

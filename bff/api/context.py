@@ -31,6 +31,7 @@ from bff.flows import (
     flow_view,
 )
 from bff.flows.applications import ApplicationIntake
+from bff.flows.steps import next_steps
 from bff.flows.tokens import claims, device_from_record, device_to_record, tokens_to_record
 from bff.store import Store
 from statemachine import Flow
@@ -152,7 +153,29 @@ def answer_step(
 
 
 def can_remember(flow: Flow, record: dict[str, Any]) -> bool:
-    return flow.state == AUTHENTICATED and device_from_record(record.get("new_device")) is not None
+    return _device_offered(flow.state, record)
+
+
+def _device_offered(state: str, record: dict[str, Any]) -> bool:
+    return state == AUTHENTICATED and device_from_record(record.get("new_device")) is not None
+
+
+def steps_here(state: str) -> list[str]:
+    """The steps this browser may take from ``state``: the machine's, minus
+    ``remember_device`` when Cognito offered no device at this sign-in. The step answers
+    and the 409 ``illegal_step`` answers both list these, so they always agree."""
+    record = sessions.current_session() or {}
+    exclude = frozenset() if _device_offered(state, record) else frozenset({"remember_device"})
+    return next_steps(state, exclude=exclude)
+
+
+def signed_in_flow() -> tuple[dict[str, Any], Flow]:
+    """The signed-in session record and its flow (401 / 404 otherwise)."""
+    record = signed_in_record()
+    flow = current_flow()
+    if flow is None:
+        raise NoFlow()
+    return record, flow
 
 
 def view_of(flow: Flow, record: dict[str, Any]) -> dict[str, Any]:

@@ -71,9 +71,22 @@ def _fields(messages: Any) -> Any:
     return messages
 
 
+def _steps_here(state: str) -> list[str]:
+    """The browser's allowed steps (bff.api.context.steps_here), or the machine's outside
+    a request with sessions."""
+    from bff.api import context
+
+    try:
+        return context.steps_here(state)
+    except RuntimeError:
+        return next_steps(state)
+
+
 def handle_bff_error(exc: BffError) -> Response:
     if exc.status >= 500:
         log.warning("%s: %s", exc.code, exc.message)
+    if "allowed_steps" in exc.details and isinstance(exc.details.get("state"), str):
+        exc.details["allowed_steps"] = _steps_here(exc.details["state"])
     headers = {}
     if "retry_after" in exc.details:
         headers["Retry-After"] = str(exc.details["retry_after"])
@@ -91,7 +104,7 @@ def handle_illegal_transition(exc: IllegalTransition) -> Response:
         409,
         "illegal_step",
         f"This step is not allowed now (the flow is in {exc.state}).",
-        {"state": exc.state, "allowed_steps": next_steps(exc.state)},
+        {"state": exc.state, "allowed_steps": _steps_here(exc.state)},
     )
 
 

@@ -16,14 +16,17 @@ from bff.api import context
 from bff.api.blueprint import Blueprint
 from bff.api.schemas import (
     ConfirmSchema,
+    CurrentFlowSchema,
     FlowResponseSchema,
     MfaCodeSchema,
     MfaSetupVerifySchema,
     NewPasswordSchema,
     RememberDeviceSchema,
     ResendCodeSchema,
+    ResetPasswordSchema,
     SignInSchema,
     SignUpSchema,
+    UsernameSchema,
 )
 from bff.flows import NoFlow
 from bff.flows.tokens import device_from_record
@@ -46,10 +49,13 @@ def _flow_or_404() -> Any:
 
 @blp.route("/flow")
 class CurrentFlow(MethodView):
-    @blp.response(200, FlowResponseSchema)
+    @blp.response(200, CurrentFlowSchema)
     def get(self) -> dict[str, Any]:
-        """The browser's current flow: state, next steps, step data (after a reload)."""
-        flow = _flow_or_404()
+        """The browser's current flow: state, next steps, step data (after a reload).
+        `{"flow": null}` when this browser has none (a fresh page)."""
+        flow = context.current_flow()
+        if flow is None:
+            return {"flow": None}
         return context.view_of(flow, sessions.current_session() or {})
 
 
@@ -115,15 +121,64 @@ def sign_in(args: dict[str, Any]) -> dict[str, Any]:
     return context.answer_step(outcome, start=True)
 
 
+@blp.route("/sign-in/resend-temporary-password", methods=["POST"])
+@security.limit_resend
+@blp.arguments(UsernameSchema)
+@blp.response(200, FlowResponseSchema)
+def resend_temporary_password(args: dict[str, Any]) -> dict[str, Any]:
+    """Email a new temporary password, when sign-in answered `temporary_password_expired`
+    (AdminCreateUser, MessageAction=RESEND). The same answer whether or not the account
+    exists or waits for a new password."""
+    flow = context.current_flow()
+    outcome = context.service().resend_temporary_password(flow, args["username"])
+    return context.answer_step(outcome, start=outcome.flow is not flow)
+
+
+@blp.route("/password/forgot", methods=["POST"])
+@security.limit_resend
+@blp.arguments(UsernameSchema)
+@blp.response(200, FlowResponseSchema)
+def forgot_password(args: dict[str, Any]) -> dict[str, Any]:
+    """Forgot the password: Cognito emails a reset code (ForgotPassword). An unknown user
+    gets the same answer (nothing is sent)."""
+    flow = context.current_flow()
+    outcome = context.service().forgot_password(flow, args["username"])
+    return context.answer_step(outcome, start=outcome.flow is not flow)
+
+
+@blp.route("/password/reset", methods=["POST"])
+@security.limit_mfa
+@blp.arguments(ResetPasswordSchema)
+@blp.response(200, FlowResponseSchema)
+def reset_password(args: dict[str, Any]) -> dict[str, Any]:
+    """Set a new password with the emailed reset code (ConfirmForgotPassword); then sign in.
+    Every signed-in session of the user ends. Without a forgot-password in this browser,
+    give the username too."""
+    flow = context.current_flow()
+    outcome = context.service().reset_password(
+        flow,
+        args["code"],
+        args["new_password"],
+        username=args.get("username"),
+        keep_session=(sessions.current_session() or {}).get("sid"),
+    )
+    return context.answer_step(outcome, start=outcome.flow is not flow)
+
+
 @blp.route("/sign-in/new-password", methods=["POST"])
 @security.limit_mfa
 @blp.arguments(NewPasswordSchema)
 @blp.response(200, FlowResponseSchema)
 def new_password(args: dict[str, Any]) -> dict[str, Any]:
     """Replace the temporary password (NEW_PASSWORD_REQUIRED), with any attributes Cognito
-    listed in ``data.required_attributes``."""
+    listed in `data.required_attributes`."""
+    step_data = (sessions.current_session() or {}).get("step_data") or {}
+    required = step_data.get("required_attributes")
     outcome = context.service().new_password(
-        _flow_or_404(), args["new_password"], attributes=args["attributes"]
+        _flow_or_404(),
+        args["new_password"],
+        attributes=args["attributes"],
+        required=required if isinstance(required, list) else None,
     )
     return context.answer_step(outcome)
 

@@ -92,6 +92,21 @@ class SignInSchema(BaseSchema):
     password = _password()
 
 
+class UsernameSchema(BaseSchema):
+    username = _username()
+
+
+class ResetPasswordSchema(BaseSchema):
+    code = fields.String(required=True, load_only=True, validate=CONFIRMATION_CODE)
+    new_password = _password()
+    username = _username(required=False)
+
+
+class ChangePasswordSchema(BaseSchema):
+    previous_password = _password()
+    new_password = _password()
+
+
 class NewPasswordSchema(BaseSchema):
     new_password = _password()
     attributes = _attributes()
@@ -178,8 +193,9 @@ class FlowSchema(Schema):
     data = fields.Dict(
         required=True,
         metadata={
-            "description": "What the next screen needs: username, code_delivery, "
-            "required_attributes, otpauth_uri + qr_svg + secret (once), can_remember_device."
+            "description": "What the next screen needs: username, code_delivery, reason, "
+            "required_attributes, otpauth_uri + qr_svg + secret (once), can_remember_device, "
+            "mfa, password_reset, password_changed, authenticator_replaced, sessions_ended."
         },
     )
 
@@ -188,6 +204,12 @@ class FlowResponseSchema(Schema):
     """The ONE step shape."""
 
     flow = fields.Nested(FlowSchema, required=True)
+
+
+class CurrentFlowSchema(Schema):
+    """The step shape of the browser's flow; ``flow`` is null when there is none."""
+
+    flow = fields.Nested(FlowSchema, required=True, allow_none=True)
 
 
 class ErrorBodySchema(Schema):
@@ -212,6 +234,9 @@ class MeSchema(Schema):
 class SignedOutSchema(Schema):
     signed_out = fields.Boolean(required=True)
     flow = fields.Nested(FlowSchema, allow_none=True)
+    sessions_ended = fields.Integer(
+        metadata={"description": "Sign out everywhere: how many BFF sessions ended."}
+    )
 
 
 class DeviceSchema(Schema):

@@ -41,7 +41,7 @@ def me() -> dict[str, Any]:
 @blp.response(200, MeSchema)
 def refresh(_args: dict[str, Any]) -> dict[str, Any]:
     """New access and ID tokens (REFRESH_TOKEN_AUTH). A refused refresh ends the session:
-    401 ``session_expired``, sign in again."""
+    401 `session_expired`, sign in again."""
     record = context.signed_in_record()
     old = record["tokens"]
     if not old.get("refresh_token"):
@@ -104,7 +104,7 @@ def _devices(record: dict[str, Any]) -> list[dict[str, Any]]:
 @blp.route("/devices", methods=["GET"])
 @blp.response(200, DeviceListSchema)
 def list_devices() -> dict[str, Any]:
-    """The user's tracked devices (ListDevices); ``this_browser`` marks this one."""
+    """The user's tracked devices (ListDevices); `this_browser` marks this one."""
     return {"devices": _devices(context.signed_in_record())}
 
 

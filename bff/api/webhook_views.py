@@ -82,6 +82,6 @@ def delivery_ids() -> list[str]:
 @blp.arguments(PandaDocEventSchema(many=True))
 @blp.response(200, WebhookResultSchema)
 def pandadoc(events: list[dict[str, Any]]) -> dict[str, Any]:
-    """PandaDoc's webhook (signed with ``?signature=``): a completed document creates the
+    """PandaDoc's webhook (signed with `?signature=`): a completed document creates the
     signer's account with a temporary password that Cognito emails."""
     return context.applications().handle_delivery(events, delivery_ids())

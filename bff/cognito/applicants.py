@@ -16,9 +16,11 @@ The flow, in plain English (six steps; docs/auth-lifecycle.md draws it):
    Cognito send a new one (AdminCreateUser with MessageAction=RESEND).
 4. The user signs in with the temporary password; Cognito answers with the
    NEW_PASSWORD_REQUIRED challenge.
-5. The frontend asks for a new password and the BFF calls ``handle_new_password_challenge``,
-   which answers the challenge with RespondToAuthChallenge (here its admin form,
-   AdminRespondToAuthChallenge, since the server holds the credentials).
+5. The frontend asks for a new password and the BFF answers the challenge with
+   ``answer_new_password_challenge`` (RespondToAuthChallenge): the SPA's new-password step
+   (``POST /api/sign-in/new-password``, ``FlowService.new_password``) and
+   ``handle_new_password_challenge`` (which also signs in, server-side, with the admin
+   forms AdminInitiateAuth / AdminRespondToAuthChallenge) share that one function.
 6. The user is authenticated with their own password. In a pool with MFA required (ours),
    Cognito first asks them to set up an authenticator app (MFA_SETUP): the tokens come
    after that step, which the BFF's sign-in flow drives.
@@ -42,6 +44,8 @@ Environment variables (see ``.env.example``, read by ``CognitoSettings.from_env`
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Mapping
 from functools import lru_cache
 
 from bff.cognito.gateway import CognitoGateway
@@ -50,6 +54,8 @@ from bff.cognito.types import AuthStep, CognitoUser
 from bff.errors import InvalidParameter, UnsupportedUserState
 
 NEW_PASSWORD_REQUIRED = "NEW_PASSWORD_REQUIRED"
+
+log = logging.getLogger(__name__)
 
 
 @lru_cache(maxsize=4)
@@ -178,23 +184,61 @@ def handle_new_password_challenge(
             "This account is not waiting for a new password.",
             details={"next_step": step.challenge_name or "signed_in"},
         )
-    required = [
-        name.removeprefix("userAttributes.")
-        for name in json.loads(step.challenge_parameters.get("requiredAttributes") or "[]")
-    ]
+    return answer_new_password_challenge(
+        gateway,
+        step.challenge_username(username),
+        new_password,
+        step.session or "",
+        attributes=attributes,
+        required=required_attributes(step),
+        admin=True,
+    )
+
+
+def required_attributes(step: AuthStep) -> list[str]:
+    """NEW_PASSWORD_REQUIRED's ``requiredAttributes`` (a JSON-array string on the wire),
+    without Cognito's ``userAttributes.`` prefix; none when it is not a JSON array."""
+    raw = step.challenge_parameters.get("requiredAttributes") or "[]"
+    try:
+        names = json.loads(raw)
+    except json.JSONDecodeError:
+        log.warning("Cognito sent requiredAttributes that is not JSON; treating as none")
+        return []
+    if not isinstance(names, list):
+        return []
+    return [str(n).removeprefix("userAttributes.") for n in names]
+
+
+def answer_new_password_challenge(
+    gateway: CognitoGateway,
+    username: str,
+    new_password: str,
+    session: str,
+    *,
+    attributes: Mapping[str, str] | None = None,
+    required: list[str] | None = None,
+    admin: bool = False,
+) -> AuthStep:
+    """Answer NEW_PASSWORD_REQUIRED: the one code path of the SPA's new-password step and of
+    ``handle_new_password_challenge``.
+
+    ``username`` is the challenge's (``AuthStep.challenge_username``); ``required`` the
+    challenge's required attributes (``required_attributes``), each of which must be in
+    ``attributes`` (InvalidParameter naming the missing ones, before Cognito is called);
+    when they are known, only they are sent. ``admin`` answers with
+    AdminRespondToAuthChallenge (server-side credentials).
+    """
     given = dict(attributes or {})
-    missing = [name for name in required if not given.get(name)]
+    missing = [name for name in required or [] if not given.get(name)]
     if missing:
         raise InvalidParameter(
             f"Missing required attributes: {', '.join(missing)}.",
             details={"missing_attributes": missing},
         )
+    if required is not None:
+        given = {name: given[name] for name in required}
     return gateway.respond_new_password(
-        step.challenge_username(username),
-        new_password,
-        step.session or "",
-        attributes={name: given[name] for name in required},
-        admin=True,
+        username, new_password, session, attributes=given, admin=admin
     )
 
 

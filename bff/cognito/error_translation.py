@@ -75,6 +75,8 @@ SERVICE_FAILURES = frozenset({"InternalErrorException", "InternalFailure", "Serv
 # distinguishes them by message (statemachine.cognito_messages names each fragment once).
 _NOT_AUTHORIZED_BY_REASON: dict[str, type[CognitoError]] = {
     cognito_messages.SESSION_EXPIRED: SessionExpired,
+    # A revoked access token (GlobalSignOut elsewhere) ends the signed-in session too.
+    cognito_messages.ACCESS_TOKEN_REJECTED: SessionExpired,
     cognito_messages.TEMPORARY_PASSWORD_EXPIRED: TemporaryPasswordExpired,
     # "Password attempts exceeded": the user is locked out for a while, not mistyping.
     cognito_messages.ATTEMPTS_EXCEEDED: TooManyRequests,

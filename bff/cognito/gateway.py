@@ -73,6 +73,12 @@ COGNITO_ACTIONS: dict[str, str] = {
     "ForgetDevice": "forget_device",
     "GlobalSignOut": "global_sign_out",
     "RevokeToken": "revoke_token",
+    "ForgotPassword": "forgot_password",
+    "ConfirmForgotPassword": "confirm_forgot_password",
+    "AdminResetUserPassword": "admin_reset_user_password",
+    "ChangePassword": "change_password",
+    "GetUser": "get_user",
+    "SetUserMFAPreference": "set_user_mfa_preference",
 }
 
 # ListUsers and ListDevices accept at most 60 per page (API reference, "Limit").
@@ -251,6 +257,64 @@ class CognitoGateway:
         return _code_delivery(response.get("CodeDeliveryDetails")) or CodeDelivery(
             destination=None, delivery_medium=None, attribute_name=None
         )
+
+    # -- password recovery ---------------------------------------------------------------
+
+    def forgot_password(self, username: str) -> CodeDelivery:
+        """Email a password reset code to the user's verified email (ForgotPassword).
+
+        With PreventUserExistenceErrors an unknown user gets a simulated delivery, like a
+        real one; the code is valid for one hour.
+        """
+        with cognito_call("ForgotPassword"):
+            response = self._client.forgot_password(
+                ClientId=self.client_id, Username=username, **self._secret_hash(username)
+            )
+        return _code_delivery(response.get("CodeDeliveryDetails")) or CodeDelivery(
+            destination=None, delivery_medium=None, attribute_name=None
+        )
+
+    def confirm_forgot_password(self, username: str, code: str, new_password: str) -> None:
+        """Set a new password with the emailed reset code (ConfirmForgotPassword)."""
+        with cognito_call("ConfirmForgotPassword"):
+            self._client.confirm_forgot_password(
+                ClientId=self.client_id,
+                Username=username,
+                ConfirmationCode=code,
+                Password=new_password,
+                **self._secret_hash(username),
+            )
+
+    def admin_reset_user_password(self, username: str) -> None:
+        """Require a password reset at the next sign-in and email a reset code, as an
+        administrator (AdminResetUserPassword: the user's status becomes RESET_REQUIRED)."""
+        with cognito_call("AdminResetUserPassword"):
+            self._client.admin_reset_user_password(UserPoolId=self.user_pool_id, Username=username)
+
+    # -- the signed-in user ----------------------------------------------------------------
+
+    def change_password(self, access_token: str, previous: str, proposed: str) -> None:
+        """Replace the signed-in user's password, checking the current one (ChangePassword)."""
+        with cognito_call("ChangePassword"):
+            self._client.change_password(
+                AccessToken=access_token, PreviousPassword=previous, ProposedPassword=proposed
+            )
+
+    def get_user(self, access_token: str) -> CognitoUser:
+        """The signed-in user, with the MFA settings (GetUser: ``UserMFASettingList``,
+        ``PreferredMfaSetting``)."""
+        with cognito_call("GetUser"):
+            response = self._client.get_user(AccessToken=access_token)
+        return _user(response)
+
+    def set_user_mfa_preference(self, access_token: str) -> None:
+        """Make the authenticator app (TOTP) the signed-in user's enabled and preferred MFA
+        (SetUserMFAPreference)."""
+        with cognito_call("SetUserMFAPreference"):
+            self._client.set_user_mfa_preference(
+                AccessToken=access_token,
+                SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True},
+            )
 
     # -- users (admin) -----------------------------------------------------------------
 

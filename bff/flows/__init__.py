@@ -8,7 +8,6 @@ from .service import (
     NoFlow,
     StepOutcome,
     flow_view,
-    required_attributes,
 )
 from .steps import STEP_NAMES, STEPS, next_steps, step_allowed
 
@@ -23,6 +22,5 @@ __all__ = [
     "StepOutcome",
     "flow_view",
     "next_steps",
-    "required_attributes",
     "step_allowed",
 ]

@@ -27,14 +27,13 @@ The journal never sees a secret; neither do the logs.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final, TypeVar
 
-from bff.cognito import totp
+from bff.cognito import applicants, totp
 from bff.cognito.gateway import CognitoGateway
 from bff.cognito.types import (
     AuthStep,
@@ -50,9 +49,14 @@ from bff.errors import (
     CognitoError,
     Conflict,
     IllegalStep,
+    IncorrectPassword,
     InvalidParameter,
+    InvalidPassword,
     NotAuthorized,
+    PasswordResetRequired,
     SessionExpired,
+    TemporaryPasswordExpired,
+    UnsupportedUserState,
     UserNotConfirmed,
     UserNotFound,
 )
@@ -76,6 +80,10 @@ T = TypeVar("T")
 
 #: ``StepOutcome.device_cookie`` value telling the view to clear the browser's device cookie.
 CLEAR_DEVICE_COOKIE: Final = ""
+#: What a sign-in refused with PasswordResetRequiredException tells the user.
+PASSWORD_RESET_REQUIRED_MESSAGE: Final = (
+    "An administrator reset your password. Enter the code we emailed you and choose a new password."
+)
 #: After a challenge flow expired the store keeps it this much longer, so the SPA learns
 #: "session_expired" (and the journal survives) instead of "no such flow".
 EXPIRED_FLOW_GRACE_SECONDS = 3600
@@ -135,20 +143,6 @@ def flow_view(
             "data": dict(data or {}),
         }
     }
-
-
-def required_attributes(step: AuthStep) -> list[str]:
-    """NEW_PASSWORD_REQUIRED's ``requiredAttributes`` (a JSON-array string on the wire),
-    without Cognito's ``userAttributes.`` prefix."""
-    raw = step.challenge_parameters.get("requiredAttributes") or "[]"
-    try:
-        names = json.loads(raw)
-    except json.JSONDecodeError:
-        log.warning("Cognito sent requiredAttributes that is not JSON; treating as none")
-        return []
-    if not isinstance(names, list):
-        return []
-    return [str(n).removeprefix("userAttributes.") for n in names]
 
 
 class FlowService:
@@ -266,12 +260,13 @@ class FlowService:
         give a still-usable challenge session back, save. An error the state does not
         expect fires nothing (logged): the caller re-raises Cognito's error either way."""
         try:
-            flow.apply(
-                action,
-                request=request,
-                error_code=exc.cognito_code,
-                error_message=exc.cognito_message,
-            )
+            if exc.cognito_code is not None:  # else refused here, before Cognito was asked
+                flow.apply(
+                    action,
+                    request=request,
+                    error_code=exc.cognito_code,
+                    error_message=exc.cognito_message,
+                )
         except IllegalTransition:
             log.info("flow %s: %s error not applicable in %s", flow.id, action, flow.state)
         if flow.state in CHALLENGE_STATES and not isinstance(exc, SessionExpired):
@@ -380,16 +375,7 @@ class FlowService:
         Continues the browser's flow when it allows a sign-in for this user (so one journal
         tells sign-up → confirm → sign-in), else starts a new flow.
         """
-        is_new = not (
-            flow is not None
-            and step_allowed("sign_in", flow.state)
-            and (flow.username is None or flow.username.casefold() == username.casefold())
-        )
-        if is_new:
-            flow = self.new_flow(username)
-        assert flow is not None
-        flow.username = username
-        flow.cognito_session = None
+        flow, is_new = self._flow_for(flow, "sign_in", username)
         if device is not None and device.username.casefold() != username.casefold():
             device = None  # another user's remembered device says nothing about this one
         device_key = device.device.device_key if device else None
@@ -399,6 +385,20 @@ class FlowService:
             # Amplify's mapping: the next step is confirming the sign-up.
             self._record_failure(flow, "InitiateAuth", exc, is_new=is_new)
             return StepOutcome(flow, {"username": username, "reason": "user_not_confirmed"})
+        except PasswordResetRequired as exc:
+            # Amplify's mapping: the next step is the reset. Cognito emailed the code when
+            # the administrator reset the password (AdminResetUserPassword).
+            self._record_failure(flow, "InitiateAuth", exc, is_new=is_new)
+            data = {
+                "username": username,
+                "reason": "password_reset_required",
+                "message": PASSWORD_RESET_REQUIRED_MESSAGE,
+            }
+            return StepOutcome(flow, data)
+        except TemporaryPasswordExpired as exc:
+            self._record_failure(flow, "InitiateAuth", exc, is_new=is_new)
+            exc.details.update(state=flow.state, next_steps=next_steps(flow.state))
+            raise
         except CognitoError as exc:
             if device is not None and exc.cognito_code == "ResourceNotFoundException":
                 # "Device does not exist": forgotten at Cognito. Sign in without it.
@@ -435,6 +435,21 @@ class FlowService:
                 return self._forget_browser_device(retry, device)
             outcome = proven
         return outcome
+
+    def _flow_for(self, flow: Flow | None, step: str, username: str) -> tuple[Flow, bool]:
+        """The browser's flow when it allows ``step`` for this user (one journal tells
+        sign-up → confirm → sign-in), else a new flow; (flow, is_new)."""
+        is_new = not (
+            flow is not None
+            and step_allowed(step, flow.state)
+            and (flow.username is None or flow.username.casefold() == username.casefold())
+        )
+        if is_new or flow is None:
+            flow = self.new_flow(username)
+            is_new = True
+        flow.username = username
+        flow.cognito_session = None
+        return flow, is_new
 
     def _forget_browser_device(self, outcome: StepOutcome, device: ExistingDevice) -> StepOutcome:
         """Cognito refused the browser's remembered device: drop it from the vault, and tell
@@ -475,7 +490,7 @@ class FlowService:
         data: dict[str, Any] = {"username": flow.username}
         outcome = StepOutcome(flow, data)
         if flow.state == NEW_PASSWORD_REQUIRED:
-            data["required_attributes"] = required_attributes(step)
+            data["required_attributes"] = applicants.required_attributes(step)
         elif flow.state == MFA_SETUP:
             data.update(self._associate(flow))
         elif flow.state == AUTHENTICATED:
@@ -524,17 +539,29 @@ class FlowService:
         return outcome
 
     def new_password(
-        self, flow: Flow, new_password: str, *, attributes: Mapping[str, str] | None = None
+        self,
+        flow: Flow,
+        new_password: str,
+        *,
+        attributes: Mapping[str, str] | None = None,
+        required: list[str] | None = None,
     ) -> StepOutcome:
-        """Answer NEW_PASSWORD_REQUIRED (RespondToAuthChallenge) with the user's password."""
+        """Answer NEW_PASSWORD_REQUIRED (RespondToAuthChallenge) with the user's password and
+        the challenge's ``required`` attributes, through the one code path it shares with
+        ``applicants.handle_new_password_challenge``."""
         self._require(flow, "new_password")
         session = self._claim_session(flow)
         username = flow.username or ""
         return self._respond(
             flow,
             session,
-            lambda: self.gateway.respond_new_password(
-                username, new_password, session, attributes=attributes
+            lambda: applicants.answer_new_password_challenge(
+                self.gateway,
+                username,
+                new_password,
+                session,
+                attributes=attributes,
+                required=required,
             ),
             privilege_changed=True,
         )
@@ -660,26 +687,227 @@ class FlowService:
             return CLEAR_DEVICE_COOKIE
         return None
 
+    # -- password recovery (signed out) --------------------------------------------------
+
+    def forgot_password(self, flow: Flow | None, username: str) -> StepOutcome:
+        """ForgotPassword: a reset code by email; RESET_CODE_SENT.
+
+        No enumeration: with PreventUserExistenceErrors Cognito answers an unknown user with
+        a simulated delivery. A pool without it (UserNotFoundException), or a user who
+        cannot reset by email (no verified email: InvalidParameterException; a temporary
+        password or a disabled account: NotAuthorizedException) get the same answer here,
+        and nothing is sent. Cognito's attempt limit (LimitExceededException) is a 429.
+        """
+        flow, is_new = self._flow_for(flow, "forgot_password", username)
+        try:
+            delivery = self.gateway.forgot_password(username)
+        except (UserNotFound, InvalidParameter, NotAuthorized, UserNotConfirmed) as exc:
+            log.info("forgot password: nothing sent (%s)", exc.cognito_code)
+            delivery = simulated_delivery(username)
+        except CognitoError as exc:
+            self._record_failure(flow, "ForgotPassword", exc, is_new=is_new)
+            raise
+        flow.apply("ForgotPassword", {})
+        self._persist(flow, is_new=is_new)
+        answer = _delivery(delivery)
+        if "@" in username:
+            answer["destination"] = mask_email(username)  # the same for every username
+        return StepOutcome(flow, {"username": username, "code_delivery": answer})
+
+    def reset_password(
+        self,
+        flow: Flow | None,
+        code: str,
+        new_password: str,
+        *,
+        username: str | None = None,
+        keep_session: str | None = None,
+    ) -> StepOutcome:
+        """ConfirmForgotPassword with the emailed code and the new password; CONFIRMED.
+
+        A wrong or expired code, a weak password and Cognito's attempt limit keep the state
+        (journaled) and answer their error. Once reset, every BFF session of the user but
+        ``keep_session`` (the resetting browser's) ends: whoever knew the old password is
+        signed out here. Remembered devices and the MFA
+        setting stay as Cognito leaves them.
+        """
+        flow, is_new = self._flow_for_code_step(flow, "reset_password", username)
+        name = flow.username or ""
+        try:
+            self.gateway.confirm_forgot_password(name, code, new_password)
+        except CognitoError as exc:
+            self._record_failure(flow, "ConfirmForgotPassword", exc, is_new=is_new)
+            _point_at_field(exc, "new_password")
+            raise
+        flow.apply("ConfirmForgotPassword", {})
+        self._persist(flow, is_new=is_new)
+        ended = self.end_user_sessions(name, keep_session=keep_session)
+        return StepOutcome(
+            flow, {"username": name, "password_reset": True, "sessions_ended": ended}
+        )
+
+    def resend_temporary_password(self, flow: Flow | None, username: str) -> StepOutcome:
+        """ "Send me a new temporary password": AdminCreateUser MessageAction=RESEND through
+        ``applicants.resend_temporary_password``; TEMPORARY_PASSWORD_SENT.
+
+        The same answer whether or not the account exists or waits for a new password
+        (UserNotFoundException, UnsupportedUserStateException are logged, not told).
+        """
+        flow, is_new = self._flow_for(flow, "resend_temporary_password", username)
+        try:
+            applicants.resend_temporary_password(username, gateway=self.gateway)
+        except (UserNotFound, UnsupportedUserState, NotAuthorized) as exc:
+            log.info("temporary password: nothing sent (%s)", exc.cognito_code)
+        except CognitoError as exc:
+            self._record_failure(flow, "AdminCreateUser", exc, is_new=is_new)
+            raise
+        flow.apply("AdminCreateUser", {}, request={"MessageAction": "RESEND"})
+        self._persist(flow, is_new=is_new)
+        return StepOutcome(flow, {"username": username})
+
+    # -- the signed-in user's own account ---------------------------------------------------
+
+    def change_password(
+        self,
+        flow: Flow,
+        access_token: str,
+        previous_password: str,
+        new_password: str,
+        *,
+        keep_session: str | None = None,
+    ) -> StepOutcome:
+        """ChangePassword (the current password checked by Cognito). The browser's session
+        is rotated; every other BFF session of the user ends."""
+        self._require(flow, "change_password")
+        try:
+            self.gateway.change_password(access_token, previous_password, new_password)
+        except CognitoError as exc:
+            self._record_failure(flow, "ChangePassword", exc)
+            if type(exc) is NotAuthorized:
+                wrong = IncorrectPassword()
+                wrong.details["fields"] = {"previous_password": [wrong.message]}
+                raise wrong from None
+            _point_at_field(exc, "new_password")
+            raise
+        flow.apply("ChangePassword", {})
+        self._save(flow)
+        ended = self.end_user_sessions(flow.username or "", keep_session=keep_session)
+        data = {"username": flow.username, "password_changed": True, "sessions_ended": ended}
+        return StepOutcome(flow, data, privilege_changed=True)
+
+    def mfa_status(self, flow: Flow, access_token: str) -> StepOutcome:
+        """GetUser: which MFA the user has (``UserMFASettingList``) and prefers
+        (``PreferredMfaSetting``)."""
+        self._require(flow, "mfa_status")
+        user = self._call(flow, "GetUser", lambda: self.gateway.get_user(access_token))
+        flow.apply("GetUser", {})
+        try:
+            self._save(flow)
+        except Conflict:
+            log.info("flow %s changed while reading the MFA status", flow.id)
+        enabled = list(user.mfa_enabled)
+        data = {
+            "username": flow.username,
+            "mfa": {
+                "enabled": enabled,
+                "preferred": user.mfa_preferred,
+                "authenticator_app": "SOFTWARE_TOKEN_MFA" in enabled,
+            },
+        }
+        return StepOutcome(flow, data)
+
+    def replace_authenticator(self, flow: Flow, access_token: str) -> StepOutcome:
+        """AssociateSoftwareToken with the access token: a new TOTP secret, shown once. The
+        old app keeps working until ``verify_authenticator`` succeeds."""
+        self._require(flow, "replace_authenticator")
+        association = self._call(
+            flow,
+            "AssociateSoftwareToken",
+            lambda: self.gateway.associate_software_token(access_token=access_token),
+        )
+        flow.apply("AssociateSoftwareToken", {})
+        self._save(flow)
+        uri = totp.otpauth_uri(
+            association.secret_code, account=flow.username or "user", issuer=self.totp_issuer
+        )
+        data = {
+            "username": flow.username,
+            "otpauth_uri": uri,
+            "qr_svg": totp.qr_svg(uri),
+            "secret": association.secret_code,
+        }
+        return StepOutcome(flow, data)
+
+    def verify_authenticator(
+        self, flow: Flow, access_token: str, code: str, *, friendly_device_name: str | None = None
+    ) -> StepOutcome:
+        """VerifySoftwareToken with the new app's first code, then SetUserMFAPreference (TOTP
+        enabled and preferred): the new app replaces the old one, whose codes fail from now
+        on. A credential changed: the session is rotated."""
+        self._require(flow, "verify_authenticator")
+        self._call(
+            flow,
+            "VerifySoftwareToken",
+            lambda: self.gateway.verify_software_token(
+                code, access_token=access_token, friendly_device_name=friendly_device_name
+            ),
+        )
+        flow.apply("VerifySoftwareToken", {"Status": "SUCCESS"})
+        self._call(
+            flow,
+            "SetUserMFAPreference",
+            lambda: self.gateway.set_user_mfa_preference(access_token),
+        )
+        flow.apply("SetUserMFAPreference", {})
+        self._save(flow)
+        data = {"username": flow.username, "authenticator_replaced": True}
+        return StepOutcome(flow, data, privilege_changed=True)
+
+    def sign_out_everywhere(self, flow: Flow, access_token: str) -> tuple[Flow, int]:
+        """GlobalSignOut: the user's tokens are revoked at Cognito on every device, and every
+        BFF session of the user ends (this one included). Returns the flow and how many
+        sessions ended."""
+        self._require(flow, "sign_out_everywhere")
+        try:
+            self.gateway.global_sign_out(access_token)
+        except SessionExpired:
+            log.info("sign out everywhere: the access token was already revoked")
+        flow.apply("GlobalSignOut", {})
+        flow.cognito_session = None
+        try:
+            self._save(flow)
+        except Conflict:
+            log.info("flow %s changed during sign-out; the sessions end anyway", flow.id)
+        return flow, self.end_user_sessions(flow.username or "")
+
+    def end_user_sessions(self, username: str, *, keep_session: str | None = None) -> int:
+        """Delete every BFF session of ``username`` but ``keep_session``; how many ended.
+
+        Their tokens were only ever on the server: deleting the records signs those browsers
+        out (their next request is ``not_signed_in``).
+        """
+        ended = self.store.sessions.end_user_sessions(username, keep=keep_session)
+        if ended:
+            log.info("ended %d other session(s) of a user", ended)
+        return ended
+
     def sign_out(
         self, flow: Flow | None, *, access_token: str | None, refresh_token: str | None
     ) -> Flow | None:
-        """GlobalSignOut + RevokeToken at Cognito; the flow ends SIGNED_OUT.
+        """RevokeToken at Cognito (this browser's refresh token and the access tokens issued
+        from it); the flow ends SIGNED_OUT. Other browsers stay signed in: see
+        ``sign_out_everywhere``.
 
         Cognito refusing (tokens already revoked or expired) does not keep anyone signed in:
         the server session is deleted by the caller whatever Cognito answered.
         """
-        if access_token:
-            try:
-                self.gateway.global_sign_out(access_token)
-            except CognitoError as exc:
-                log.info("sign-out: GlobalSignOut refused (%s)", exc.cognito_code)
         if refresh_token:
             try:
                 self.gateway.revoke_token(refresh_token)
             except CognitoError as exc:
                 log.info("sign-out: RevokeToken refused (%s)", exc.cognito_code)
         if flow is not None and flow.may("signed_out"):
-            flow.apply("GlobalSignOut", {})
+            flow.apply("RevokeToken", {})
             flow.cognito_session = None
             try:
                 self._save(flow)
@@ -724,6 +952,20 @@ def mask_email(address: str) -> str:
     return f"{local[:1]}***@{domain[:1]}***"
 
 
+def simulated_delivery(username: str) -> CodeDelivery:
+    """What Cognito answers an unknown user with PreventUserExistenceErrors: an email
+    delivery to a masked address (masked from the username, which is the email in this
+    pool, as a real delivery would be)."""
+    masked = mask_email(username) if "@" in username else None
+    return CodeDelivery(destination=masked, delivery_medium="EMAIL", attribute_name="email")
+
+
+def _point_at_field(exc: CognitoError, field_name: str) -> None:
+    """A policy refusal of a new password names its field, like a 422 (``details.fields``)."""
+    if isinstance(exc, InvalidPassword):
+        exc.details["fields"] = {field_name: [exc.message]}
+
+
 def _delivery(delivery: Any) -> dict[str, Any]:
     return {
         "destination": delivery.destination,
@@ -740,5 +982,4 @@ __all__ = [
     "NoFlow",
     "StepOutcome",
     "flow_view",
-    "required_attributes",
 ]

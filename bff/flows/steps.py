@@ -43,6 +43,24 @@ STEPS: Final[tuple[Step, ...]] = (
     # machine's sign-in sources.
     Step("sign_in", "password_verifier_required", "fires", "Sign in with username + password."),
     Step(
+        "forgot_password",
+        "reset_code_sent",
+        "fires",
+        "Forgot the password: email a reset code (ForgotPassword).",
+    ),
+    Step(
+        "reset_password",
+        "password_reset",
+        "fires",
+        "Set a new password with the emailed reset code (ConfirmForgotPassword).",
+    ),
+    Step(
+        "resend_temporary_password",
+        "temporary_password_resent",
+        "fires",
+        "Email a new temporary password (AdminCreateUser, MessageAction=RESEND).",
+    ),
+    Step(
         "new_password",
         "new_password_required",
         "answers",
@@ -66,7 +84,34 @@ STEPS: Final[tuple[Step, ...]] = (
         "fires",
         "Remember this browser (next sign-ins skip MFA) or not.",
     ),
+    Step(
+        "change_password",
+        "password_changed",
+        "fires",
+        "Signed in: change the password (ChangePassword).",
+    ),
+    Step("mfa_status", "mfa_status_read", "fires", "Signed in: read the MFA settings (GetUser)."),
+    # Both authenticator steps end in SetUserMFAPreference, which only a signed-in user may
+    # call: they are offered where the machine allows it.
+    Step(
+        "replace_authenticator",
+        "mfa_preference_set",
+        "fires",
+        "Signed in: a new TOTP secret for a new authenticator app (AssociateSoftwareToken).",
+    ),
+    Step(
+        "verify_authenticator",
+        "mfa_preference_set",
+        "fires",
+        "Signed in: the new app's first code (VerifySoftwareToken, SetUserMFAPreference).",
+    ),
     Step("sign_out", "signed_out", "fires", "Sign out: revoke the tokens, end the session."),
+    Step(
+        "sign_out_everywhere",
+        "signed_out_everywhere",
+        "fires",
+        "Signed in: sign out of every browser (GlobalSignOut; every session ends).",
+    ),
 )
 
 STEP_NAMES: Final[tuple[str, ...]] = tuple(step.name for step in STEPS)

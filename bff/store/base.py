@@ -158,6 +158,46 @@ class SessionStore(StoreBound, ABC):
     @abstractmethod
     def delete(self, sid: str) -> None: ...
 
+    # A user's sessions are indexed by the hashed session id (like the sessions themselves:
+    # read access to the store yields no usable cookie) under ``user_key`` of each name.
+
+    @abstractmethod
+    def _indexed(self, user_key: str) -> list[str]:
+        """The hashed session ids indexed under ``user_key`` (some may be gone)."""
+
+    @abstractmethod
+    def _peek(self, hashed_sid: str) -> dict[str, Any] | None:
+        """The live record under ``hashed_sid``, untouched; None when gone or timed out."""
+
+    @abstractmethod
+    def _delete_hashed(self, hashed_sid: str) -> None: ...
+
+    def _user_sessions(self, username: str) -> list[str]:
+        key = user_key(username)
+        found = []
+        for hashed_sid in self._indexed(key):
+            record = self._peek(hashed_sid)
+            if record is not None and key in user_keys(record):
+                found.append(hashed_sid)
+        return found
+
+    def count_user_sessions(self, username: str) -> int:
+        """How many live sessions name ``username`` (typed or Cognito's, any case)."""
+        return len(self._user_sessions(username)) if username.strip() else 0
+
+    def end_user_sessions(self, username: str, *, keep: str | None = None) -> int:
+        """Delete every live session naming ``username`` but ``keep`` (a session id); how
+        many ended. For a password reset or change, and signing out everywhere."""
+        if not username.strip():
+            return 0
+        kept = self.cipher.hashed_id(keep) if keep else None
+        ended = 0
+        for hashed_sid in self._user_sessions(username):
+            if hashed_sid != kept:
+                self._delete_hashed(hashed_sid)
+                ended += 1
+        return ended
+
     def _payload(self, record: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in record.items() if k not in self.RESERVED}
 
@@ -170,6 +210,17 @@ class SessionStore(StoreBound, ABC):
     @staticmethod
     def _remaining(created_at: float, now: float, idle: float, absolute: float) -> float:
         return max(0.0, min(idle, created_at + absolute - now))
+
+
+def user_key(username: str) -> str:
+    """The index key of a user's sessions: a hash, so the index holds no email address."""
+    return hashlib.sha256(username.strip().casefold().encode()).hexdigest()[:32]
+
+
+def user_keys(record: dict[str, Any]) -> set[str]:
+    """The index keys of a session record: its ``username`` and ``cognito_username``."""
+    names = (record.get("username"), record.get("cognito_username"))
+    return {user_key(name) for name in names if isinstance(name, str) and name.strip()}
 
 
 class DeviceVault(StoreBound, ABC):

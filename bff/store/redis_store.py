@@ -31,6 +31,7 @@ from .base import (
     StoreError,
     new_device_id,
     new_session_id,
+    user_keys,
 )
 
 PREFIX = "bff:"
@@ -214,8 +215,47 @@ class RedisSessionStore(_OneKeyEach, SessionStore):
             },
         )
         pipe.pexpire(key, _ms(self._remaining(now, now, idle_seconds, absolute_seconds)))
+        self._index(pipe, sid, record, absolute_seconds)
         pipe.execute()
         return sid
+
+    @staticmethod
+    def _user_set(key: str) -> str:
+        return f"{PREFIX}session-users:{key}"
+
+    def _hashed_key(self, hashed_sid: str) -> str:
+        return f"{PREFIX}{self.KIND}:{hashed_sid}"
+
+    def _index(self, pipe: Any, sid: str, record: dict[str, Any], lifetime: float) -> None:
+        """Add the hashed ``sid`` to the user's set. Every session has the same absolute
+        lifetime, so the set, renewed at each add, outlives its members (stale ones are
+        dropped when read)."""
+        hashed_sid = self.cipher.hashed_id(sid)
+        for key in user_keys(record):
+            pipe.sadd(self._user_set(key), hashed_sid)
+            pipe.expire(self._user_set(key), max(1, int(lifetime) + 1))
+
+    def _indexed(self, user_key: str) -> list[str]:
+        members = self._store.redis.smembers(self._user_set(user_key))
+        hashed = [m.decode() if isinstance(m, bytes) else str(m) for m in members]
+        gone = [h for h in hashed if not self._store.redis.exists(self._hashed_key(h))]
+        if gone:
+            self._store.redis.srem(self._user_set(user_key), *gone)
+        return [h for h in hashed if h not in gone]
+
+    def _peek(self, hashed_sid: str) -> dict[str, Any] | None:
+        data, created, seen, idle, absolute = self._store.redis.hmget(
+            self._hashed_key(hashed_sid),
+            ["data", "created_at", "last_seen_at", "idle_seconds", "absolute_seconds"],
+        )
+        if not isinstance(data, bytes) or None in (created, seen, idle, absolute):
+            return None
+        if self._expired(float(created), float(seen), float(idle), float(absolute)):  # type: ignore[arg-type]
+            return None
+        return dict(self.cipher.open(data))
+
+    def _delete_hashed(self, hashed_sid: str) -> None:
+        self._store.redis.delete(self._hashed_key(hashed_sid))
 
     def _live(self, sid: str) -> tuple[bytes, float, float, float] | None:
         """(data, created_at, idle, absolute) of a live session; an expired one is deleted."""
@@ -254,7 +294,16 @@ class RedisSessionStore(_OneKeyEach, SessionStore):
 
     def update(self, sid: str, record: dict[str, Any]) -> bool:
         blob = self.cipher.seal(self._payload(record))
-        return bool(self._store.script_update_session(keys=[self.key(sid)], args=[blob]))
+        if not self._store.script_update_session(keys=[self.key(sid)], args=[blob]):
+            return False
+        pipe = self._store.redis.pipeline(transaction=False)
+        self._index(pipe, sid, record, self._lifetime(sid))
+        pipe.execute()
+        return True
+
+    def _lifetime(self, sid: str) -> float:
+        absolute = self._store.redis.hget(self.key(sid), "absolute_seconds")
+        return float(absolute) if absolute is not None else 0.0
 
     def rotate(self, sid: str) -> str | None:
         live = self._live(sid)
@@ -263,6 +312,9 @@ class RedisSessionStore(_OneKeyEach, SessionStore):
         new_sid = new_session_id()
         if not self._move(sid, new_sid, live[1], live[2], live[3]):
             return None
+        pipe = self._store.redis.pipeline(transaction=False)
+        self._index(pipe, new_sid, dict(self.cipher.open(live[0])), live[3])
+        pipe.execute()
         return new_sid
 
 

@@ -38,6 +38,7 @@ from .base import (
     StoreError,
     new_device_id,
     new_session_id,
+    user_keys,
 )
 
 SCHEMA = """
@@ -58,6 +59,12 @@ CREATE TABLE IF NOT EXISTS sessions (
     expires_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sessions_expires_at ON sessions (expires_at);
+CREATE TABLE IF NOT EXISTS session_users (
+    user_key TEXT NOT NULL,
+    sid TEXT NOT NULL,
+    PRIMARY KEY (user_key, sid)
+);
+CREATE INDEX IF NOT EXISTS session_users_sid ON session_users (sid);
 CREATE TABLE IF NOT EXISTS devices (
     id TEXT PRIMARY KEY,
     username TEXT NOT NULL,
@@ -247,7 +254,21 @@ class SqliteSessionStore(SessionStore):
                 now + self._remaining(now, now, idle_seconds, absolute_seconds),
             ),
         )
+        self._index(db, sid, record)
         return sid
+
+    def _index(self, db: sqlite3.Connection, sid: str, record: dict[str, Any]) -> None:
+        hashed_sid = self.cipher.hashed_id(sid)
+        db.executemany(
+            "INSERT OR IGNORE INTO session_users (user_key, sid) VALUES (?, ?)",
+            [(key, hashed_sid) for key in user_keys(record)],
+        )
+
+    def _indexed(self, user_key: str) -> list[str]:
+        db = self._store.connection()
+        db.execute("DELETE FROM session_users WHERE sid NOT IN (SELECT sid FROM sessions)")
+        rows = db.execute("SELECT sid FROM session_users WHERE user_key = ?", (user_key,))
+        return [row[0] for row in rows.fetchall()]
 
     def _row(self, db: sqlite3.Connection, sid: str) -> tuple[Any, ...] | None:
         """The live row of session ``sid`` (the cookie's value; the table keys its hash)."""
@@ -286,11 +307,15 @@ class SqliteSessionStore(SessionStore):
 
     def update(self, sid: str, record: dict[str, Any]) -> bool:
         blob = self.cipher.seal(self._payload(record))
-        cur = self._store.connection().execute(
+        db = self._store.connection()
+        cur = db.execute(
             "UPDATE sessions SET data = ? WHERE sid = ? AND expires_at > ?",
             (blob, self.cipher.hashed_id(sid), self.now()),
         )
-        return cur.rowcount == 1
+        if cur.rowcount != 1:
+            return False
+        self._index(db, sid, record)
+        return True
 
     def rotate(self, sid: str) -> str | None:
         new_sid = new_session_id()
@@ -299,12 +324,33 @@ class SqliteSessionStore(SessionStore):
             if row is None:
                 return None
             self._touch(db, sid, row, new_sid)
+            db.execute(
+                "UPDATE session_users SET sid = ? WHERE sid = ?",
+                (self.cipher.hashed_id(new_sid), self.cipher.hashed_id(sid)),
+            )
         return new_sid
 
     def delete(self, sid: str) -> None:
-        self._store.connection().execute(
-            "DELETE FROM sessions WHERE sid = ?", (self.cipher.hashed_id(sid),)
+        self._delete_hashed(self.cipher.hashed_id(sid))
+
+    def _delete_hashed(self, hashed_sid: str) -> None:
+        db = self._store.connection()
+        db.execute("DELETE FROM sessions WHERE sid = ?", (hashed_sid,))
+        db.execute("DELETE FROM session_users WHERE sid = ?", (hashed_sid,))
+
+    def _peek(self, hashed_sid: str) -> dict[str, Any] | None:
+        row = (
+            self._store.connection()
+            .execute(
+                "SELECT data, created_at, last_seen_at, idle_seconds, absolute_seconds "
+                "FROM sessions WHERE sid = ?",
+                (hashed_sid,),
+            )
+            .fetchone()
         )
+        if row is None or self._expired(row[1], row[2], row[3], row[4]):
+            return None
+        return dict(self.cipher.open(row[0]))
 
 
 class SqliteDeviceVault(DeviceVault):

@@ -18,7 +18,7 @@ from bff.app import create_app
 from bff.local_outbox import read_outbox
 from local_cognito import LocalCognito
 from tests.api.api_helpers import settings_for
-from tests.support.passwords import PASSWORD
+from tests.support.passwords import NEW_PASSWORD, PASSWORD
 from tests.support.totp import fresh_totp
 
 EMAIL = "ada@example.com"
@@ -40,7 +40,10 @@ def show(client: Any, method: str, path: str, body: Any = None, secret: bool = F
     if method != "GET":
         print("Content-Type: application/json\nX-CSRF: 1")
     if body is not None:
-        shown = {k: ("<elided>" if k in ("password", "code") else v) for k, v in body.items()}
+        shown = {
+            k: ("<elided>" if k in ("password", "code", "new_password") else v)
+            for k, v in body.items()
+        }
         print("\n" + json.dumps(shown))
     print("```\n```http")
     print(f"HTTP/1.1 {response.status}")
@@ -79,6 +82,18 @@ def main() -> None:
         show(client, "POST", "/api/sign-in", {"username": EMAIL, "password": PASSWORD})
         print("9. A step that is not allowed now.\n")
         show(client, "POST", "/api/sign-in/mfa", {"code": "123456"})
+        print("10. Signed in: the MFA settings.\n")
+        show(client, "GET", "/api/account/mfa")
+        print("11. Another browser: the user forgot the password. The answer is the same for")
+        print("    an unknown user (nothing is sent then).\n")
+        other = app.test_client()
+        show(other, "POST", "/api/password/forgot", {"username": EMAIL})
+        reset = read_outbox(info.endpoint_url, to=EMAIL, kind="password_reset_code")[-1]["code"]
+        print("12. The emailed reset code and a new password. Every other session of the user")
+        print("    ends: the first browser is signed out.\n")
+        show(other, "POST", "/api/password/reset", {"code": reset, "new_password": NEW_PASSWORD})
+        print("13. The first browser, signed out by the reset.\n")
+        show(client, "GET", "/api/me")
         app.extensions["bff"]["store"].close()
     finally:
         server.stop()

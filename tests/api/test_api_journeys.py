@@ -24,6 +24,15 @@ from tests.support.passwords import NEW_PASSWORD, PASSWORD
 from tests.support.totp import fresh_totp
 
 ADMIN = {"X-Admin-Key": ADMIN_KEY}
+#: What a signed-in browser may do besides signing in again and remembering the device.
+SIGNED_IN_STEPS = [
+    "change_password",
+    "mfa_status",
+    "replace_authenticator",
+    "verify_authenticator",
+    "sign_out",
+    "sign_out_everywhere",
+]
 
 
 def test_sign_up_mfa_remember_device_then_sign_in_without_mfa(
@@ -57,7 +66,7 @@ def test_sign_up_mfa_remember_device_then_sign_in_without_mfa(
     flow = flow_of(spa.post("/api/sign-in/mfa-setup", {"code": code, "device_name": "phone"}))
     assert flow["state"] == "AUTHENTICATED"
     assert flow["data"]["can_remember_device"] is True
-    assert flow["next_steps"] == ["sign_in", "remember_device", "sign_out"]
+    assert flow["next_steps"] == ["sign_in", "remember_device", *SIGNED_IN_STEPS]
 
     me = spa.get("/api/me").get_json()
     assert me["user"]["cognito:username"] == unique_email
@@ -81,6 +90,12 @@ def test_sign_up_mfa_remember_device_then_sign_in_without_mfa(
     journal = app.test_client().get(f"/api/admin/flows/{flow['id']}/journal", headers=ADMIN)
     states = [entry["to"] for entry in journal.get_json()["journal"]]
     assert states == ["DEVICE_SRP_AUTH", "DEVICE_PASSWORD_VERIFIER", "AUTHENTICATED"]
+    # No device was offered at this sign-in: the 409 for a step not allowed now lists the
+    # same steps as the answer, without remember_device (which would answer
+    # no_device_offered).
+    assert "remember_device" not in flow["next_steps"]
+    illegal = error_of(spa.post("/api/sign-in/mfa", {"code": "123456"}), 409)
+    assert illegal["details"]["allowed_steps"] == flow["next_steps"]
     assert spa.post("/api/sign-out", {}).status_code == 200
 
     # SECURITY.md row 5: no Cognito token in any body or header of the whole journey.

@@ -199,7 +199,11 @@ def test_row15_steps_in_order_single_use_and_expiring(
     expired = error_of(spa.post("/api/sign-in/mfa", {"code": fresh_totp(secret, used)}), 401)
     assert expired["code"] == "session_expired"
     assert flow_of(spa.get("/api/flow"))["state"] == "EXPIRED"
-    assert flow_of(spa.get("/api/flow"))["next_steps"] == ["sign_in", "sign_out"]
+    assert flow_of(spa.get("/api/flow"))["next_steps"] == [
+        "sign_in",
+        "forgot_password",
+        "sign_out",
+    ]
     flow = flow_of(spa.post("/api/sign-in", {"username": unique_email, "password": PASSWORD}))
     assert flow["state"] == "SOFTWARE_TOKEN_MFA"
 
@@ -370,6 +374,37 @@ def test_not_found_method_and_media_type_errors_are_json(app: Flask) -> None:
     assert error_of(not_json, 400)["code"] == "invalid_json"
 
 
+#: POST routes without a rate limit, each for a reason: the caller is already signed in
+#: and guesses nothing (sign-out, refresh, remembering the device), or is a server holding
+#: a key (admin routes, the HMAC-signed webhook).
+NOT_RATE_LIMITED = (
+    "/api/sign-out",
+    "/api/session/refresh",
+    "/api/sign-in/remember-device",
+    "/api/account/sign-out-everywhere",
+    "/api/admin/",
+    "/api/webhooks/",
+)
+
+
+def test_every_other_post_route_of_the_url_map_is_rate_limited(make_app: Any) -> None:
+    """Walks the url_map, so a step added later is covered without being listed here."""
+    limits = {
+        f"BFF_RATELIMIT_{name}": "1 per minute" for name in ("SIGN_IN", "MFA", "SIGN_UP", "RESEND")
+    }
+    app = make_app(BFF_RATELIMIT_ENABLED="true", **limits)
+    routes = [
+        path
+        for method, path in _state_changing_rules(app)
+        if method == "POST" and path.startswith("/api/") and not path.startswith(NOT_RATE_LIMITED)
+    ]
+    assert {"/api/password/forgot", "/api/password/reset", "/api/account/password"} <= set(routes)
+    for path in routes:
+        spa = SpaClient(app.test_client())
+        spa.post(path, {"username": "limited@example.com"})
+        assert error_of(spa.post(path, {"username": "limited@example.com"}), 429), path
+
+
 def test_rate_limit_applies_to_sign_in(make_app: Any) -> None:
     app = make_app(BFF_RATELIMIT_ENABLED="true", BFF_RATELIMIT_SIGN_IN="2 per minute")
     spa = SpaClient(app.test_client())
@@ -401,11 +436,19 @@ def test_step_names_cover_the_steps_the_api_serves() -> None:
         "confirm",
         "resend_code",
         "sign_in",
+        "forgot_password",
+        "reset_password",
+        "resend_temporary_password",
         "new_password",
         "mfa_setup_verify",
         "mfa_code",
         "remember_device",
+        "change_password",
+        "mfa_status",
+        "replace_authenticator",
+        "verify_authenticator",
         "sign_out",
+        "sign_out_everywhere",
     )
 
 

@@ -54,6 +54,11 @@ CHROMIUM_FLAGS = [
 ]
 STATUS = "#flow-status"
 SIGNED_OUT_STEPS = "none in this flow; a new one: sign_up, confirm, resend_code, sign_in"
+#: A signed-in browser's own account steps (docs/api.md).
+ACCOUNT_STEPS = (
+    "change_password, mfa_status, replace_authenticator, verify_authenticator, sign_out, "
+    "sign_out_everywhere"
+)
 
 
 @pytest.fixture(scope="module")
@@ -229,22 +234,23 @@ def test_demo_page_whole_journey(browser: Browser, bff_url: str, shots: Path) ->
     assert page.get_attribute("#confirm-code", "aria-invalid") is None
     page.screenshot(path=shots / "02-confirm.png")
     submit(page, "confirm")
-    expect_state(page, "CONFIRMED", "sign_in, sign_out")
+    expect_state(page, "CONFIRMED", "sign_in, forgot_password, sign_out")
     assert page.input_value("#sign-in-username") == email
     assert focused(page) == "sign-in-password"
 
     # The other tab's screen is stale: its step is refused (409), it shows where the flow is.
     other.click("#resend-code")
     expect(other.locator("#error")).to_contain_text("(illegal_step)")
-    expect(other.locator("#error")).to_contain_text("Allowed now: sign_in, sign_out")
-    expect_state(other, "CONFIRMED", "sign_in, sign_out")
+    allowed = "Allowed now: sign_in, forgot_password, sign_out"
+    expect(other.locator("#error")).to_contain_text(allowed)
+    expect_state(other, "CONFIRMED", "sign_in, forgot_password, sign_out")
     other.close()
 
     # A wrong password: the one error shape, shown in the banner.
     page.fill("#sign-in-password", "Wr0ng-password!")
     submit(page, "sign-in")
     expect(page.locator("#error")).to_contain_text("(not_authorized)")
-    expect_state(page, "CONFIRMED", "sign_in, sign_out")
+    expect_state(page, "CONFIRMED", "sign_in, forgot_password, sign_out")
 
     # Sign in: MFA setup with the server's QR code and the secret for manual entry.
     page.fill("#sign-in-password", PASSWORD)
@@ -289,13 +295,13 @@ def test_demo_page_whole_journey(browser: Browser, bff_url: str, shots: Path) ->
     submit(page, "mfa-setup")
 
     # Signed in; remember this browser?
-    expect_state(page, "AUTHENTICATED", "sign_in, remember_device, sign_out")
+    expect_state(page, "AUTHENTICATED", "sign_in, remember_device, " + ACCOUNT_STEPS)
     expect(page.locator("#screen h2")).to_have_text("Remember this browser?")
     # Named after the browser, not one "Web browser" for every device.
     assert page.input_value("#remember-device_name") == "Chrome on Linux"
     page.screenshot(path=shots / "04-remember-device.png")
     submit(page, "remember")
-    expect_state(page, "AUTHENTICATED", "sign_in, sign_out")
+    expect_state(page, "AUTHENTICATED", "sign_in, " + ACCOUNT_STEPS)
     expect(page.locator("#claims")).to_contain_text(email)
     this_browser = page.locator("#devices tr", has_text="(this browser)")
     expect(this_browser).to_have_count(1)
@@ -321,7 +327,7 @@ def test_demo_page_whole_journey(browser: Browser, bff_url: str, shots: Path) ->
     with page.expect_response(lambda r: r.url.endswith("/api/sign-in")) as answer:
         submit(page, "sign-in")
     assert json.loads(answer.value.text())["flow"]["state"] == "AUTHENTICATED"
-    expect_state(page, "AUTHENTICATED", "sign_in, sign_out")
+    expect_state(page, "AUTHENTICATED", "sign_in, " + ACCOUNT_STEPS)
     expect(page.locator("#devices tr", has_text="(this browser)")).to_have_count(1)
     expect(page.locator("#remembered")).to_have_text(" This browser is remembered.")
 
@@ -352,9 +358,9 @@ def test_demo_page_whole_journey(browser: Browser, bff_url: str, shots: Path) ->
     page.screenshot(path=shots / "06-mfa-code.png")
     page.fill("#mfa-code", fresh_totp(secret, used))
     submit(page, "mfa")
-    expect_state(page, "AUTHENTICATED", "sign_in, remember_device, sign_out")
+    expect_state(page, "AUTHENTICATED", "sign_in, remember_device, " + ACCOUNT_STEPS)
     page.click("#remember-no")
-    expect_state(page, "AUTHENTICATED", "sign_in, sign_out")
+    expect_state(page, "AUTHENTICATED", "sign_in, " + ACCOUNT_STEPS)
     expect(page.locator("#claims")).to_contain_text(email)
 
     assert watched.problems == [] and other_watched.problems == []
@@ -503,7 +509,7 @@ def test_demo_page_signed_out_when_cognito_refuses_the_tokens(
         base = urls["Demo page"].rstrip("/")
         api_sign_in_with_mfa(context, base, email)
         page.goto(base + "/")
-        expect_state(page, "AUTHENTICATED", "sign_in, sign_out")
+        expect_state(page, "AUTHENTICATED", "sign_in, " + ACCOUNT_STEPS)
         expect(page.locator("#claims")).to_contain_text(email)
 
         endpoint = urls["local Cognito"]

@@ -22,6 +22,7 @@ from bff.cognito.gateway import CognitoGateway
 from bff.cognito.types import (
     AuthStep,
     CodeDelivery,
+    CognitoUser,
     DeviceSrpChallenge,
     NewDeviceMetadata,
     RememberedDevice,
@@ -33,6 +34,8 @@ from bff.errors import CognitoError
 GOOD_TOTP = "123456"
 INCORRECT = "Incorrect username or password."
 SESSION_EXPIRED = "Invalid session for the user, session is expired."
+TEMPORARY_PASSWORD_EXPIRED = "Temporary password has expired and must be reset by an administrator."
+RESET_CODE = "424242"
 
 
 def fake_jwt(claims: Mapping[str, object]) -> str:
@@ -46,6 +49,11 @@ class FakeUser:
     password: str
     confirmed: bool = True
     mfa: bool = True
+    #: FORCE_CHANGE_PASSWORD with an expired temporary password
+    temporary_expired: bool = False
+    #: FORCE_CHANGE_PASSWORD: sign-in answers NEW_PASSWORD_REQUIRED with these attributes
+    required_attributes: list[str] | None = None
+    reset_code: str | None = None
     #: device key -> device password, for the devices Cognito remembers
     devices: dict[str, str] = field(default_factory=dict)
 
@@ -108,11 +116,17 @@ class FakeCognito(CognitoGateway):
             raise _error("UserNotFoundException", "User does not exist.")
         if user.password != password:
             raise _error("NotAuthorizedException", INCORRECT)
+        if user.temporary_expired:
+            raise _error("NotAuthorizedException", TEMPORARY_PASSWORD_EXPIRED)
         if not user.confirmed:
             raise _error("UserNotConfirmedException", "User is not confirmed.")
         if device_key is not None and device_key not in user.devices:
             raise _error("ResourceNotFoundException", "Device does not exist.")
         session = self._session(username)
+        if user.required_attributes is not None:
+            names = json.dumps([f"userAttributes.{n}" for n in user.required_attributes])
+            parameters = {"USERNAME": username, "requiredAttributes": names}
+            return AuthStep("NEW_PASSWORD_REQUIRED", parameters, session)
         if device_key is not None:
             return AuthStep("DEVICE_SRP_AUTH", {"USERNAME": username}, session)
         if user.mfa:
@@ -158,3 +172,63 @@ class FakeCognito(CognitoGateway):
         self.calls.append("ForgetDevice")
         for user in self.users.values():
             user.devices.pop(device_key, None)
+
+    def forgot_password(self, username: str) -> CodeDelivery:
+        self.calls.append("ForgotPassword")
+        user = self.users.get(username)
+        if user is None:
+            if self.pool_hides_unknown_users:
+                return CodeDelivery("n***@e***", "EMAIL", "email")
+            raise _error("UserNotFoundException", "Username/client id combination not found.")
+        user.reset_code = RESET_CODE
+        return CodeDelivery("a***@e***", "EMAIL", "email")
+
+    def confirm_forgot_password(self, username: str, code: str, new_password: str) -> None:
+        self.calls.append("ConfirmForgotPassword")
+        user = self.users.get(username)
+        if user is None or user.reset_code is None or code != user.reset_code:
+            raise _error(
+                "CodeMismatchException", "Invalid verification code provided, please try again."
+            )
+        if len(new_password) < 8:
+            raise _error(
+                "InvalidPasswordException",
+                "Password did not conform with policy: Password not long enough",
+            )
+        user.password, user.reset_code = new_password, None
+
+    def admin_create_user(
+        self,
+        username: str,
+        *,
+        email: str | None = None,
+        temporary_password: str | None = None,
+        attributes: Mapping[str, str] | None = None,
+        resend: bool = False,
+    ) -> CognitoUser:
+        self.calls.append("AdminCreateUser")
+        user = self.users.get(username)
+        if resend and user is None:
+            raise _error("UserNotFoundException", "User does not exist.")
+        if resend and user is not None and not user.temporary_expired:
+            raise _error("UnsupportedUserStateException", "User is not in FORCE_CHANGE_PASSWORD")
+        if user is not None:
+            user.temporary_expired = False
+            user.password = "Temp-0rary-2!"
+        return CognitoUser(username, "FORCE_CHANGE_PASSWORD", True, {})
+
+    def respond_new_password(
+        self,
+        username: str,
+        new_password: str,
+        session: str,
+        *,
+        attributes: Mapping[str, str] | None = None,
+        admin: bool = False,
+    ) -> AuthStep:
+        self.calls.append("RespondToAuthChallenge")
+        self._check_session(session)
+        user = self.users[username]
+        self.sent_attributes = dict(attributes or {})
+        user.password, user.required_attributes = new_password, None
+        return AuthStep("MFA_SETUP", {"USERNAME": username}, self._session(username))

@@ -9,10 +9,23 @@ from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
-from fake_cognito import GOOD_TOTP, INCORRECT, FakeCognito
+from fake_cognito import (
+    GOOD_TOTP,
+    INCORRECT,
+    RESET_CODE,
+    TEMPORARY_PASSWORD_EXPIRED,
+    FakeCognito,
+)
 
 from bff.cognito.types import RememberedDevice
-from bff.errors import CodeMismatch, NotAuthorized, SessionExpired
+from bff.errors import (
+    CodeMismatch,
+    InvalidParameter,
+    InvalidPassword,
+    NotAuthorized,
+    SessionExpired,
+    TemporaryPasswordExpired,
+)
 from bff.flows import CLEAR_DEVICE_COOKIE, ExistingDevice, FlowService
 from bff.store import Store, open_store
 
@@ -208,3 +221,90 @@ def test_forgetting_another_device_keeps_this_browsers(
     assert service.forget_device(flow, "access", "dev-2", browser_device=device) is None
     assert store.devices.get(device.device_id) is not None
     assert triggers(service, flow.id)[-1] == "device_forgotten"
+
+
+@pytest.mark.parametrize("hides", [True, False], ids=["pool-hides", "pool-tells"])
+def test_forgot_password_answers_an_unknown_user_like_a_known_one(
+    cognito: FakeCognito, store: Store, hides: bool
+) -> None:
+    cognito.pool_hides_unknown_users = hides
+    service = FlowService(cognito, store)
+    known = service.forgot_password(None, USER)
+    unknown = service.forgot_password(None, "nobody@example.com")
+    for outcome in (known, unknown):
+        assert outcome.flow.state == "RESET_CODE_SENT"
+        assert set(outcome.data) == {"username", "code_delivery"}
+        assert outcome.data["code_delivery"]["medium"] == "EMAIL"
+    assert triggers(service, unknown.flow.id) == ["reset_code_sent"]
+
+
+def test_reset_password_keeps_the_state_on_errors_and_ends_the_users_sessions(
+    service: FlowService, store: Store
+) -> None:
+    store.sessions.create({"username": USER.upper()}, 900, 3600)
+    kept = store.sessions.create({"username": USER}, 900, 3600)
+    someone_else = store.sessions.create({"username": "bob@example.com"}, 900, 3600)
+    flow = service.forgot_password(None, USER).flow
+    with pytest.raises(CodeMismatch):
+        service.reset_password(service.load(flow.id), "000000", "N3w-Battery-Staple!")
+    with pytest.raises(InvalidPassword) as weak:
+        service.reset_password(service.load(flow.id), RESET_CODE, "short")
+    assert weak.value.details["fields"] == {"new_password": [weak.value.message]}
+    assert service.load(flow.id).state == "RESET_CODE_SENT"
+    done = service.reset_password(
+        service.load(flow.id), RESET_CODE, "N3w-Battery-Staple!", keep_session=kept
+    )
+    assert done.flow.state == "CONFIRMED" and done.data["sessions_ended"] == 1
+    assert store.sessions.count_user_sessions(USER) == 1
+    assert store.sessions.get(kept) is not None
+    assert store.sessions.get(someone_else) is not None
+    assert triggers(service, flow.id) == [
+        "reset_code_sent",
+        "code_rejected",
+        "password_rejected",
+        "password_reset",
+    ]
+
+
+def test_an_expired_temporary_password_is_its_own_error_and_resend_answers_alike(
+    service: FlowService, cognito: FakeCognito
+) -> None:
+    cognito.add_user("new@example.com", "Temp-0rary-1!", temporary_expired=True)
+    with pytest.raises(TemporaryPasswordExpired) as caught:
+        service.sign_in(None, "new@example.com", "Temp-0rary-1!")
+    assert caught.value.message == TEMPORARY_PASSWORD_EXPIRED
+    assert caught.value.details["state"] == "TEMPORARY_PASSWORD_EXPIRED"
+    assert "resend_temporary_password" in caught.value.details["next_steps"]
+    answers = [
+        service.resend_temporary_password(None, name)
+        for name in ("new@example.com", "nobody@example.com", USER)
+    ]
+    assert {(a.flow.state, tuple(a.data)) for a in answers} == {
+        ("TEMPORARY_PASSWORD_SENT", ("username",))
+    }
+    assert cognito.users["new@example.com"].temporary_expired is False
+
+
+def test_the_new_password_step_checks_required_attributes_like_the_applicant_function(
+    service: FlowService, cognito: FakeCognito
+) -> None:
+    """The SPA's step and handle_new_password_challenge share answer_new_password_challenge:
+    a missing required attribute is named before Cognito is called, and the challenge
+    session is given back for the retry; only required attributes are sent."""
+    cognito.add_user("new@example.com", "Temp-0rary-1!", required_attributes=["name"])
+    outcome = service.sign_in(None, "new@example.com", "Temp-0rary-1!")
+    assert outcome.flow.state == "NEW_PASSWORD_REQUIRED"
+    required = outcome.data["required_attributes"]
+    assert required == ["name"]
+    with pytest.raises(InvalidParameter) as caught:
+        service.new_password(service.load(outcome.flow.id), "N3w-Battery!", required=required)
+    assert caught.value.details == {"missing_attributes": ["name"]}
+    assert "RespondToAuthChallenge" not in cognito.calls
+    done = service.new_password(
+        service.load(outcome.flow.id),
+        "N3w-Battery!",
+        attributes={"name": "Ada", "nickname": "not required"},
+        required=required,
+    )
+    assert done.flow.state == "MFA_SETUP" and done.privilege_changed
+    assert cognito.sent_attributes == {"name": "Ada"}

@@ -147,7 +147,7 @@ def test_revoked_refresh_token_is_not_authorized(mfa_user, any_gateway):
 def test_global_sign_out_kills_access_and_refresh_tokens(mfa_user, any_gateway):
     tokens = mfa_user.setup.tokens
     any_gateway.global_sign_out(tokens.access_token)
-    with pytest.raises(errors.NotAuthorized):
+    with pytest.raises(errors.SessionExpired):  # "Access Token has been revoked"
         any_gateway.list_devices(tokens.access_token)
     with pytest.raises(errors.NotAuthorized):
         any_gateway.refresh_tokens(tokens.refresh_token, username=mfa_user.username)

@@ -166,6 +166,30 @@ def test_session_absolute_timeout_even_when_active(store: Any, clock: Any) -> No
     assert store.sessions.get(sid) is None
 
 
+def test_a_users_sessions_are_found_and_ended_by_name(store: Any, clock: Any) -> None:
+    """By the typed username or Cognito's, in any case; a rotated session under its new id;
+    deleted, timed-out and renamed ones not at all. The index keeps no session id in the
+    clear (like the sessions)."""
+    typed = store.sessions.create({"username": "Ada@Example.com"}, 900, 3600)
+    internal = store.sessions.create(
+        {"username": "x", "cognito_username": "ada@example.com"}, 900, 3600
+    )
+    other = store.sessions.create({"username": "bob@example.com"}, 900, 3600)
+    assert store.sessions.count_user_sessions("ADA@example.com") == 2
+    rotated = store.sessions.rotate(typed)
+    assert store.sessions.count_user_sessions("ada@example.com") == 2
+    store.sessions.delete(internal)
+    assert store.sessions.count_user_sessions("ada@example.com") == 1
+    assert store.sessions.update(rotated, {"username": "bob@example.com"})
+    assert store.sessions.count_user_sessions("ada@example.com") == 0
+    assert store.sessions.end_user_sessions("bob@example.com", keep=other) == 1
+    assert store.sessions.get(rotated) is None and store.sessions.get(other) is not None
+    later = store.sessions.create({"username": "bob@example.com"}, 900, 3600)
+    clock.advance(901)
+    assert store.sessions.end_user_sessions("bob@example.com") == 0
+    assert store.sessions.get(later) is None
+
+
 def test_session_ids_are_distinct_and_long(store: Any) -> None:
     ids = {store.sessions.create({}, 900, 28800) for _ in range(1000)}
     assert len(ids) == 1000

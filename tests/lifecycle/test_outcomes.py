@@ -142,8 +142,23 @@ RESPONSES = [
         "AUTHENTICATED",
     ),
     ("AUTHENTICATED", "ForgetDevice", {}, None, "device_forgotten", "AUTHENTICATED"),
-    ("AUTHENTICATED", "GlobalSignOut", {}, None, "signed_out", "SIGNED_OUT"),
+    ("AUTHENTICATED", "GlobalSignOut", {}, None, "signed_out_everywhere", "SIGNED_OUT"),
     ("AUTHENTICATED", "RevokeToken", {}, None, "signed_out", "SIGNED_OUT"),
+    ("CONFIRMED", "ForgotPassword", {}, None, "reset_code_sent", "RESET_CODE_SENT"),
+    ("RESET_CODE_SENT", "ForgotPassword", {}, None, "reset_code_sent", "RESET_CODE_SENT"),
+    ("RESET_CODE_SENT", "ConfirmForgotPassword", {}, None, "password_reset", "CONFIRMED"),
+    ("NEW", "ConfirmForgotPassword", {}, None, "password_reset", "CONFIRMED"),
+    (
+        "TEMPORARY_PASSWORD_EXPIRED",
+        "AdminCreateUser",
+        {},
+        {"MessageAction": "RESEND"},
+        "temporary_password_resent",
+        "TEMPORARY_PASSWORD_SENT",
+    ),
+    ("AUTHENTICATED", "ChangePassword", {}, None, "password_changed", "AUTHENTICATED"),
+    ("AUTHENTICATED", "GetUser", {}, None, "mfa_status_read", "AUTHENTICATED"),
+    ("AUTHENTICATED", "SetUserMFAPreference", {}, None, "mfa_preference_set", "AUTHENTICATED"),
 ]
 
 
@@ -206,6 +221,76 @@ ERRORS = [
         "User is not confirmed.",
         "user_not_confirmed",
     ),
+    (
+        "CONFIRMED",
+        "InitiateAuth",
+        "PasswordResetRequiredException",
+        "Password reset required for the user",
+        "password_reset_required",
+    ),
+    (
+        "NEW",
+        "InitiateAuth",
+        "NotAuthorizedException",
+        "Temporary password has expired and must be reset by an administrator.",
+        "temporary_password_expired",
+    ),
+    (
+        "CONFIRMED",
+        "InitiateAuth",
+        "NotAuthorizedException",
+        "Password attempts exceeded",
+        "attempts_exceeded",
+    ),
+    (
+        "RESET_CODE_SENT",
+        "ConfirmForgotPassword",
+        "CodeMismatchException",
+        "Invalid verification code provided, please try again.",
+        "code_rejected",
+    ),
+    (
+        "RESET_CODE_SENT",
+        "ConfirmForgotPassword",
+        "ExpiredCodeException",
+        "Invalid code provided, please request a code again.",
+        "code_rejected",
+    ),
+    (
+        "RESET_CODE_SENT",
+        "ConfirmForgotPassword",
+        "InvalidPasswordException",
+        "Password did not conform with policy: Password not long enough",
+        "password_rejected",
+    ),
+    (
+        "RESET_CODE_SENT",
+        "ConfirmForgotPassword",
+        "LimitExceededException",
+        "Attempt limit exceeded, please try after some time.",
+        "attempts_exceeded",
+    ),
+    (
+        "AUTHENTICATED",
+        "ChangePassword",
+        "NotAuthorizedException",
+        "Incorrect username or password.",
+        "credentials_rejected",
+    ),
+    (
+        "AUTHENTICATED",
+        "ChangePassword",
+        "InvalidPasswordException",
+        "Password did not conform with policy: Password must have symbol characters",
+        "password_rejected",
+    ),
+    (
+        "AUTHENTICATED",
+        "GetUser",
+        "NotAuthorizedException",
+        "Access Token has been revoked",
+        "session_expired",
+    ),
 ]
 
 
@@ -236,7 +321,7 @@ def test_unsupported_challenge_is_explicit(challenge: str) -> None:
 
 
 def test_non_flow_actions_move_nothing() -> None:
-    for action in ("AdminCreateUser", "ListUsers", "ListDevices"):
+    for action in ("AdminCreateUser", "ListUsers", "ListDevices", "AdminResetUserPassword"):
         assert trigger_for(action, {}) is None
 
 

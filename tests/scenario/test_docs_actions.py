@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from botocore import xform_name
 
 from bff_tools import docsgen
 from bff_tools.docs_actions import (
@@ -39,12 +40,12 @@ def test_every_spec_action_and_every_called_action_has_an_excerpt() -> None:
     called = set(re.findall(r"self\._client\.(\w+)\(", SOURCE))
     sections = re.findall(r"^## (\w+)$", page, re.MULTILINE)
     actions = [s for s in sections if s != "SECRET_HASH"]
-    assert {re.sub(r"(?<!^)(?=[A-Z])", "_", a).lower() for a in actions} == called
+    assert {xform_name(a) for a in actions} == called
     for action in SPEC_ACTIONS:
         assert action in actions
     for action in actions:
         body = section(page, action)
-        boto_method = re.sub(r"(?<!^)(?=[A-Z])", "_", action).lower()
+        boto_method = xform_name(action)
         assert f"self._client.{boto_method}(" in body
         assert f"<!-- SOS excerpt: cognito-idp.{action} -->" in body
 

@@ -10,6 +10,13 @@ function el(tag, attrs, ...children) {
   return node;
 }
 
+// OpenAPI descriptions are CommonMark: show `code` spans as code, everything else as text.
+function markdown(text) {
+  const node = el("p");
+  (text || "").split(/`([^`]+)`/).forEach((part, i) => node.append(i % 2 ? el("code", {}, part) : part));
+  return node;
+}
+
 function resolve(spec, schema) {
   if (schema && schema.$ref) {
     return spec.components.schemas[schema.$ref.split("/").pop()];
@@ -73,7 +80,7 @@ function operation(spec, path, method, op) {
   form.append(send, out);
   const title = el("summary", {}, el("span", { class: "method " + method.toUpperCase() },
     method.toUpperCase()), " " + path + " — " + (op.summary || ""));
-  return el("details", {}, title, el("p", {}, op.description || ""), form);
+  return el("details", {}, title, markdown(op.description), form);
 }
 
 async function main() {
@@ -90,7 +97,7 @@ async function main() {
   }
   for (const [tag, ops] of Object.entries(byTag)) {
     const info = (spec.tags || []).find((t) => t.name === tag);
-    root.append(el("h2", {}, tag), el("p", {}, info ? info.description || "" : ""), ...ops);
+    root.append(el("h2", {}, tag), markdown(info ? info.description : ""), ...ops);
   }
 }
 

@@ -856,7 +856,9 @@ function renderNoFlow(notice) {
 // After a load, a reload, or a refused step: where is this browser's flow now?
 async function resume() {
   try {
-    show((await api("GET", "/api/flow")).flow);
+    const flow = (await api("GET", "/api/flow")).flow;
+    if (flow) show(flow);
+    else renderNoFlow(); // a fresh page: GET /api/flow answers {"flow": null}
   } catch (err) {
     if (!(err instanceof ApiError) || err.code !== "no_flow") {
       if (err instanceof ApiError) {

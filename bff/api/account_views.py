@@ -1,0 +1,110 @@
+"""The signed-in user's own account: change the password, read the MFA status, replace the
+authenticator app, sign out of every browser. Each is a step of the signed-in flow
+(journaled), answering the one step shape; a credential change rotates the session id.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bff import security, sessions
+from bff.api import context
+from bff.api.blueprint import Blueprint
+from bff.api.schemas import (
+    ChangePasswordSchema,
+    EmptySchema,
+    FlowResponseSchema,
+    MfaSetupVerifySchema,
+    SignedOutSchema,
+)
+from bff.errors import SessionExpired
+from bff.flows import StepOutcome, flow_view
+
+blp = Blueprint(
+    "account",
+    __name__,
+    url_prefix="/api/account",
+    description="The signed-in user's account: password, MFA, sign out everywhere.",
+)
+
+
+def _access_token(record: dict[str, Any]) -> str:
+    return str(record["tokens"]["access_token"])
+
+
+def _answer(run: Any) -> dict[str, Any]:
+    """Run a signed-in step; a revoked access token (signed out everywhere from another
+    browser) ends this session too."""
+    try:
+        outcome: StepOutcome = run()
+    except SessionExpired:
+        sessions.end_session()
+        raise
+    return context.answer_step(outcome)
+
+
+@blp.route("/password", methods=["POST"])
+@security.limit_sign_in
+@blp.arguments(ChangePasswordSchema)
+@blp.response(200, FlowResponseSchema)
+def change_password(args: dict[str, Any]) -> dict[str, Any]:
+    """Change the password (ChangePassword: the current one is checked). This browser's
+    session id is renewed; every other session of the user ends."""
+    record, flow = context.signed_in_flow()
+    return _answer(
+        lambda: context.service().change_password(
+            flow,
+            _access_token(record),
+            args["previous_password"],
+            args["new_password"],
+            keep_session=record.get("sid"),
+        )
+    )
+
+
+@blp.route("/mfa", methods=["GET"])
+@blp.response(200, FlowResponseSchema)
+def mfa_status() -> dict[str, Any]:
+    """The MFA settings (GetUser): `data.mfa` = `enabled` (UserMFASettingList),
+    `preferred` (PreferredMfaSetting), `authenticator_app`."""
+    record, flow = context.signed_in_flow()
+    return _answer(lambda: context.service().mfa_status(flow, _access_token(record)))
+
+
+@blp.route("/mfa/authenticator", methods=["POST"])
+@security.limit_mfa
+@blp.arguments(EmptySchema)
+@blp.response(200, FlowResponseSchema)
+def replace_authenticator(_args: dict[str, Any]) -> dict[str, Any]:
+    """Start replacing the authenticator app (AssociateSoftwareToken with the access
+    token): `data` has the new otpauth URI, QR code and secret, shown once. The old app
+    keeps working until the new one is verified."""
+    record, flow = context.signed_in_flow()
+    return _answer(lambda: context.service().replace_authenticator(flow, _access_token(record)))
+
+
+@blp.route("/mfa/authenticator/verify", methods=["POST"])
+@security.limit_mfa
+@blp.arguments(MfaSetupVerifySchema)
+@blp.response(200, FlowResponseSchema)
+def verify_authenticator(args: dict[str, Any]) -> dict[str, Any]:
+    """The new app's first code (VerifySoftwareToken, then SetUserMFAPreference: TOTP
+    preferred). From now on the old app's codes fail. The session id is renewed."""
+    record, flow = context.signed_in_flow()
+    return _answer(
+        lambda: context.service().verify_authenticator(
+            flow, _access_token(record), args["code"], friendly_device_name=args.get("device_name")
+        )
+    )
+
+
+@blp.route("/sign-out-everywhere", methods=["POST"])
+@blp.arguments(EmptySchema)
+@blp.response(200, SignedOutSchema)
+def sign_out_everywhere(_args: dict[str, Any]) -> dict[str, Any]:
+    """Sign out of every browser (GlobalSignOut): the user's tokens are revoked at Cognito
+    and every BFF session of the user ends, this one included."""
+    record, flow = context.signed_in_flow()
+    flow, ended = context.service().sign_out_everywhere(flow, _access_token(record))
+    sessions.end_session()
+    return {"signed_out": True, "sessions_ended": ended, "flow": flow_view(flow)["flow"]}

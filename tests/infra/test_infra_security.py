@@ -306,3 +306,43 @@ def test_exception_tracebacks_are_scrubbed(caplog: pytest.LogCaptureFixture) -> 
     text = caplog.text
     assert "refresh failed" in text and "ValueError" in text
     assert JWT not in text and "Hunter2!pass" not in text and SESSION_ID not in text
+
+
+def test_memory_rate_limits_start_no_thread_per_request(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """limits' MemoryStorage would start a 10 ms threading.Timer from most hits; the BFF
+    gives it one long-lived sweeper instead (bff.security._Sweeper)."""
+    import threading
+
+    from limits.storage import MemoryStorage, memory
+
+    from bff.store import open_store
+
+    started: list[object] = []
+
+    class CountingTimer(threading.Timer):
+        def start(self) -> None:
+            started.append(self)
+            super().start()
+
+    monkeypatch.setattr(security._Sweeper, "INTERVAL_SECONDS", 0.05)
+    store = open_store(f"sqlite:///{tmp_path}/rl.sqlite3")
+    settings = make_settings(tmp_path, store.url, BFF_RATELIMIT_SIGN_IN="1000/minute")
+    client = build_app(settings, store).test_client()
+    storage = security.limiter._storage
+    assert isinstance(storage, MemoryStorage)
+    sweeper = storage.timer
+    assert isinstance(sweeper, security._Sweeper) and sweeper.is_alive()
+
+    monkeypatch.setattr(memory.threading, "Timer", CountingTimer)
+    for i in range(20):
+        assert _attempt(client, f"u{i}@example.com", "10.9.0.1").status_code == 200
+    assert started == []
+    assert storage.get("no-such-counter") == 0  # counters still read (expiry checked on read)
+
+    _limited_app(tmp_path, store)  # a new app: a new storage; the old one is dropped
+    del storage
+    sweeper.join(timeout=5)
+    assert not sweeper.is_alive()
+    store.close()

@@ -25,6 +25,37 @@ from cryptography.fernet import Fernet
 BIN = Path(sys.executable).parent
 
 
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and its live children (gunicorn's workers)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except (OSError, IndexError):
+        return 0.0
+    own = (int(fields[11]) + int(fields[12])) / TICKS
+    return own + sum(cpu_seconds(int(child)) for child in children)
+
+
+def children_named(name: str) -> list[int]:
+    """This process's children whose command is ``name`` (never another user's)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() != name:
+                continue
+            parent = (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
+        except OSError:
+            continue
+        if parent == str(os.getpid()):
+            found.append(int(entry.name))
+    return sorted(found)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -62,6 +93,7 @@ class CognitoProcess:
     region: str
     user_pool_id: str
     client_id: str
+    pid: int = 0
 
     def environment(self) -> dict[str, str]:
         return {
@@ -90,7 +122,11 @@ def local_cognito_process(workdir: Path) -> Iterator[CognitoProcess]:
             assert line, log.read_text()
             info = json.loads(line)
             yield CognitoProcess(
-                info["endpoint_url"], info["region"], info["user_pool_id"], info["client_id"]
+                info["endpoint_url"],
+                info["region"],
+                info["user_pool_id"],
+                info["client_id"],
+                process.pid,
             )
         finally:
             _stop(process)

@@ -260,7 +260,7 @@ class _Sweeper(threading.Thread):
     def __init__(self, storage: Any, expire: Callable[[], None]) -> None:
         super().__init__(name="bff-ratelimit-sweeper", daemon=True)
         self._storage = weakref.ref(storage)
-        self._expire = weakref.WeakMethod(expire)  # type: ignore[arg-type]
+        self._expire = weakref.WeakMethod(expire)
 
     def run(self) -> None:
         while True:
@@ -282,7 +282,7 @@ def _sweep_memory_storage_in_the_background() -> None:
         return  # Redis, or a limits version that changed how it expires: nothing to do
     sweeper = _Sweeper(storage, expire)
     sweeper.start()
-    storage.timer = sweeper
+    storage.timer = sweeper  # type: ignore[assignment]  # duck-typed: is_alive, cancel
 
 
 # ---- request guards and headers -------------------------------------------------------------

@@ -28,6 +28,7 @@ from bff.api.schemas import (
     SignUpSchema,
     UsernameSchema,
 )
+from bff.errors import TemporaryPasswordExpired
 from bff.flows import NoFlow
 from bff.flows.tokens import device_from_record
 
@@ -109,14 +110,22 @@ def sign_in(args: dict[str, Any]) -> dict[str, Any]:
 
     A browser with a remembered device of this user signs in without an MFA code (the BFF
     answers DEVICE_SRP_AUTH and DEVICE_PASSWORD_VERIFIER itself). Wrong password and
-    unknown user get the same 401.
+    unknown user get the same 401. An expired temporary password is the 401
+    `temporary_password_expired`; this browser's flow is then TEMPORARY_PASSWORD_EXPIRED,
+    from which `resend_temporary_password` continues.
     """
-    outcome = context.service().sign_in(
-        context.current_flow(),
-        args["username"],
-        args["password"],
-        device=context.remembered_device(),
-    )
+    try:
+        outcome = context.service().sign_in(
+            context.current_flow(),
+            args["username"],
+            args["password"],
+            device=context.remembered_device(),
+        )
+    except TemporaryPasswordExpired as exc:
+        # The error is the answer, but the flow moved on: a reload (GET /api/flow) and the
+        # next step continue it.
+        sessions.start_session({"username": args["username"], "flow_id": exc.details["flow_id"]})
+        raise
     outcome.data["username"] = args["username"]
     return context.answer_step(outcome, start=True)
 

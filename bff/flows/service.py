@@ -397,7 +397,7 @@ class FlowService:
             return StepOutcome(flow, data)
         except TemporaryPasswordExpired as exc:
             self._record_failure(flow, "InitiateAuth", exc, is_new=is_new)
-            exc.details.update(state=flow.state, next_steps=next_steps(flow.state))
+            exc.details.update(flow_id=flow.id, state=flow.state, next_steps=next_steps(flow.state))
             raise
         except CognitoError as exc:
             if device is not None and exc.cognito_code == "ResourceNotFoundException":

@@ -186,3 +186,18 @@ def test_the_flow_of_a_fresh_browser_is_null(spa: SpaClient) -> None:
 def test_the_openapi_document_is_markdown_not_restructuredtext(app: Flask) -> None:
     document = app.test_client().get("/api/openapi.json").get_data(as_text=True)
     assert "``" not in document
+
+
+def test_a_revoked_access_token_ends_the_session_at_the_next_account_step(
+    app: Flask, spa: SpaClient, outbox: Any, unique_email: str, cognito_client: Any
+) -> None:
+    """Signed out everywhere by another client (GlobalSignOut at Cognito): the next account
+    step answers session_expired, and this browser's session ends with it."""
+    sign_up_and_confirm(spa, outbox, unique_email)
+    flow = sign_in_through_mfa_setup(spa, unique_email, set())
+    tokens = (session_record(app, spa) or {})["tokens"]
+    cognito_client.global_sign_out(AccessToken=tokens["access_token"])
+    assert error_of(spa.get("/api/account/mfa"), 401)["code"] == "session_expired"
+    assert spa.cookie() is None
+    assert error_of(spa.get("/api/me"), 401)["code"] == "not_signed_in"
+    assert last_trigger(app, flow["id"]) == "session_expired"

@@ -189,6 +189,8 @@ def test_an_expired_temporary_password_has_its_error_and_a_self_service_resend(
     assert error["message"] == TEMPORARY_PASSWORD_EXPIRED
     assert error["details"]["state"] == "TEMPORARY_PASSWORD_EXPIRED"
     assert "resend_temporary_password" in error["details"]["next_steps"]
+    # The browser's flow moved on with the error: a reload shows where it is.
+    assert flow_of(spa.get("/api/flow"))["state"] == "TEMPORARY_PASSWORD_EXPIRED"
 
     body = {"username": unique_email}
     flow = flow_of(spa.post("/api/sign-in/resend-temporary-password", body))
@@ -204,6 +206,7 @@ def test_an_expired_temporary_password_has_its_error_and_a_self_service_resend(
     flow = flow_of(spa.post("/api/sign-in", {"username": unique_email, "password": second}))
     assert flow["state"] == "NEW_PASSWORD_REQUIRED"
     assert journal_triggers(app, flow["id"]) == [
+        "temporary_password_expired",
         "temporary_password_resent",
         "new_password_required",
     ]

@@ -77,6 +77,7 @@ def _operations(app: Flask) -> Iterator[Any]:
         yield result.ok()
 
 
+@pytest.mark.slow  # hundreds of generated requests
 def test_fuzz_every_documented_operation(app: Flask, signed_in: SignedIn) -> None:
     sent: dict[str, int] = {}
     identities = {

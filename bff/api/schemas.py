@@ -45,20 +45,23 @@ def _password() -> fields.String:
     return fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=256))
 
 
-#: The attributes a user may set at sign-up or at NEW_PASSWORD_REQUIRED: the app client's
-#: WriteAttributes in local_cognito/user-pool.yaml (email has its own field). Never
-#: email_verified, phone_number_verified or a custom attribute: Cognito would store them.
+#: The attributes a user may set at sign-up: the app client's WriteAttributes in
+#: local_cognito/user-pool.yaml (email has its own field). Never email_verified,
+#: phone_number_verified or a custom attribute: Cognito would store them.
 SIGN_UP_ATTRIBUTES = ("name", "given_name", "family_name", "locale", "zoneinfo")
+#: At NEW_PASSWORD_REQUIRED Cognito asks for every required attribute the account lacks: an
+#: admin-created account without an email is asked for ``email`` (a WriteAttribute too).
+NEW_PASSWORD_ATTRIBUTES = ("email", *SIGN_UP_ATTRIBUTES)
 
 
-def _attributes() -> fields.Dict:
+def _attributes(allowed: tuple[str, ...] = SIGN_UP_ATTRIBUTES) -> fields.Dict:
     return fields.Dict(
-        keys=fields.String(validate=validate.OneOf(SIGN_UP_ATTRIBUTES)),
+        keys=fields.String(validate=validate.OneOf(allowed)),
         values=fields.String(validate=validate.Length(max=2048)),
         load_default=dict,
         metadata={
             "description": 'Cognito user attributes by name, e.g. {"name": "Ada"}; only '
-            + ", ".join(SIGN_UP_ATTRIBUTES)
+            + ", ".join(allowed)
             + "."
         },
     )
@@ -109,7 +112,7 @@ class ChangePasswordSchema(BaseSchema):
 
 class NewPasswordSchema(BaseSchema):
     new_password = _password()
-    attributes = _attributes()
+    attributes = _attributes(NEW_PASSWORD_ATTRIBUTES)
 
 
 class MfaCodeSchema(BaseSchema):

@@ -112,15 +112,37 @@ def test_sign_up_takes_allowed_attributes(
     assert user["attributes"].get("email_verified") != "true"
 
 
+@pytest.mark.parametrize(
+    ("attributes", "accepted"),
+    [({"email": "a@example.com"}, True), ({"email_verified": "true"}, False)],
+)
+def test_new_password_takes_email_but_not_its_verification(
+    attributes: dict[str, str], accepted: bool
+) -> None:
+    """An admin-created account without an email is asked for one at NEW_PASSWORD_REQUIRED;
+    marking it verified stays out of reach."""
+    from marshmallow import ValidationError
+
+    from bff.api.schemas import NewPasswordSchema
+
+    body = {"new_password": PASSWORD, "attributes": attributes}
+    if accepted:
+        assert NewPasswordSchema().load(body)["attributes"] == attributes
+    else:
+        with pytest.raises(ValidationError):
+            NewPasswordSchema().load(body)
+
+
 def test_the_app_client_allows_only_those_attributes(
     cognito_client: Any, local_cognito: LocalCognitoInfo
 ) -> None:
-    from bff.api.schemas import SIGN_UP_ATTRIBUTES
+    from bff.api.schemas import NEW_PASSWORD_ATTRIBUTES, SIGN_UP_ATTRIBUTES
 
     client = cognito_client.describe_user_pool_client(
         UserPoolId=local_cognito.user_pool_id, ClientId=local_cognito.client_id
     )["UserPoolClient"]
     assert sorted(client["WriteAttributes"]) == sorted(("email", *SIGN_UP_ATTRIBUTES))
+    assert sorted(client["WriteAttributes"]) == sorted(NEW_PASSWORD_ATTRIBUTES)
     assert "email_verified" not in client["WriteAttributes"]
     assert set(client["ReadAttributes"]) >= {"email", "email_verified"}
 

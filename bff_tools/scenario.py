@@ -122,7 +122,9 @@ class TotpCodes:
         self._clock = clock
         self._sleep = sleep
         self._on_wait = on_wait
-        self._last_step: int | None = None
+        #: the last 30-second step a code was taken from; a caller with several keys for one
+        #: user may move it on (a user's step is used up whichever key gave the code)
+        self.last_step: int | None = None
         self._used: set[str] = set()
 
     def _code_at_step(self, step: int) -> str:
@@ -137,12 +139,12 @@ class TotpCodes:
             current = int(now // totp.PERIOD)
             candidates = [current, current + 1] if self._allow_next_step else [current]
             for step in candidates:
-                if self._last_step is not None and step <= self._last_step:
+                if self.last_step is not None and step <= self.last_step:
                     continue
                 code = self._code_at_step(step)
                 if code in self._used:  # two steps can share a code (1 in a million)
                     continue
-                self._last_step = step
+                self.last_step = step
                 self._used.add(code)
                 return code
             wait = (current + 1) * totp.PERIOD - now + 0.05

@@ -227,7 +227,12 @@ class JourneyRunner:
             self._totp[secret] = TotpCodes(
                 secret, allow_next_step=self.cognito_endpoint is not None
             )
-        return self._totp[secret].next_code()
+        codes = self._totp[secret]
+        # One user per journey: a step used with one key is used up for the others too
+        # (the local Cognito refuses it: "already been used once").
+        steps = [c.last_step for c in self._totp.values() if c.last_step is not None]
+        codes.last_step = max(steps, default=None)
+        return codes.next_code()
 
     # -- running -------------------------------------------------------------------------
 

@@ -16,49 +16,39 @@ folder).
 from __future__ import annotations
 
 import json
-import os
 import re
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
-import pyotp
 import pytest
+from browser_support import (
+    CONFIRMED_STEPS,
+    SIGNED_IN,
+    SIGNED_IN_OFFERED,
+    SIGNED_OUT_STEPS,
+    STATUS,
+    Api,
+    Watched,
+    expect_state,
+    focused,
+    local_admin,
+    outbox_codes,
+    submit,
+    wrong_code,
+    wrong_totp,
+)
 from demo_support import local_settings, serving
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from bff.app import create_app
-from bff.cognito.settings import LOCAL_DUMMY_CREDENTIALS
-from bff.local_outbox import read_outbox
 from local_cognito import LocalCognitoInfo
 from tests.support.passwords import PASSWORD
-from tests.support.programs import require_program
 from tests.support.serve import bff_serve
 from tests.support.totp import fresh_totp
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-CHROMIUM = os.environ.get("BFF_TEST_CHROMIUM", "/usr/bin/chromium")
-# Root in a container: no sandbox; nothing may reach the network or update itself.
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-STATUS = "#flow-status"
-SIGNED_OUT_STEPS = "none in this flow; a new one: sign_up, confirm, resend_code, sign_in"
-#: A signed-in browser's own account steps (docs/api.md).
-ACCOUNT_STEPS = (
-    "change_password, mfa_status, replace_authenticator, verify_authenticator, sign_out, "
-    "sign_out_everywhere"
-)
 
 
 @pytest.fixture(scope="module")
@@ -68,82 +58,6 @@ def bff_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with bff_serve(workdir) as urls:
         assert "Demo page" in urls, (workdir / "serve.log").read_text()
         yield urls["Demo page"].rstrip("/")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    chromium = require_program(
-        "chromium",
-        CHROMIUM if Path(CHROMIUM).exists() else None,
-        f"no browser at {CHROMIUM}; apt-get install chromium (.ci/run does) or point "
-        "BFF_TEST_CHROMIUM at one",
-    )
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=chromium, headless=True, args=CHROMIUM_FLAGS
-        )
-        yield launched
-        launched.close()
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = os.environ.get("BFF_DEMO_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        return Path(folder)
-    return tmp_path_factory.mktemp("demo-screens")
-
-
-class Watched:
-    """A page's JavaScript errors and CSP violations (Chromium logs them to the console)."""
-
-    def __init__(self, page: Page) -> None:
-        self.problems: list[str] = []
-        page.on("pageerror", lambda exc: self.problems.append(f"pageerror: {exc}"))
-        page.on("console", self._console)
-
-    def _console(self, message: Any) -> None:
-        text = message.text
-        if "Content Security Policy" in text or "Content-Security-Policy" in text:
-            self.problems.append(f"CSP: {text}")
-
-
-def submit(page: Page, form_id: str) -> None:
-    page.click(f"#{form_id} button[type=submit]")
-
-
-def expect_state(page: Page, state: str, steps: str | None = None) -> None:
-    text = f"state {state} · next steps: {steps}" if steps is not None else f"state {state} "
-    if steps is None:
-        expect(page.locator(STATUS)).to_contain_text(text)
-    else:
-        expect(page.locator(STATUS)).to_have_text(text)
-
-
-def focused(page: Page) -> str:
-    return str(page.evaluate("document.activeElement && document.activeElement.id"))
-
-
-def outbox_codes(page: Page, email: str) -> list[str]:
-    """The confirmation codes for ``email`` shown in the outbox panel, newest first."""
-    rows = page.locator(f"#outbox-messages tr[data-kind=confirmation_code][data-to='{email}']")
-    return [rows.nth(i).locator("td.value").inner_text() for i in range(rows.count())]
-
-
-def wrong_code(*right: str) -> str:
-    """A 6-digit code that is none of ``right``."""
-    candidate = int(right[0]) if right else 0
-    while f"{candidate:06d}" in right:
-        candidate = (candidate + 1) % 1_000_000
-    return f"{candidate:06d}"
-
-
-def wrong_totp(secret: str) -> str:
-    """A code no step near now accepts (the local Cognito allows one step either side)."""
-    totp = pyotp.TOTP(secret)
-    now = time.time()
-    return wrong_code(*(totp.at(now + 30 * k) for k in range(-2, 3)))
 
 
 def test_demo_page_whole_journey(browser: Browser, bff_url: str, shots: Path) -> None:
@@ -234,23 +148,22 @@ def test_demo_page_whole_journey(browser: Browser, bff_url: str, shots: Path) ->
     assert page.get_attribute("#confirm-code", "aria-invalid") is None
     page.screenshot(path=shots / "02-confirm.png")
     submit(page, "confirm")
-    expect_state(page, "CONFIRMED", "sign_in, forgot_password, sign_out")
+    expect_state(page, "CONFIRMED", CONFIRMED_STEPS)
     assert page.input_value("#sign-in-username") == email
     assert focused(page) == "sign-in-password"
 
     # The other tab's screen is stale: its step is refused (409), it shows where the flow is.
     other.click("#resend-code")
     expect(other.locator("#error")).to_contain_text("(illegal_step)")
-    allowed = "Allowed now: sign_in, forgot_password, sign_out"
-    expect(other.locator("#error")).to_contain_text(allowed)
-    expect_state(other, "CONFIRMED", "sign_in, forgot_password, sign_out")
+    expect(other.locator("#error")).to_contain_text("Allowed now: " + CONFIRMED_STEPS)
+    expect_state(other, "CONFIRMED", CONFIRMED_STEPS)
     other.close()
 
     # A wrong password: the one error shape, shown in the banner.
     page.fill("#sign-in-password", "Wr0ng-password!")
     submit(page, "sign-in")
     expect(page.locator("#error")).to_contain_text("(not_authorized)")
-    expect_state(page, "CONFIRMED", "sign_in, forgot_password, sign_out")
+    expect_state(page, "CONFIRMED", CONFIRMED_STEPS)
 
     # Sign in: MFA setup with the server's QR code and the secret for manual entry.
     page.fill("#sign-in-password", PASSWORD)
@@ -295,13 +208,13 @@ def test_demo_page_whole_journey(browser: Browser, bff_url: str, shots: Path) ->
     submit(page, "mfa-setup")
 
     # Signed in; remember this browser?
-    expect_state(page, "AUTHENTICATED", "sign_in, remember_device, " + ACCOUNT_STEPS)
+    expect_state(page, "AUTHENTICATED", SIGNED_IN_OFFERED)
     expect(page.locator("#screen h2")).to_have_text("Remember this browser?")
     # Named after the browser, not one "Web browser" for every device.
     assert page.input_value("#remember-device_name") == "Chrome on Linux"
     page.screenshot(path=shots / "04-remember-device.png")
     submit(page, "remember")
-    expect_state(page, "AUTHENTICATED", "sign_in, " + ACCOUNT_STEPS)
+    expect_state(page, "AUTHENTICATED", SIGNED_IN)
     expect(page.locator("#claims")).to_contain_text(email)
     this_browser = page.locator("#devices tr", has_text="(this browser)")
     expect(this_browser).to_have_count(1)
@@ -319,7 +232,7 @@ def test_demo_page_whole_journey(browser: Browser, bff_url: str, shots: Path) ->
     expect(page.locator("#notice")).to_have_text("Tokens refreshed.")
 
     # Sign out, then sign in again: the remembered device answers, no MFA screen.
-    page.get_by_role("button", name="Sign out").click()
+    page.click("#sign-out")
     expect_state(page, "SIGNED_OUT", SIGNED_OUT_STEPS)
     expect(page.locator("#start-notice")).to_have_text("You are signed out.")
     page.fill("#sign-in-username", email)
@@ -327,7 +240,7 @@ def test_demo_page_whole_journey(browser: Browser, bff_url: str, shots: Path) ->
     with page.expect_response(lambda r: r.url.endswith("/api/sign-in")) as answer:
         submit(page, "sign-in")
     assert json.loads(answer.value.text())["flow"]["state"] == "AUTHENTICATED"
-    expect_state(page, "AUTHENTICATED", "sign_in, " + ACCOUNT_STEPS)
+    expect_state(page, "AUTHENTICATED", SIGNED_IN)
     expect(page.locator("#devices tr", has_text="(this browser)")).to_have_count(1)
     expect(page.locator("#remembered")).to_have_text(" This browser is remembered.")
 
@@ -338,7 +251,7 @@ def test_demo_page_whole_journey(browser: Browser, bff_url: str, shots: Path) ->
     expect(page.locator("#devices tr", has_text="(this browser)")).to_have_count(0)
     expect(page.locator("#remembered")).to_have_text("")
     expect(page.locator("#screen")).not_to_contain_text("remembered.")
-    page.get_by_role("button", name="Sign out").click()
+    page.click("#sign-out")
     expect_state(page, "SIGNED_OUT", SIGNED_OUT_STEPS)
     page.fill("#sign-in-username", email)
     page.fill("#sign-in-password", PASSWORD)
@@ -358,9 +271,9 @@ def test_demo_page_whole_journey(browser: Browser, bff_url: str, shots: Path) ->
     page.screenshot(path=shots / "06-mfa-code.png")
     page.fill("#mfa-code", fresh_totp(secret, used))
     submit(page, "mfa")
-    expect_state(page, "AUTHENTICATED", "sign_in, remember_device, " + ACCOUNT_STEPS)
+    expect_state(page, "AUTHENTICATED", SIGNED_IN_OFFERED)
     page.click("#remember-no")
-    expect_state(page, "AUTHENTICATED", "sign_in, " + ACCOUNT_STEPS)
+    expect_state(page, "AUTHENTICATED", SIGNED_IN)
     expect(page.locator("#claims")).to_contain_text(email)
 
     assert watched.problems == [] and other_watched.problems == []
@@ -475,25 +388,6 @@ def test_demo_page_new_password_with_required_attributes(
         app.extensions["bff"]["store"].close()
 
 
-def api_sign_in_with_mfa(context: BrowserContext, base: str, email: str) -> None:
-    """Sign-up → confirm → sign-in → MFA set-up → signed in, through the API with the browser
-    context's cookies (Playwright's request context shares them)."""
-
-    def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
-        answer = context.request.post(base + path, data=body, headers={"X-CSRF": "1"})
-        assert answer.ok, answer.text()
-        return dict(answer.json())
-
-    post("/api/sign-up", {"email": email, "password": PASSWORD})
-    outbox = context.request.get(f"{base}/api/local/outbox?to={email}").json()
-    post("/api/sign-up/confirm", {"code": outbox["messages"][0]["code"]})
-    flow = post("/api/sign-in", {"username": email, "password": PASSWORD})["flow"]
-    assert flow["state"] == "MFA_SETUP", flow
-    code = pyotp.TOTP(flow["data"]["secret"]).now()
-    assert post("/api/sign-in/mfa-setup", {"code": code})["flow"]["state"] == "AUTHENTICATED"
-    post("/api/sign-in/remember-device", {"remember": False})
-
-
 def test_demo_page_signed_out_when_cognito_refuses_the_tokens(
     browser: Browser, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
@@ -507,19 +401,13 @@ def test_demo_page_signed_out_when_cognito_refuses_the_tokens(
     email = f"gso-{uuid.uuid4().hex[:8]}@example.com"
     with bff_serve(workdir) as urls:
         base = urls["Demo page"].rstrip("/")
-        api_sign_in_with_mfa(context, base, email)
+        Api(context, base).sign_up_with_mfa(email)
         page.goto(base + "/")
-        expect_state(page, "AUTHENTICATED", "sign_in, " + ACCOUNT_STEPS)
+        expect_state(page, "AUTHENTICATED", SIGNED_IN)
         expect(page.locator("#claims")).to_contain_text(email)
 
-        endpoint = urls["local Cognito"]
-        pool = read_outbox(endpoint, to=email)[-1]["user_pool_id"]
-        boto3.client(
-            "cognito-idp",
-            endpoint_url=endpoint,
-            region_name=pool.split("_")[0],
-            **LOCAL_DUMMY_CREDENTIALS,
-        ).admin_user_global_sign_out(UserPoolId=pool, Username=email)
+        admin, pool = local_admin(urls["local Cognito"], email)
+        admin.admin_user_global_sign_out(UserPoolId=pool, Username=email)
 
         page.reload()
         expect(page.locator(STATUS)).to_have_text("no sign-in in progress")

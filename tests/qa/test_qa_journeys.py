@@ -72,7 +72,15 @@ def qa_run(server: Server, *files: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_main_journeys_are_shipped() -> None:
-    assert {p.name for p in JOURNEYS} >= {"signup_mfa_device.yaml", "admin_new_password.yaml"}
+    assert {p.name for p in JOURNEYS} >= {
+        "signup_mfa_device.yaml",
+        "admin_new_password.yaml",
+        "forgot_password.yaml",
+        "reset_required.yaml",
+        "expired_temporary_password.yaml",
+        "change_password.yaml",
+        "replace_authenticator.yaml",
+    }
 
 
 @pytest.mark.parametrize("journey", JOURNEYS, ids=lambda p: p.stem)

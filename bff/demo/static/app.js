@@ -24,10 +24,26 @@ const STEP_PATHS = {
   mfa_setup_verify: "/api/sign-in/mfa-setup",
   mfa_code: "/api/sign-in/mfa",
   remember_device: "/api/sign-in/remember-device",
+  resend_temporary_password: "/api/sign-in/resend-temporary-password",
+  forgot_password: "/api/password/forgot",
+  reset_password: "/api/password/reset",
+  change_password: "/api/account/password",
+  replace_authenticator: "/api/account/mfa/authenticator",
+  verify_authenticator: "/api/account/mfa/authenticator/verify",
   sign_out: "/api/sign-out",
+  sign_out_everywhere: "/api/account/sign-out-everywhere",
 };
-// The steps of a browser with no flow yet (the lifecycle's NEW state).
-const NEW_STEPS = ["sign_up", "confirm", "resend_code", "sign_in"];
+// The steps of a browser with no flow yet (the lifecycle's NEW state) that the start screen
+// offers.
+const NEW_STEPS = [
+  "sign_up", "confirm", "resend_code", "sign_in", "forgot_password", "reset_password", "resend_temporary_password",
+];
+// What each outbox message kind is called on the page, and the field "Use" fills.
+const OUTBOX_KINDS = {
+  confirmation_code: { what: "code", value: "code", field: "input[name=code]" },
+  password_reset_code: { what: "reset code", value: "code", field: "input[name=code]" },
+  temporary_password: { what: "temporary password", value: "temporary_password", field: "input[name=password]" },
+};
 const SVG_NS = "http://www.w3.org/2000/svg";
 const QR_TAGS = new Set(["svg", "path", "rect", "g"]);
 const QR_ATTRS = new Set([
@@ -52,6 +68,7 @@ const ERROR_TEXT = {
   too_many_requests: "Too many attempts. Wait a little before trying again.",
   limit_exceeded: "Too many attempts. Wait a while before trying again.",
   temporary_password_expired: "Your temporary password has expired.",
+  incorrect_password: "That is not your current password.",
   password_reset_required: "Your password has been reset: choose a new one with the code we emailed.",
   no_device_offered: "There is no browser to remember at this sign-in.",
   unsupported_challenge: "Cognito asked for a kind of sign-in this page does not support.",
@@ -230,7 +247,10 @@ function form(id, fields, submitLabel, onSubmit, ...extra) {
 async function run(container, action, keepError) {
   const buttons = [...container.querySelectorAll("button")];
   for (const b of buttons) b.disabled = true;
-  if (!keepError) clearError();
+  if (!keepError) {
+    clearError(); // a new action: what the page said about the last one no longer applies
+    showNotice("");
+  }
   let limited = false;
   try {
     await action();
@@ -259,7 +279,8 @@ async function showError(err, container) {
     const input = container.querySelector("input[autocomplete=new-password]");
     if (input && placePasswordRules(input, err)) return;
   }
-  if (err.status === 422 && err.details.fields) {
+  if (err.details.fields) {
+    // 422, and the errors that name their field (incorrect_password: previous_password).
     const unplaced = placeFieldErrors(err.details.fields, container);
     for (const [field, message] of unplaced) {
       page.error.append(el("p", {}, field + ": " + message));
@@ -277,6 +298,16 @@ async function showError(err, container) {
     const allowed = err.details.allowed_steps;
     if (allowed) page.error.append(el("p", {}, "Allowed now: " + (allowed.join(", ") || "nothing")));
     await resume();
+    return;
+  }
+  if (err.code === "temporary_password_expired" && err.details.state) {
+    // Sign-in moved the flow to TEMPORARY_PASSWORD_EXPIRED: its screen offers a new one.
+    const username = container.querySelector("input[name=username]");
+    show({
+      state: err.details.state,
+      next_steps: err.details.next_steps || [],
+      data: { username: username ? username.value.trim() : "" },
+    });
     return;
   }
   if (["session_expired", "not_signed_in", "no_flow"].includes(err.code)) {
@@ -412,8 +443,12 @@ function groupSecret(secret) {
 
 // ---- screens: one per state --------------------------------------------------------------
 
+const PASSWORD_HINT = "At least 8 characters with upper and lower case letters, a digit and a symbol.";
+
+// The sign-in form, with "Forgot your password?" (a reset starts from any signed-out
+// screen: the BFF begins a new flow when the current one cannot take it).
 function signInForm(id, username) {
-  return form(
+  const f = form(
     id,
     [
       { name: "username", label: "Email", type: "email", autocomplete: "username", value: username },
@@ -421,6 +456,35 @@ function signInForm(id, username) {
     ],
     "Sign in",
     async (v) => show(await step("sign_in", { username: v.username, password: v.password })),
+  );
+  f.querySelector(".actions").append(
+    button("Forgot your password?", () => renderForgot(f.elements.username.value.trim()), {
+      class: "link",
+      id: id + "-forgot",
+    }),
+  );
+  return f;
+}
+
+// "Forgot your password?": the email to send a reset code to. A screen of the page only:
+// the flow moves when the code is sent.
+function renderForgot(username) {
+  clearError();
+  showNotice("");
+  const back = button("Back to sign in", () => run(page.screen, resume), { class: "secondary", id: "forgot-back" });
+  mount(
+    card(
+      "Reset your password",
+      el("p", {}, "Enter the email you sign in with. If it has an account, we email it a code to choose a new password."),
+      form(
+        "forgot",
+        [{ name: "username", label: "Email", type: "email", autocomplete: "username", value: username }],
+        "Send me a reset code",
+        async (v) => show(await step("forgot_password", { username: v.username })),
+        back,
+      ),
+    ),
+    page.status.textContent, // the flow has not moved (yet)
   );
 }
 
@@ -441,7 +505,16 @@ function signOutButton(flow, label) {
   return node;
 }
 
+// "… were signed out." after a password change or reset ended other sessions.
+function endedSentence(count) {
+  if (!count) return "";
+  return " " + count + (count === 1 ? " other browser was" : " other browsers were") + " signed out.";
+}
+
 const CANCELLED = {
+  RESET_CODE_SENT: "Password reset cancelled.",
+  TEMPORARY_PASSWORD_EXPIRED: "Cancelled.",
+  TEMPORARY_PASSWORD_SENT: "Cancelled.",
   SIGNED_UP:
     "Sign-up cancelled. The account exists but is not confirmed: sign in, or confirm it below, to get a code.",
   CONFIRMED: "Cancelled.",
@@ -464,7 +537,7 @@ function renderStart(steps, notice) {
               label: "Password",
               type: "password",
               autocomplete: "new-password",
-              hint: "At least 8 characters with upper and lower case letters, a digit and a symbol.",
+              hint: PASSWORD_HINT,
             },
           ],
           "Sign up",
@@ -528,10 +601,83 @@ const SCREENS = {
   },
 
   CONFIRMED(flow) {
+    const d = flow.data || {};
+    if (d.password_reset) {
+      return card(
+        "Password changed",
+        el("p", { id: "reset-done" }, "Your new password is set. Sign in with it." + endedSentence(d.sessions_ended)),
+        flow.next_steps.includes("sign_in") ? signInForm("sign-in", d.username) : null,
+      );
+    }
     return card(
       "Email confirmed",
       el("p", {}, "Your account is ready. Sign in to set up two-factor authentication."),
-      flow.next_steps.includes("sign_in") ? signInForm("sign-in", (flow.data || {}).username) : null,
+      flow.next_steps.includes("sign_in") ? signInForm("sign-in", d.username) : null,
+    );
+  },
+
+  RESET_CODE_SENT(flow) {
+    const d = flow.data || {};
+    const again = flow.next_steps.includes("forgot_password")
+      ? button("Send a new code", () =>
+          run(page.screen, async () => {
+            show(await step("forgot_password", { username: d.username }));
+            showNotice("A new code is on its way.");
+          }),
+        { class: "secondary", id: "reset-resend" })
+      : null;
+    return card(
+      "Choose a new password",
+      d.reason === "password_reset_required"
+        ? el("p", { class: "warning", id: "reset-reason" }, "An administrator reset your password. Enter the code we emailed you and choose a new password.")
+        : null,
+      // Not Cognito's masked destination: for an unknown address Cognito simulates one
+      // (another first letter), which would tell who has an account.
+      el(
+        "p",
+        { id: "reset-sent" },
+        d.reason === "password_reset_required"
+          ? "We emailed the code to " + (d.username || "you") + "."
+          : "If " + (d.username || "this email") + " has an account, we emailed it a code. It is valid for one hour.",
+      ),
+      form(
+        "reset",
+        [
+          { name: "code", label: "Code from the email", autocomplete: "one-time-code", inputmode: "numeric" },
+          { name: "new_password", label: "New password", type: "password", autocomplete: "new-password", hint: PASSWORD_HINT },
+        ],
+        "Set the new password",
+        async (v) => show(await step("reset_password", { code: v.code, new_password: v.new_password })),
+        again,
+        signOutButton(flow, "Cancel"),
+      ),
+    );
+  },
+
+  TEMPORARY_PASSWORD_EXPIRED(flow) {
+    const d = flow.data || {};
+    return card(
+      "Your temporary password has expired",
+      el("p", {}, "The temporary password we emailed is valid for a limited time only. We can email you a new one."),
+      flow.next_steps.includes("resend_temporary_password")
+        ? form(
+            "temporary",
+            [{ name: "username", label: "Email", type: "email", autocomplete: "username", value: d.username }],
+            "Send me a new temporary password",
+            async (v) => show(await step("resend_temporary_password", { username: v.username })),
+            signOutButton(flow, "Cancel"),
+          )
+        : el("p", {}, "Ask the administrator for a new one."),
+    );
+  },
+
+  TEMPORARY_PASSWORD_SENT(flow) {
+    const d = flow.data || {};
+    return card(
+      "Check your email",
+      el("p", { id: "temporary-sent" }, "If " + (d.username || "this email") + " has an account waiting for its first sign-in, we emailed it a new temporary password. Sign in with it."),
+      flow.next_steps.includes("sign_in") ? signInForm("sign-in", d.username) : null,
+      el("div", { class: "actions" }, signOutButton(flow, "Cancel")),
     );
   },
 
@@ -704,13 +850,16 @@ function signedIn(flow) {
       "div",
       { class: "actions" },
       button("Refresh tokens", () =>
-        run(view, async () => {
-          fillClaims(claims, await api("POST", "/api/session/refresh", {}));
-          showNotice("Tokens refreshed.");
-        }),
+        run(view, () =>
+          whileSignedIn(async () => {
+            fillClaims(claims, await api("POST", "/api/session/refresh", {}));
+            showNotice("Tokens refreshed.");
+          }),
+        ),
         { class: "secondary", id: "refresh" }),
       signOutButton(flow),
     ),
+    accountPanel(flow),
   );
   const fill = (list) => {
     fillDevices(devices, view, list, fill);
@@ -730,6 +879,110 @@ function signedIn(flow) {
     true,
   );
   return view;
+}
+
+// ---- the signed-in user's account: MFA status, change password, replace the authenticator
+// app, sign out everywhere. Each is offered when the flow's next_steps list it.
+
+function accountPanel(flow) {
+  const steps = flow.next_steps;
+  const panel = el("section", { class: "account", id: "account", "aria-labelledby": "account-title" }, el("h3", { id: "account-title" }, "Your account"));
+  if (steps.includes("mfa_status")) {
+    const status = el("p", { id: "mfa-status" }, "Two-factor authentication: …");
+    panel.append(status);
+    run(panel, () => whileSignedIn(async () => fillMfaStatus(status, (await api("GET", "/api/account/mfa")).flow)), true);
+  }
+  if (steps.includes("change_password")) {
+    panel.append(
+      el(
+        "details",
+        { class: "other", id: "change-password-section" },
+        el("summary", {}, "Change your password"),
+        form(
+          "change-password",
+          [
+            { name: "previous_password", label: "Current password", type: "password", autocomplete: "current-password" },
+            { name: "new_password", label: "New password", type: "password", autocomplete: "new-password", hint: PASSWORD_HINT },
+          ],
+          "Change password",
+          (v) =>
+            whileSignedIn(async () => {
+              const next = await step("change_password", v);
+              show(next);
+              showNotice("Your password is changed." + endedSentence((next.data || {}).sessions_ended));
+            }),
+        ),
+      ),
+    );
+  }
+  if (steps.includes("replace_authenticator")) {
+    const area = el("div", { id: "replace-area" });
+    const start = button(
+      "Replace your authenticator app",
+      () => run(panel, () => whileSignedIn(async () => replaceAuthenticator(area, await step("replace_authenticator", {})))),
+      { class: "secondary", id: "replace-authenticator" },
+    );
+    panel.append(el("div", { class: "actions" }, start), area);
+  }
+  if (steps.includes("sign_out_everywhere")) {
+    const everywhere = button(
+      "Sign out everywhere",
+      () =>
+        run(panel, () =>
+          whileSignedIn(async () => {
+            const answer = await api("POST", STEP_PATHS.sign_out_everywhere, {});
+            const others = (answer.sessions_ended || 1) - 1;
+            const notice = "You are signed out on every browser." + (others > 0 ? endedSentence(others) : "");
+            if (answer.flow) show(answer.flow, notice);
+            else renderNoFlow(notice);
+          }),
+        ),
+      { class: "secondary", id: "sign-out-everywhere" },
+    );
+    panel.append(
+      el("p", { class: "hint" }, "Lost a device, or signed in somewhere you should not have? Sign out of every browser: each must sign in again."),
+      el("div", { class: "actions" }, everywhere),
+    );
+  }
+  return panel.childElementCount > 1 ? panel : null;
+}
+
+function fillMfaStatus(node, flow) {
+  const mfa = (flow.data || {}).mfa || {};
+  const names = { SOFTWARE_TOKEN_MFA: "authenticator app", SMS_MFA: "text message", EMAIL_OTP: "email code" };
+  const enabled = (mfa.enabled || []).map((m) => names[m] || m);
+  node.textContent = enabled.length
+    ? "Two-factor authentication: on (" + enabled.join(", ") + (mfa.preferred ? "; preferred: " + (names[mfa.preferred] || mfa.preferred) : "") + ")."
+    : "Two-factor authentication: off.";
+}
+
+// A new key for a new authenticator app: QR code and key (shown once), then its first code.
+// The old app keeps working until the new one is verified.
+function replaceAuthenticator(area, flow) {
+  const d = flow.data || {};
+  const qr = d.qr_svg ? qrNode(d.qr_svg) : null;
+  const cancel = button("Keep the current app", () => area.replaceChildren(), { class: "secondary", id: "replace-cancel" });
+  area.replaceChildren(
+    el("p", {}, "Scan this QR code with the new authenticator app, then enter the code it shows. Until then your current app keeps working; after that, only the new one does."),
+    el(
+      "div",
+      { class: "qr", id: "replace-qr" },
+      qr || el("p", {}, "The QR code could not be shown; enter the key by hand."),
+      el("div", {}, el("p", {}, "Can't scan it? Enter this key:"), el("p", {}, el("code", { class: "secret", id: "replace-secret" }, groupSecret(d.secret || "")))),
+    ),
+    form(
+      "verify-authenticator",
+      [{ name: "code", label: "Code from the new app", autocomplete: "one-time-code", inputmode: "numeric" }],
+      "Use the new app",
+      (v) =>
+        whileSignedIn(async () => {
+          show(await step("verify_authenticator", { code: v.code }));
+          showNotice("Your new authenticator app is set. Codes from the old one no longer work.");
+        }),
+      cancel,
+    ),
+  );
+  focusFirst(area);
 }
 
 // Runs `action` (calls that need the session's tokens). A 401 not_authorized (Cognito refused
@@ -893,12 +1146,11 @@ function fillOutbox(messages) {
   }
   page.outboxRows.replaceChildren(
     ...messages.map((m) => {
-      const value = m.kind === "confirmation_code" ? m.code : m.temporary_password;
-      const what = m.kind === "confirmation_code" ? "code" : "temporary password";
+      const kind = OUTBOX_KINDS[m.kind] || { what: m.kind, value: "code", field: "input[name=code]" };
+      const value = m[kind.value];
+      const what = kind.what;
       const use = button("Use", () => {
-        const target = page.screen.querySelector(
-          m.kind === "confirmation_code" ? "input[name=code]" : "input[name=password]",
-        );
+        const target = page.screen.querySelector(kind.field);
         if (!target) return;
         target.value = value;
         // The value in the field is new: an error about the previous one no longer applies.

@@ -10,7 +10,8 @@ that pool (real Cognito, or whatever ``COGNITO_ENDPOINT_URL`` names) with the en
 settings, which must then pass the production checks.
 
 It runs werkzeug's threaded server: fine for a laptop and for the SPA's development, not
-a production server (use gunicorn with ``bff:create_app()`` there). While it runs, its
+a production server (there: ``gunicorn -c python:bff.gunicorn_conf 'bff:create_app()'``,
+see the README's deployment section). While it runs, its
 URLs are in the instance folder for ``bff outbox`` and ``bff qa run`` (bff_tools.discovery).
 """
 

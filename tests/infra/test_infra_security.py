@@ -138,16 +138,17 @@ def _limited_app(tmp_path: Any, store: Any, **env: str) -> Any:
         tmp_path,
         store.url,
         BFF_RATELIMIT_SIGN_IN="3 per minute",
+        BFF_SIGN_IN_FREE_FAILURES="3",
         BFF_RATELIMIT_MFA="2/minute",
         **env,
     )
     return build_app(settings, store)
 
 
-def _attempt(client: Any, username: str, addr: str, **headers: str) -> Any:
+def _attempt(client: Any, username: str, addr: str, password: str = "x", **headers: str) -> Any:
     return client.post(
         "/api/sign-in",
-        json={"username": username, "password": "x"},
+        json={"username": username, "password": password},
         headers={**JSON_CSRF, **headers},
         environ_base={"REMOTE_ADDR": addr},
     )
@@ -161,15 +162,20 @@ def test_rate_limit_per_client(tmp_path: Any, store: Any) -> None:
 
 
 def test_rate_limit_per_username(tmp_path: Any, store: Any) -> None:
+    """Per username, sign-in counts failed passwords only (docs/security.md, lockout)."""
     client = _limited_app(tmp_path, store).test_client(use_cookies=False)
-    statuses = [_attempt(client, "Ann@Example.com", f"10.0.1.{i}").status_code for i in range(3)]
-    assert statuses == [200, 200, 200]
+    ok = [_attempt(client, "Ann@Example.com", f"10.0.1.{i}").status_code for i in range(5)]
+    assert ok == [200] * 5  # successes never count
+    failed = [
+        _attempt(client, "Ann@Example.com", f"10.0.2.{i}", "wrong").status_code for i in range(3)
+    ]
+    assert failed == [401, 401, 401]  # the third (BFF_SIGN_IN_FREE_FAILURES) arms a delay
     response = _attempt(client, "ann@example.com ", "10.0.1.99")  # same user, other spelling
     assert response.status_code == 429
     body = response.json["error"]
     assert body["code"] == "too_many_requests"
     retry_after = int(response.headers["Retry-After"])
-    assert 1 <= retry_after <= 61  # a one-minute window, rounded up to whole seconds
+    assert 1 <= retry_after <= 60  # the first delay, at most the cap
     assert body["details"]["retry_after"] == retry_after
     assert response.headers["Cache-Control"] == "no-store"  # security headers on a 429 too
 
@@ -205,12 +211,12 @@ def test_rate_limit_storage_follows_the_store(tmp_path: Any, store: Any, backend
         return
     assert settings.ratelimit_storage_url == store.url
     client = app.test_client(use_cookies=False)
-    for _ in range(3):
-        _attempt(client, "carol@example.com", "10.3.0.1")
+    for i in range(3):
+        _attempt(client, "carol@example.com", f"10.3.0.{i}", "wrong")
     # Another instance (a fresh app and limiter storage on the same Redis) sees the count.
     other = _limited_app(tmp_path, store).test_client(use_cookies=False)
-    assert _attempt(other, "carol@example.com", "10.3.0.2").status_code == 429
-    keys = redis.Redis.from_url(store.url).keys("*bff-rl*")
+    assert _attempt(other, "carol@example.com", "10.3.0.9").status_code == 429
+    keys = redis.Redis.from_url(store.url).keys("*bff-*")
     assert keys and not any(b"carol" in k for k in keys), "usernames are hashed in keys"
 
 

@@ -56,6 +56,7 @@ from bff.errors import (
     PasswordResetRequired,
     SessionExpired,
     TemporaryPasswordExpired,
+    TooManyRequests,
     UnsupportedUserState,
     UserNotConfirmed,
     UserNotFound,
@@ -696,13 +697,24 @@ class FlowService:
         a simulated delivery. A pool without it (UserNotFoundException), or a user who
         cannot reset by email (no verified email: InvalidParameterException; a temporary
         password or a disabled account: NotAuthorizedException) get the same answer here,
-        and nothing is sent. Cognito's attempt limit (LimitExceededException) is a 429.
+        and nothing is sent. So does Cognito's limit on reset codes per user and hour
+        (LimitExceededException): it never applies to an unknown user, so a 429 would tell
+        who has an account; the journal records it (``attempts_exceeded``), the user still
+        has the codes already sent.
         """
         flow, is_new = self._flow_for(flow, "forgot_password", username)
         try:
             delivery = self.gateway.forgot_password(username)
         except (UserNotFound, InvalidParameter, NotAuthorized, UserNotConfirmed) as exc:
             log.info("forgot password: nothing sent (%s)", exc.cognito_code)
+            delivery = simulated_delivery(username)
+        except TooManyRequests as exc:
+            if exc.cognito_code != "LimitExceededException":
+                self._record_failure(flow, "ForgotPassword", exc, is_new=is_new)
+                raise
+            log.info("forgot password: nothing sent (Cognito's limit on reset codes)")
+            self._record_failure(flow, "ForgotPassword", exc, is_new=is_new)
+            is_new = False
             delivery = simulated_delivery(username)
         except CognitoError as exc:
             self._record_failure(flow, "ForgotPassword", exc, is_new=is_new)

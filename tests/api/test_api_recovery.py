@@ -249,3 +249,19 @@ def test_recovery_steps_are_rate_limited(
     limited = spa.post(path, body)
     assert error_of(limited, 429)["code"] == "too_many_requests"
     assert int(limited.headers["Retry-After"]) > 0
+
+
+def test_cognitos_limit_on_reset_codes_is_not_told(
+    app: Flask, spa: SpaClient, outbox: Any, unique_email: str
+) -> None:
+    """Cognito refuses a sixth reset code within the hour (LimitExceededException), for
+    existing users only: answering 429 would tell who has an account, so the answer is the
+    usual one; the journal has it."""
+    sign_up_and_confirm(spa, outbox, unique_email)
+    answers = [spa.post("/api/password/forgot", {"username": unique_email}) for _ in range(6)]
+    assert [a.status_code for a in answers] == [200] * 6
+    assert flow_of(answers[-1])["data"] == flow_of(answers[0])["data"]
+    assert len(outbox.messages(to=unique_email, kind="password_reset_code")) == 5
+    flow = flow_of(spa.get("/api/flow"))
+    assert flow["state"] == "RESET_CODE_SENT"
+    assert journal_triggers(app, flow["id"])[-2:] == ["attempts_exceeded", "reset_code_sent"]

@@ -26,6 +26,7 @@ caller's thread, with the same retry rules.
 from __future__ import annotations
 
 import contextlib
+import os
 import random
 import threading
 import time
@@ -57,11 +58,17 @@ _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
 
 
+_executor_pid = 0
+
+
 def _pool() -> ThreadPoolExecutor:
-    global _executor
+    """The worker threads for Cognito calls, made per process (a forked gunicorn worker
+    never inherits its parent's threads, so it builds its own)."""
+    global _executor, _executor_pid
     with _executor_lock:
-        if _executor is None:
+        if _executor is None or _executor_pid != os.getpid():
             _executor = ThreadPoolExecutor(MAX_WORKERS, thread_name_prefix="cognito-call")
+            _executor_pid = os.getpid()
         return _executor
 
 

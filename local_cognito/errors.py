@@ -74,9 +74,12 @@ class LimitExceeded(CognitoError):
 INCORRECT_CREDENTIALS = "Incorrect username or password."
 SESSION_EXPIRED = "Invalid session for the user, session is expired."
 INVALID_SESSION = "Invalid session for the user."
+# A Session that was already answered (reported wording, matched exactly by apps).
+SESSION_USED = "Invalid session for the user, session can only be used once."
 CODE_MISMATCH_SIGN_UP = "Invalid verification code provided, please try again."
 CODE_EXPIRED = "Invalid code provided, please request a code again."
-TOTP_MISMATCH = "Invalid code received for user."
+# Cognito's text has no final period (reported; apps and i18n tables match it exactly).
+TOTP_MISMATCH = "Invalid code received for user"
 TOTP_REUSED = "Your software token has already been used once."
 TEMPORARY_PASSWORD_EXPIRED = "Temporary password has expired and must be reset by an administrator."
 ACCESS_TOKEN_REVOKED = "Access Token has been revoked"
@@ -86,3 +89,6 @@ REFRESH_TOKEN_REVOKED = "Refresh Token has been revoked"
 INVALID_REFRESH_TOKEN = "Invalid Refresh Token"
 ATTEMPT_LIMIT_EXCEEDED = "Attempt limit exceeded, please try after some time."
 PASSWORD_RESET_REQUIRED = "Password reset required for the user"
+REFRESH_TOKEN_EXPIRED = "Refresh Token has expired"
+# A DEVICE_KEY the user does not have (forgotten, or never issued), at sign-in (reported).
+DEVICE_NOT_FOUND = "Device does not exist."

@@ -34,6 +34,7 @@ from moto.cognitoidp.models import (
 )
 
 from . import errors as e
+from . import tokens
 from .clock import Clock
 from .messages import render_email
 from .outbox import Outbox, OutboxMessage
@@ -45,6 +46,7 @@ from .srp_server import (
     parse_srp_a,
     salt_hex,
 )
+from .tokens import RefreshGrant
 
 CONFIRMATION_CODE_TTL = 24 * 3600  # Cognito: sign-up codes are valid for 24 hours.
 RESET_CODE_TTL = 3600  # Cognito: a ForgotPassword code is valid for 1 hour.
@@ -140,6 +142,8 @@ class UserState:
     totp_secret: str | None = None
     pending_totp_secret: str | None = None
     used_totp_steps: set[int] = field(default_factory=set)
+    # The steps used with the pending secret: another secret's codes are other codes.
+    pending_totp_steps: set[int] = field(default_factory=set)
     devices: dict[str, Device] = field(default_factory=dict)
     reset_code: str | None = None
     reset_code_expires_at: float = 0.0
@@ -262,7 +266,12 @@ class LocalCognitoBackend(CognitoIdpBackend):
         self.user_states: dict[str, UserState] = {}
         self.challenges: dict[str, Challenge] = {}
         self.challenges_by_secret_block: dict[bytes, str] = {}
+        # Sessions already answered, until they would have expired: reuse says so.
+        self.spent_sessions: dict[str, float] = {}
         self.revoked_access_tokens: set[str] = set()
+        self.refresh_grants: dict[str, RefreshGrant] = {}
+        # The scheme://host:port of tokens' iss; LocalCognito sets its endpoint when serving.
+        self.issuer_base = f"https://cognito-idp.{region_name}.amazonaws.com"
 
     # ----------------------------------------------------------------- helpers
 
@@ -718,16 +727,27 @@ class LocalCognitoBackend(CognitoIdpBackend):
             self.challenges_by_secret_block[challenge.handshake.secret_block] = challenge.session
         return challenge
 
-    def _end_challenge(self, challenge: Challenge) -> None:
+    def _end_challenge(self, challenge: Challenge, *, spent: bool = True) -> None:
         # Cognito: each Session answers once; the next step gets a new one.
         self.challenges.pop(challenge.session, None)
         if challenge.handshake is not None:
             self.challenges_by_secret_block.pop(challenge.handshake.secret_block, None)
+        if spent:
+            self.spent_sessions[challenge.session] = challenge.expires_at
 
     def _expire_challenges(self) -> None:
         now = self.clock.now()
         for challenge in [c for c in self.challenges.values() if c.expires_at < now]:
-            self._end_challenge(challenge)
+            self._end_challenge(challenge, spent=False)
+        for session in [s for s, until in self.spent_sessions.items() if until < now]:
+            del self.spent_sessions[session]
+
+    def _unknown_session_error(self, session: str | None) -> e.CognitoError:
+        """What Cognito answers for a Session that is not live: one already answered says
+        so ("session can only be used once", reported wording); any other is invalid."""
+        if session and session in self.spent_sessions:
+            return e.NotAuthorized(e.SESSION_USED)
+        return e.NotAuthorized(e.INVALID_SESSION)
 
     def initiate_auth(
         self, client_id: str, auth_flow: str, auth_parameters: dict[str, str]
@@ -776,6 +796,7 @@ class LocalCognitoBackend(CognitoIdpBackend):
             raise self._unknown_user_error(client)
         if not hmac.compare_digest((user.password or "").encode(), password.encode()):
             raise e.NotAuthorized(e.INCORRECT_CREDENTIALS)
+        self._require_known_device(pool, user, params.get("DEVICE_KEY"))
         return self._after_password(pool, client, user, params.get("DEVICE_KEY"), admin)
 
     def _unknown_user_error(self, client: CognitoIdpUserPoolClient) -> e.CognitoError:
@@ -924,29 +945,77 @@ class LocalCognitoBackend(CognitoIdpBackend):
         user: CognitoIdpUser,
         device_key: str | None,
     ) -> dict[str, Any]:
-        result = super()._log_user_in(pool, client, user.username)
+        """Tokens at the end of a sign-in; with device tracking, a new device unless the
+        sign-in named one of the user's devices, and the refresh token bound to it."""
         state = self.state(user)
-        if pool.extended_config.get("DeviceConfiguration") and (
-            not device_key or device_key not in state.devices
-        ):
-            # Cognito: with device tracking on, a sign-in without a known device gets a new one.
-            now = self.clock.now()
-            device = Device(
-                key=f"{self.region_name}_{uuid.uuid4()}",
-                group_key="-"
-                + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(9)),
-                created_at=now,
-                last_modified_at=now,
-            )
-            state.devices[device.key] = device
-            result["AuthenticationResult"]["NewDeviceMetadata"] = {
-                "DeviceKey": device.key,
-                "DeviceGroupKey": device.group_key,
+        new_device: Device | None = None
+        if pool.extended_config.get("DeviceConfiguration"):
+            if not device_key or device_key not in state.devices:
+                # Cognito: a sign-in without a known device gets a new one.
+                new_device = self._new_device(state)
+                device_key = new_device.key
+            else:
+                state.devices[device_key].last_authenticated_at = self.clock.now()
+        else:
+            device_key = None  # no device tracking: tokens bound to no device
+        refresh_token, origin_jti = pool.create_refresh_token(client.id, user.username)
+        now = self.clock.now()
+        grant = RefreshGrant(
+            expires_at=now + tokens.token_lifetime(client.extended_config, "RefreshToken"),
+            auth_time=int(now),
+            device_key=device_key,
+        )
+        self.refresh_grants[refresh_token] = grant
+        access_token, id_token, expires_in = self._mint(pool, client, user, origin_jti, grant)
+        result: dict[str, Any] = {
+            "IdToken": id_token,
+            "AccessToken": access_token,
+            "RefreshToken": refresh_token,
+            "ExpiresIn": expires_in,
+            "TokenType": "Bearer",
+        }
+        if new_device is not None:
+            result["NewDeviceMetadata"] = {
+                "DeviceKey": new_device.key,
+                "DeviceGroupKey": new_device.group_key,
             }
-        elif device_key and device_key in state.devices:
-            state.devices[device_key].last_authenticated_at = self.clock.now()
-        result["ChallengeParameters"] = {}
-        return result
+        return {"ChallengeParameters": {}, "AuthenticationResult": result}
+
+    def _new_device(self, state: UserState) -> Device:
+        now = self.clock.now()
+        device = Device(
+            key=f"{self.region_name}_{uuid.uuid4()}",
+            group_key="-"
+            + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(9)),
+            created_at=now,
+            last_modified_at=now,
+        )
+        state.devices[device.key] = device
+        return device
+
+    def _mint(
+        self,
+        pool: CognitoIdpUserPool,
+        client: CognitoIdpUserPoolClient,
+        user: CognitoIdpUser,
+        origin_jti: str,
+        grant: RefreshGrant,
+    ) -> tuple[str, str, int]:
+        """An access + ID token pair with Cognito's claims and the client's lifetimes."""
+        issue = tokens.Issue(
+            client=client,
+            username=user.username,
+            origin_jti=origin_jti,
+            auth_time=grant.auth_time,
+            now=self.clock.now(),
+            issuer=self.issuer(pool.id),
+            device_key=grant.device_key,
+        )
+        return tokens.mint(pool, issue)
+
+    def issuer(self, pool_id: str) -> str:
+        """The ``iss`` of this pool's tokens and the issuer of its openid-configuration."""
+        return f"{self.issuer_base}/{pool_id}"
 
     def _refresh(
         self, pool: CognitoIdpUserPool, client: CognitoIdpUserPoolClient, params: dict[str, str]
@@ -959,7 +1028,7 @@ class LocalCognitoBackend(CognitoIdpBackend):
         record = pool.refresh_tokens[refresh_token]
         if record is None:
             raise e.NotAuthorized(e.REFRESH_TOKEN_REVOKED)
-        token_client_id, username, _ = record
+        token_client_id, username, origin_jti = record
         if token_client_id != client.id:
             raise e.NotAuthorized(e.INVALID_REFRESH_TOKEN)
         user = self._user_or_none(pool, username)
@@ -972,7 +1041,13 @@ class LocalCognitoBackend(CognitoIdpBackend):
         )
         if user is None or not user.enabled:
             raise e.NotAuthorized(e.INVALID_REFRESH_TOKEN)
-        access_token, id_token, expires_in = pool.create_tokens_from_refresh_token(refresh_token)
+        grant = self.refresh_grants.get(refresh_token)
+        if grant is None:  # issued by plain moto code paths: one hour, no device
+            grant = RefreshGrant(expires_at=float("inf"), auth_time=int(self.clock.now()))
+        if self.clock.now() > grant.expires_at:
+            raise e.NotAuthorized(e.REFRESH_TOKEN_EXPIRED)
+        self._check_refresh_device(user, grant, params.get("DEVICE_KEY"))
+        access_token, id_token, expires_in = self._mint(pool, client, user, origin_jti, grant)
         return {
             "ChallengeParameters": {},
             "AuthenticationResult": {
@@ -982,6 +1057,19 @@ class LocalCognitoBackend(CognitoIdpBackend):
                 "TokenType": "Bearer",
             },
         }
+
+    def _check_refresh_device(
+        self, user: CognitoIdpUser, grant: RefreshGrant, device_key: str | None
+    ) -> None:
+        """Cognito, in a pool with device tracking: tokens issued to a device refresh only
+        with that device's DEVICE_KEY, once ConfirmDevice has confirmed it, and not after
+        ForgetDevice. Otherwise "Invalid Refresh Token" (docs/local-cognito.md says which
+        of these rules are documented and which only reported)."""
+        if grant.device_key is None:
+            return
+        device = self.state(user).devices.get(grant.device_key)
+        if device_key != grant.device_key or device is None or not device.confirmed:
+            raise e.NotAuthorized(e.INVALID_REFRESH_TOKEN)
 
     # ------------------------------------------------------------ challenges
 
@@ -1074,9 +1162,9 @@ class LocalCognitoBackend(CognitoIdpBackend):
         if challenge is None:
             if not session and challenge_name not in ("PASSWORD_VERIFIER",):
                 raise e.InvalidParameter("Missing required parameter Session")
-            raise e.NotAuthorized(e.INVALID_SESSION)
+            raise self._unknown_session_error(session)
         if challenge.expires_at < now:
-            self._end_challenge(challenge)
+            self._end_challenge(challenge, spent=False)
             raise e.NotAuthorized(e.SESSION_EXPIRED)
         return challenge
 
@@ -1084,7 +1172,6 @@ class LocalCognitoBackend(CognitoIdpBackend):
         challenge = answer.challenge
         assert challenge.handshake is not None and challenge.big_a is not None
         block = answer.responses.get("PASSWORD_CLAIM_SECRET_BLOCK", "")
-        self._end_challenge(challenge)
         ok = block == challenge.handshake.secret_block_b64 and challenge.handshake.verify_claim(
             challenge.big_a,
             answer.pool.id.split("_", 1)[1],
@@ -1093,11 +1180,43 @@ class LocalCognitoBackend(CognitoIdpBackend):
             answer.responses.get("PASSWORD_CLAIM_SIGNATURE", ""),
         )
         if answer.user is None or not ok:
+            self._end_challenge(challenge)
             raise e.NotAuthorized(e.INCORRECT_CREDENTIALS)
-        device_key = answer.responses.get("DEVICE_KEY") or challenge.device_key
+        device_key = self._srp_device_key(answer)
+        self._end_challenge(challenge)
         return self._after_password(
             answer.pool, answer.client, answer.user, device_key, challenge.admin
         )
+
+    def _srp_device_key(self, answer: Answer) -> str | None:
+        """The device a PASSWORD_VERIFIER answer signs in with: its DEVICE_KEY (present but
+        null: none), else InitiateAuth's. An unknown one is ResourceNotFoundException "Device
+        does not exist." and the Session stays usable: amazon-cognito-identity-js answers
+        that error by sending the same answer again without the device on the same Session.
+        The retry may also simply leave DEVICE_KEY out, so the Session forgets the device."""
+        assert answer.user is not None
+        challenge = answer.challenge
+        if "DEVICE_KEY" in answer.responses:
+            device_key = answer.responses.get("DEVICE_KEY") or None
+        else:
+            device_key = challenge.device_key
+        try:
+            self._require_known_device(answer.pool, answer.user, device_key)
+        except e.ResourceNotFound:
+            challenge.device_key = None
+            raise
+        return device_key
+
+    def _require_known_device(
+        self, pool: CognitoIdpUserPool, user: CognitoIdpUser, device_key: str | None
+    ) -> None:
+        """Cognito, in a pool with device tracking: signing in with the DEVICE_KEY of a device
+        the user does not have (forgotten, or never issued) is ResourceNotFoundException
+        "Device does not exist." (reported; clients retry without the device)."""
+        if not device_key or not pool.extended_config.get("DeviceConfiguration"):
+            return
+        if device_key not in self.state(user).devices:
+            raise e.ResourceNotFound(e.DEVICE_NOT_FOUND)
 
     def _answer_new_password(self, answer: Answer) -> dict[str, Any]:
         user = answer.user
@@ -1149,14 +1268,19 @@ class LocalCognitoBackend(CognitoIdpBackend):
     def _answer_software_token_mfa(self, answer: Answer) -> dict[str, Any]:
         assert answer.user is not None
         state = self.state(answer.user)
-        self._check_totp(state, state.totp_secret, answer.responses.get("SOFTWARE_TOKEN_MFA_CODE"))
+        self._check_totp(
+            state.used_totp_steps,
+            state.totp_secret,
+            answer.responses.get("SOFTWARE_TOKEN_MFA_CODE"),
+        )
         self._end_challenge(answer.challenge)
         return self._issue_tokens(
             answer.pool, answer.client, answer.user, answer.challenge.device_key
         )
 
-    def _check_totp(self, state: UserState, secret: str | None, code: str | None) -> None:
-        """Cognito: ±1 step of 30 s; a code that worked once is refused afterwards."""
+    def _check_totp(self, used: set[int], secret: str | None, code: str | None) -> None:
+        """Cognito: ±1 step of 30 s; a code that worked once is refused afterwards (``used``:
+        the steps already used with this ``secret``)."""
         if not secret or not code or not re.fullmatch(r"\d{6}", code):
             raise e.CodeMismatch(e.TOTP_MISMATCH)
         totp = pyotp.TOTP(secret, interval=TOTP_STEP)
@@ -1164,10 +1288,10 @@ class LocalCognitoBackend(CognitoIdpBackend):
         current = int(now // TOTP_STEP)
         for step in range(current - TOTP_WINDOW, current + TOTP_WINDOW + 1):
             if hmac.compare_digest(totp.at(step * TOTP_STEP), code):
-                if step in state.used_totp_steps:
+                if step in used:
                     raise e.ExpiredCode(e.TOTP_REUSED)
-                state.used_totp_steps = {s for s in state.used_totp_steps if s >= current - 2}
-                state.used_totp_steps.add(step)
+                used.difference_update({s for s in used if s < current - 2})
+                used.add(step)
                 return
         raise e.CodeMismatch(e.TOTP_MISMATCH)
 
@@ -1239,7 +1363,7 @@ class LocalCognitoBackend(CognitoIdpBackend):
         challenge = self.challenges.get(session)
         if challenge is None:
             # _expire_challenges dropped it, or it never existed / was used.
-            raise e.NotAuthorized(e.INVALID_SESSION)
+            raise self._unknown_session_error(session)
         if challenge.name != "MFA_SETUP":
             raise e.NotAuthorized(e.INVALID_SESSION)
         pool = self.describe_user_pool(challenge.pool_id)
@@ -1271,14 +1395,20 @@ class LocalCognitoBackend(CognitoIdpBackend):
         secret = pyotp.random_base32(32)
         if session:
             challenge, pool, user = self._mfa_setup_challenge(session)
-            self.state(user).pending_totp_secret = secret
+            self._set_pending_totp(user, secret)
             return {
                 "SecretCode": secret,
                 "Session": self._next_mfa_setup_session(pool, challenge, user),
             }
         pool, user = self.user_from_access_token(access_token)
-        self.state(user).pending_totp_secret = secret
+        self._set_pending_totp(user, secret)
         return {"SecretCode": secret}
+
+    def _set_pending_totp(self, user: CognitoIdpUser, secret: str) -> None:
+        # A new secret waits for VerifySoftwareToken; codes used with the previous secret
+        # (e.g. the sign-in that produced this access token) say nothing about this one.
+        state = self.state(user)
+        state.pending_totp_secret, state.pending_totp_steps = secret, set()
 
     def verify_software_token(
         self, access_token: str, session: str, user_code: str, friendly_device_name: str
@@ -1293,14 +1423,15 @@ class LocalCognitoBackend(CognitoIdpBackend):
         if not state.pending_totp_secret:
             raise e.EnableSoftwareTokenMfa("Software token has not been associated.")
         try:
-            self._check_totp(state, state.pending_totp_secret, user_code)
+            self._check_totp(state.pending_totp_steps, state.pending_totp_secret, user_code)
         except e.CodeMismatch as exc:
             # Cognito answers a wrong code here with EnableSoftwareTokenMFAException.
             raise e.EnableSoftwareTokenMfa(
                 "Code mismatch and fail enable Software Token MFA"
             ) from exc
         state.totp_secret = state.pending_totp_secret
-        state.pending_totp_secret = None
+        state.used_totp_steps = state.pending_totp_steps
+        state.pending_totp_secret, state.pending_totp_steps = None, set()
         user.token_verified = True
         if challenge is not None or pool.mfa_config == "ON":
             # Completing MFA setup makes TOTP the user's (preferred) MFA, as in Cognito.
@@ -1330,8 +1461,8 @@ class LocalCognitoBackend(CognitoIdpBackend):
         if not any(access_token in p.access_tokens for p in self.user_pools.values()):
             raise e.NotAuthorized(e.INVALID_ACCESS_TOKEN)
         claims = self._jwt_claims(access_token)
-        # moto stamps tokens with real time, so their expiry is checked on real time too.
-        if claims.get("exp", 0) < time.time():
+        # Tokens are stamped with the local clock (tokens.py), so expiry reads it too.
+        if claims.get("exp", 0) < self.clock.now():
             raise e.NotAuthorized(e.ACCESS_TOKEN_EXPIRED)
 
     def user_from_access_token(

@@ -40,6 +40,7 @@ from .outbox import Outbox
 from .responses import LocalCognitoResponse
 from .state import StateStore, restore, snapshot
 from .template import PoolDefinition, pool_definition
+from .tokens import openid_configuration
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +158,8 @@ class LocalCognitoApp:
         path = request.path.rstrip("/") or "/"
         if path.startswith("/_local/"):
             return self._local(request, path)
+        if path.endswith("/.well-known/openid-configuration") and request.method == "GET":
+            return self._openid_configuration(path)
         if path.endswith("/.well-known/jwks.json") and request.method == "GET":
             from moto.cognitoidp.responses import CognitoIdpJsonWebKeyResponse
 
@@ -189,6 +192,14 @@ class LocalCognitoApp:
         merged.update(_CORS_HEADERS)
         merged.setdefault("Content-Type", "application/x-amz-json-1.1")
         return Response(body, status=int(status), headers=merged)
+
+    def _openid_configuration(self, path: str) -> Response:
+        """``/{pool id}/.well-known/openid-configuration``: the pool's issuer (its tokens'
+        ``iss``) and the JWKS next to it, as Cognito serves them for each pool."""
+        pool_id = path.split("/")[1]
+        if pool_id not in self.backend.user_pools:
+            return _error(404, "ResourceNotFoundException", f"User pool {pool_id} does not exist.")
+        return _json(200, openid_configuration(self.backend.issuer(pool_id)))
 
     def _local(self, request: _WireRequest, path: str) -> Response:
         if path == "/_local/health" and request.method == "GET":
@@ -301,6 +312,8 @@ class LocalCognito:
                 raise
             self._server = self._bind(0)
             self.fell_back = True
+        # Tokens name this endpoint as their issuer (tokens.py), before any is issued.
+        self.backend.issuer_base = self.endpoint_url
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="local-cognito", daemon=True
         )

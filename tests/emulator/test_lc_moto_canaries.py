@@ -427,3 +427,79 @@ def test_moto_pool_ids_are_32_hex_digits(moto_client: Any) -> None:
 
     pool = MotoPool(moto_client)
     assert re.fullmatch(r"eu-west-1_[0-9a-f]{32}", pool.pool_id)
+
+
+def test_moto_wrong_totp_code_message_is_not_cognitos(
+    moto_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool = MotoPool(moto_client, mfa="ON")
+    _user_with_totp(moto_client, pool, "a")
+    monkeypatch.setenv("MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP", "true")
+    step = pool.admin_sign_in("a")
+    with pytest.raises(ClientError) as excinfo:
+        moto_client.admin_respond_to_auth_challenge(
+            UserPoolId=pool.pool_id,
+            ClientId=pool.client_id,
+            Session=step["Session"],
+            ChallengeName="SOFTWARE_TOKEN_MFA",
+            ChallengeResponses={"USERNAME": "a", "SOFTWARE_TOKEN_MFA_CODE": "000000"},
+        )
+    # Cognito: "Invalid code received for user" (no final period).
+    assert excinfo.value.response["Error"]["Message"] == "MFA Code Mismatch"
+
+
+def test_moto_refresh_is_bound_to_no_device(moto_client: Any) -> None:
+    # The canary pool tracks devices; Cognito would refuse a refresh without DEVICE_KEY.
+    pool = MotoPool(moto_client)
+    pool.sign_up("a@example.com")
+    tokens = pool.admin_sign_in("a@example.com")["AuthenticationResult"]
+    refreshed = moto_client.initiate_auth(
+        ClientId=pool.client_id,
+        AuthFlow="REFRESH_TOKEN_AUTH",
+        AuthParameters={"REFRESH_TOKEN": tokens["RefreshToken"]},
+    )
+    assert "AccessToken" in refreshed["AuthenticationResult"]
+
+
+def test_moto_ignores_an_unknown_device_key_at_sign_in(moto_client: Any) -> None:
+    pool = MotoPool(moto_client)
+    pool.sign_up("a@example.com")
+    # Cognito: ResourceNotFoundException "Device does not exist."
+    step = pool.admin_sign_in("a@example.com", DEVICE_KEY=f"{REGION}_not-a-device")
+    assert "AccessToken" in step["AuthenticationResult"]
+
+
+def test_moto_tokens_lack_claims_and_ignore_token_validity(moto_client: Any) -> None:
+    pool = MotoPool(
+        moto_client,
+        AccessTokenValidity=5,
+        IdTokenValidity=5,
+        TokenValidityUnits={"AccessToken": "minutes", "IdToken": "minutes"},
+    )
+    pool.sign_up("a@example.com")
+    tokens = pool.admin_sign_in("a@example.com")["AuthenticationResult"]
+    access, identity = claims(tokens["AccessToken"]), claims(tokens["IdToken"])
+    assert not {"version", "event_id", "device_key"} & set(access)
+    assert "event_id" not in identity
+    assert tokens["ExpiresIn"] == access["exp"] - access["iat"] == 3600
+
+
+def test_moto_server_openid_configuration_names_another_issuer() -> None:
+    # A verifier pointed at moto server finds an issuer that is not the server's URL.
+    from urllib.request import urlopen
+
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        client = boto3.client("cognito-idp", region_name=REGION, endpoint_url=endpoint)
+        pool_id = MotoPool(client).pool_id
+        with urlopen(f"{endpoint}/{pool_id}/.well-known/openid-configuration") as response:
+            issuer = json.load(response)["issuer"]
+        assert issuer == f"https://cognito-idp.{REGION}.amazonaws.com/{pool_id}"
+        assert issuer != f"{endpoint}/{pool_id}"
+    finally:
+        server.stop()

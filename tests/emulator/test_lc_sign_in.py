@@ -86,7 +86,7 @@ def test_mfa_setup_full_flow_and_single_use_sessions(
     assert set(done["AuthenticationResult"]) >= {"AccessToken", "IdToken", "RefreshToken"}
     assert cognito_error(
         accounts.respond, "MFA_SETUP", verified["Session"], USERNAME=unique_email
-    ) == ("NotAuthorizedException", "Invalid session for the user.")
+    ) == ("NotAuthorizedException", "Invalid session for the user, session can only be used once.")
 
 
 def test_totp_secrets_are_per_user(accounts: Any, cognito_client: Any, unique_email: str) -> None:
@@ -107,12 +107,20 @@ def test_software_token_mfa_checks_code_and_refuses_reuse(accounts: Any, unique_
         step["Session"],
         USERNAME=unique_email,
         SOFTWARE_TOKEN_MFA_CODE="12345x",
-    ) == ("CodeMismatchException", "Invalid code received for user.")
+    ) == ("CodeMismatchException", "Invalid code received for user")
     code = account.totp_code()
     done = accounts.respond(
         "SOFTWARE_TOKEN_MFA", step["Session"], USERNAME=unique_email, SOFTWARE_TOKEN_MFA_CODE=code
     )
     assert "AccessToken" in done["AuthenticationResult"]
+    # The Session that produced tokens, reused (Cognito's wording, reported):
+    assert cognito_error(
+        accounts.respond,
+        "SOFTWARE_TOKEN_MFA",
+        step["Session"],
+        USERNAME=unique_email,
+        SOFTWARE_TOKEN_MFA_CODE=account.totp_code(),
+    ) == ("NotAuthorizedException", "Invalid session for the user, session can only be used once.")
     again = accounts.sign_in(account)
     assert cognito_error(
         accounts.respond,
@@ -357,8 +365,12 @@ def test_device_not_remembered_still_gets_mfa(
     cognito_client.forget_device(
         AccessToken=account.tokens["AccessToken"], DeviceKey=device["device_key"]
     )
-    step = accounts.sign_in(account, DEVICE_KEY=device["device_key"])
-    assert step["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
+    # A forgotten device at sign-in: "Device does not exist."; without it, MFA again.
+    assert cognito_error(accounts.sign_in, account, DEVICE_KEY=device["device_key"]) == (
+        "ResourceNotFoundException",
+        "Device does not exist.",
+    )
+    assert accounts.sign_in(account)["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
     admin_listed = cognito_client.admin_list_devices(
         UserPoolId=local_cognito.user_pool_id, Username=unique_email
     )["Devices"]
@@ -388,10 +400,14 @@ def test_revoke_token_revokes_refresh_and_its_access_tokens(
     accounts: Any, cognito_client: Any, local_cognito: Any, unique_email: str
 ) -> None:
     account = accounts.with_mfa(unique_email)
+    device = _remember_device(accounts, cognito_client, account)
     refreshed = cognito_client.initiate_auth(
         ClientId=local_cognito.client_id,
         AuthFlow="REFRESH_TOKEN_AUTH",
-        AuthParameters={"REFRESH_TOKEN": account.tokens["RefreshToken"]},
+        AuthParameters={
+            "REFRESH_TOKEN": account.tokens["RefreshToken"],
+            "DEVICE_KEY": device["device_key"],
+        },
     )["AuthenticationResult"]
     cognito_client.revoke_token(
         Token=account.tokens["RefreshToken"], ClientId=local_cognito.client_id

@@ -109,10 +109,24 @@ def test_forgotten_device_asks_for_mfa_again(mfa_user, any_gateway, remembered):
     )
     any_gateway.forget_device(done.tokens.access_token, remembered.device_key)
     assert any_gateway.list_devices(done.tokens.access_token) == []
-    again = any_gateway.initiate_auth(
-        mfa_user.username, mfa_user.password, device_key=remembered.device_key
-    )
+    again = any_gateway.initiate_auth(mfa_user.username, mfa_user.password)
     assert again.challenge_name == "SOFTWARE_TOKEN_MFA"
+
+
+@pytest.mark.parametrize("flow", ["password", "admin", "srp"])
+def test_forgotten_device_at_sign_in_does_not_exist(mfa_user, any_gateway, remembered, flow):
+    """Cognito answers a forgotten DEVICE_KEY with ResourceNotFoundException on every flow
+    (reported); the BFF's sign-in retries without the device on it."""
+    any_gateway.forget_device(mfa_user.setup.tokens.access_token, remembered.device_key)
+    start = {
+        "password": any_gateway.initiate_auth,
+        "admin": any_gateway.admin_initiate_auth,
+        "srp": any_gateway.initiate_srp_auth,
+    }[flow]
+    with pytest.raises(errors.CognitoError) as caught:
+        start(mfa_user.username, mfa_user.password, device_key=remembered.device_key)
+    assert caught.value.cognito_code == "ResourceNotFoundException"
+    assert caught.value.message == "Device does not exist."
 
 
 def test_pycognito_answers_the_same_device_challenge(mfa_user, any_gateway, remembered):

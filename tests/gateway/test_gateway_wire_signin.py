@@ -73,7 +73,7 @@ def test_wrong_totp_code_is_code_mismatch(mfa_user, any_gateway):
         any_gateway.respond_software_token_mfa(
             step.challenge_username(mfa_user.username), bad, step.session
         )
-    assert caught.value.message == "Invalid code received for user."
+    assert caught.value.message == "Invalid code received for user"
 
 
 def test_reused_totp_code_is_expired_code(mfa_user, any_gateway):
@@ -130,11 +130,22 @@ def test_associate_with_access_token_for_a_signed_in_user(mfa_user, any_gateway)
 
 
 def test_refresh_tokens(mfa_user, any_gateway):
+    tokens, offered = mfa_user.setup.tokens, mfa_user.setup.new_device
+    assert offered is not None
+    # In a pool with device tracking, tokens issued with NewDeviceMetadata refresh only with
+    # that device's key, once ConfirmDevice confirmed it (docs/local-cognito.md).
+    with pytest.raises(errors.NotAuthorized):
+        any_gateway.refresh_tokens(
+            tokens.refresh_token, username=mfa_user.username, device_key=offered.device_key
+        )
+    any_gateway.confirm_device(tokens.access_token, offered, device_name="laptop")
+    with pytest.raises(errors.NotAuthorized):
+        any_gateway.refresh_tokens(tokens.refresh_token, username=mfa_user.username)
     refreshed = any_gateway.refresh_tokens(
-        mfa_user.setup.tokens.refresh_token, username=mfa_user.username
+        tokens.refresh_token, username=mfa_user.username, device_key=offered.device_key
     )
     assert refreshed.tokens is not None
-    assert refreshed.tokens.access_token != mfa_user.setup.tokens.access_token
+    assert refreshed.tokens.access_token != tokens.access_token
 
 
 def test_revoked_refresh_token_is_not_authorized(mfa_user, any_gateway):

@@ -19,8 +19,8 @@ from lc_support import cognito_error
 from pycognito.aws_srp import AWSSRP, generate_hash_device
 
 from local_cognito import make_boto3_client
+from tests.support.passwords import PASSWORD
 
-PASSWORD = "Correct-h0rse!"
 INVALID_REFRESH = ("NotAuthorizedException", "Invalid Refresh Token")
 
 

@@ -1042,7 +1042,9 @@ class LocalCognitoBackend(CognitoIdpBackend):
         if user is None or not user.enabled:
             raise e.NotAuthorized(e.INVALID_REFRESH_TOKEN)
         grant = self.refresh_grants.get(refresh_token)
-        if grant is None:  # issued by plain moto code paths: one hour, no device
+        if grant is None:
+            # A refresh token known to the pool without a grant (none is issued so today;
+            # a state file from before grants existed could hold one): no expiry, no device.
             grant = RefreshGrant(expires_at=float("inf"), auth_time=int(self.clock.now()))
         if self.clock.now() > grant.expires_at:
             raise e.NotAuthorized(e.REFRESH_TOKEN_EXPIRED)

@@ -4,12 +4,14 @@ The session record (server-side, see bff.sessions) holds::
 
     flow_id        the browser's current flow
     username       what the user typed at sign-in / sign-up
+    device_name    how this browser asked to be listed among the user's devices (sign-in)
     step_data      the last step's public data (for GET /api/flow after a reload; never
                    the TOTP secret, which is shown once)
     tokens         Cognito's tokens, once AUTHENTICATED (never sent to the browser)
     cognito_username  Cognito's internal username (refresh with a client secret)
     device_key     the device key the tokens were issued to (refresh needs it)
-    new_device     the NewDeviceMetadata Cognito offered, until remembered or declined
+    pending_device the secrets of the device confirmed at this sign-in, until the user
+                   remembers it (→ the vault) or declines; the record is encrypted at rest
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from flask import current_app
 
 from bff import sessions
 from bff.cognito.gateway import CognitoGateway
+from bff.cognito.types import RememberedDevice
 from bff.config import BffSettings
 from bff.errors import BffError, NotAuthorized, SessionExpired, UserNotFound
 from bff.flows import (
@@ -32,7 +35,7 @@ from bff.flows import (
 )
 from bff.flows.applications import ApplicationIntake
 from bff.flows.steps import next_steps
-from bff.flows.tokens import claims, device_from_record, device_to_record, tokens_to_record
+from bff.flows.tokens import claims, secrets_from_record, secrets_to_record, tokens_to_record
 from bff.store import Store
 from statemachine import Flow
 from statemachine.lifecycle import AUTHENTICATED
@@ -155,13 +158,18 @@ def _public(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def answer_step(
-    outcome: StepOutcome, *, start: bool = False, forget_new_device: bool = False
+    outcome: StepOutcome,
+    *,
+    start: bool = False,
+    forget_new_device: bool = False,
+    device_name: str | None = None,
 ) -> dict[str, Any]:
     """Record the step in the browser's session and build the step shape.
 
     ``start``: a sign-in or sign-up begins, so the session id is new (any previous
     session of this browser, and its tokens, end here). ``forget_new_device``: the device
     Cognito offered at this sign-in was answered (remembered or declined).
+    ``device_name``: the sign-in's name for this browser, kept for the later steps.
     """
     flow = outcome.flow
     previous = sessions.current_session() or {}
@@ -170,6 +178,8 @@ def answer_step(
     }
     if start:
         record = {"username": outcome.data.get("username") or flow.username}
+        if device_name:
+            record["device_name"] = device_name
     record["flow_id"] = flow.id
     record["step_data"] = _public(outcome.data)
     if outcome.tokens is not None:
@@ -177,12 +187,12 @@ def answer_step(
         record["tokens"] = tokens_to_record(outcome.tokens)
         record["validated_at"] = store().clock()  # Cognito just issued them
         record["cognito_username"] = claims(access).get("username") or flow.username
-        record["new_device"] = device_to_record(outcome.new_device)
+        record["pending_device"] = secrets_to_record(outcome.confirmed_device)
         record["device_key"] = (
             outcome.new_device.device_key if outcome.new_device else outcome.device_key_used
         )
     if forget_new_device:
-        record["new_device"] = None
+        record["pending_device"] = None
     apply_device_cookie(outcome.device_cookie)
     if start:
         sessions.start_session(record)
@@ -198,7 +208,7 @@ def can_remember(flow: Flow, record: dict[str, Any]) -> bool:
 
 
 def _device_offered(state: str, record: dict[str, Any]) -> bool:
-    return state == AUTHENTICATED and device_from_record(record.get("new_device")) is not None
+    return state == AUTHENTICATED and pending_device(record) is not None
 
 
 def steps_here(state: str) -> list[str]:
@@ -217,6 +227,19 @@ def signed_in_flow() -> tuple[dict[str, Any], Flow]:
     if flow is None:
         raise NoFlow()
     return record, flow
+
+
+def device_name() -> str | None:
+    """How this browser asked to be listed when Cognito issues it a device (sign-in's
+    ``device_name``), for the steps after the sign-in."""
+    record = sessions.current_session() or {}
+    name = record.get("device_name")
+    return str(name) if name else None
+
+
+def pending_device(record: dict[str, Any]) -> RememberedDevice | None:
+    """The device confirmed at this sign-in, awaiting the user's remember / not choice."""
+    return secrets_from_record(record.get("pending_device"))
 
 
 def view_of(flow: Flow, record: dict[str, Any]) -> dict[str, Any]:

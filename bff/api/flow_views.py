@@ -30,7 +30,6 @@ from bff.api.schemas import (
 )
 from bff.errors import TemporaryPasswordExpired
 from bff.flows import NoFlow
-from bff.flows.tokens import device_from_record
 
 blp = Blueprint(
     "flow",
@@ -120,6 +119,7 @@ def sign_in(args: dict[str, Any]) -> dict[str, Any]:
             args["username"],
             args["password"],
             device=context.remembered_device(),
+            device_name=args.get("device_name"),
         )
     except TemporaryPasswordExpired as exc:
         # The error is the answer, but the flow moved on: a reload (GET /api/flow) and the
@@ -127,7 +127,7 @@ def sign_in(args: dict[str, Any]) -> dict[str, Any]:
         sessions.start_session({"username": args["username"], "flow_id": exc.details["flow_id"]})
         raise
     outcome.data["username"] = args["username"]
-    return context.answer_step(outcome, start=True)
+    return context.answer_step(outcome, start=True, device_name=args.get("device_name"))
 
 
 @blp.route("/sign-in/resend-temporary-password", methods=["POST"])
@@ -188,6 +188,7 @@ def new_password(args: dict[str, Any]) -> dict[str, Any]:
         args["new_password"],
         attributes=args["attributes"],
         required=required if isinstance(required, list) else None,
+        device_name=context.device_name(),
     )
     return context.answer_step(outcome)
 
@@ -200,7 +201,10 @@ def mfa_setup_verify(args: dict[str, Any]) -> dict[str, Any]:
     """Register the authenticator app with its first code (VerifySoftwareToken, then
     MFA_SETUP): signed in."""
     outcome = context.service().mfa_setup_verify(
-        _flow_or_404(), args["code"], friendly_device_name=args.get("device_name")
+        _flow_or_404(),
+        args["code"],
+        friendly_device_name=args.get("device_name"),
+        device_name=context.device_name(),
     )
     return context.answer_step(outcome)
 
@@ -211,7 +215,9 @@ def mfa_setup_verify(args: dict[str, Any]) -> dict[str, Any]:
 @blp.response(200, FlowResponseSchema)
 def mfa_code(args: dict[str, Any]) -> dict[str, Any]:
     """Answer SOFTWARE_TOKEN_MFA with the authenticator app's current code."""
-    outcome = context.service().mfa_code(_flow_or_404(), args["code"])
+    outcome = context.service().mfa_code(
+        _flow_or_404(), args["code"], device_name=context.device_name()
+    )
     return context.answer_step(outcome)
 
 
@@ -219,15 +225,15 @@ def mfa_code(args: dict[str, Any]) -> dict[str, Any]:
 @blp.arguments(RememberDeviceSchema)
 @blp.response(200, FlowResponseSchema)
 def remember_device(args: dict[str, Any]) -> dict[str, Any]:
-    """Remember this browser (next sign-ins skip MFA) or not: ConfirmDevice, then
-    UpdateDeviceStatus. The device's secrets stay on the server, encrypted."""
+    """Remember this browser (next sign-ins skip MFA) or not: UpdateDeviceStatus for the
+    device the BFF confirmed when the tokens came (ConfirmDevice). The device's secrets
+    stay on the server, encrypted."""
     record = context.signed_in_record()
     outcome = context.service().remember_device(
         _flow_or_404(),
         record["tokens"]["access_token"],
-        device_from_record(record.get("new_device")),
+        context.pending_device(record),
         remember=args["remember"],
-        device_name=args["device_name"],
         username=record.get("username") or "",
         browser_device_id=sessions.current_device_id(),
     )

@@ -93,6 +93,13 @@ class ResendCodeSchema(BaseSchema):
 class SignInSchema(BaseSchema):
     username = _username()
     password = _password()
+    device_name = fields.String(
+        validate=validate.Length(min=1, max=64),
+        metadata={
+            "description": "How this browser is listed among the user's devices when Cognito "
+            'issues it one at this sign-in (ConfirmDevice DeviceName; default "Web browser").'
+        },
+    )
 
 
 class UsernameSchema(BaseSchema):
@@ -128,11 +135,6 @@ class MfaSetupVerifySchema(MfaCodeSchema):
 
 class RememberDeviceSchema(BaseSchema):
     remember = StrictBoolean(required=True)
-    device_name = fields.String(
-        load_default="Web browser",
-        validate=validate.Length(min=1, max=64),
-        metadata={"description": "How the device is listed (ConfirmDevice DeviceName)."},
-    )
 
 
 class CreateUserSchema(BaseSchema):
@@ -244,6 +246,13 @@ class SignedOutSchema(Schema):
 
 class DeviceSchema(Schema):
     device_key = fields.String(required=True)
+    this_session = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "The device this session's tokens are bound to: forgetting it "
+            "ends the session (Cognito refreshes them no more)."
+        },
+    )
     name = fields.String(allow_none=True)
     status = fields.String(allow_none=True, metadata={"description": "Cognito's device_status."})
     remembered = fields.Boolean(required=True)
@@ -254,6 +263,10 @@ class DeviceSchema(Schema):
 
 class DeviceListSchema(Schema):
     devices = fields.List(fields.Nested(DeviceSchema), required=True)
+    signed_out = fields.Boolean(
+        metadata={"description": "True when forgetting the session's own device ended it."}
+    )
+    flow = fields.Nested(FlowSchema, allow_none=True)
 
 
 class UserSchema(Schema):

@@ -69,7 +69,8 @@ def refresh(_args: dict[str, Any]) -> dict[str, Any]:
 def sign_out(_args: dict[str, Any]) -> dict[str, Any]:
     """Sign out: GlobalSignOut and RevokeToken at Cognito, the server session deleted.
 
-    The remembered device stays remembered (forget it under /api/devices)."""
+    The remembered device stays remembered (forget it under /api/devices); the session's
+    device, when this browser does not remember it, is forgotten (ForgetDevice)."""
     record = sessions.current_session()
     if record is None:
         raise context.NotSignedIn()
@@ -78,9 +79,19 @@ def sign_out(_args: dict[str, Any]) -> dict[str, Any]:
         context.current_flow(),
         access_token=tokens.get("access_token"),
         refresh_token=tokens.get("refresh_token"),
+        unremembered_device_key=_unremembered_session_device(record),
     )
     sessions.end_session()
     return {"signed_out": True, "flow": flow_view(flow)["flow"] if flow else None}
+
+
+def _unremembered_session_device(record: dict[str, Any]) -> str | None:
+    """The device this session's tokens are bound to, unless this browser remembers it."""
+    device_key = record.get("device_key")
+    found = context.remembered_device()
+    if not device_key or (found is not None and found.device.device_key == device_key):
+        return None
+    return str(device_key)
 
 
 def _devices(record: dict[str, Any]) -> list[dict[str, Any]]:
@@ -96,6 +107,7 @@ def _devices(record: dict[str, Any]) -> list[dict[str, Any]]:
             "created": d.created,
             "last_authenticated": d.last_authenticated,
             "this_browser": d.device_key == here,
+            "this_session": d.device_key == record.get("device_key"),
         }
         for d in devices
     ]
@@ -112,13 +124,29 @@ def list_devices() -> dict[str, Any]:
 @blp.response(200, DeviceListSchema)
 def forget_device(device_key: str) -> dict[str, Any]:
     """Forget a device (ForgetDevice): its next sign-in asks for MFA. Forgetting this
-    browser's device also deletes its secrets from the vault and the device cookie."""
+    browser's device also deletes its secrets from the vault and the device cookie.
+
+    Forgetting the device this session's tokens are bound to ends the session: Cognito
+    refuses to refresh tokens of a forgotten device. Its refresh token is revoked, the
+    session deleted, and the answer says ``signed_out``."""
     record = context.signed_in_record()
+    flow = context.current_flow()
     cookie = context.service().forget_device(
-        context.current_flow(),
+        flow,
         record["tokens"]["access_token"],
         device_key,
         browser_device=context.remembered_device(),
     )
     context.apply_device_cookie(cookie)
-    return {"devices": _devices(record)}
+    devices = _devices(record)
+    if device_key != record.get("device_key"):
+        return {"devices": devices}
+    flow = context.service().sign_out(
+        flow, access_token=None, refresh_token=record["tokens"].get("refresh_token")
+    )
+    sessions.end_session()
+    return {
+        "devices": devices,
+        "signed_out": True,
+        "flow": flow_view(flow)["flow"] if flow else None,
+    }

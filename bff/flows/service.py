@@ -85,6 +85,8 @@ CLEAR_DEVICE_COOKIE: Final = ""
 PASSWORD_RESET_REQUIRED_MESSAGE: Final = (
     "An administrator reset your password. Enter the code we emailed you and choose a new password."
 )
+#: How a device the BFF confirms is listed (ConfirmDevice DeviceName, ListDevices).
+DEVICE_NAME: Final = "Web browser"
 #: After a challenge flow expired the store keeps it this much longer, so the SPA learns
 #: "session_expired" (and the journal survives) instead of "no such flow".
 EXPIRED_FLOW_GRACE_SECONDS = 3600
@@ -115,6 +117,9 @@ class StepOutcome:
     new_device: NewDeviceMetadata | None = None
     #: the remembered device that answered DEVICE_SRP_AUTH at this sign-in
     device_key_used: str | None = None
+    #: the secrets of the device Cognito issued at this sign-in, confirmed at once
+    #: (``_confirm_new_device``); kept in the session until the user remembers it or not
+    confirmed_device: RememberedDevice | None = field(default=None, repr=False)
     #: the browser's device cookie after this step: None leaves it alone,
     #: CLEAR_DEVICE_COOKIE clears it (the vault entry is already gone), an id sets it
     device_cookie: str | None = None
@@ -370,11 +375,14 @@ class FlowService:
         password: str,
         *,
         device: ExistingDevice | None = None,
+        device_name: str | None = None,
     ) -> StepOutcome:
         """InitiateAuth (USER_PASSWORD_AUTH); a remembered device answers DEVICE_SRP_AUTH here.
 
         Continues the browser's flow when it allows a sign-in for this user (so one journal
-        tells sign-up → confirm → sign-in), else starts a new flow.
+        tells sign-up → confirm → sign-in), else starts a new flow. ``device_name``: how a
+        device Cognito issues at this step is listed (``_confirm_new_device``); the later
+        steps of the sign-in take it too.
         """
         flow, is_new = self._flow_for(flow, "sign_in", username)
         if device is not None and device.username.casefold() != username.casefold():
@@ -403,7 +411,9 @@ class FlowService:
         except CognitoError as exc:
             if device is not None and exc.cognito_code == "ResourceNotFoundException":
                 # "Device does not exist": forgotten at Cognito. Sign in without it.
-                retry = self.sign_in(flow if not is_new else None, username, password)
+                retry = self.sign_in(
+                    flow if not is_new else None, username, password, device_name=device_name
+                )
                 return self._forget_browser_device(retry, device)
             if isinstance(exc, UserNotFound):
                 # PreventUserExistenceErrors normally hides this; if a pool does not, do it
@@ -421,7 +431,7 @@ class FlowService:
         if is_new:
             self.store.flows.create(flow, self._ttl(flow))
             is_new = False
-        outcome = self._enter(flow, "InitiateAuth", step)
+        outcome = self._enter(flow, "InitiateAuth", step, device_name=device_name)
         if device is not None and outcome.flow.state in (MFA_SETUP, SOFTWARE_TOKEN_MFA):
             # Cognito ignored the device (forgotten or not remembered any more): the vault's
             # copy is stale; the browser's device cookie goes with it.
@@ -432,7 +442,7 @@ class FlowService:
             if proven is None:
                 # The vault's device no longer works at Cognito (forgotten elsewhere):
                 # sign in again without it; the password was accepted a moment ago.
-                retry = self.sign_in(None, username, password, device=None)
+                retry = self.sign_in(None, username, password, device_name=device_name)
                 return self._forget_browser_device(retry, device)
             outcome = proven
         return outcome
@@ -481,7 +491,9 @@ class FlowService:
         outcome.device_key_used = device.device.device_key
         return outcome
 
-    def _enter(self, flow: Flow, action: str, step: AuthStep) -> StepOutcome:
+    def _enter(
+        self, flow: Flow, action: str, step: AuthStep, *, device_name: str | None = None
+    ) -> StepOutcome:
         """Fire what Cognito's answer means, prepare the next screen's data, save."""
         flow.apply(action, step.as_response())
         if step.challenge_parameters.get("USERNAME"):
@@ -499,9 +511,34 @@ class FlowService:
             outcome.tokens = step.tokens
             outcome.new_device = step.new_device
             outcome.privilege_changed = True
-            data["can_remember_device"] = step.new_device is not None
+            if step.new_device is not None and step.tokens is not None:
+                outcome.confirmed_device = self._confirm_new_device(
+                    flow, step.tokens.access_token, step.new_device, device_name or DEVICE_NAME
+                )
+            data["can_remember_device"] = outcome.confirmed_device is not None
         self._save(flow)
         return outcome
+
+    def _confirm_new_device(
+        self, flow: Flow, access_token: str, new_device: NewDeviceMetadata, device_name: str
+    ) -> RememberedDevice | None:
+        """ConfirmDevice the device Cognito issued with the tokens, at once, as Amplify does.
+
+        In a pool with device tracking Cognito refreshes these tokens only with this
+        device's key, and only once the device is confirmed (docs/local-cognito.md): a user
+        who never answers the remember-device prompt must stay refreshable. Whether the
+        device is *remembered* (skips MFA) stays the user's choice (``remember_device``).
+        A refusal leaves the sign-in standing: the tokens work until they expire.
+        """
+        try:
+            device, necessary = self.gateway.confirm_device(
+                access_token, new_device, device_name=device_name
+            )
+        except CognitoError as exc:
+            log.warning("flow %s: ConfirmDevice refused (%s)", flow.id, exc.cognito_code)
+            return None
+        flow.apply("ConfirmDevice", {"UserConfirmationNecessary": necessary})
+        return device
 
     def _associate(self, flow: Flow) -> dict[str, Any]:
         """Entering MFA_SETUP: AssociateSoftwareToken with the challenge session, at once."""
@@ -528,13 +565,14 @@ class FlowService:
         respond: Callable[[], AuthStep],
         *,
         privilege_changed: bool = False,
+        device_name: str | None = None,
     ) -> StepOutcome:
         """RespondToAuthChallenge with ``session`` (given back on a retryable error), then
         enter the state Cognito's answer means. ``privilege_changed``: the answer changed a
         credential (password replaced, MFA registered), so the browser session is rotated
         even when no tokens come yet."""
         step = self._call(flow, "RespondToAuthChallenge", respond, restore_session=session)
-        outcome = self._enter(flow, "RespondToAuthChallenge", step)
+        outcome = self._enter(flow, "RespondToAuthChallenge", step, device_name=device_name)
         if privilege_changed:
             outcome.privilege_changed = True
         return outcome
@@ -546,6 +584,7 @@ class FlowService:
         *,
         attributes: Mapping[str, str] | None = None,
         required: list[str] | None = None,
+        device_name: str | None = None,
     ) -> StepOutcome:
         """Answer NEW_PASSWORD_REQUIRED (RespondToAuthChallenge) with the user's password and
         the challenge's ``required`` attributes, through the one code path it shares with
@@ -565,10 +604,16 @@ class FlowService:
                 required=required,
             ),
             privilege_changed=True,
+            device_name=device_name,
         )
 
     def mfa_setup_verify(
-        self, flow: Flow, code: str, *, friendly_device_name: str | None = None
+        self,
+        flow: Flow,
+        code: str,
+        *,
+        friendly_device_name: str | None = None,
+        device_name: str | None = None,
     ) -> StepOutcome:
         """VerifySoftwareToken with the first code, then answer MFA_SETUP → tokens."""
         self._require(flow, "mfa_setup_verify")
@@ -589,15 +634,19 @@ class FlowService:
             answer_session,
             lambda: self.gateway.respond_mfa_setup(username, answer_session),
             privilege_changed=True,
+            device_name=device_name,
         )
 
-    def mfa_code(self, flow: Flow, code: str) -> StepOutcome:
+    def mfa_code(self, flow: Flow, code: str, *, device_name: str | None = None) -> StepOutcome:
         """Answer SOFTWARE_TOKEN_MFA with the authenticator app's code."""
         self._require(flow, "mfa_code")
         session = self._claim_session(flow)
         username = flow.username or ""
         return self._respond(
-            flow, session, lambda: self.gateway.respond_software_token_mfa(username, code, session)
+            flow,
+            session,
+            lambda: self.gateway.respond_software_token_mfa(username, code, session),
+            device_name=device_name,
         )
 
     # -- after sign-in -------------------------------------------------------------------
@@ -606,40 +655,33 @@ class FlowService:
         self,
         flow: Flow,
         access_token: str,
-        new_device: NewDeviceMetadata | None,
+        device: RememberedDevice | None,
         *,
         remember: bool,
-        device_name: str,
         username: str,
         browser_device_id: str | None = None,
     ) -> StepOutcome:
-        """ConfirmDevice the device Cognito offered, then UpdateDeviceStatus as chosen.
+        """UpdateDeviceStatus remembered / not_remembered for the device confirmed at this
+        sign-in (``_confirm_new_device``): the user's one choice.
 
         A remembered device's secrets go to the vault under a new id, which the outcome's
         ``device_cookie`` carries to the browser; the browser's previous device (one per
         browser) leaves the vault.
         """
         self._require(flow, "remember_device")
-        if new_device is None:
+        if device is None:
             raise NoDeviceOffered()
-        device, necessary = self._call(
+        # Explicit either way: with "remember on user prompt" Cognito waits for this call;
+        # without it, a device the user declined must still be marked not_remembered.
+        self._call(
             flow,
-            "ConfirmDevice",
-            lambda: self.gateway.confirm_device(access_token, new_device, device_name=device_name),
+            "UpdateDeviceStatus",
+            lambda: self.gateway.update_device_status(
+                access_token, device.device_key, remembered=remember
+            ),
         )
-        flow.apply("ConfirmDevice", {"UserConfirmationNecessary": necessary})
-        if necessary or not remember:
-            # With "remember on user prompt" Cognito waits for this call; without it, a
-            # device the user declined must still be marked not_remembered explicitly.
-            self._call(
-                flow,
-                "UpdateDeviceStatus",
-                lambda: self.gateway.update_device_status(
-                    access_token, new_device.device_key, remembered=remember
-                ),
-            )
-            status = "remembered" if remember else "not_remembered"
-            flow.apply("UpdateDeviceStatus", request={"DeviceRememberedStatus": status})
+        status = "remembered" if remember else "not_remembered"
+        flow.apply("UpdateDeviceStatus", request={"DeviceRememberedStatus": status})
         self._save(flow)
         outcome = StepOutcome(flow, {"username": flow.username, "device_remembered": remember})
         if remember:
@@ -904,15 +946,27 @@ class FlowService:
         return ended
 
     def sign_out(
-        self, flow: Flow | None, *, access_token: str | None, refresh_token: str | None
+        self,
+        flow: Flow | None,
+        *,
+        access_token: str | None,
+        refresh_token: str | None,
+        unremembered_device_key: str | None = None,
     ) -> Flow | None:
         """RevokeToken at Cognito (this browser's refresh token and the access tokens issued
         from it); the flow ends SIGNED_OUT. Other browsers stay signed in: see
         ``sign_out_everywhere``.
 
+        ``unremembered_device_key``: the session's device when this browser does not
+        remember it (declined, or never answered). Its tokens die with the sign-out and
+        no browser holds its secret, so it is forgotten first (ForgetDevice needs a live
+        access token): the user's device list keeps remembered devices and live sessions.
+
         Cognito refusing (tokens already revoked or expired) does not keep anyone signed in:
         the server session is deleted by the caller whatever Cognito answered.
         """
+        if access_token and unremembered_device_key:
+            self._forget_session_device(flow, access_token, unremembered_device_key)
         if refresh_token:
             try:
                 self.gateway.revoke_token(refresh_token)
@@ -926,6 +980,15 @@ class FlowService:
             except Conflict:
                 log.info("flow %s changed during sign-out; the session ends anyway", flow.id)
         return flow
+
+    def _forget_session_device(self, flow: Flow | None, access_token: str, device_key: str) -> None:
+        try:
+            self.gateway.forget_device(access_token, device_key)
+        except CognitoError as exc:
+            log.info("sign-out: ForgetDevice refused (%s)", exc.cognito_code)
+            return
+        if flow is not None and flow.may("device_forgotten"):
+            flow.apply("ForgetDevice", {})
 
     def refresh(
         self,

@@ -12,7 +12,7 @@ import binascii
 import json
 from typing import Any
 
-from bff.cognito.types import NewDeviceMetadata, Tokens
+from bff.cognito.types import RememberedDevice, Tokens
 
 #: Claims that identify a token rather than the user: not shown to the SPA.
 HIDDEN_CLAIMS = frozenset({"jti", "origin_jti", "at_hash", "event_id", "token_use", "aud", "iss"})
@@ -29,16 +29,23 @@ def tokens_to_record(tokens: Tokens, previous: dict[str, Any] | None = None) -> 
     }
 
 
-def device_to_record(device: NewDeviceMetadata | None) -> dict[str, str] | None:
+def secrets_to_record(device: RememberedDevice | None) -> dict[str, str] | None:
+    """A confirmed device's secrets for the (encrypted) session record."""
     if device is None:
         return None
-    return {"device_key": device.device_key, "device_group_key": device.device_group_key}
+    return {
+        "device_key": device.device_key,
+        "device_group_key": device.device_group_key,
+        "device_password": device.device_password,
+    }
 
 
-def device_from_record(record: dict[str, Any] | None) -> NewDeviceMetadata | None:
+def secrets_from_record(record: dict[str, Any] | None) -> RememberedDevice | None:
     if not record:
         return None
-    return NewDeviceMetadata(record["device_key"], record["device_group_key"])
+    return RememberedDevice(
+        record["device_key"], record["device_group_key"], record["device_password"]
+    )
 
 
 def claims(jwt: str) -> dict[str, Any]:

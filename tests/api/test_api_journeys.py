@@ -159,7 +159,11 @@ def test_admin_created_user_new_password_then_mfa_setup(
         "MFA_SETUP",
         "MFA_SETUP",
         "AUTHENTICATED",
+        "AUTHENTICATED",
     ]
+    # The device Cognito issued with the tokens is confirmed at once (refreshable).
+    last = journal["journal"][-1]
+    assert (last["trigger"], last["action"]) == ("device_confirmed", "ConfirmDevice")
     assert temporary not in json.dumps(journal) and NEW_PASSWORD not in json.dumps(journal)
 
 
@@ -305,11 +309,16 @@ def test_forgetting_this_browser_deletes_the_vault_entry(
     flow_of(spa.post("/api/sign-in/remember-device", {"remember": True}))
     device_id = spa.cookie("bff_device")
     [device] = spa.get("/api/devices").get_json()["devices"]
+    assert device["this_browser"] and device["this_session"]
     left = spa.delete(f"/api/devices/{device['device_key']}")
     assert left.status_code == 200 and left.get_json()["devices"] == []
     assert app.extensions["bff"]["store"].devices.get(device_id) is None
     assert spa.cookie("bff_device") is None
+    # The session's tokens were bound to that device: Cognito refreshes them no more, so
+    # the session ends with it.
+    assert left.get_json()["signed_out"] is True
+    assert spa.get("/api/me").status_code == 401
     # The flow's journal has it, like every other Cognito action of the flow.
     journal = app.test_client().get(f"/api/admin/flows/{flow_id}/journal", headers=ADMIN)
-    last = journal.get_json()["journal"][-1]
-    assert (last["trigger"], last["action"]) == ("device_forgotten", "ForgetDevice")
+    entries = [(e["trigger"], e["action"]) for e in journal.get_json()["journal"]][-2:]
+    assert entries == [("device_forgotten", "ForgetDevice"), ("signed_out", "GlobalSignOut")]

@@ -269,7 +269,7 @@ def test_row16_concurrent_submissions_advance_the_flow_once(
     assert CountingGateway.mfa_calls == 1
     flow = app.extensions["bff"]["store"].flows.load(flow_id)
     assert flow.state == "AUTHENTICATED"
-    assert [e.dest for e in flow.journal].count("AUTHENTICATED") == 1
+    assert [e.trigger for e in flow.journal].count("authenticated") == 1
 
 
 def test_row18_unknown_user_and_wrong_password_look_the_same(

@@ -210,8 +210,6 @@ def test_demo_page_whole_journey(browser: Browser, bff_url: str, shots: Path) ->
     # Signed in; remember this browser?
     expect_state(page, "AUTHENTICATED", SIGNED_IN_OFFERED)
     expect(page.locator("#screen h2")).to_have_text("Remember this browser?")
-    # Named after the browser, not one "Web browser" for every device.
-    assert page.input_value("#remember-device_name") == "Chrome on Linux"
     page.screenshot(path=shots / "04-remember-device.png")
     submit(page, "remember")
     expect_state(page, "AUTHENTICATED", SIGNED_IN)
@@ -219,6 +217,8 @@ def test_demo_page_whole_journey(browser: Browser, bff_url: str, shots: Path) ->
     this_browser = page.locator("#devices tr", has_text="(this browser)")
     expect(this_browser).to_have_count(1)
     expect(this_browser.locator("td").nth(1)).to_have_text("yes")
+    # Named after the browser (sent with the sign-in, used when the BFF confirmed the
+    # device), not one "Web browser" for every device.
     expect(this_browser.locator("td").first).to_have_text("Chrome on Linux (this browser)")
     expect(page.locator("#screen")).to_contain_text("This browser is remembered.")
     page.screenshot(path=shots / "05-signed-in.png")
@@ -244,15 +244,12 @@ def test_demo_page_whole_journey(browser: Browser, bff_url: str, shots: Path) ->
     expect(page.locator("#devices tr", has_text="(this browser)")).to_have_count(1)
     expect(page.locator("#remembered")).to_have_text(" This browser is remembered.")
 
-    # Forget this browser: the header follows; the next sign-in asks for a code, and offers
-    # to remember again.
+    # Forget this browser: this session signed in with it, so the session ends (Cognito
+    # refreshes its tokens no more); the next sign-in asks for a code, and offers to
+    # remember again.
     page.get_by_role("row", name=re.compile(r"\(this browser\)")).get_by_role("button").click()
-    expect(page.locator("#notice")).to_contain_text("This browser is forgotten")
-    expect(page.locator("#devices tr", has_text="(this browser)")).to_have_count(0)
-    expect(page.locator("#remembered")).to_have_text("")
-    expect(page.locator("#screen")).not_to_contain_text("remembered.")
-    page.click("#sign-out")
     expect_state(page, "SIGNED_OUT", SIGNED_OUT_STEPS)
+    expect(page.locator("#notice")).to_contain_text("Device forgotten")
     page.fill("#sign-in-username", email)
     page.fill("#sign-in-password", PASSWORD)
     submit(page, "sign-in")

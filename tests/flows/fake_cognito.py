@@ -75,6 +75,11 @@ class FakeCognito(CognitoGateway):
         self.pool_hides_unknown_users = pool_hides_unknown_users
         self.expired_sessions: set[str] = set()
         self._sessions: dict[str, str] = {}  # session -> username
+        #: device key -> ConfirmDevice's DeviceName / UpdateDeviceStatus's choice
+        self.confirmed_devices: dict[str, str] = {}
+        self.device_status: dict[str, bool] = {}
+        #: a Cognito error ConfirmDevice answers with, if set
+        self.confirm_device_error: tuple[str, str] | None = None
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -155,7 +160,7 @@ class FakeCognito(CognitoGateway):
         self.calls.append("RespondToAuthChallenge")
         self._check_session(session)
         if code != GOOD_TOTP:
-            raise _error("CodeMismatchException", "Invalid code received for user.")
+            raise _error("CodeMismatchException", "Invalid code received for user")
         return self._tokens(username, new_device=True)
 
     def associate_software_token(
@@ -232,3 +237,23 @@ class FakeCognito(CognitoGateway):
         self.sent_attributes = dict(attributes or {})
         user.password, user.required_attributes = new_password, None
         return AuthStep("MFA_SETUP", {"USERNAME": username}, self._session(username))
+
+    def confirm_device(
+        self, access_token: str, new_device: NewDeviceMetadata, *, device_name: str
+    ) -> tuple[RememberedDevice, bool]:
+        self.calls.append("ConfirmDevice")
+        if self.confirm_device_error:
+            raise _error(*self.confirm_device_error)
+        self.confirmed_devices[new_device.device_key] = device_name
+        secret = "pw-" + secrets.token_hex(4)
+        return RememberedDevice(new_device.device_key, new_device.device_group_key, secret), True
+
+    def update_device_status(self, access_token: str, device_key: str, *, remembered: bool) -> None:
+        self.calls.append("UpdateDeviceStatus")
+        self.device_status[device_key] = remembered
+
+    def global_sign_out(self, access_token: str) -> None:
+        self.calls.append("GlobalSignOut")
+
+    def revoke_token(self, refresh_token: str) -> None:
+        self.calls.append("RevokeToken")

@@ -79,7 +79,57 @@ def test_sign_in_asks_for_the_mfa_code_and_accepts_it(service: FlowService) -> N
         "software_token_mfa_required",
         "code_rejected",
         "authenticated",
+        "device_confirmed",
     ]
+
+
+def test_a_new_device_is_confirmed_as_soon_as_cognito_issues_it(
+    service: FlowService, cognito: FakeCognito
+) -> None:
+    """Cognito refreshes tokens of a new device only once it is confirmed: the BFF confirms
+    it at once, and leaves remembered / not remembered to the user."""
+    first = service.sign_in(None, USER, PASSWORD)
+    done = service.mfa_code(service.load(first.flow.id), GOOD_TOTP)
+    assert done.new_device is not None and done.confirmed_device is not None
+    assert done.confirmed_device.device_key == done.new_device.device_key
+    assert cognito.confirmed_devices == {done.new_device.device_key: "Web browser"}
+    assert cognito.device_status == {}  # the user's choice, not made yet
+    assert done.data["can_remember_device"] is True
+    outcome = service.remember_device(
+        service.load(first.flow.id),
+        done.tokens.access_token if done.tokens else "",
+        done.confirmed_device,
+        remember=False,
+        username=USER,
+    )
+    assert cognito.device_status == {done.new_device.device_key: False}
+    assert cognito.calls.count("ConfirmDevice") == 1
+    assert outcome.device_cookie is None and outcome.data["device_remembered"] is False
+
+
+def test_a_refused_confirm_device_leaves_the_sign_in_standing(
+    service: FlowService, cognito: FakeCognito
+) -> None:
+    cognito.confirm_device_error = ("InvalidParameterException", "Invalid device key given.")
+    first = service.sign_in(None, USER, PASSWORD)
+    done = service.mfa_code(service.load(first.flow.id), GOOD_TOTP)
+    assert done.flow.state == "AUTHENTICATED" and done.tokens is not None
+    assert done.confirmed_device is None and done.data["can_remember_device"] is False
+
+
+def test_sign_out_forgets_a_device_no_browser_remembers(
+    service: FlowService, cognito: FakeCognito
+) -> None:
+    first = service.sign_in(None, USER, PASSWORD)
+    done = service.mfa_code(service.load(first.flow.id), GOOD_TOTP)
+    service.sign_out(
+        service.load(first.flow.id),
+        access_token="access",
+        refresh_token="refresh",
+        unremembered_device_key="dev-x",
+    )
+    assert cognito.calls[-3:] == ["ForgetDevice", "GlobalSignOut", "RevokeToken"]
+    assert triggers(service, done.flow.id)[-2:] == ["device_forgotten", "signed_out"]
 
 
 def test_a_remembered_device_signs_in_without_mfa(

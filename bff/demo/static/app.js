@@ -455,7 +455,7 @@ function signInForm(id, username) {
       { name: "password", label: "Password", type: "password", autocomplete: "current-password" },
     ],
     "Sign in",
-    async (v) => show(await step("sign_in", { username: v.username, password: v.password })),
+    async (v) => show(await step("sign_in", { username: v.username, password: v.password, device_name: browserName() })),
   );
   f.querySelector(".actions").append(
     button("Forgot your password?", () => renderForgot(f.elements.username.value.trim()), {
@@ -804,18 +804,13 @@ function browserName() {
 }
 
 function rememberDevice(flow) {
-  const answer = (remember) => (v) =>
-    whileSignedIn(async () =>
-      show(await step("remember_device", { remember, device_name: v.device_name || browserName() })),
-    );
-  const f = form(
-    "remember",
-    [{ name: "device_name", label: "Name this browser", autocomplete: "off", value: browserName() }],
-    "Yes, remember it",
-    answer(true),
-  );
+  // The BFF confirmed this browser as a device when the tokens came, under the name sent
+  // with the sign-in (browserName()); the only choice left is whether it skips MFA.
+  const answer = (remember) => () =>
+    whileSignedIn(async () => show(await step("remember_device", { remember })));
+  const f = form("remember", [], "Yes, remember it", answer(true));
   f.querySelector(".actions").append(
-    button("No", () => run(f, () => answer(false)({ device_name: f.elements.device_name.value.trim() })), {
+    button("No", () => run(f, () => answer(false)()), {
       class: "secondary",
       id: "remember-no",
     }),
@@ -1047,6 +1042,13 @@ function fillDevices(tbody, view, devices, refill) {
           run(view, () =>
             whileSignedIn(async () => {
               const answer = await api("DELETE", "/api/devices/" + encodeURIComponent(device.device_key));
+              if (answer.signed_out) {
+                // This session's own device: Cognito refreshes its tokens no more.
+                if (answer.flow) show(answer.flow);
+                else renderNoFlow();
+                showNotice("Device forgotten: this session was signed in with it and has ended.");
+                return;
+              }
               refill(answer.devices);
               showNotice(
                 device.this_browser

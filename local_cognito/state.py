@@ -39,6 +39,7 @@ from moto.cognitoidp.models import (
 
 from .fidelity import Device, LocalUserPool, UserState
 from .outbox import OutboxMessage
+from .tokens import RefreshGrant
 
 if TYPE_CHECKING:
     from .fidelity import LocalCognitoBackend
@@ -191,6 +192,12 @@ def snapshot(backend: LocalCognitoBackend, primary: dict[str, Any] | None) -> di
                     token: list(record) if record is not None else None
                     for token, record in pool.refresh_tokens.items()
                 },
+                # Each refresh token's expiry, auth_time and the device it is bound to.
+                "refresh_grants": {
+                    token: _encode(backend.refresh_grants[token])
+                    for token in pool.refresh_tokens
+                    if token in backend.refresh_grants
+                },
                 "access_tokens": _live_tokens(pool.access_tokens, now),
                 "id_tokens": _live_tokens(pool.id_tokens, now),
             }
@@ -282,6 +289,8 @@ def _restore_pool(backend: LocalCognitoBackend, saved: dict[str, Any]) -> None:
                 group.users.add(member)
                 member.groups.add(group)
         pool.groups[group.group_name] = group
+    for token, grant in saved.get("refresh_grants", {}).items():
+        backend.refresh_grants[token] = _dataclass_from(RefreshGrant, grant)
     pool.refresh_tokens = {
         t: tuple(r) if r is not None else None for t, r in saved.get("refresh_tokens", {}).items()
     }

@@ -105,6 +105,13 @@ def test_a_restart_with_the_same_state_keeps_the_pool(
         keys = _jwks(after.endpoint_url, after.user_pool_id)
         for name in ("AccessToken", "IdToken"):
             assert jwt.decode(old_tokens[name], keys).claims["sub"]
+        # The refresh token is still bound to its device.
+        with pytest.raises(client.exceptions.NotAuthorizedException):
+            client.initiate_auth(
+                ClientId=after.client_id,
+                AuthFlow="REFRESH_TOKEN_AUTH",
+                AuthParameters={"REFRESH_TOKEN": old_tokens["RefreshToken"]},
+            )
         refreshed = client.initiate_auth(
             ClientId=after.client_id,
             AuthFlow="REFRESH_TOKEN_AUTH",

@@ -959,10 +959,12 @@ class LocalCognitoBackend(CognitoIdpBackend):
         else:
             device_key = None  # no device tracking: tokens bound to no device
         refresh_token, origin_jti = pool.create_refresh_token(client.id, user.username)
-        now = self.clock.now()
         grant = RefreshGrant(
-            expires_at=now + tokens.token_lifetime(client.extended_config, "RefreshToken"),
-            auth_time=int(now),
+            # The refresh token's life runs on the local clock (tests move it: "30 days
+            # later"); the JWTs' times are real time (tokens.py).
+            expires_at=self.clock.now()
+            + tokens.token_lifetime(client.extended_config, "RefreshToken"),
+            auth_time=int(time.time()),
             device_key=device_key,
         )
         self.refresh_grants[refresh_token] = grant
@@ -1007,7 +1009,7 @@ class LocalCognitoBackend(CognitoIdpBackend):
             username=user.username,
             origin_jti=origin_jti,
             auth_time=grant.auth_time,
-            now=self.clock.now(),
+            now=time.time(),
             issuer=self.issuer(pool.id),
             device_key=grant.device_key,
         )
@@ -1045,7 +1047,7 @@ class LocalCognitoBackend(CognitoIdpBackend):
         if grant is None:
             # A refresh token known to the pool without a grant (none is issued so today;
             # a state file from before grants existed could hold one): no expiry, no device.
-            grant = RefreshGrant(expires_at=float("inf"), auth_time=int(self.clock.now()))
+            grant = RefreshGrant(expires_at=float("inf"), auth_time=int(time.time()))
         if self.clock.now() > grant.expires_at:
             raise e.NotAuthorized(e.REFRESH_TOKEN_EXPIRED)
         self._check_refresh_device(user, grant, params.get("DEVICE_KEY"))
@@ -1463,8 +1465,8 @@ class LocalCognitoBackend(CognitoIdpBackend):
         if not any(access_token in p.access_tokens for p in self.user_pools.values()):
             raise e.NotAuthorized(e.INVALID_ACCESS_TOKEN)
         claims = self._jwt_claims(access_token)
-        # Tokens are stamped with the local clock (tokens.py), so expiry reads it too.
-        if claims.get("exp", 0) < self.clock.now():
+        # JWTs carry real time (tokens.py), so their expiry is checked on real time too.
+        if claims.get("exp", 0) < time.time():
             raise e.NotAuthorized(e.ACCESS_TOKEN_EXPIRED)
 
     def user_from_access_token(

@@ -7,8 +7,9 @@ Here:
   ``RefreshTokenValidity`` and ``TokenValidityUnits`` (CreateUserPoolClient in Cognito's API
   reference: access and ID tokens default to 1 hour, refresh tokens to 30 days; the units
   default to hours, hours and days);
-- ``iat``, ``auth_time`` and ``exp`` read the local clock, so moving it (``POST
-  /_local/clock``) expires tokens as time passing would;
+- ``iat``, ``auth_time`` and ``exp`` are real time, as a JWT verifier checks them (the
+  local clock may have been moved days ahead by a test); a refresh token's expiry, which
+  only the pool checks, runs on the local clock (``RefreshGrant.expires_at``);
 - the claims follow the sample payloads of Cognito's developer guide ("Understanding the
   access token", "Understanding the identity (ID) token"): access tokens carry ``version``
   (2), ``event_id``, ``jti``, ``origin_jti`` and, after a sign-in with a tracked device,

@@ -128,7 +128,7 @@ def forget_device(device_key: str) -> dict[str, Any]:
 
     Forgetting the device this session's tokens are bound to ends the session: Cognito
     refuses to refresh tokens of a forgotten device. Its refresh token is revoked, the
-    session deleted, and the answer says ``signed_out``."""
+    session deleted, and the answer says `signed_out`."""
     record = context.signed_in_record()
     flow = context.current_flow()
     cookie = context.service().forget_device(

@@ -321,4 +321,4 @@ def test_forgetting_this_browser_deletes_the_vault_entry(
     # The flow's journal has it, like every other Cognito action of the flow.
     journal = app.test_client().get(f"/api/admin/flows/{flow_id}/journal", headers=ADMIN)
     entries = [(e["trigger"], e["action"]) for e in journal.get_json()["journal"]][-2:]
-    assert entries == [("device_forgotten", "ForgetDevice"), ("signed_out", "GlobalSignOut")]
+    assert entries == [("device_forgotten", "ForgetDevice"), ("signed_out", "RevokeToken")]

@@ -128,7 +128,7 @@ def test_sign_out_forgets_a_device_no_browser_remembers(
         refresh_token="refresh",
         unremembered_device_key="dev-x",
     )
-    assert cognito.calls[-3:] == ["ForgetDevice", "GlobalSignOut", "RevokeToken"]
+    assert cognito.calls[-2:] == ["ForgetDevice", "RevokeToken"]
     assert triggers(service, done.flow.id)[-2:] == ["device_forgotten", "signed_out"]
 
 

@@ -125,11 +125,17 @@ class JournalEntry:
         )
 
 
+def new_flow_id() -> str:
+    """128 random bits as 32 hex digits: never a leading "-" that a command line (``bff
+    journal FLOW_ID``) would read as an option, as URL-safe base64 sometimes gives."""
+    return secrets.token_hex(16)
+
+
 @dataclass
 class Flow:
     """One sign-up / sign-in flow, attached to the shared lifecycle machine while it fires."""
 
-    id: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+    id: str = field(default_factory=new_flow_id)
     username: str | None = None
     state: str = NEW
     cognito_session: str | None = field(default=None, repr=False)
@@ -230,7 +236,7 @@ class Flow:
         except (TypeError, ValueError) as exc:
             raise JournalError(f"bad attempts or version: {exc}") from exc
         return cls(
-            id=str(data["id"]) if "id" in data else secrets.token_urlsafe(16),
+            id=str(data["id"]) if "id" in data else new_flow_id(),
             username=data.get("username"),
             state=str(data.get("state", NEW)),
             cognito_session=data.get("cognito_session"),

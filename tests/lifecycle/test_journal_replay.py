@@ -175,3 +175,12 @@ def test_entries_record_the_request_id_of_their_context_and_replay_ignores_it() 
     assert replay(flow.journal).ok
     with pytest.raises(JournalError, match="'request_id' must be a string"):
         journal_from_json(json.dumps([{**first, "request_id": 7}]))
+
+
+def test_flow_ids_are_random_and_never_look_like_an_option() -> None:
+    """`bff journal FLOW_ID` must take any flow id: none may start with "-"."""
+    from statemachine import Flow
+
+    ids = {Flow().id for _ in range(2000)}
+    assert len(ids) == 2000
+    assert all(len(i) == 32 and i.isalnum() and not i.startswith("-") for i in ids)

@@ -272,6 +272,11 @@ def test_demo_page_whole_journey(browser: Browser, bff_url: str, shots: Path) ->
     page.click("#remember-no")
     expect_state(page, "AUTHENTICATED", SIGNED_IN)
     expect(page.locator("#claims")).to_contain_text(email)
+    # Not remembered, still this browser's device (the one this session signed in with).
+    here = page.locator("#devices tr", has_text="(this browser)")
+    expect(here).to_have_count(1)
+    expect(here.locator("td").nth(1)).to_have_text("no")
+    expect(page.locator("#remembered")).to_have_text("")
 
     assert watched.problems == [] and other_watched.problems == []
     context.close()

@@ -1023,9 +1023,15 @@ function fillClaims(dl, me) {
   dl.replaceChildren(...rows);
 }
 
+// This browser's device: the remembered one its cookie names, or, when it was not
+// remembered, the one this session signed in with.
+function isThisBrowser(device) {
+  return device.this_browser || device.this_session;
+}
+
 // This browser first, then remembered devices, then the rest, most recent first.
 function deviceOrder(a, b) {
-  const rank = (d) => (d.this_browser ? 0 : d.remembered ? 1 : 2);
+  const rank = (d) => (isThisBrowser(d) ? 0 : d.remembered ? 1 : 2);
   return rank(a) - rank(b) || String(b.last_authenticated || "").localeCompare(String(a.last_authenticated || ""));
 }
 
@@ -1051,7 +1057,7 @@ function fillDevices(tbody, view, devices, refill) {
               }
               refill(answer.devices);
               showNotice(
-                device.this_browser
+                isThisBrowser(device)
                   ? "This browser is forgotten: its next sign-in asks for a code."
                   : "Device forgotten: its next sign-in asks for a code.",
               );
@@ -1059,7 +1065,7 @@ function fillDevices(tbody, view, devices, refill) {
           ),
         { class: "secondary", "aria-label": "Forget " + (device.name || device.device_key) },
       );
-      const name = (device.name || device.device_key) + (device.this_browser ? " (this browser)" : "");
+      const name = (device.name || device.device_key) + (isThisBrowser(device) ? " (this browser)" : "");
       const last = device.last_authenticated ? new Date(device.last_authenticated).toLocaleString() : "—";
       return el(
         "tr",

@@ -1504,6 +1504,14 @@ class LocalCognitoBackend(CognitoIdpBackend):
         self._revoke_user_access_tokens(pool, user.username)
         pool.sign_out(user.username)
 
+    def admin_disable_user(self, user_pool_id: str, username: str) -> None:
+        """Cognito (AdminDisableUser API reference): "Deactivates a user and revokes all
+        access tokens for the user." moto only clears the enabled flag."""
+        pool = self.describe_user_pool(user_pool_id)
+        user = self.admin_get_user(user_pool_id, username)
+        user.enabled = False
+        self._revoke_user_access_tokens(pool, user.username)
+
     def revoke_token(self, token: str, client_id: str, client_secret: str | None) -> None:
         """Cognito's RevokeToken: a refresh token and the access tokens issued from it."""
         pool, client = self.pool_and_client(client_id)

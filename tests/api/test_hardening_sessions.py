@@ -49,15 +49,7 @@ spa_record_tokens: dict[int, dict[str, Any]] = {}
     "revoke",
     [
         _admin("admin_user_global_sign_out"),
-        pytest.param(
-            _admin("admin_disable_user"),
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="the local Cognito keeps a disabled user's access token valid; real "
-                "Cognito revokes it (AdminDisableUser API reference: 'revokes all access "
-                "tokens for the user'), so GetUser refuses it there",
-            ),
-        ),
+        _admin("admin_disable_user"),
         _admin("admin_delete_user"),
         _global_sign_out_elsewhere,
     ],

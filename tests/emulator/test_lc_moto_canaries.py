@@ -165,6 +165,17 @@ def test_moto_gives_an_unconfirmed_user_tokens(moto_client: Any) -> None:
     assert "AuthenticationResult" in pool.admin_sign_in("a@example.com")
 
 
+def test_moto_refuses_a_disabled_users_token_without_saying_revoked(moto_client: Any) -> None:
+    pool = MotoPool(moto_client)
+    pool.sign_up("a@example.com")
+    token = pool.admin_sign_in("a@example.com")["AuthenticationResult"]["AccessToken"]
+    moto_client.admin_disable_user(UserPoolId=pool.pool_id, Username="a@example.com")
+    with pytest.raises(ClientError) as caught:
+        moto_client.get_user(AccessToken=token)
+    # Cognito says "Access Token has been revoked" (the local Cognito does too).
+    assert caught.value.response["Error"]["Message"] == "username"
+
+
 def test_moto_ignores_explicit_auth_flows(moto_client: Any) -> None:
     pool = MotoPool(moto_client, ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH"])
     pool.sign_up("a@example.com")

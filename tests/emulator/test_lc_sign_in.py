@@ -396,6 +396,29 @@ def test_global_sign_out_revokes_access_tokens(
     ) == ("NotAuthorizedException", "Refresh Token has been revoked")
 
 
+def test_admin_disable_user_revokes_access_tokens(
+    accounts: Any, cognito_client: Any, local_cognito: Any, unique_email: str
+) -> None:
+    """AdminDisableUser's API reference: "Deactivates a user and revokes all access tokens
+    for the user." A disabled user cannot refresh either."""
+    account = accounts.with_mfa(unique_email)
+    token = account.tokens["AccessToken"]
+    cognito_client.admin_disable_user(UserPoolId=local_cognito.user_pool_id, Username=unique_email)
+    assert cognito_error(cognito_client.get_user, AccessToken=token) == (
+        "NotAuthorizedException",
+        "Access Token has been revoked",
+    )
+    assert (
+        cognito_error(
+            cognito_client.initiate_auth,
+            ClientId=local_cognito.client_id,
+            AuthFlow="REFRESH_TOKEN_AUTH",
+            AuthParameters={"REFRESH_TOKEN": account.tokens["RefreshToken"]},
+        )[0]
+        == "NotAuthorizedException"
+    )
+
+
 def test_revoke_token_revokes_refresh_and_its_access_tokens(
     accounts: Any, cognito_client: Any, local_cognito: Any, unique_email: str
 ) -> None:

@@ -14,32 +14,12 @@ Not collected by pytest (no test_ prefix). Prints figures; asserts nothing.
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
-os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
-
-PASSWORD = "Correct-h0rse!"
-
-
-def timed(fn: Callable[[], Any], rounds: int) -> list[float]:
-    samples = []
-    for _ in range(rounds):
-        began = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - began) * 1000)
-    return samples
-
-
-def summary(samples: list[float]) -> str:
-    p90 = sorted(samples)[max(int(len(samples) * 0.9) - 1, 0)]
-    return f"median {statistics.median(samples):7.2f} ms  p90 {p90:7.2f} ms"
+from local_cognito_bench import PASSWORD, summary, timed
 
 
 def populate(server: Any, users: int) -> str:

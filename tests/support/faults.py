@@ -74,25 +74,15 @@ class FaultProxy:
             threading.Thread(target=self._serve, args=(client,), daemon=True).start()
 
     def _read_request(self, client: socket.socket, buffer: bytes) -> tuple[bytes, bytes] | None:
-        while b"\r\n\r\n" not in buffer:
-            chunk = client.recv(65536)
-            if not chunk:
-                return None
-            buffer += chunk
-        head, _, rest = buffer.partition(b"\r\n\r\n")
-        length = 0
-        for line in head.split(b"\r\n")[1:]:
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
-                length = int(value.strip())
-            if name.strip().lower() == b"x-amz-target":
-                with self._lock:
-                    self.actions.append(value.strip().decode().rpartition(".")[2])
-        while len(rest) < length:
-            chunk = client.recv(65536)
-            if not chunk:
-                return None
-            rest += chunk
+        head, rest, length = _read_message(client, buffer)
+        if head is None:
+            return None
+        target = _header(head, b"x-amz-target")
+        if target is not None:
+            with self._lock:
+                self.actions.append(target.decode().rpartition(".")[2])
+        if len(rest) < length:
+            return None
         return head + b"\r\n\r\n" + rest[:length], rest[length:]
 
     def _serve(self, client: socket.socket) -> None:
@@ -132,24 +122,43 @@ class FaultProxy:
 
 
 def _read_response(sock: socket.socket) -> bytes:
-    buffer = b""
+    head, rest, _ = _read_message(sock, b"")
+    if head is None:
+        return rest
+    return head + b"\r\n\r\n" + rest
+
+
+def _read_message(sock: socket.socket, buffer: bytes) -> tuple[bytes | None, bytes, int]:
+    """Read one HTTP/1.1 message framed by Content-Length; ``buffer`` is what was read already.
+
+    Returns (head, rest, length): ``rest`` is all read after the head (the body and any
+    next message); ``head`` is None when the peer closed before the head ended (``rest`` is
+    then all that was read), and ``len(rest) < length`` when it closed within the body.
+    """
     while b"\r\n\r\n" not in buffer:
         chunk = sock.recv(65536)
         if not chunk:
-            return buffer
+            return None, buffer, 0
         buffer += chunk
     head, _, rest = buffer.partition(b"\r\n\r\n")
-    length = 0
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value.strip())
+    value = _header(head, b"content-length")
+    length = int(value) if value is not None else 0
     while len(rest) < length:
         chunk = sock.recv(65536)
         if not chunk:
             break
         rest += chunk
-    return head + b"\r\n\r\n" + rest
+    return head, rest, length
+
+
+def _header(head: bytes, name: bytes) -> bytes | None:
+    """The value of the last ``name`` header (lower case) in a message head, stripped."""
+    found = None
+    for line in head.split(b"\r\n")[1:]:
+        key, _, value = line.partition(b":")
+        if key.strip().lower() == name:
+            found = value.strip()
+    return found
 
 
 class RedisProcess:

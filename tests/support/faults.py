@@ -18,9 +18,9 @@ from collections.abc import Iterator
 from urllib.parse import urlparse
 
 import pytest
-import redis
 
 from tests.support.programs import require_program
+from tests.support.redis_server import redis_answers
 
 
 def free_port() -> int:
@@ -182,17 +182,8 @@ class RedisProcess:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        client = redis.Redis.from_url(self.url)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"redis-server did not start on port {self.port}")
-                time.sleep(0.05)
-        client.close()
+        if not redis_answers(self.url, self.proc):
+            pytest.fail(f"redis-server did not start on port {self.port}")
 
     def freeze(self) -> None:
         assert self.proc is not None

@@ -207,19 +207,11 @@ def redis_server(port: int | None = None) -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        import redis
+        from tests.support.redis_server import redis_answers
 
-        client = redis.Redis(port=port)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        client.close()
-        yield f"redis://127.0.0.1:{port}/0"
+        url = f"redis://127.0.0.1:{port}/0"
+        if not redis_answers(url, process):
+            raise RuntimeError(f"redis-server did not start on port {port}")
+        yield url
     finally:
         _stop(process)

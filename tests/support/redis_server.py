@@ -24,6 +24,24 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def redis_answers(url: str, proc: subprocess.Popen[bytes], seconds: float = 10) -> bool:
+    """Wait until the redis-server ``proc`` started answers PING at ``url``: False when it
+    exits first or does not answer within ``seconds``."""
+    client = redis.Redis.from_url(url)
+    deadline = time.monotonic() + seconds
+    try:
+        while True:
+            try:
+                client.ping()
+                return True
+            except redis.ConnectionError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    return False
+                time.sleep(0.05)
+    finally:
+        client.close()
+
+
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
     exe = require_program(
@@ -36,18 +54,9 @@ def redis_url() -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"redis-server did not start on port {port}")
-            time.sleep(0.05)
-    client.close()
+    if not redis_answers(url, proc):
+        proc.kill()
+        pytest.fail(f"redis-server did not start on port {port}")
     try:
         yield url
     finally:

@@ -3,6 +3,7 @@ modules): accounts at each stage of their life, the expected-error check."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from typing import Any
 import pyotp
 import pytest
 from botocore.exceptions import ClientError
+from pycognito.aws_srp import generate_hash_device
 
 from tests.support.passwords import PASSWORD
 
@@ -101,3 +103,33 @@ class Accounts:
         done = self.respond("MFA_SETUP", verified["Session"], USERNAME=email)
         account.tokens = done["AuthenticationResult"]
         return account
+
+
+def remember_device(cognito_client: Any, account: Any, remember: bool = True) -> dict[str, str]:
+    """Confirm the device Cognito gave ``account`` at sign-in (ConfirmDevice with a verifier)
+    and, with ``remember``, mark it remembered; its key, group key and password."""
+    metadata = account.tokens["NewDeviceMetadata"]
+    assert re.fullmatch(r"eu-west-1_[0-9a-f-]{36}", metadata["DeviceKey"])
+    # pycognito's own confirm_device posts to the real AWS URL; its verifier helper is used
+    # with boto3 on the local endpoint instead.
+    device_password, verifier_config = generate_hash_device(
+        metadata["DeviceGroupKey"], metadata["DeviceKey"]
+    )
+    response = cognito_client.confirm_device(
+        AccessToken=account.tokens["AccessToken"],
+        DeviceKey=metadata["DeviceKey"],
+        DeviceSecretVerifierConfig=verifier_config,
+        DeviceName="laptop",
+    )
+    assert response["UserConfirmationNecessary"] is True
+    if remember:
+        cognito_client.update_device_status(
+            AccessToken=account.tokens["AccessToken"],
+            DeviceKey=metadata["DeviceKey"],
+            DeviceRememberedStatus="remembered",
+        )
+    return {
+        "device_key": metadata["DeviceKey"],
+        "device_group_key": metadata["DeviceGroupKey"],
+        "device_password": device_password,
+    }

@@ -10,8 +10,8 @@ import re
 from typing import Any
 
 import pytest
-from lc_support import cognito_error
-from pycognito.aws_srp import AWSSRP, SoftwareTokenMFAChallengeException, generate_hash_device
+from lc_support import cognito_error, remember_device
+from pycognito.aws_srp import AWSSRP, SoftwareTokenMFAChallengeException
 
 from tests.support.passwords import PASSWORD
 
@@ -300,41 +300,11 @@ def test_pycognito_srp_sign_in_verifies_the_password(
     assert account.totp_secret
 
 
-def _remember_device(
-    accounts: Any, cognito_client: Any, account: Any, remember: bool = True
-) -> dict[str, str]:
-    metadata = account.tokens["NewDeviceMetadata"]
-    assert re.fullmatch(r"eu-west-1_[0-9a-f-]{36}", metadata["DeviceKey"])
-    # pycognito's own confirm_device posts to the real AWS URL; its verifier helper is used
-    # with boto3 on the local endpoint instead.
-    device_password, verifier_config = generate_hash_device(
-        metadata["DeviceGroupKey"], metadata["DeviceKey"]
-    )
-    response = cognito_client.confirm_device(
-        AccessToken=account.tokens["AccessToken"],
-        DeviceKey=metadata["DeviceKey"],
-        DeviceSecretVerifierConfig=verifier_config,
-        DeviceName="laptop",
-    )
-    assert response["UserConfirmationNecessary"] is True
-    if remember:
-        cognito_client.update_device_status(
-            AccessToken=account.tokens["AccessToken"],
-            DeviceKey=metadata["DeviceKey"],
-            DeviceRememberedStatus="remembered",
-        )
-    return {
-        "device_key": metadata["DeviceKey"],
-        "device_group_key": metadata["DeviceGroupKey"],
-        "device_password": device_password,
-    }
-
-
 def test_remembered_device_signs_in_without_mfa(
     accounts: Any, cognito_client: Any, local_cognito: Any, unique_email: str
 ) -> None:
     account = accounts.with_mfa(unique_email)
-    device = _remember_device(accounts, cognito_client, account)
+    device = remember_device(cognito_client, account)
     listed = cognito_client.list_devices(AccessToken=account.tokens["AccessToken"])["Devices"]
     assert [d["DeviceKey"] for d in listed] == [device["device_key"]]
     tokens = _srp(
@@ -354,7 +324,7 @@ def test_device_not_remembered_still_gets_mfa(
     accounts: Any, cognito_client: Any, local_cognito: Any, unique_email: str
 ) -> None:
     account = accounts.with_mfa(unique_email)
-    device = _remember_device(accounts, cognito_client, account, remember=False)
+    device = remember_device(cognito_client, account, remember=False)
     with pytest.raises(SoftwareTokenMFAChallengeException):
         _srp(local_cognito, cognito_client, unique_email, PASSWORD, **device).authenticate_user()
     cognito_client.update_device_status(
@@ -423,7 +393,7 @@ def test_revoke_token_revokes_refresh_and_its_access_tokens(
     accounts: Any, cognito_client: Any, local_cognito: Any, unique_email: str
 ) -> None:
     account = accounts.with_mfa(unique_email)
-    device = _remember_device(accounts, cognito_client, account)
+    device = remember_device(cognito_client, account)
     refreshed = cognito_client.initiate_auth(
         ClientId=local_cognito.client_id,
         AuthFlow="REFRESH_TOKEN_AUTH",

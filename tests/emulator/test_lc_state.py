@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 from joserfc import jwk, jwt
-from lc_support import cognito_error
-from pycognito.aws_srp import AWSSRP, generate_hash_device
+from lc_support import cognito_error, remember_device
+from pycognito.aws_srp import AWSSRP
 
 from bff.local_outbox import OutboxReader
 from local_cognito import LocalCognito
@@ -43,29 +43,6 @@ def accounts_on(accounts: Any) -> Callable[[LocalCognito], Any]:
     return on
 
 
-def _remember(client: Any, account: Any) -> dict[str, str]:
-    metadata = account.tokens["NewDeviceMetadata"]
-    device_password, verifier_config = generate_hash_device(
-        metadata["DeviceGroupKey"], metadata["DeviceKey"]
-    )
-    client.confirm_device(
-        AccessToken=account.tokens["AccessToken"],
-        DeviceKey=metadata["DeviceKey"],
-        DeviceSecretVerifierConfig=verifier_config,
-        DeviceName="laptop",
-    )
-    client.update_device_status(
-        AccessToken=account.tokens["AccessToken"],
-        DeviceKey=metadata["DeviceKey"],
-        DeviceRememberedStatus="remembered",
-    )
-    return {
-        "device_key": metadata["DeviceKey"],
-        "device_group_key": metadata["DeviceGroupKey"],
-        "device_password": device_password,
-    }
-
-
 def _jwks(endpoint_url: str, pool_id: str) -> jwk.KeySet:
     import urllib.request
 
@@ -81,7 +58,7 @@ def test_a_restart_with_the_same_state_keeps_the_pool(
         assert not first.restored
         accounts = accounts_on(first)
         account = accounts.with_mfa(unique_email)
-        device = _remember(first.client(), account)
+        device = remember_device(first.client(), account)
         old_tokens = dict(account.tokens)
         before = first.info
         first.client().forgot_password(ClientId=before.client_id, Username=unique_email)

@@ -88,12 +88,14 @@ def bff_journey(base_url: str, outbox: OutboxReader) -> None:
     try:
         spa.post("/api/sign-up", {"email": email, "password": PASSWORD})
         spa.post("/api/sign-up/confirm", {"code": outbox.latest_code(email)})
-        flow = spa.post("/api/sign-in", {"username": email, "password": PASSWORD})["flow"]
+        flow = spa.post(
+            "/api/sign-in", {"username": email, "password": PASSWORD, "device_name": "Bench"}
+        )["flow"]
         assert flow["state"] == "MFA_SETUP", flow
         code = current_code(flow["data"]["secret"])
         flow = spa.post("/api/sign-in/mfa-setup", {"code": code})["flow"]
         assert flow["state"] == "AUTHENTICATED", flow
-        spa.post("/api/sign-in/remember-device", {"remember": True, "device_name": "Bench"})
+        spa.post("/api/sign-in/remember-device", {"remember": True})
         spa.post("/api/sign-out", {})
         flow = spa.post("/api/sign-in", {"username": email, "password": PASSWORD})["flow"]
         assert flow["state"] == "AUTHENTICATED", flow

@@ -135,13 +135,24 @@ def revalidate(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def remembered_device() -> ExistingDevice | None:
-    """The browser's remembered device (device cookie → the service's vault), if any."""
+    """The browser's device (device cookie → the service's vault), if any: remembered, or
+    declined but kept so the next sign-in reuses it (``device.remembered`` tells)."""
     device_id = sessions.current_device_id()
     if not device_id:
         return None
     found = service().browser_device(device_id)
     if found is None:
         sessions.clear_device_cookie()  # a cookie for nothing: drop it
+    return found
+
+
+def sign_in_device() -> ExistingDevice | None:
+    """The browser's device, for the later steps of a sign-in: only when it belongs to the
+    user signing in (as ``sign_in`` named it to Cognito)."""
+    found = remembered_device()
+    username = str((sessions.current_session() or {}).get("username") or "")
+    if found is None or found.username.casefold() != username.casefold():
+        return None
     return found
 
 

@@ -189,6 +189,7 @@ def new_password(args: dict[str, Any]) -> dict[str, Any]:
         attributes=args["attributes"],
         required=required if isinstance(required, list) else None,
         device_name=context.device_name(),
+        device=context.sign_in_device(),
     )
     return context.answer_step(outcome)
 
@@ -205,6 +206,7 @@ def mfa_setup_verify(args: dict[str, Any]) -> dict[str, Any]:
         args["code"],
         friendly_device_name=args.get("device_name"),
         device_name=context.device_name(),
+        device=context.sign_in_device(),
     )
     return context.answer_step(outcome)
 
@@ -216,7 +218,10 @@ def mfa_setup_verify(args: dict[str, Any]) -> dict[str, Any]:
 def mfa_code(args: dict[str, Any]) -> dict[str, Any]:
     """Answer SOFTWARE_TOKEN_MFA with the authenticator app's current code."""
     outcome = context.service().mfa_code(
-        _flow_or_404(), args["code"], device_name=context.device_name()
+        _flow_or_404(),
+        args["code"],
+        device_name=context.device_name(),
+        device=context.sign_in_device(),
     )
     return context.answer_step(outcome)
 

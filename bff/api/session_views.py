@@ -69,8 +69,9 @@ def refresh(_args: dict[str, Any]) -> dict[str, Any]:
 def sign_out(_args: dict[str, Any]) -> dict[str, Any]:
     """Sign out: GlobalSignOut and RevokeToken at Cognito, the server session deleted.
 
-    The remembered device stays remembered (forget it under /api/devices); the session's
-    device, when this browser does not remember it, is forgotten (ForgetDevice)."""
+    This browser's device stays (remembered or declined; forget it under /api/devices);
+    the session's device, when this browser does not hold it (the remember-device prompt
+    was never answered), is forgotten (ForgetDevice)."""
     record = sessions.current_session()
     if record is None:
         raise context.NotSignedIn()
@@ -86,7 +87,7 @@ def sign_out(_args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _unremembered_session_device(record: dict[str, Any]) -> str | None:
-    """The device this session's tokens are bound to, unless this browser remembers it."""
+    """The device this session's tokens are bound to, unless this browser holds it."""
     device_key = record.get("device_key")
     found = context.remembered_device()
     if not device_key or (found is not None and found.device.device_key == device_key):

@@ -107,11 +107,15 @@ class SoftwareTokenAssociation:
 
 @dataclass(frozen=True)
 class RememberedDevice:
-    """The client-side secrets of a device confirmed with ConfirmDevice. Keep on the server."""
+    """The client-side secrets of a device confirmed with ConfirmDevice. Keep on the server.
+
+    ``remembered``: whether the user chose to remember it (skips MFA). A declined device is
+    kept too, so the next sign-in names it (DEVICE_KEY) instead of getting a new one."""
 
     device_key: str
     device_group_key: str
     device_password: str
+    remembered: bool = True
 
     def __repr__(self) -> str:
         return f"RememberedDevice(device_key={self.device_key!r}, device_password=<hidden>)"

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Final, TypeVar
 
@@ -431,10 +431,15 @@ class FlowService:
         if is_new:
             self.store.flows.create(flow, self._ttl(flow))
             is_new = False
-        outcome = self._enter(flow, "InitiateAuth", step, device_name=device_name)
-        if device is not None and outcome.flow.state in (MFA_SETUP, SOFTWARE_TOKEN_MFA):
+        outcome = self._enter(flow, "InitiateAuth", step, device_name=device_name, device=device)
+        if (
+            device is not None
+            and device.device.remembered
+            and outcome.flow.state in (MFA_SETUP, SOFTWARE_TOKEN_MFA)
+        ):
             # Cognito ignored the device (forgotten or not remembered any more): the vault's
-            # copy is stale; the browser's device cookie goes with it.
+            # copy is stale; the browser's device cookie goes with it. A device the user
+            # declined to remember gets the MFA challenge by design, and stays.
             return self._forget_browser_device(outcome, device)
         if outcome.flow.state == DEVICE_SRP_AUTH:
             assert device is not None
@@ -492,9 +497,19 @@ class FlowService:
         return outcome
 
     def _enter(
-        self, flow: Flow, action: str, step: AuthStep, *, device_name: str | None = None
+        self,
+        flow: Flow,
+        action: str,
+        step: AuthStep,
+        *,
+        device_name: str | None = None,
+        device: ExistingDevice | None = None,
     ) -> StepOutcome:
-        """Fire what Cognito's answer means, prepare the next screen's data, save."""
+        """Fire what Cognito's answer means, prepare the next screen's data, save.
+
+        ``device``: the browser's device named (DEVICE_KEY) at this sign-in. When it is one
+        the user declined to remember, Cognito signs in with it and issues no new device:
+        the tokens are bound to it, and the remember-device prompt offers it again."""
         flow.apply(action, step.as_response())
         if step.challenge_parameters.get("USERNAME"):
             # Challenge answers must name the user as Cognito does (its internal username).
@@ -515,6 +530,10 @@ class FlowService:
                 outcome.confirmed_device = self._confirm_new_device(
                     flow, step.tokens.access_token, step.new_device, device_name or DEVICE_NAME
                 )
+            elif device is not None and not device.device.remembered:
+                # No new device: Cognito signed in with the DEVICE_KEY ``sign_in`` sent.
+                outcome.device_key_used = device.device.device_key
+                outcome.confirmed_device = device.device
             data["can_remember_device"] = outcome.confirmed_device is not None
         self._save(flow)
         return outcome
@@ -566,13 +585,16 @@ class FlowService:
         *,
         privilege_changed: bool = False,
         device_name: str | None = None,
+        device: ExistingDevice | None = None,
     ) -> StepOutcome:
         """RespondToAuthChallenge with ``session`` (given back on a retryable error), then
         enter the state Cognito's answer means. ``privilege_changed``: the answer changed a
         credential (password replaced, MFA registered), so the browser session is rotated
         even when no tokens come yet."""
         step = self._call(flow, "RespondToAuthChallenge", respond, restore_session=session)
-        outcome = self._enter(flow, "RespondToAuthChallenge", step, device_name=device_name)
+        outcome = self._enter(
+            flow, "RespondToAuthChallenge", step, device_name=device_name, device=device
+        )
         if privilege_changed:
             outcome.privilege_changed = True
         return outcome
@@ -585,6 +607,7 @@ class FlowService:
         attributes: Mapping[str, str] | None = None,
         required: list[str] | None = None,
         device_name: str | None = None,
+        device: ExistingDevice | None = None,
     ) -> StepOutcome:
         """Answer NEW_PASSWORD_REQUIRED (RespondToAuthChallenge) with the user's password and
         the challenge's ``required`` attributes, through the one code path it shares with
@@ -605,6 +628,7 @@ class FlowService:
             ),
             privilege_changed=True,
             device_name=device_name,
+            device=device,
         )
 
     def mfa_setup_verify(
@@ -614,6 +638,7 @@ class FlowService:
         *,
         friendly_device_name: str | None = None,
         device_name: str | None = None,
+        device: ExistingDevice | None = None,
     ) -> StepOutcome:
         """VerifySoftwareToken with the first code, then answer MFA_SETUP → tokens."""
         self._require(flow, "mfa_setup_verify")
@@ -635,10 +660,19 @@ class FlowService:
             lambda: self.gateway.respond_mfa_setup(username, answer_session),
             privilege_changed=True,
             device_name=device_name,
+            device=device,
         )
 
-    def mfa_code(self, flow: Flow, code: str, *, device_name: str | None = None) -> StepOutcome:
-        """Answer SOFTWARE_TOKEN_MFA with the authenticator app's code."""
+    def mfa_code(
+        self,
+        flow: Flow,
+        code: str,
+        *,
+        device_name: str | None = None,
+        device: ExistingDevice | None = None,
+    ) -> StepOutcome:
+        """Answer SOFTWARE_TOKEN_MFA with the authenticator app's code. ``device``: the
+        browser's device, as given to ``sign_in`` (a declined device signs in with it)."""
         self._require(flow, "mfa_code")
         session = self._claim_session(flow)
         username = flow.username or ""
@@ -647,6 +681,7 @@ class FlowService:
             session,
             lambda: self.gateway.respond_software_token_mfa(username, code, session),
             device_name=device_name,
+            device=device,
         )
 
     # -- after sign-in -------------------------------------------------------------------
@@ -664,9 +699,11 @@ class FlowService:
         """UpdateDeviceStatus remembered / not_remembered for the device confirmed at this
         sign-in (``_confirm_new_device``): the user's one choice.
 
-        A remembered device's secrets go to the vault under a new id, which the outcome's
+        The device's secrets go to the vault under a new id, which the outcome's
         ``device_cookie`` carries to the browser; the browser's previous device (one per
-        browser) leaves the vault.
+        browser) leaves the vault. A declined device is kept too, marked not remembered: the
+        next sign-in from this browser names it (DEVICE_KEY), so Cognito asks for MFA but
+        issues no new device, as Amplify does (docs/api.md, "Devices").
         """
         self._require(flow, "remember_device")
         if device is None:
@@ -684,10 +721,11 @@ class FlowService:
         flow.apply("UpdateDeviceStatus", request={"DeviceRememberedStatus": status})
         self._save(flow)
         outcome = StepOutcome(flow, {"username": flow.username, "device_remembered": remember})
-        if remember:
-            if browser_device_id:
-                self.store.devices.delete(browser_device_id)
-            outcome.device_cookie = self.store.devices.put(username, device)
+        if browser_device_id:
+            self.store.devices.delete(browser_device_id)
+        outcome.device_cookie = self.store.devices.put(
+            username, replace(device, remembered=remember)
+        )
         return outcome
 
     def browser_device(self, device_id: str) -> ExistingDevice | None:

@@ -224,7 +224,8 @@ def user_keys(record: dict[str, Any]) -> set[str]:
 
 
 class DeviceVault(StoreBound, ABC):
-    """Remembered devices' secrets (device key, group key, device password), encrypted."""
+    """Browser devices' secrets (device key, group key, device password), encrypted; a
+    device the user declined to remember is kept too, marked ``remembered=False``."""
 
     @abstractmethod
     def put(self, username: str, device: RememberedDevice, ttl_seconds: float | None = None) -> str:
@@ -243,6 +244,7 @@ class DeviceVault(StoreBound, ABC):
                 "device_key": device.device_key,
                 "device_group_key": device.device_group_key,
                 "device_password": device.device_password,
+                "remembered": device.remembered,
             }
         )
 
@@ -252,6 +254,7 @@ class DeviceVault(StoreBound, ABC):
             device_key=data["device_key"],
             device_group_key=data["device_group_key"],
             device_password=data["device_password"],
+            remembered=data.get("remembered", True),
         )
 
 

@@ -85,12 +85,13 @@ def test_every_user_refreshes_whatever_they_answered(
     assert after is not None and after["tokens"]["access_token"] != record["tokens"]["access_token"]
     [listed] = spa.get("/api/devices").get_json()["devices"]
     assert listed["this_session"] is True
-    assert listed["this_browser"] is (who == "remembered")
+    # A declined device stays with this browser (the next sign-in reuses it).
+    assert listed["this_browser"] is (who != "never answered")
     assert listed["remembered"] is (who == "remembered")
 
 
 @pytest.mark.parametrize("who", list(ANSWERS))
-def test_sign_out_revokes_and_keeps_only_the_remembered_device(
+def test_sign_out_revokes_and_keeps_only_the_browsers_device(
     app: Flask,
     spa: SpaClient,
     outbox: Any,
@@ -106,12 +107,13 @@ def test_sign_out_revokes_and_keeps_only_the_remembered_device(
     # The refresh token is dead at Cognito, even with the right device key.
     with pytest.raises(cognito_client.exceptions.NotAuthorizedException):
         _refresh_at_cognito(cognito_client, local_cognito, record)
-    # A device no browser remembers is forgotten at sign-out; the remembered one stays.
+    # A device no browser holds (never answered) is forgotten at sign-out; the remembered
+    # one stays, and so does the declined one (this browser's next sign-in reuses it).
     devices = _admin_devices(cognito_client, local_cognito, unique_email)
-    if who == "remembered":
-        assert devices == {record["device_key"]: "remembered"}
-    else:
+    if who == "never answered":
         assert devices == {}
+    else:
+        assert devices == {record["device_key"]: "remembered" if ANSWERS[who] else "not_remembered"}
     # Signing in again: without MFA only on the remembered browser; refreshable either way.
     again = flow_of(spa.post("/api/sign-in", {"username": unique_email, "password": PASSWORD}))
     if who != "remembered":
@@ -166,3 +168,71 @@ def test_forgetting_another_device_keeps_the_session(
     assert laptop.post("/api/session/refresh", {}).status_code == 200
     # The phone's session can no longer refresh: Cognito refuses a forgotten device.
     assert error_of(phone.post("/api/session/refresh", {}), 401)["code"] == "session_expired"
+
+
+def test_a_declined_browser_reuses_its_device_at_every_sign_in(
+    app: Flask,
+    spa: SpaClient,
+    outbox: Any,
+    unique_email: str,
+    cognito_client: Any,
+    local_cognito: Any,
+) -> None:
+    """As Amplify does: the declined device's key is kept and sent (DEVICE_KEY) at the next
+    sign-in. Cognito asks for MFA (the device is not remembered) and issues no new device."""
+    flow = _signed_in(spa, outbox, unique_email, False)
+    first = session_record(app, spa)
+    assert first is not None
+    device_key = first["device_key"]
+    for _ in range(2):
+        assert spa.post("/api/sign-out", {}).status_code == 200
+        again = flow_of(spa.post("/api/sign-in", {"username": unique_email, "password": PASSWORD}))
+        assert again["state"] == "SOFTWARE_TOKEN_MFA"
+        code = fresh_totp(flow["secret"], flow["used"])
+        again = flow_of(spa.post("/api/sign-in/mfa", {"code": code}))
+        assert again["state"] == "AUTHENTICATED"
+        assert again["data"]["can_remember_device"] is True  # the same device, offered again
+        record = session_record(app, spa)
+        assert record is not None and record["device_key"] == device_key
+        assert spa.post("/api/session/refresh", {}).status_code == 200
+        [listed] = spa.get("/api/devices").get_json()["devices"]
+        assert listed["device_key"] == device_key
+        assert listed["this_browser"] is True and listed["this_session"] is True
+        answered = flow_of(spa.post("/api/sign-in/remember-device", {"remember": False}))
+        assert answered["data"]["device_remembered"] is False
+        devices = _admin_devices(cognito_client, local_cognito, unique_email)
+        assert devices == {device_key: "not_remembered"}
+    # Remembering it at a later sign-in: the next one skips MFA, still the one device.
+    assert spa.post("/api/sign-out", {}).status_code == 200
+    spa.post("/api/sign-in", {"username": unique_email, "password": PASSWORD})
+    spa.post("/api/sign-in/mfa", {"code": fresh_totp(flow["secret"], flow["used"])})
+    spa.post("/api/sign-in/remember-device", {"remember": True})
+    assert spa.post("/api/sign-out", {}).status_code == 200
+    again = flow_of(spa.post("/api/sign-in", {"username": unique_email, "password": PASSWORD}))
+    assert again["state"] == "AUTHENTICATED"
+    assert again["data"]["can_remember_device"] is False
+    assert _admin_devices(cognito_client, local_cognito, unique_email) == {device_key: "remembered"}
+
+
+def test_another_users_declined_device_is_not_used(
+    app: Flask,
+    spa: SpaClient,
+    outbox: Any,
+    unique_email: str,
+    cognito_client: Any,
+    local_cognito: Any,
+) -> None:
+    """The browser's declined device belongs to its user: another user signing in on this
+    browser gets a device of their own, and neither user sees the other's."""
+    _signed_in(spa, outbox, unique_email, False)
+    assert spa.post("/api/sign-out", {}).status_code == 200
+    other = "other-" + unique_email
+    _signed_in(spa, outbox, other, False)
+    record = session_record(app, spa)
+    assert record is not None
+    assert _admin_devices(cognito_client, local_cognito, other) == {
+        record["device_key"]: "not_remembered"
+    }
+    [listed] = spa.get("/api/devices").get_json()["devices"]
+    assert listed["this_browser"] is True
+    assert len(_admin_devices(cognito_client, local_cognito, unique_email)) == 1

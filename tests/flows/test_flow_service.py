@@ -84,10 +84,11 @@ def test_sign_in_asks_for_the_mfa_code_and_accepts_it(service: FlowService) -> N
 
 
 def test_a_new_device_is_confirmed_as_soon_as_cognito_issues_it(
-    service: FlowService, cognito: FakeCognito
+    service: FlowService, cognito: FakeCognito, store: Store
 ) -> None:
     """Cognito refreshes tokens of a new device only once it is confirmed: the BFF confirms
-    it at once, and leaves remembered / not remembered to the user."""
+    it at once, and leaves remembered / not remembered to the user. A declined device is
+    kept in the vault, marked not remembered (the next sign-in reuses it)."""
     first = service.sign_in(None, USER, PASSWORD)
     done = service.mfa_code(service.load(first.flow.id), GOOD_TOTP)
     assert done.new_device is not None and done.confirmed_device is not None
@@ -104,7 +105,11 @@ def test_a_new_device_is_confirmed_as_soon_as_cognito_issues_it(
     )
     assert cognito.device_status == {done.new_device.device_key: False}
     assert cognito.calls.count("ConfirmDevice") == 1
-    assert outcome.device_cookie is None and outcome.data["device_remembered"] is False
+    assert outcome.data["device_remembered"] is False
+    assert outcome.device_cookie is not None
+    kept = store.devices.get(outcome.device_cookie)
+    assert kept is not None and kept[0] == USER
+    assert kept[1].device_key == done.new_device.device_key and kept[1].remembered is False
 
 
 def test_a_refused_confirm_device_leaves_the_sign_in_standing(

@@ -2,10 +2,10 @@
 
 Run: .venv/bin/python tests/benchmarks/run_all.py [--quick]
 
-Runs journey.py, qr.py, step_overhead.py, srp_device.py and throughput.py (each also runs
-alone; each module's docstring says what it measures), prints their own lines, then a table
-with each goal next to the measured figure and ratio. Ratios compare two things measured
-in the same run on the same machine; nothing is asserted. docs/performance.md has the
+Runs import_time.py, journey.py, qr.py, step_overhead.py, srp_device.py and throughput.py
+(each also runs alone; each module's docstring says what it measures), prints their own
+lines, then a table with each goal next to the measured figure and ratio. Ratios compare
+two things measured in the same run on the same machine; nothing is asserted. docs/performance.md has the
 figures of a run and the machine it ran on. --quick: fewer rounds (a smoke run).
 """
 
@@ -19,6 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import import_time  # noqa: E402
 import journey  # noqa: E402
 import qr  # noqa: E402
 import srp_device  # noqa: E402
@@ -39,6 +40,8 @@ def main() -> None:
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f}"
     )
+    _section("import bff.app vs its runtime dependencies")
+    imports = import_time.measure(rounds=3 if quick else 10)
     _section("whole journey: BFF over HTTP vs boto3 direct")
     trip = journey.measure(rounds=3 if quick else 10)
     _section("QR code")
@@ -51,6 +54,13 @@ def main() -> None:
     rates = throughput.measure(per_browser=1 if quick else 4)
 
     rows = [
+        (
+            "import bff.app / its deps",
+            f"<= {import_time.GOAL}x",
+            f"{imports['app_ms']:.0f} ms / {imports['deps_ms']:.0f} ms",
+            imports["ratio"],
+            import_time.GOAL,
+        ),
         (
             "journey via BFF / boto3, wall",
             f"<= {journey.GOAL}x",

@@ -5,8 +5,9 @@ Run: .venv/bin/python tests/benchmarks/run_all.py [--quick]
 Runs import_time.py, journey.py, qr.py, step_overhead.py, srp_device.py and throughput.py
 (each also runs alone; each module's docstring says what it measures), prints their own
 lines, then a table with each goal next to the measured figure and ratio. Ratios compare
-two things measured in the same run on the same machine; nothing is asserted. docs/performance.md has the
-figures of a run and the machine it ran on. --quick: fewer rounds (a smoke run).
+two things measured in the same run on the same machine; nothing is asserted.
+docs/performance.md has the figures of a run and the machine it ran on. --quick: fewer
+rounds (a smoke run).
 """
 
 from __future__ import annotations

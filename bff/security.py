@@ -42,7 +42,8 @@ import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from flask import Flask, Response, current_app, g, jsonify, request
+from flask import Flask, Request, Response, current_app, g, jsonify, request
+from flask.sessions import SessionInterface, SessionMixin
 from flask_limiter import Limiter, RateLimitExceeded, RequestLimit
 from limits.storage import MemoryStorage
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -448,12 +449,25 @@ def _headers(response: Response) -> Response:
     return response
 
 
+class _NoFlaskSession(SessionInterface):
+    """Flask's ``session`` is never used here: every request gets the null session (writing
+    to it raises), and nothing is saved."""
+
+    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+        return None  # Flask then uses make_null_session
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        return None
+
+
 def init_app(app: Flask, settings: BffSettings) -> None:
     """Refuse an unsafe config, then install guards, headers, rate limits, log scrubbing."""
     validate(settings)
     app.extensions[EXTENSION] = settings
     app.config.setdefault("SECRET_KEY", settings.secret_key)
-    # Flask's own cookie session is not used for state, but keep its cookie as strict as ours.
+    # Flask's own cookie session is not used (the store holds sessions: bff.sessions): it is
+    # neither opened nor saved, so no request pays for it or can set its cookie.
+    app.session_interface = _NoFlaskSession()
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
@@ -480,6 +494,14 @@ def init_app(app: Flask, settings: BffSettings) -> None:
     app.before_request(body.parse_request_body)
     app.after_request(_headers)
     limiter.init_app(app)
+    # flask-limiter also checks application-wide limits in a before_request hook, on every
+    # request. There are none here: each limit decorates its view (limit_sign_in...) and is
+    # checked there. The hook only cost a limit lookup per request, so it goes.
+    app.before_request_funcs[None] = [
+        hook
+        for hook in app.before_request_funcs.get(None, [])
+        if hook != limiter._check_request_limit
+    ]
     _sweep_memory_storage_in_the_background()
     if settings.ratelimit_enabled:
         app.extensions[THROTTLE_EXTENSION] = SignInThrottle(

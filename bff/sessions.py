@@ -19,6 +19,7 @@ never touches ``Set-Cookie`` itself.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -113,10 +114,14 @@ def current_session() -> dict[str, Any] | None:
     return record
 
 
-def _adopt(sid: str) -> str:
-    """Make ``sid`` this request's session: its stored record now, its id in the cookie."""
+def _adopt(sid: str, record: dict[str, Any], created_at: float) -> str:
+    """Make ``sid`` this request's session, holding ``record`` as just written to the store
+    (what a read would give back: the store's own keys set, JSON types), and set its cookie."""
     state = _state()
-    state.record = _manager().store.sessions.get(sid)
+    sessions = _manager().store.sessions
+    data = json.loads(json.dumps({k: v for k, v in record.items() if k not in sessions.RESERVED}))
+    data.update(sid=sid, created_at=created_at, last_seen_at=sessions.now())
+    state.record = data
     state.loaded = True
     state.session_cookie = sid
     return sid
@@ -129,10 +134,11 @@ def start_session(record: dict[str, Any]) -> str:
     if old is not None:
         manager.store.sessions.delete(old["sid"])
     settings = manager.settings
+    created_at = manager.store.sessions.now()
     sid = manager.store.sessions.create(
         record, settings.session_idle_seconds, settings.session_absolute_seconds
     )
-    return _adopt(sid)
+    return _adopt(sid, record, created_at)
 
 
 def rotate_session(record: dict[str, Any] | None = None) -> str:
@@ -144,11 +150,11 @@ def rotate_session(record: dict[str, Any] | None = None) -> str:
     manager = _manager()
     current = current_session()
     new_sid = manager.store.sessions.rotate(current["sid"]) if current is not None else None
-    if new_sid is None:
+    if new_sid is None or current is None:
         return start_session(record if record is not None else {})
-    if record is not None:
-        manager.store.sessions.update(new_sid, record)
-    return _adopt(new_sid)
+    if record is not None and not manager.store.sessions.update(new_sid, record):
+        return start_session(record)  # gone in between (signed out elsewhere)
+    return _adopt(new_sid, current if record is None else record, current["created_at"])
 
 
 def save_session(record: dict[str, Any]) -> str:

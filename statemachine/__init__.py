@@ -29,6 +29,7 @@ from .lifecycle import (
     TRIGGERS,
     allowed_triggers,
     destination,
+    may_fire,
 )
 from .outcomes import trigger_for
 
@@ -51,6 +52,7 @@ __all__ = [
     "journal_from_json",
     "journal_request_id",
     "journal_to_json",
+    "may_fire",
     "set_journal_request_id",
     "trigger_for",
 ]

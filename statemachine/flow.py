@@ -27,7 +27,7 @@ from typing import Any
 from transitions import MachineError
 
 from .errors import IllegalTransition, JournalError
-from .lifecycle import ATTEMPT_TRIGGERS, MACHINE, NEW, STATES, TRIGGERS, allowed_triggers
+from .lifecycle import ATTEMPT_TRIGGERS, MACHINE, NEW, STATES, TRIGGERS, allowed_triggers, may_fire
 from .outcomes import trigger_for
 
 Clock = Callable[[], datetime]
@@ -155,7 +155,7 @@ class Flow:
         return allowed_triggers(self.state)
 
     def may(self, trigger: str) -> bool:
-        return trigger in self.allowed_triggers
+        return may_fire(trigger, self.state)
 
     def fire(
         self, trigger: str, *, action: str | None = None, challenge: str | None = None

@@ -318,11 +318,24 @@ def _build_machine() -> Machine:
 MACHINE: Final[Machine] = _build_machine()
 
 
+#: The triggers each state allows, in definition order: the machine never changes, so this
+#: is worked out once instead of on every step (each step asks several times).
+_ALLOWED: Final[dict[str, tuple[str, ...]]] = {
+    state: tuple(t for t in TRIGGERS if state in MACHINE.events[t].transitions) for state in STATES
+}
+
+
 def allowed_triggers(state: str) -> list[str]:
     """The triggers that may fire from ``state``, in definition order."""
-    if state not in STATES:
-        raise ValueError(f"unknown state {state!r}")
-    return [t for t in TRIGGERS if state in MACHINE.events[t].transitions]
+    try:
+        return list(_ALLOWED[state])
+    except KeyError:
+        raise ValueError(f"unknown state {state!r}") from None
+
+
+def may_fire(trigger: str, state: str) -> bool:
+    """Whether ``trigger`` may fire from ``state`` (False for an unknown state)."""
+    return trigger in _ALLOWED.get(state, ())
 
 
 def destination(trigger: str, state: str) -> str:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from statemachine import TRANSITIONS, allowed_triggers
+from statemachine import STATES, TRANSITIONS, may_fire
 
 Kind = Literal["fires", "answers"]
 
@@ -118,8 +118,8 @@ STEP_NAMES: Final[tuple[str, ...]] = tuple(step.name for step in STEPS)
 _BY_NAME: Final[dict[str, Step]] = {step.name: step for step in STEPS}
 
 
-def _destinations(trigger: str) -> set[str]:
-    return {t["dest"] for t in TRANSITIONS if t["trigger"] == trigger}
+def _destinations(trigger: str) -> frozenset[str]:
+    return frozenset(t["dest"] for t in TRANSITIONS if t["trigger"] == trigger)
 
 
 def step(name: str) -> Step:
@@ -127,14 +127,32 @@ def step(name: str) -> Step:
     return _BY_NAME[name]
 
 
+def _allowed(entry: Step, state: str) -> bool:
+    if entry.kind == "fires":
+        return may_fire(entry.trigger, state)
+    return state in _destinations(entry.trigger)
+
+
+#: Every (step, state) answer, worked out once: the table and the machine never change.
+_ALLOWED_STEPS: Final[dict[str, frozenset[str]]] = {
+    state: frozenset(entry.name for entry in STEPS if _allowed(entry, state)) for state in STATES
+}
+_NEXT_STEPS: Final[dict[str, tuple[str, ...]]] = {
+    state: tuple(entry.name for entry in STEPS if entry.name in _ALLOWED_STEPS[state])
+    for state in STATES
+}
+
+
 def step_allowed(name: str, state: str) -> bool:
     """Whether the step ``name`` may be submitted from ``state``."""
-    entry = _BY_NAME[name]
-    if entry.kind == "fires":
-        return entry.trigger in allowed_triggers(state)
-    return state in _destinations(entry.trigger)
+    entry = _BY_NAME[name]  # KeyError for an unknown step, as before
+    allowed = _ALLOWED_STEPS.get(state)
+    return entry.name in allowed if allowed is not None else _allowed(entry, state)
 
 
 def next_steps(state: str, *, exclude: frozenset[str] = frozenset()) -> list[str]:
     """The steps allowed from ``state``, in table order, minus ``exclude``."""
-    return [s.name for s in STEPS if s.name not in exclude and step_allowed(s.name, state)]
+    names = _NEXT_STEPS.get(state)
+    if names is None:
+        return [s.name for s in STEPS if s.name not in exclude and _allowed(s, state)]
+    return [name for name in names if name not in exclude]

@@ -6,8 +6,10 @@ Why it is safe with several processes (gunicorn -w N) and threads:
   BFF_STORE_TIMEOUT_SECONDS, 2 s by default) instead of failing at once with "database is
   locked"; past it the request answers 503 ``store_unavailable`` (bff/api/errors.py), and
   the transaction it was in is rolled back, so nothing is half-written.
-- One connection per thread and per process (connections are never shared, and a forked
-  worker opens its own instead of reusing its parent's).
+- A small pool of connections per process: an operation borrows one, uses it alone and
+  gives it back, so a server that starts a thread per connection (werkzeug's) neither
+  opens a database connection per request nor keeps one per dead thread; a forked worker
+  never touches its parent's connections and opens its own.
 - Short transactions only; a compare-and-set is one ``UPDATE ... WHERE id=? AND
   version=?`` statement, atomic in SQLite, and its row count says who won. Read-then-write
   sequences (session rotation) run inside ``BEGIN IMMEDIATE``, which takes the write lock
@@ -80,6 +82,11 @@ CREATE TABLE IF NOT EXISTS webhook_events (
 """
 
 
+#: Connections a process keeps open between operations; more are opened when more
+#: operations run at once (each thread of a busy server), and closed when given back.
+MAX_IDLE_CONNECTIONS = 8
+
+
 def _create_private(path: str) -> None:
     """Create the database file readable by its owner only (0600), whatever the umask.
 
@@ -122,9 +129,12 @@ class SqliteStore(Store):
         directory = os.path.dirname(os.path.abspath(self.path))
         os.makedirs(directory, exist_ok=True)
         _create_private(self.path)
-        self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
-        self._all_lock = threading.Lock()
+        self._idle: list[sqlite3.Connection] = []
+        self._pool_lock = threading.Lock()
+        self._pool_pid = os.getpid()
+        # A forked worker's inherited connections: never used nor closed in the child (the
+        # parent still owns them), only kept referenced so their finalizers do not run here.
+        self._inherited: list[sqlite3.Connection] = []
         with self.transaction() as db:
             # Statement by statement: executescript() would COMMIT the open transaction.
             for statement in SCHEMA.split(";"):
@@ -135,16 +145,13 @@ class SqliteStore(Store):
         self.devices = SqliteDeviceVault(self)
         self.webhook_events = SqliteEventLedger(self)
 
-    def connection(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is not None and getattr(self._local, "pid", None) == os.getpid():
-            return conn
+    def _open(self) -> sqlite3.Connection:
         try:
             conn = sqlite3.connect(
                 self.path,
                 timeout=self.timeout,
                 isolation_level=None,  # autocommit; transactions are explicit below
-                check_same_thread=True,
+                check_same_thread=False,  # borrowed by one thread at a time (the pool)
             )
             conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
             conn.execute("PRAGMA journal_mode = WAL")
@@ -152,38 +159,63 @@ class SqliteStore(Store):
             conn.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the SQLite store at {self.path}: {exc}") from exc
-        self._local.conn = conn
-        self._local.pid = os.getpid()
-        with self._all_lock:
-            self._all.append(conn)
         return conn
+
+    @contextmanager
+    def connection(self) -> Iterator[sqlite3.Connection]:
+        """Borrow a connection of this process's pool for one operation."""
+        conn = None
+        with self._pool_lock:
+            if self._pool_pid != os.getpid():
+                self._inherited.extend(self._idle)
+                self._idle = []
+                self._pool_pid = os.getpid()
+            if self._idle:
+                conn = self._idle.pop()
+        if conn is None:
+            conn = self._open()
+        try:
+            yield conn
+        finally:
+            self._give_back(conn)
+
+    def _give_back(self, conn: sqlite3.Connection) -> None:
+        try:
+            if conn.in_transaction:  # an operation that failed half-way
+                conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            conn.close()
+            return
+        with self._pool_lock:
+            if self._pool_pid == os.getpid() and len(self._idle) < MAX_IDLE_CONNECTIONS:
+                self._idle.append(conn)
+                return
+        conn.close()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE ... COMMIT: take the write lock first, so read-then-write is atomic."""
-        db = self.connection()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+        with self.connection() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
 
     def close(self) -> None:
-        with self._all_lock:
-            conns, self._all = self._all, []
-        for conn in conns:
-            try:
-                conn.close()
-            except sqlite3.ProgrammingError:  # created in another thread; it dies with it
-                pass
-        self._local = threading.local()
+        """Close the idle connections (one borrowed right now closes when given back)."""
+        with self._pool_lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
 
     def ping(self) -> bool:
         try:
-            self.connection().execute("SELECT 1").fetchone()
-        except sqlite3.Error:
+            with self.connection() as db:
+                db.execute("SELECT 1").fetchone()
+        except (sqlite3.Error, StoreError):
             return False
         return True
 
@@ -193,43 +225,54 @@ class SqliteFlowStore(FlowStore):
 
     def create(self, flow: Flow, ttl_seconds: float) -> None:
         now = self.now()
-        db = self._store.connection()
-        db.execute("DELETE FROM flows WHERE expires_at <= ?", (now,))
-        cur = db.execute(
-            "INSERT INTO flows (id, version, data, expires_at) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (id) DO UPDATE SET version = excluded.version, data = excluded.data, "
-            "expires_at = excluded.expires_at WHERE flows.expires_at <= ?",
-            (flow.id, flow.version, flow.to_json(), now + ttl_seconds, now),
-        )
-        if cur.rowcount != 1:
+        with self._store.transaction() as db:
+            db.execute("DELETE FROM flows WHERE expires_at <= ?", (now,))
+            cur = db.execute(
+                "INSERT INTO flows (id, version, data, expires_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET version = excluded.version, "
+                "data = excluded.data, expires_at = excluded.expires_at "
+                "WHERE flows.expires_at <= ?",
+                (flow.id, flow.version, flow.to_json(), now + ttl_seconds, now),
+            )
+            created = cur.rowcount == 1
+        if not created:
             raise Conflict("A flow with this id already exists.")
 
     def load(self, flow_id: str) -> Flow | None:
-        db = self._store.connection()
-        row = db.execute(
-            "SELECT version, data, expires_at FROM flows WHERE id = ?", (flow_id,)
-        ).fetchone()
-        if row is None:
-            return None
-        version, data, expires_at = row
-        if expires_at <= self.now():
-            db.execute("DELETE FROM flows WHERE id = ? AND expires_at <= ?", (flow_id, self.now()))
-            return None
+        with self._store.connection() as db:
+            row = db.execute(
+                "SELECT version, data, expires_at FROM flows WHERE id = ?", (flow_id,)
+            ).fetchone()
+            if row is None:
+                return None
+            version, data, expires_at = row
+            if expires_at <= self.now():
+                db.execute(
+                    "DELETE FROM flows WHERE id = ? AND expires_at <= ?", (flow_id, self.now())
+                )
+                return None
         return self._decode(data, int(version))
 
     def save(self, flow: Flow, ttl_seconds: float) -> None:
         now = self.now()
-        cur = self._store.connection().execute(
-            "UPDATE flows SET version = version + 1, data = ?, expires_at = ? "
-            "WHERE id = ? AND version = ? AND expires_at > ?",
-            (self._encode_saved(flow), now + ttl_seconds, flow.id, flow.version, now),
-        )
-        if cur.rowcount != 1:
+        data = self._encode_saved(flow)
+        with self._store.connection() as db:
+            cur = db.execute(
+                "UPDATE flows SET version = version + 1, data = ?, expires_at = ? "
+                "WHERE id = ? AND version = ? AND expires_at > ?",
+                (data, now + ttl_seconds, flow.id, flow.version, now),
+            )
+            saved = cur.rowcount == 1
+        if not saved:
             raise Conflict()
         flow.version += 1
 
     def delete(self, flow_id: str) -> None:
-        self._store.connection().execute("DELETE FROM flows WHERE id = ?", (flow_id,))
+        with self._store.connection() as db:
+            db.execute("DELETE FROM flows WHERE id = ?", (flow_id,))
+
+
+_SESSION_COLUMNS = "data, created_at, last_seen_at, idle_seconds, absolute_seconds"
 
 
 class SqliteSessionStore(SessionStore):
@@ -239,115 +282,116 @@ class SqliteSessionStore(SessionStore):
         now = self.now()
         sid = new_session_id()
         blob = self.cipher.seal(self._payload(record))
-        db = self._store.connection()
-        db.execute("DELETE FROM sessions WHERE expires_at <= ?", (now,))
-        db.execute(
-            "INSERT INTO sessions (sid, data, created_at, last_seen_at, idle_seconds, "
-            "absolute_seconds, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                self.cipher.hashed_id(sid),
-                blob,
-                now,
-                now,
-                idle_seconds,
-                absolute_seconds,
-                now + self._remaining(now, now, idle_seconds, absolute_seconds),
-            ),
+        row = (
+            self.cipher.hashed_id(sid),
+            blob,
+            now,
+            now,
+            idle_seconds,
+            absolute_seconds,
+            now + self._remaining(now, now, idle_seconds, absolute_seconds),
         )
-        self._index(db, sid, record)
+        with self._store.transaction() as db:  # one commit: the session and its index entries
+            db.execute("DELETE FROM sessions WHERE expires_at <= ?", (now,))
+            db.execute(
+                "INSERT INTO sessions (sid, data, created_at, last_seen_at, idle_seconds, "
+                "absolute_seconds, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                row,
+            )
+            self._index(db, row[0], record)
         return sid
 
-    def _index(self, db: sqlite3.Connection, sid: str, record: dict[str, Any]) -> None:
-        hashed_sid = self.cipher.hashed_id(sid)
+    @staticmethod
+    def _index(db: sqlite3.Connection, hashed_sid: str, record: dict[str, Any]) -> None:
         db.executemany(
             "INSERT OR IGNORE INTO session_users (user_key, sid) VALUES (?, ?)",
             [(key, hashed_sid) for key in user_keys(record)],
         )
 
     def _indexed(self, user_key: str) -> list[str]:
-        db = self._store.connection()
-        db.execute("DELETE FROM session_users WHERE sid NOT IN (SELECT sid FROM sessions)")
-        rows = db.execute("SELECT sid FROM session_users WHERE user_key = ?", (user_key,))
-        return [row[0] for row in rows.fetchall()]
+        with self._store.connection() as db:
+            db.execute("DELETE FROM session_users WHERE sid NOT IN (SELECT sid FROM sessions)")
+            rows = db.execute("SELECT sid FROM session_users WHERE user_key = ?", (user_key,))
+            return [row[0] for row in rows.fetchall()]
 
-    def _row(self, db: sqlite3.Connection, sid: str) -> tuple[Any, ...] | None:
-        """The live row of session ``sid`` (the cookie's value; the table keys its hash)."""
-        sid = self.cipher.hashed_id(sid)
+    def _live_row(self, db: sqlite3.Connection, hashed_sid: str) -> tuple[Any, ...] | None:
+        """The live row of a session (a timed-out one is deleted on the way)."""
         row = db.execute(
-            "SELECT data, created_at, last_seen_at, idle_seconds, absolute_seconds "
-            "FROM sessions WHERE sid = ?",
-            (sid,),
+            f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE sid = ?", (hashed_sid,)
         ).fetchone()
         if row is None:
             return None
         if self._expired(row[1], row[2], row[3], row[4]):
-            db.execute("DELETE FROM sessions WHERE sid = ?", (sid,))
+            db.execute("DELETE FROM sessions WHERE sid = ?", (hashed_sid,))
             return None
         return tuple(row)
 
-    def _touch(self, db: sqlite3.Connection, sid: str, row: tuple[Any, ...], new_sid: str) -> None:
+    def _touch(
+        self, db: sqlite3.Connection, hashed_sid: str, row: tuple[Any, ...], new_hashed: str
+    ) -> bool:
+        """Stamp last_seen_at (and move the row to ``new_hashed``); False when the session
+        went away since it was read."""
         now = self.now()
         expires_at = now + self._remaining(row[1], now, row[3], row[4])
-        db.execute(
-            "UPDATE sessions SET sid = ?, last_seen_at = ?, expires_at = ? WHERE sid = ?",
-            (self.cipher.hashed_id(new_sid), now, expires_at, self.cipher.hashed_id(sid)),
+        cur = db.execute(
+            "UPDATE sessions SET sid = ?, last_seen_at = ?, expires_at = ? "
+            "WHERE sid = ? AND expires_at > ?",
+            (new_hashed, now, expires_at, hashed_sid, now),
         )
+        return cur.rowcount == 1
 
     def get(self, sid: str) -> dict[str, Any] | None:
         if not sid:
             return None
-        with self._store.transaction() as db:
-            row = self._row(db, sid)
-            if row is None:
+        hashed = self.cipher.hashed_id(sid)
+        # No explicit transaction: the read takes no lock, and the touch is one statement
+        # whose row count says whether the session is still there (a sign-out or rotation
+        # in between makes this request see no session, as if it had come a moment later).
+        with self._store.connection() as db:
+            row = self._live_row(db, hashed)
+            if row is None or not self._touch(db, hashed, row, hashed):
                 return None
-            self._touch(db, sid, row, sid)
         record = dict(self.cipher.open(row[0]))
         record.update(sid=sid, created_at=row[1], last_seen_at=self.now())
         return record
 
     def update(self, sid: str, record: dict[str, Any]) -> bool:
         blob = self.cipher.seal(self._payload(record))
-        db = self._store.connection()
-        cur = db.execute(
-            "UPDATE sessions SET data = ? WHERE sid = ? AND expires_at > ?",
-            (blob, self.cipher.hashed_id(sid), self.now()),
-        )
-        if cur.rowcount != 1:
-            return False
-        self._index(db, sid, record)
+        hashed = self.cipher.hashed_id(sid)
+        with self._store.transaction() as db:
+            cur = db.execute(
+                "UPDATE sessions SET data = ? WHERE sid = ? AND expires_at > ?",
+                (blob, hashed, self.now()),
+            )
+            if cur.rowcount != 1:
+                return False
+            self._index(db, hashed, record)
         return True
 
     def rotate(self, sid: str) -> str | None:
         new_sid = new_session_id()
+        hashed, new_hashed = self.cipher.hashed_id(sid), self.cipher.hashed_id(new_sid)
         with self._store.transaction() as db:
-            row = self._row(db, sid)
+            row = self._live_row(db, hashed)
             if row is None:
                 return None
-            self._touch(db, sid, row, new_sid)
-            db.execute(
-                "UPDATE session_users SET sid = ? WHERE sid = ?",
-                (self.cipher.hashed_id(new_sid), self.cipher.hashed_id(sid)),
-            )
+            self._touch(db, hashed, row, new_hashed)
+            db.execute("UPDATE session_users SET sid = ? WHERE sid = ?", (new_hashed, hashed))
         return new_sid
 
     def delete(self, sid: str) -> None:
         self._delete_hashed(self.cipher.hashed_id(sid))
 
     def _delete_hashed(self, hashed_sid: str) -> None:
-        db = self._store.connection()
-        db.execute("DELETE FROM sessions WHERE sid = ?", (hashed_sid,))
-        db.execute("DELETE FROM session_users WHERE sid = ?", (hashed_sid,))
+        with self._store.transaction() as db:
+            db.execute("DELETE FROM sessions WHERE sid = ?", (hashed_sid,))
+            db.execute("DELETE FROM session_users WHERE sid = ?", (hashed_sid,))
 
     def _peek(self, hashed_sid: str) -> dict[str, Any] | None:
-        row = (
-            self._store.connection()
-            .execute(
-                "SELECT data, created_at, last_seen_at, idle_seconds, absolute_seconds "
-                "FROM sessions WHERE sid = ?",
-                (hashed_sid,),
-            )
-            .fetchone()
-        )
+        with self._store.connection() as db:
+            row = db.execute(
+                f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE sid = ?", (hashed_sid,)
+            ).fetchone()
         if row is None or self._expired(row[1], row[2], row[3], row[4]):
             return None
         return dict(self.cipher.open(row[0]))
@@ -359,30 +403,29 @@ class SqliteDeviceVault(DeviceVault):
     def put(self, username: str, device: RememberedDevice, ttl_seconds: float | None = None) -> str:
         now = self.now()
         device_id = new_device_id()
-        self._store.connection().execute(
-            "INSERT INTO devices (id, username, secret, created_at, expires_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (
-                self.cipher.hashed_id(device_id),
-                username,
-                self._seal(username, device),
-                now,
-                None if ttl_seconds is None else now + ttl_seconds,
-            ),
+        row = (
+            self.cipher.hashed_id(device_id),
+            username,
+            self._seal(username, device),
+            now,
+            None if ttl_seconds is None else now + ttl_seconds,
         )
+        with self._store.connection() as db:
+            db.execute(
+                "INSERT INTO devices (id, username, secret, created_at, expires_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                row,
+            )
         return device_id
 
     def get(self, device_id: str) -> tuple[str, RememberedDevice] | None:
         if not device_id:
             return None
-        row = (
-            self._store.connection()
-            .execute(
+        with self._store.connection() as db:
+            row = db.execute(
                 "SELECT secret, expires_at FROM devices WHERE id = ?",
                 (self.cipher.hashed_id(device_id),),
-            )
-            .fetchone()
-        )
+            ).fetchone()
         if row is None:
             return None
         if row[1] is not None and row[1] <= self.now():
@@ -391,9 +434,8 @@ class SqliteDeviceVault(DeviceVault):
         return self._open(row[0])
 
     def delete(self, device_id: str) -> None:
-        self._store.connection().execute(
-            "DELETE FROM devices WHERE id = ?", (self.cipher.hashed_id(device_id),)
-        )
+        with self._store.connection() as db:
+            db.execute("DELETE FROM devices WHERE id = ?", (self.cipher.hashed_id(device_id),))
 
 
 class SqliteEventLedger(EventLedger):
@@ -401,16 +443,16 @@ class SqliteEventLedger(EventLedger):
 
     def first_time(self, event_id: str, ttl_seconds: float) -> bool:
         now = self.now()
-        # Insert, or take over an expired row; a live row makes the upsert a no-op (0 rows).
-        cur = self._store.connection().execute(
-            "INSERT INTO webhook_events (event_id, expires_at) VALUES (?, ?) "
-            "ON CONFLICT (event_id) DO UPDATE SET expires_at = excluded.expires_at "
-            "WHERE webhook_events.expires_at <= ?",
-            (event_id, now + ttl_seconds, now),
-        )
-        return cur.rowcount == 1
+        with self._store.connection() as db:
+            # Insert, or take over an expired row; a live row makes the upsert a no-op.
+            cur = db.execute(
+                "INSERT INTO webhook_events (event_id, expires_at) VALUES (?, ?) "
+                "ON CONFLICT (event_id) DO UPDATE SET expires_at = excluded.expires_at "
+                "WHERE webhook_events.expires_at <= ?",
+                (event_id, now + ttl_seconds, now),
+            )
+            return cur.rowcount == 1
 
     def forget(self, event_id: str) -> None:
-        self._store.connection().execute(
-            "DELETE FROM webhook_events WHERE event_id = ?", (event_id,)
-        )
+        with self._store.connection() as db:
+            db.execute("DELETE FROM webhook_events WHERE event_id = ?", (event_id,))

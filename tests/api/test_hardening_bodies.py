@@ -78,8 +78,9 @@ def test_crafted_bodies_are_400_invalid_json_on_every_route(
         assert "Set-Cookie" not in response.headers, (method, path)
     loud = [r for r in caplog.records if r.levelno > logging.INFO]
     assert not loud, [r.getMessage() for r in loud]
-    assert store.connection().execute("SELECT count(*) FROM sessions").fetchone()[0] == 0
-    assert store.connection().execute("SELECT count(*) FROM flows").fetchone()[0] == 0
+    with store.connection() as db:
+        assert db.execute("SELECT count(*) FROM sessions").fetchone()[0] == 0
+        assert db.execute("SELECT count(*) FROM flows").fetchone()[0] == 0
 
 
 def test_parser_limits_and_what_stays_allowed() -> None:

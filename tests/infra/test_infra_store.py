@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sqlite3
 import threading
 from typing import Any
@@ -15,6 +16,7 @@ from bff.cognito.types import RememberedDevice
 from bff.config import ConfigError
 from bff.errors import Conflict
 from bff.store import StoreError, open_store
+from bff.store.sqlite_store import MAX_IDLE_CONNECTIONS
 from statemachine.flow import Flow
 
 DEVICE_PASSWORD = "Dev1cePassw0rdThatMustNeverBeStoredInPlaintext"
@@ -286,10 +288,63 @@ def test_sqlite_survives_reopening(tmp_path: Any, fernet_key: str) -> None:
         assert second.sessions.get(sid)["username"] == "ann"
         assert second.devices.get(device_id) == ("ann", device)
         assert not second.webhook_events.first_time("evt", 3600)
-        mode = second.connection().execute("PRAGMA journal_mode").fetchone()[0]
-        assert mode == "wal"
+        with second.connection() as db:
+            assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     finally:
         second.close()
+
+
+def _open_connections_to(path: str) -> int:
+    """How many SQLite connections of this process are open on ``path``: each holds the
+    database's -wal file open once. (The database file itself is a poor measure: SQLite
+    keeps a closed connection's descriptor while other connections hold locks, and reuses
+    it at the next open.)"""
+    names = {os.path.realpath(path) + "-wal"}
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}") in names:
+                count += 1
+        except OSError:
+            continue
+    return count
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc (Linux)")
+def test_sqlite_connections_stay_bounded_with_a_thread_per_request(tmp_path: Any) -> None:
+    """werkzeug's server runs each connection in a new thread: the store must not open (and
+    keep) a database connection per thread, or a long-running `bff serve` runs out of file
+    descriptors (it held two more after every request)."""
+    url = f"sqlite:///{tmp_path}/threads.sqlite3"
+    store = open_store(url, key=Fernet.generate_key())
+    try:
+        sid = store.sessions.create({"username": "ann"}, 600, 3600)
+
+        def request() -> None:
+            assert store.sessions.get(sid) is not None
+            store.flows.create(Flow(), 180)
+
+        for _ in range(60):
+            thread = threading.Thread(target=request)
+            thread.start()
+            thread.join()
+        assert _open_connections_to(store.path) <= MAX_IDLE_CONNECTIONS
+        # Threads at once get their own connections; the pool keeps at most its bound.
+        barrier = threading.Barrier(12)
+
+        def together() -> None:
+            barrier.wait()
+            request()
+
+        threads = [threading.Thread(target=together) for _ in range(12)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert _open_connections_to(store.path) <= MAX_IDLE_CONNECTIONS
+    finally:
+        store.close()
+    assert _open_connections_to(store.path) == 0
 
 
 def _save_in_process(url: str, flow_id: str, barrier: Any, results: Any) -> None:

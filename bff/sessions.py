@@ -28,6 +28,7 @@ from flask import Flask, Response, current_app, g, request
 
 from bff.config import BffSettings
 from bff.store import Store
+from bff.store.base import SessionStore
 
 SESSION_COOKIE = "__Host-bff_session"
 DEVICE_COOKIE = "__Host-bff_device"
@@ -118,9 +119,10 @@ def _adopt(sid: str, record: dict[str, Any], created_at: float) -> str:
     """Make ``sid`` this request's session, holding ``record`` as just written to the store
     (what a read would give back: the store's own keys set, JSON types), and set its cookie."""
     state = _state()
-    sessions = _manager().store.sessions
-    data = json.loads(json.dumps({k: v for k, v in record.items() if k not in sessions.RESERVED}))
-    data.update(sid=sid, created_at=created_at, last_seen_at=sessions.now())
+    store = _manager().store
+    reserved = SessionStore.RESERVED
+    data = json.loads(json.dumps({k: v for k, v in record.items() if k not in reserved}))
+    data.update(sid=sid, created_at=created_at, last_seen_at=store.clock())
     state.record = data
     state.loaded = True
     state.session_cookie = sid
@@ -134,7 +136,7 @@ def start_session(record: dict[str, Any]) -> str:
     if old is not None:
         manager.store.sessions.delete(old["sid"])
     settings = manager.settings
-    created_at = manager.store.sessions.now()
+    created_at = manager.store.clock()
     sid = manager.store.sessions.create(
         record, settings.session_idle_seconds, settings.session_absolute_seconds
     )

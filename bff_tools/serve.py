@@ -44,12 +44,18 @@ class BffRequestHandler(WSGIRequestHandler):
       request line, headers or body holds a thread for ever; with one, the read fails after
       ``timeout`` seconds: a partial request line or headers closes the connection, a partial
       body answers 408 ``request_timeout`` (``bff.body``).
+    * No access log line of its own (``log_request``): the app's one line per request says
+      more and never carries a query string.
     * ``send_error``: the errors ``http.server`` answers before the app runs (431 header
       fields too large, 414 URI too long, 400 bad request line) are written in the one error
       shape ``{"error": {code, message, details}}`` instead of its HTML page.
     """
 
     timeout: ClassVar[float | None] = DEFAULT_READ_TIMEOUT
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """No access line of werkzeug's: the app logs every request itself (``bff.request``:
+        route template, status, duration, request id), as it does under gunicorn."""
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         try:

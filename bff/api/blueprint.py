@@ -37,7 +37,9 @@ class Blueprint(flask_smorest.Blueprint):
     def arguments(
         self, schema: Any, *, location: str = "json", required: bool | None = None, **kwargs: Any
     ) -> Callable[[_F], _F]:
+        # One schema instance per view: given a class, webargs would build a new instance
+        # (deep-copying its fields) for every request. Loading is thread-safe.
+        instance = schema() if isinstance(schema, type) else schema
         if required is None:
-            instance = schema() if isinstance(schema, type) else schema
             required = location != "json" or any(f.required for f in instance.fields.values())
-        return super().arguments(schema, location=location, required=required, **kwargs)
+        return super().arguments(instance, location=location, required=required, **kwargs)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 from prometheus_client import (
@@ -97,14 +98,21 @@ def count_rate_limit_refusal(scope: str) -> None:
 class _TimedSubStore:
     """A sub-store (flows, sessions, devices, webhook_events) whose public calls are timed."""
 
+    #: Helpers of the sub-store that are not store operations: never timed.
+    UNTIMED = frozenset({"now", "flow_clock"})
+
     def __init__(self, inner: Any, backend: str, name: str) -> None:
         self._inner = inner
         self._backend = backend
         self._name = name
+        self._timed: dict[str, Callable[..., Any]] = {}
 
     def __getattr__(self, attribute: str) -> Any:
+        cached = self._timed.get(attribute)
+        if cached is not None:
+            return cached
         value = getattr(self._inner, attribute)
-        if attribute.startswith("_") or not callable(value):
+        if attribute.startswith("_") or attribute in self.UNTIMED or not callable(value):
             return value
         histogram = STORE_SECONDS.labels(self._backend, self._name, attribute)
 
@@ -115,6 +123,7 @@ class _TimedSubStore:
             finally:
                 histogram.observe(time.perf_counter() - began)
 
+        self._timed[attribute] = timed  # one wrapper (and label lookup) per operation
         return timed
 
     def __repr__(self) -> str:

@@ -23,10 +23,15 @@ import http.client
 import json
 import os
 import secrets
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +53,8 @@ from tests.support.serve import bff_serve  # noqa: E402
 
 PASSWORD = "Bench-Passw0rd!"
 GOAL = 1.3
+#: HTTP requests per journey (the "BFF's own work per step" divides by it).
+STEPS = 7
 
 
 class Browser:
@@ -103,78 +110,215 @@ def bff_journey(base_url: str, outbox: OutboxReader) -> None:
         spa.close()
 
 
+class DirectSteps:
+    """The journey's Cognito calls with boto3, step by step, as an SPA calling Cognito itself
+    makes them (with the same TOTP and SRP computations); what a step learns is kept here
+    for the next. Used in this process (direct_journey) and behind the forwarder."""
+
+    def __init__(self, client: Any, client_id: str, email: str) -> None:
+        self.client, self.client_id, self.email = client, client_id, email
+        self.auth = {"USERNAME": email, "PASSWORD": PASSWORD}
+        self.session = ""
+        self.result: dict[str, Any] = {}
+        self.device: dict[str, str] = {}
+        self.verifier: Any = None
+
+    def sign_up(self) -> None:
+        self.client.sign_up(
+            ClientId=self.client_id,
+            Username=self.email,
+            Password=PASSWORD,
+            UserAttributes=[{"Name": "email", "Value": self.email}],
+        )
+
+    def confirm(self, code: str) -> None:
+        self.client.confirm_sign_up(
+            ClientId=self.client_id, Username=self.email, ConfirmationCode=code
+        )
+
+    def sign_in(self) -> str:
+        """InitiateAuth (MFA_SETUP), then AssociateSoftwareToken: the secret to show."""
+        step = self.client.initiate_auth(
+            ClientId=self.client_id, AuthFlow="USER_PASSWORD_AUTH", AuthParameters=self.auth
+        )
+        assert step["ChallengeName"] == "MFA_SETUP"
+        association = self.client.associate_software_token(Session=step["Session"])
+        self.session = association["Session"]
+        return str(association["SecretCode"])
+
+    def mfa_setup(self, code: str) -> None:
+        """VerifySoftwareToken, answer MFA_SETUP, ConfirmDevice the device it issued."""
+        verified = self.client.verify_software_token(
+            Session=self.session, UserCode=code, FriendlyDeviceName="Bench"
+        )
+        self.result = self.client.respond_to_auth_challenge(
+            ClientId=self.client_id,
+            ChallengeName="MFA_SETUP",
+            ChallengeResponses={"USERNAME": self.email},
+            Session=verified["Session"],
+        )["AuthenticationResult"]
+        self.device = self.result["NewDeviceMetadata"]
+        self.verifier = srp.generate_device_verifier(
+            self.device["DeviceGroupKey"], self.device["DeviceKey"]
+        )
+        self.client.confirm_device(
+            AccessToken=self.result["AccessToken"],
+            DeviceKey=self.device["DeviceKey"],
+            DeviceSecretVerifierConfig=self.verifier.verifier_config(),
+            DeviceName="Bench",
+        )
+
+    def remember(self) -> None:
+        self.client.update_device_status(
+            AccessToken=self.result["AccessToken"],
+            DeviceKey=self.device["DeviceKey"],
+            DeviceRememberedStatus="remembered",
+        )
+
+    def sign_out(self) -> None:
+        self.client.global_sign_out(AccessToken=self.result["AccessToken"])
+        self.client.revoke_token(Token=self.result["RefreshToken"], ClientId=self.client_id)
+
+    def sign_in_with_device(self) -> None:
+        """InitiateAuth with DEVICE_KEY, DEVICE_SRP_AUTH, DEVICE_PASSWORD_VERIFIER."""
+        device_key = self.device["DeviceKey"]
+        step = self.client.initiate_auth(
+            ClientId=self.client_id,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={**self.auth, "DEVICE_KEY": device_key},
+        )
+        assert step["ChallengeName"] == "DEVICE_SRP_AUTH", step
+        ephemeral = srp.SrpEphemeral.generate()
+        challenge = self.client.respond_to_auth_challenge(
+            ClientId=self.client_id,
+            ChallengeName="DEVICE_SRP_AUTH",
+            ChallengeResponses={
+                "USERNAME": self.email,
+                "DEVICE_KEY": device_key,
+                "SRP_A": ephemeral.srp_a,
+            },
+            Session=step["Session"],
+        )
+        claim = srp.device_password_verifier_responses(
+            ephemeral,
+            device_group_key=self.device["DeviceGroupKey"],
+            device_key=device_key,
+            device_password=self.verifier.device_password,
+            challenge_parameters=challenge["ChallengeParameters"],
+        )
+        claim.setdefault("USERNAME", self.email)
+        done = self.client.respond_to_auth_challenge(
+            ClientId=self.client_id,
+            ChallengeName="DEVICE_PASSWORD_VERIFIER",
+            ChallengeResponses=claim,
+            Session=challenge.get("Session"),
+        )
+        assert "AuthenticationResult" in done
+
+
 def direct_journey(client: Any, client_id: str, pool_id: str, outbox: OutboxReader) -> None:
+    steps = DirectSteps(client, client_id, f"bench-{secrets.token_hex(6)}@example.com")
+    steps.sign_up()
+    steps.confirm(outbox.latest_code(steps.email))
+    secret = steps.sign_in()
+    steps.mfa_setup(current_code(secret))
+    steps.remember()
+    steps.sign_out()
+    steps.sign_in_with_device()
+
+
+# ---- the floor: the same calls behind a bare HTTP hop -----------------------------------
+
+FORWARDER_STEPS = ("sign_up", "confirm", "sign_in", "mfa_setup", "remember", "sign_out")
+
+
+def forwarder_app(client: Any, client_id: str) -> Any:
+    """A Flask app with nothing but the HTTP hop: each POST /step/<name> runs that step's
+    Cognito calls (DirectSteps) for the journey its body names, keeping the steps' state in
+    memory. No sessions, cookies, CSRF, validation, rate limits, journal, store or metrics:
+    what is left of the BFF's time once all of those are gone."""
+    from flask import Flask, jsonify, request
+
+    app = Flask("forwarder")
+    journeys: dict[str, DirectSteps] = {}
+
+    @app.post("/step/<name>")
+    def step(name: str) -> Any:
+        body = request.get_json()
+        journey_id = body.pop("journey")
+        if name == "sign_up":
+            journeys[journey_id] = DirectSteps(client, client_id, body["email"])
+        steps = journeys[journey_id]
+        if name == "sign_in_with_device":
+            steps.sign_in_with_device()
+            del journeys[journey_id]
+            return jsonify(state="AUTHENTICATED")
+        answer = getattr(steps, name)(**{k: v for k, v in body.items() if k != "email"})
+        return jsonify(state="ok", secret=answer)
+
+    return app
+
+
+def forwarder_journey(base_url: str, outbox: OutboxReader) -> None:
+    """The journey through the forwarder: the same 7 requests as through the BFF."""
     email = f"bench-{secrets.token_hex(6)}@example.com"
-    client.sign_up(
-        ClientId=client_id,
-        Username=email,
-        Password=PASSWORD,
-        UserAttributes=[{"Name": "email", "Value": email}],
+    journey_id = secrets.token_hex(8)
+    spa = Browser(base_url)
+    try:
+
+        def step(name: str, **body: Any) -> dict[str, Any]:
+            return spa.post(f"/step/{name}", {"journey": journey_id, **body})
+
+        step("sign_up", email=email)
+        step("confirm", code=outbox.latest_code(email))
+        secret = step("sign_in")["secret"]
+        step("mfa_setup", code=current_code(secret))
+        step("remember")
+        step("sign_out")
+        step("sign_in_with_device")
+    finally:
+        spa.close()
+
+
+@contextmanager
+def forwarder_process(cognito: CognitoProcess) -> Iterator[tuple[str, int]]:
+    """The forwarder in its own process on bff serve's HTTP server (werkzeug, threaded,
+    bff_tools.serve.make_bff_server); yields its base URL and process id."""
+    process = subprocess.Popen(
+        [sys.executable, __file__, "--serve-forwarder", json.dumps(cognito.environment())],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
-    code = outbox.latest_code(email)
-    client.confirm_sign_up(ClientId=client_id, Username=email, ConfirmationCode=code)
-    auth = {"USERNAME": email, "PASSWORD": PASSWORD}
-    step = client.initiate_auth(
-        ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH", AuthParameters=auth
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        if not line.startswith("http://"):
+            raise RuntimeError(f"the forwarder did not start: {line!r}")
+        yield line.strip(), process.pid
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def serve_forwarder(environment: dict[str, str]) -> None:
+    import boto3
+
+    from bff_tools.serve import make_bff_server
+
+    client = boto3.client(
+        "cognito-idp",
+        endpoint_url=environment["COGNITO_ENDPOINT_URL"],
+        region_name=environment["AWS_REGION"],
     )
-    assert step["ChallengeName"] == "MFA_SETUP"
-    association = client.associate_software_token(Session=step["Session"])
-    verified = client.verify_software_token(
-        Session=association["Session"],
-        UserCode=current_code(association["SecretCode"]),
-        FriendlyDeviceName="Bench",
+    server = make_bff_server(
+        "127.0.0.1", 0, forwarder_app(client, environment["COGNITO_CLIENT_ID"])
     )
-    result = client.respond_to_auth_challenge(
-        ClientId=client_id,
-        ChallengeName="MFA_SETUP",
-        ChallengeResponses={"USERNAME": email},
-        Session=verified["Session"],
-    )["AuthenticationResult"]
-    access, device = result["AccessToken"], result["NewDeviceMetadata"]
-    verifier = srp.generate_device_verifier(device["DeviceGroupKey"], device["DeviceKey"])
-    client.confirm_device(
-        AccessToken=access,
-        DeviceKey=device["DeviceKey"],
-        DeviceSecretVerifierConfig=verifier.verifier_config(),
-        DeviceName="Bench",
-    )
-    client.update_device_status(
-        AccessToken=access, DeviceKey=device["DeviceKey"], DeviceRememberedStatus="remembered"
-    )
-    client.global_sign_out(AccessToken=access)
-    client.revoke_token(Token=result["RefreshToken"], ClientId=client_id)
-    step = client.initiate_auth(
-        ClientId=client_id,
-        AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={**auth, "DEVICE_KEY": device["DeviceKey"]},
-    )
-    assert step["ChallengeName"] == "DEVICE_SRP_AUTH", step
-    ephemeral = srp.SrpEphemeral.generate()
-    challenge = client.respond_to_auth_challenge(
-        ClientId=client_id,
-        ChallengeName="DEVICE_SRP_AUTH",
-        ChallengeResponses={
-            "USERNAME": email,
-            "DEVICE_KEY": device["DeviceKey"],
-            "SRP_A": ephemeral.srp_a,
-        },
-        Session=step["Session"],
-    )
-    claim = srp.device_password_verifier_responses(
-        ephemeral,
-        device_group_key=device["DeviceGroupKey"],
-        device_key=device["DeviceKey"],
-        device_password=verifier.device_password,
-        challenge_parameters=challenge["ChallengeParameters"],
-    )
-    claim.setdefault("USERNAME", email)
-    done = client.respond_to_auth_challenge(
-        ClientId=client_id,
-        ChallengeName="DEVICE_PASSWORD_VERIFIER",
-        ChallengeResponses=claim,
-        Session=challenge.get("Session"),
-    )
-    assert "AuthenticationResult" in done
+    print(f"http://127.0.0.1:{server.server_port}", flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+    server.serve_forever()
 
 
 def measure(rounds: int = 10, echo: Any = print) -> dict[str, float]:
@@ -184,46 +328,65 @@ def measure(rounds: int = 10, echo: Any = print) -> dict[str, float]:
         workdir = Path(folder)
         with local_cognito_process(workdir) as cognito:
             env = serve_env(cognito, workdir)
-            with bff_serve(workdir, env) as urls:
+            with bff_serve(workdir, env) as urls, forwarder_process(cognito) as forwarder:
                 base_url = urls["BFF"].removesuffix("/api")
+                forwarder_url, forwarder_pid = forwarder
                 outbox = OutboxReader(cognito.endpoint_url)
                 client = boto3.client(
                     "cognito-idp", endpoint_url=cognito.endpoint_url, region_name=cognito.region
                 )
                 serve_pid = [p for p in children_named("bff") if p != cognito.pid][0]
+                paths: dict[str, tuple[Callable[[], None], int | None]] = {
+                    "bff": (lambda: bff_journey(base_url, outbox), serve_pid),
+                    "forwarder": (lambda: forwarder_journey(forwarder_url, outbox), forwarder_pid),
+                    "direct": (
+                        lambda: direct_journey(
+                            client, cognito.client_id, cognito.user_pool_id, outbox
+                        ),
+                        None,
+                    ),
+                }
+                walls: dict[str, list[float]] = {name: [] for name in paths}
+                cpus = dict.fromkeys(paths, 0.0)
+                for run, _pid in paths.values():
+                    run()  # warm every path (connections, imports)
+                for _ in range(rounds):  # the three alternate, round by round
+                    for name, (run, server_pid) in paths.items():
 
-                def cpu() -> float:
-                    return time.process_time() + cpu_seconds(cognito.pid) + cpu_seconds(serve_pid)
+                        def cpu(pid: int | None = server_pid) -> float:
+                            own = time.process_time() + cpu_seconds(cognito.pid)
+                            return own + (cpu_seconds(pid) if pid else 0.0)
 
-                bff_journey(base_url, outbox)  # warm both paths (connections, imports)
-                direct_journey(client, cognito.client_id, cognito.user_pool_id, outbox)
-                through_bff, direct, bff_cpu, direct_cpu = [], [], 0.0, 0.0
-                for _ in range(rounds):
-                    began, cpu_began = time.perf_counter(), cpu()
-                    bff_journey(base_url, outbox)
-                    through_bff.append(time.perf_counter() - began)
-                    bff_cpu += cpu() - cpu_began
-                    began, cpu_began = time.perf_counter(), cpu()
-                    direct_journey(client, cognito.client_id, cognito.user_pool_id, outbox)
-                    direct.append(time.perf_counter() - began)
-                    direct_cpu += cpu() - cpu_began
-    bff_ms = statistics.median(through_bff) * 1000
-    direct_ms = statistics.median(direct) * 1000
-    echo(f"journey through the BFF over HTTP: median {bff_ms:6.1f} ms ({rounds} rounds)")
-    echo(f"same Cognito calls with boto3:     median {direct_ms:6.1f} ms")
-    echo(f"ratio {bff_ms / direct_ms:.2f}x (goal <= {GOAL}x)")
-    bff_cpu_ms, direct_cpu_ms = bff_cpu / rounds * 1000, direct_cpu / rounds * 1000
+                        began, cpu_began = time.perf_counter(), cpu()
+                        run()
+                        walls[name].append(time.perf_counter() - began)
+                        cpus[name] += cpu() - cpu_began
+    ms = {name: statistics.median(values) * 1000 for name, values in walls.items()}
+    cpu_ms = {name: total / rounds * 1000 for name, total in cpus.items()}
+    echo(f"journey through the BFF over HTTP:    median {ms['bff']:6.1f} ms ({rounds} rounds)")
+    echo(f"through a bare forwarder over HTTP:   median {ms['forwarder']:6.1f} ms")
+    echo(f"same Cognito calls with boto3:        median {ms['direct']:6.1f} ms")
+    echo(f"ratio {ms['bff'] / ms['direct']:.2f}x (goal <= {GOAL}x)")
     echo(
-        f"CPU of client + BFF + local Cognito per journey: {bff_cpu_ms:.0f} ms through the BFF, "
-        f"{direct_cpu_ms:.0f} ms direct, ratio {bff_cpu_ms / direct_cpu_ms:.2f}x"
+        f"floor: the HTTP hop alone (forwarder / boto3) {ms['forwarder'] / ms['direct']:.2f}x; "
+        f"the BFF's own work {(ms['bff'] - ms['forwarder']) / STEPS:.1f} ms per step"
+    )
+    echo(
+        "CPU of client + server + local Cognito per journey: "
+        f"{cpu_ms['bff']:.0f} ms through the BFF, {cpu_ms['forwarder']:.0f} ms through the "
+        f"forwarder, {cpu_ms['direct']:.0f} ms direct, "
+        f"ratio {cpu_ms['bff'] / cpu_ms['direct']:.2f}x"
     )
     return {
-        "bff_ms": bff_ms,
-        "direct_ms": direct_ms,
-        "ratio": bff_ms / direct_ms,
-        "bff_cpu_ms": bff_cpu_ms,
-        "direct_cpu_ms": direct_cpu_ms,
-        "cpu_ratio": bff_cpu_ms / direct_cpu_ms,
+        "bff_ms": ms["bff"],
+        "forwarder_ms": ms["forwarder"],
+        "direct_ms": ms["direct"],
+        "ratio": ms["bff"] / ms["direct"],
+        "floor_ratio": ms["forwarder"] / ms["direct"],
+        "bff_cpu_ms": cpu_ms["bff"],
+        "forwarder_cpu_ms": cpu_ms["forwarder"],
+        "direct_cpu_ms": cpu_ms["direct"],
+        "cpu_ratio": cpu_ms["bff"] / cpu_ms["direct"],
     }
 
 
@@ -241,4 +404,9 @@ def serve_env(cognito: CognitoProcess, workdir: Path) -> dict[str, str]:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=10)
-    measure(parser.parse_args().rounds)
+    parser.add_argument("--serve-forwarder", metavar="COGNITO_ENV_JSON", help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.serve_forwarder:
+        serve_forwarder(json.loads(arguments.serve_forwarder))
+    else:
+        measure(arguments.rounds)

@@ -91,7 +91,8 @@ def test_one_request_shares_one_deadline_across_its_cognito_calls(
         COGNITO_ENDPOINT_URL=proxy.url, COGNITO_READ_TIMEOUT="2", COGNITO_CONNECT_TIMEOUT="0.1"
     )
     proxy.delay = 1.2
-    outage(sign_in(SpaClient(app.test_client()), unique_email), "cognito_unavailable")
+    error = outage(sign_in(SpaClient(app.test_client()), unique_email), "cognito_unavailable")
+    assert error["details"]["cognito_code"] == "RequestDeadlineExceeded"
     assert proxy.actions == ["InitiateAuth", "AssociateSoftwareToken"]
     # Without the delay the same sign-in goes through (the limit was the deadline).
     proxy.delay = 0

@@ -158,6 +158,35 @@ def test_session_idle_timeout(store: Any, clock: Any) -> None:
     assert store.sessions.get(sid) is None, "an idle-expired session is deleted, not hidden"
 
 
+def test_sqlite_session_reads_write_last_seen_at_only_when_stale(
+    tmp_path: Any, fernet_key: str, clock: Any
+) -> None:
+    """A burst of reads is one write: last_seen_at is rewritten once it is a twentieth of the
+    idle timeout old (45 s of 900 s), and the idle timeout still counts from it."""
+    store = open_store(f"sqlite:///{tmp_path}/touch.sqlite3", key=fernet_key, clock=clock)
+
+    def last_seen() -> float:
+        with store.connection() as db:
+            return float(db.execute("SELECT last_seen_at FROM sessions").fetchone()[0])
+
+    try:
+        sid = store.sessions.create({"username": "ann"}, 900, 28800)
+        created = last_seen()
+        for _ in range(4):
+            clock.advance(10)
+            assert store.sessions.get(sid) is not None
+        assert last_seen() == created  # 40 s: no write yet
+        clock.advance(10)
+        assert store.sessions.get(sid) is not None
+        assert last_seen() == created + 50  # stale: written
+        clock.advance(899)
+        assert store.sessions.get(sid) is not None  # idle counted from the write
+        clock.advance(900)
+        assert store.sessions.get(sid) is None
+    finally:
+        store.close()
+
+
 def test_session_absolute_timeout_even_when_active(store: Any, clock: Any) -> None:
     sid = store.sessions.create({"username": "ann"}, 900, 3600)
     for _ in range(7):

@@ -20,7 +20,7 @@ from typing import Any
 
 from flask import current_app
 
-from bff import sessions
+from bff import ops, sessions
 from bff.cognito.gateway import CognitoGateway
 from bff.cognito.types import RememberedDevice
 from bff.config import BffSettings
@@ -211,6 +211,7 @@ def answer_step(
         sessions.save_session(record)
         if outcome.privilege_changed:
             sessions.rotate_session()
+    ops.note_step_state(flow.state)
     return flow_view(flow, outcome.data, can_remember=can_remember(flow, record))
 
 

@@ -36,8 +36,21 @@ def _route() -> str:
     return rule.rule if rule is not None else "unmatched"
 
 
+#: Where a view notes the state its step reached (``note_step_state``), so the metrics hook
+#: need not decode the response it just encoded.
+STEP_STATE = "_bff_step_state"
+
+
+def note_step_state(state: str) -> None:
+    """Tell the metrics hook which state this request's step reached."""
+    setattr(g, STEP_STATE, state)
+
+
 def _step_outcome(response: Response) -> str:
     """The state a step reached, or its error code (from the step or error shape)."""
+    noted = g.get(STEP_STATE)
+    if isinstance(noted, str) and response.status_code == 200:
+        return noted
     body: Any = response.get_json(silent=True) if response.is_json else None
     if isinstance(body, dict):
         flow = body.get("flow")

@@ -1,24 +1,35 @@
 """Benchmark: a whole journey through the BFF over HTTP vs the same Cognito calls with boto3.
 
-Run: .venv/bin/python tests/benchmarks/journey.py [--rounds N]
+Run: .venv/bin/python tests/benchmarks/journey.py [--rounds N] [--cognito-delay-ms MS]
 (or every benchmark at once: .venv/bin/python tests/benchmarks/run_all.py)
 
-Three processes: the local Cognito (`bff local-cognito`), the BFF (`bff serve` pointed at
-it, SQLite store, rate limits on with room for the run) and this client. The journey: sign
-up, confirm with the emailed code, sign in (MFA_SETUP), register the authenticator (verify
-and answer MFA_SETUP), remember the device, sign out, sign in again with the remembered
-device (DEVICE_SRP_AUTH, DEVICE_PASSWORD_VERIFIER). "Direct" makes the same Cognito calls
-with boto3 against the same local Cognito, computing the same TOTP codes and SRP answers
-(bff.cognito.srp), as an SPA calling Cognito itself would. The two alternate round by
-round; the medians and their ratio come from the same run. Wall time suffers from whatever
-else the machine runs (the BFF path has one more process to schedule), so the CPU seconds
-all three processes spent per journey (from /proc) are printed too: that ratio is the work
-the BFF adds, whatever the load. Prints figures, asserts nothing.
+Processes: the local Cognito (`bff local-cognito`), the BFF (`bff serve` pointed at it,
+SQLite store, rate limits on with room for the run), a bare forwarder, and this client.
+The journey: sign up, confirm with the emailed code, sign in (MFA_SETUP), register the
+authenticator (verify and answer MFA_SETUP), remember the device, sign out, sign in again
+with the remembered device (DEVICE_SRP_AUTH, DEVICE_PASSWORD_VERIFIER): 7 HTTP requests.
+Three paths alternate round by round, and the medians and ratios come from the same run:
+
+* through the BFF over HTTP;
+* "direct": the same Cognito calls with boto3 from this process, computing the same TOTP
+  codes and SRP answers (bff.cognito.srp), as an SPA calling Cognito itself would;
+* the floor: a bare Flask forwarder on bff serve's HTTP server whose 7 routes make the
+  direct path's calls (DirectSteps) and nothing else. forwarder / direct is what the extra
+  HTTP hop alone costs; BFF - forwarder is the BFF's own work (sessions, CSRF, validation,
+  rate limits, the journal, the store, metrics, logs).
+
+Wall time suffers from whatever else the machine runs (the HTTP paths have one more
+process to schedule), so the CPU seconds all processes spent per journey (from /proc) are
+printed too. ``--cognito-delay-ms`` puts a loopback proxy that holds every Cognito answer
+back that long in front of the local Cognito, for every path: how the ratio moves when
+Cognito is not a process on the same machine answering in a couple of milliseconds.
+Prints figures, asserts nothing.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import http.client
 import json
 import os
@@ -31,7 +42,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +53,7 @@ os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 from bff.cognito import srp  # noqa: E402
 from bff.cognito.totp import current_code  # noqa: E402
 from bff.local_outbox import OutboxReader  # noqa: E402
+from tests.support.faults import FaultProxy  # noqa: E402
 from tests.support.production import (  # noqa: E402
     CognitoProcess,
     bff_environment,
@@ -176,7 +188,8 @@ class DirectSteps:
         )
 
     def sign_out(self) -> None:
-        self.client.global_sign_out(AccessToken=self.result["AccessToken"])
+        """RevokeToken, as the BFF's sign-out and Amplify's (non-global) signOut do: it ends
+        the refresh token and the access tokens issued from it."""
         self.client.revoke_token(Token=self.result["RefreshToken"], ClientId=self.client_id)
 
     def sign_in_with_device(self) -> None:
@@ -321,17 +334,26 @@ def serve_forwarder(environment: dict[str, str]) -> None:
     server.serve_forever()
 
 
-def measure(rounds: int = 10, echo: Any = print) -> dict[str, float]:
+def measure(rounds: int = 10, echo: Any = print, cognito_delay_ms: float = 0) -> dict[str, float]:
     import boto3
 
-    with tempfile.TemporaryDirectory(prefix="bench-journey-") as folder:
+    with tempfile.TemporaryDirectory(prefix="bench-journey-") as folder, ExitStack() as stack:
         workdir = Path(folder)
-        with local_cognito_process(workdir) as cognito:
+        with local_cognito_process(workdir) as local:
+            cognito = local
+            if cognito_delay_ms:
+                # Every path reaches Cognito through the same loopback proxy that holds each
+                # answer back: a stand-in for the network and Cognito's own time.
+                proxy = FaultProxy(local.endpoint_url)
+                stack.callback(proxy.close)
+                proxy.delay = cognito_delay_ms / 1000
+                cognito = dataclasses.replace(local, endpoint_url=proxy.url)
+                echo(f"each Cognito answer held back {cognito_delay_ms:g} ms")
             env = serve_env(cognito, workdir)
             with bff_serve(workdir, env) as urls, forwarder_process(cognito) as forwarder:
                 base_url = urls["BFF"].removesuffix("/api")
                 forwarder_url, forwarder_pid = forwarder
-                outbox = OutboxReader(cognito.endpoint_url)
+                outbox = OutboxReader(local.endpoint_url)
                 client = boto3.client(
                     "cognito-idp", endpoint_url=cognito.endpoint_url, region_name=cognito.region
                 )
@@ -404,9 +426,15 @@ def serve_env(cognito: CognitoProcess, workdir: Path) -> dict[str, str]:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument(
+        "--cognito-delay-ms",
+        type=float,
+        default=0,
+        help="hold every Cognito answer back this long (a loopback proxy), for every path",
+    )
     parser.add_argument("--serve-forwarder", metavar="COGNITO_ENV_JSON", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.serve_forwarder:
         serve_forwarder(json.loads(arguments.serve_forwarder))
     else:
-        measure(arguments.rounds)
+        measure(arguments.rounds, cognito_delay_ms=arguments.cognito_delay_ms)

@@ -12,7 +12,11 @@ still be overridden on gunicorn's command line (``-w 4``) or in ``GUNICORN_CMD_A
 * Timeouts: ``BFF_WORKER_TIMEOUT`` (default 60 s) must outlast the slowest Cognito call with
   its retries (``COGNITO_READ_TIMEOUT`` × ``COGNITO_MAX_ATTEMPTS``, 30 s by default);
   ``BFF_GRACEFUL_TIMEOUT`` (default 30 s): on SIGTERM a worker stops accepting and finishes
-  the requests it has for that long (graceful shutdown); ``keepalive`` 5 s behind a proxy.
+  the requests it has for that long (graceful shutdown), exiting as soon as they are done;
+  one still running then is cut off (its connection closes without an answer). A
+  connection made while a worker drains is not refused: it waits unanswered and is reset
+  when the worker exits, so take the instance out of the load balancer before SIGTERM.
+  ``keepalive`` 5 s behind a proxy.
 * Forwarded headers: gunicorn's own handling is switched off (``forwarded_allow_ips`` empty,
   no ``secure_scheme_headers``); the app's ProxyFix, configured by ``BFF_TRUSTED_PROXIES``,
   is the one place that reads X-Forwarded-For/-Proto, so both agree on what to trust.

@@ -7,8 +7,11 @@ installed BFF (``pip install 'cognito-bff[prod]'``, no checkout) has it too. Eve
 still be overridden on gunicorn's command line (``-w 4``) or in ``GUNICORN_CMD_ARGS``.
 
 * Workers and threads: ``WEB_CONCURRENCY`` worker processes (default 2: one per core of a
-  small machine) of ``BFF_THREADS`` threads each (default 4, the ``gthread`` worker): a step
-  spends most of its time waiting for Cognito, so threads overlap those waits.
+  small machine) of ``BFF_THREADS`` threads each (default 4): a step spends most of its time
+  waiting for Cognito, so threads overlap those waits. The worker is gunicorn's ``gthread``
+  (bff.gunicorn_worker.BffThreadWorker) but for its own error answers (a malformed or
+  over-long request line, too many or too large headers: 400, 414, 431...), written in the
+  one error shape instead of gunicorn's HTML page.
 * Timeouts: ``BFF_WORKER_TIMEOUT`` (default 60 s) must outlast the slowest Cognito call with
   its retries (``COGNITO_READ_TIMEOUT`` × ``COGNITO_MAX_ATTEMPTS``, 30 s by default);
   ``BFF_GRACEFUL_TIMEOUT`` (default 30 s): on SIGTERM a worker stops accepting and finishes
@@ -57,7 +60,8 @@ def _int(name: str, default: int) -> int:
 bind = os.environ.get("BFF_BIND", "0.0.0.0:8000")
 workers = _int("WEB_CONCURRENCY", 2)
 threads = _int("BFF_THREADS", 4)
-worker_class = "gthread"
+# gthread, answering its own errors (400, 414, 431...) in the one error shape.
+worker_class = "bff.gunicorn_worker.BffThreadWorker"
 timeout = _int("BFF_WORKER_TIMEOUT", 60)
 graceful_timeout = _int("BFF_GRACEFUL_TIMEOUT", 30)
 keepalive = 5

@@ -18,7 +18,6 @@ URLs are in the instance folder for ``bff outbox`` and ``bff qa run`` (bff_tools
 from __future__ import annotations
 
 import ipaddress
-import json
 import os
 import signal
 from http import HTTPStatus
@@ -29,6 +28,7 @@ from dotenv import dotenv_values
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from bff.server_errors import server_error_body
 from bff_tools import discovery
 
 LOOPBACK_NAMES = ("localhost",)
@@ -47,8 +47,10 @@ class BffRequestHandler(WSGIRequestHandler):
     * No access log line of its own (``log_request``): the app's one line per request says
       more and never carries a query string.
     * ``send_error``: the errors ``http.server`` answers before the app runs (431 header
-      fields too large, 414 URI too long, 400 bad request line) are written in the one error
-      shape ``{"error": {code, message, details}}`` instead of its HTML page.
+      fields too large, 414 URI too long, 400 bad request line, 505) are written in the one
+      error shape ``{"error": {code, message, details}}`` instead of its HTML page, with
+      the code and fixed message of bff.server_errors (those gunicorn's worker answers too);
+      ``http.server``'s own message, which may quote the request, goes to the log only.
     """
 
     timeout: ClassVar[float | None] = DEFAULT_READ_TIMEOUT
@@ -59,14 +61,11 @@ class BffRequestHandler(WSGIRequestHandler):
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         try:
-            status = HTTPStatus(code)
-            phrase, default = status.phrase, status.description
+            phrase = HTTPStatus(code).phrase
         except ValueError:
-            phrase, default = "Error", "The request could not be handled."
-        text = message or default
-        self.log_error("code %d, message %s", code, text)
-        error = {"code": _ERROR_CODES.get(code, "http_error"), "message": text, "details": {}}
-        body = json.dumps({"error": error}).encode()
+            phrase = "Error"
+        self.log_error("code %d, message %s", code, message or phrase)
+        body = server_error_body(code)
         self.send_response(code, phrase)
         self.send_header("Content-Type", "application/json")
         self.send_header("Connection", "close")
@@ -75,15 +74,6 @@ class BffRequestHandler(WSGIRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
         self.close_connection = True
-
-
-_ERROR_CODES = {
-    400: "bad_request",
-    408: "request_timeout",
-    414: "uri_too_long",
-    431: "header_fields_too_large",
-    505: "http_version_not_supported",
-}
 
 
 def make_bff_server(

@@ -28,6 +28,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from bff.errors import BffError, StoreUnavailable
 from bff.flows.steps import next_steps
+from bff.server_errors import GENERIC_500
 from statemachine import IllegalTransition, UnsupportedChallenge
 
 log = logging.getLogger("bff.api")
@@ -44,8 +45,6 @@ HTTP_CODES: dict[int, str] = {
     422: "invalid_input",
     429: "too_many_requests",
 }
-
-GENERIC_500 = "Something went wrong on our side. Try again; if it persists, contact support."
 
 
 def error_response(

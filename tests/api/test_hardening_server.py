@@ -1,5 +1,6 @@
 """`bff serve`'s werkzeug server: a read timeout for partial requests, and the errors it
-answers before the app runs (431, 414) in the one error shape."""
+answers before the app runs (431, 414, 400) in the one error shape, with the fixed messages
+of bff.server_errors (never a byte of the request)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from bff.server_errors import SERVER_ERRORS
 from bff_tools.serve import make_bff_server
 
 READ_TIMEOUT = 0.5
@@ -74,3 +76,13 @@ def test_uri_too_long_is_414_in_the_error_shape(server: tuple[str, int]) -> None
     status, body = _status_and_json(_exchange(server, request))
     assert status == 414
     assert body["error"]["code"] == "uri_too_long"
+
+
+def test_a_bad_request_line_is_400_without_the_request_in_the_answer(
+    server: tuple[str, int],
+) -> None:
+    reply = _exchange(server, b"GET /<script>sk_live_0123</script> x HTTP/1.1\r\n\r\n")
+    status, body = _status_and_json(reply)
+    assert status == 400
+    assert (body["error"]["code"], body["error"]["message"]) == SERVER_ERRORS[400]
+    assert b"<script" not in reply and b"sk_live_0123" not in reply

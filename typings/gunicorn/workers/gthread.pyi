@@ -1,0 +1,3 @@
+from gunicorn.workers.base import Worker
+
+class ThreadWorker(Worker): ...

@@ -23,14 +23,17 @@ argument parser (``bff.api.blueprint.BffParser``) read it without parsing again.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
 from typing import Any
 
 from flask import Request, request
-from werkzeug.exceptions import ClientDisconnected
+from werkzeug.exceptions import ClientDisconnected, HTTPException
 
 from bff.errors import BffError
+
+log = logging.getLogger(__name__)
 
 #: Deeper than any body the API takes (PandaDoc's webhook events nest ~6 levels).
 MAX_DEPTH = 32
@@ -45,6 +48,14 @@ class InvalidJson(BffError):
     code = "invalid_json"
     status = 400
     default_message = "The request body is not valid JSON."
+
+
+class UnreadableBody(BffError):
+    code = "invalid_body"
+    status = 400
+    default_message = (
+        "The request body could not be read: its chunked framing or its length is invalid."
+    )
 
 
 class RequestTimeout(BffError):
@@ -127,10 +138,12 @@ def has_body(req: Request) -> bool:
 
 
 def parse_request_body() -> None:
-    """``before_request``: parse a JSON body once (400 ``invalid_json`` outside the limits)
-    and cache it where ``request.get_json()`` looks. Bodies of other types are left to the
-    media-type guard; an empty body stays empty."""
-    if not request.is_json:
+    """``before_request``: read the body once, then parse a JSON body (400 ``invalid_json``
+    outside the limits) and cache it where ``request.get_json()`` looks. A body the server
+    cannot read (bad chunk framing, cut short) is 400 ``invalid_body`` here, before any
+    view or guard reads it; bodies of other types are left to the media-type guard; an
+    empty body stays empty."""
+    if not (request.is_json or has_body(request)):
         return
     try:
         raw = request.get_data(cache=True)
@@ -139,8 +152,18 @@ def parse_request_body() -> None:
         # body off, or the client went away.
         if isinstance(exc.__context__, TimeoutError):
             raise RequestTimeout() from None
-        raise InvalidJson("The request body ended before its Content-Length.") from None
-    if not raw:
+        raise UnreadableBody() from None
+    except TimeoutError:
+        raise RequestTimeout() from None
+    except HTTPException:
+        raise  # 413 past MAX_CONTENT_LENGTH: the error handler answers it
+    except Exception as exc:
+        # The server's own body reader refused the framing while the app read it: werkzeug's
+        # DechunkedInput (OSError), gunicorn's InvalidChunkSize, ChunkMissingTerminator or
+        # NoMoreData. A client error, whichever server runs the app.
+        log.info("request body unreadable: %s", type(exc).__name__)
+        raise UnreadableBody() from None
+    if not raw or not request.is_json:
         return
     value = parse_json(raw)
     request._cached_json = (value, value)  # what get_json(silent=...) returns from now on

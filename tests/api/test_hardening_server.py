@@ -86,3 +86,18 @@ def test_a_bad_request_line_is_400_without_the_request_in_the_answer(
     assert status == 400
     assert (body["error"]["code"], body["error"]["message"]) == SERVER_ERRORS[400]
     assert b"<script" not in reply and b"sk_live_0123" not in reply
+
+
+MALFORMED_CHUNKED = (
+    b"POST /api/sign-in HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    b"X-CSRF: 1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    b"zz\r\n{}\r\n0\r\n\r\n"
+)
+
+
+def test_a_malformed_chunked_body_is_400_not_500(server: tuple[str, int]) -> None:
+    """The server's own body reader refuses the chunk framing while the app reads the body:
+    a client error, answered 400 in the error shape (it was the catch-all's 500)."""
+    status, body = _status_and_json(_exchange(server, MALFORMED_CHUNKED))
+    assert status == 400
+    assert body["error"]["code"] == "invalid_body"

@@ -191,3 +191,16 @@ def test_an_unexpected_error_in_gunicorn_is_a_500_internal_error() -> None:
 def test_a_forbidden_proxy_request_is_a_403_forbidden() -> None:
     reply = _handle_error_over_a_socket_pair(ForbiddenProxyRequest(PAYLOAD))
     _assert_error_shape(reply, 403, "forbidden")
+
+
+def test_a_malformed_chunked_body_is_400_not_500(instance: Instance) -> None:
+    """gunicorn raises InvalidChunkSize while the app reads the body, past its own error
+    handling: the app answers 400 ``invalid_body`` in the error shape, never a 500."""
+    request = (
+        b"POST /api/sign-in HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"X-CSRF: 1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        b"zz\r\n{}\r\n0\r\n\r\n"
+    )
+    reply = _exchange(instance, request)
+    assert reply.status == 400, reply.raw[:300]
+    assert reply.json()["error"]["code"] == "invalid_body"

@@ -15,13 +15,12 @@ bff.gunicorn_conf names it (``worker_class``); it is the ``gthread`` worker othe
 from __future__ import annotations
 
 import re
-from http import HTTPStatus
 from typing import Any
 
 from gunicorn import util
 from gunicorn.workers.gthread import ThreadWorker
 
-from bff.server_errors import server_error_body
+from bff.server_errors import server_error_body, status_phrase
 
 _STATUS_LINE = re.compile(rb"HTTP/1\.[01] (\d{3}) ")
 
@@ -52,12 +51,8 @@ class _ErrorPage:
 def error_response(status: int) -> bytes:
     """The whole HTTP answer for ``status``, in the error shape."""
     body = server_error_body(status)
-    try:
-        reason = HTTPStatus(status).phrase
-    except ValueError:
-        reason = "Error"
     head = (
-        f"HTTP/1.1 {status} {reason}\r\n"
+        f"HTTP/1.1 {status} {status_phrase(status)}\r\n"
         "Content-Type: application/json\r\n"
         "Connection: close\r\n"
         f"Content-Length: {len(body)}\r\n"

@@ -469,9 +469,6 @@ def init_app(app: Flask, settings: BffSettings) -> None:
     # neither opened nor saved, so no request pays for it or can set its cookie.
     app.session_interface = _NoFlaskSession()
     app.config.update(
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Strict",
-        SESSION_COOKIE_SECURE=settings.cookie_secure,
         RATELIMIT_ENABLED=settings.ratelimit_enabled,
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_url,
     )

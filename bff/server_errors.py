@@ -10,6 +10,7 @@ Nothing here imports more than the standard library, so either can use it.
 from __future__ import annotations
 
 import json
+from http import HTTPStatus
 
 #: The message of a 500: the app's own (bff.api.errors) and the server's.
 GENERIC_500 = "Something went wrong on our side. Try again; if it persists, contact support."
@@ -34,3 +35,11 @@ def server_error_body(status: int) -> bytes:
     """The JSON body answering ``status``: ``{"error": {code, message, details}}``."""
     code, message = SERVER_ERRORS.get(status, OTHER)
     return json.dumps({"error": {"code": code, "message": message, "details": {}}}).encode()
+
+
+def status_phrase(status: int) -> str:
+    """The status line's reason phrase (``Error`` for a status Python does not name)."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"

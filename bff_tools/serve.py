@@ -20,7 +20,6 @@ from __future__ import annotations
 import ipaddress
 import os
 import signal
-from http import HTTPStatus
 from typing import Any, ClassVar
 
 import click
@@ -28,7 +27,7 @@ from dotenv import dotenv_values
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from bff.server_errors import server_error_body
+from bff.server_errors import server_error_body, status_phrase
 from bff_tools import discovery
 
 LOOPBACK_NAMES = ("localhost",)
@@ -60,10 +59,7 @@ class BffRequestHandler(WSGIRequestHandler):
         route template, status, duration, request id), as it does under gunicorn."""
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        try:
-            phrase = HTTPStatus(code).phrase
-        except ValueError:
-            phrase = "Error"
+        phrase = status_phrase(code)
         self.log_error("code %d, message %s", code, message or phrase)
         body = server_error_body(code)
         self.send_response(code, phrase)

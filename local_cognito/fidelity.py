@@ -34,7 +34,7 @@ from moto.cognitoidp.models import (
 )
 
 from . import errors as e
-from . import tokens
+from . import keys, tokens
 from .clock import Clock
 from .messages import render_email
 from .outbox import Outbox, OutboxMessage
@@ -207,6 +207,21 @@ class LocalUserPool(CognitoIdpUserPool):
         # Cognito's pool ids are "<region>_" plus 9 alphanumerics (moto: 32 hex digits).
         self.id = f"{region}_" + "".join(secrets.choice(_POOL_ID_ALPHABET) for _ in range(9))
         self.arn = self.arn.rsplit("/", 1)[0] + "/" + self.id
+        # The pool's own signing key, not moto's published one (keys.py says why).
+        self.json_web_key = keys.new_signing_key()
+
+    def create_jwt(
+        self,
+        client_id: str,
+        username: str,
+        token_use: str,
+        expires_in: int = 60 * 60,
+        extra_data: dict[str, Any] | None = None,
+    ) -> tuple[str, int]:
+        # moto's token paths name kid "dummy" in the header; tokens.mint replaces them all,
+        # and any moto path still reaching here signs under the pool's own kid too.
+        token, lifetime = super().create_jwt(client_id, username, token_use, expires_in, extra_data)
+        return keys.sign(self.json_web_key, self._local_backend._jwt_claims(token)), lifetime
 
     @property
     def backend(self) -> CognitoIdpBackend:

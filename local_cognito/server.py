@@ -36,6 +36,7 @@ from bff.local_outbox import KINDS
 
 from .clock import Clock
 from .fidelity import LocalCognitoBackend
+from .keys import public_jwks
 from .outbox import Outbox
 from .responses import LocalCognitoResponse
 from .state import StateStore, restore, snapshot
@@ -161,14 +162,7 @@ class LocalCognitoApp:
         if path.endswith("/.well-known/openid-configuration") and request.method == "GET":
             return self._openid_configuration(path)
         if path.endswith("/.well-known/jwks.json") and request.method == "GET":
-            from moto.cognitoidp.responses import CognitoIdpJsonWebKeyResponse
-
-            return Response(
-                CognitoIdpJsonWebKeyResponse.json_web_key,
-                status=200,
-                mimetype="application/json",
-                headers=_CORS_HEADERS,
-            )
+            return self._jwks(path)
         target = request.headers.get("X-Amz-Target", "")
         if request.method != "POST" or path != "/" or not target.startswith(TARGET_PREFIX):
             return _error(
@@ -200,6 +194,18 @@ class LocalCognitoApp:
         if pool_id not in self.backend.user_pools:
             return _error(404, "ResourceNotFoundException", f"User pool {pool_id} does not exist.")
         return _json(200, openid_configuration(self.backend.issuer(pool_id)))
+
+    def _jwks(self, path: str) -> Response:
+        """``/{pool id}/.well-known/jwks.json``: the public half of the pool's own key."""
+        pool_id = path.split("/")[1]
+        with self.backend.lock:
+            pool = self.backend.user_pools.get(pool_id)
+            if pool is None:
+                return _error(
+                    404, "ResourceNotFoundException", f"User pool {pool_id} does not exist."
+                )
+            document = public_jwks(pool.json_web_key)
+        return _json(200, document)
 
     def _local(self, request: _WireRequest, path: str) -> Response:
         if path == "/_local/health" and request.method == "GET":

@@ -22,6 +22,7 @@ import copy
 import dataclasses
 import functools
 import json
+import logging
 import os
 import tempfile
 import time
@@ -37,12 +38,15 @@ from moto.cognitoidp.models import (
     UserStatus,
 )
 
+from . import keys
 from .fidelity import Device, LocalUserPool, UserState
 from .outbox import OutboxMessage
 from .tokens import RefreshGrant
 
 if TYPE_CHECKING:
     from .fidelity import LocalCognitoBackend
+
+log = logging.getLogger(__name__)
 
 STATE_FILE = "local-cognito-state.json"
 #: The folder, inside the BFF's instance folder, where ``bff serve`` (and the app factory's
@@ -255,7 +259,13 @@ def _restore_pool(backend: LocalCognitoBackend, saved: dict[str, Any]) -> None:
     pool.token_mfa_config = saved.get("token_mfa_config")
     pool.creation_date = _undate(saved.get("creation_date"))
     pool.last_modified_date = _undate(saved.get("last_modified_date"))
-    pool.json_web_key = jwk.RSAKey.import_key(saved["signing_key"])
+    signing_key = jwk.RSAKey.import_key(saved["signing_key"])
+    if keys.is_own_key(signing_key):
+        pool.json_web_key = signing_key
+    else:
+        # A file written before pools had keys of their own holds moto's published key:
+        # the pool keeps the fresh key it was just given, and older tokens stop verifying.
+        log.warning("pool %s had moto's built-in signing key; it now has its own", saved["id"])
     for c in saved.get("clients", []):
         client = CognitoIdpUserPoolClient(pool.id, bool(c["generate_secret"]), None)
         client.id, client.secret = c["id"], c["secret"]

@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from joserfc import jwt
+from . import keys
 
 if TYPE_CHECKING:
     from moto.cognitoidp.models import CognitoIdpUserPool, CognitoIdpUserPoolClient
@@ -144,8 +144,7 @@ def _sign(pool: CognitoIdpUserPool, claims: dict[str, Any], issue: Issue, lifeti
             "jti": str(uuid.uuid4()),
         }
     )
-    # "dummy" is the kid of moto's published key in the JWKS the local Cognito serves.
-    return jwt.encode({"kid": "dummy", "alg": "RS256"}, claims, pool.json_web_key)
+    return keys.sign(pool.json_web_key, claims)
 
 
 def openid_configuration(issuer: str) -> dict[str, Any]:

@@ -133,3 +133,24 @@ def remember_device(cognito_client: Any, account: Any, remember: bool = True) ->
         "device_group_key": metadata["DeviceGroupKey"],
         "device_password": device_password,
     }
+
+
+def confirmed_sign_in(client: Any, info: Any, email: str) -> dict[str, Any]:
+    """A confirmed user ``email`` (AdminCreateUser, AdminSetUserPassword permanent), signed in
+    with USER_PASSWORD_AUTH; the AuthenticationResult."""
+    client.admin_create_user(
+        UserPoolId=info.user_pool_id,
+        Username=email,
+        TemporaryPassword=PASSWORD,
+        MessageAction="SUPPRESS",
+        UserAttributes=[{"Name": "email", "Value": email}],
+    )
+    client.admin_set_user_password(
+        UserPoolId=info.user_pool_id, Username=email, Password=PASSWORD, Permanent=True
+    )
+    result: dict[str, Any] = client.initiate_auth(
+        ClientId=info.client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": email, "PASSWORD": PASSWORD},
+    )["AuthenticationResult"]
+    return result

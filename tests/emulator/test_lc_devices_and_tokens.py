@@ -15,7 +15,7 @@ from urllib.request import urlopen
 import jwt
 import pyotp
 import pytest
-from lc_support import cognito_error
+from lc_support import cognito_error, confirmed_sign_in
 from pycognito.aws_srp import AWSSRP, generate_hash_device
 
 from local_cognito import make_boto3_client
@@ -160,33 +160,12 @@ def test_tokens_of_a_remembered_device_sign_in_are_bound_to_it(
     _refresh(cognito_client, local_cognito, result["RefreshToken"], metadata["DeviceKey"])
 
 
-def _confirmed_sign_in(client: Any, info: Any, email: str) -> dict[str, Any]:
-    """A confirmed user ``email`` (AdminCreateUser, AdminSetUserPassword permanent), signed in
-    with USER_PASSWORD_AUTH; the AuthenticationResult."""
-    client.admin_create_user(
-        UserPoolId=info.user_pool_id,
-        Username=email,
-        TemporaryPassword=PASSWORD,
-        MessageAction="SUPPRESS",
-        UserAttributes=[{"Name": "email", "Value": email}],
-    )
-    client.admin_set_user_password(
-        UserPoolId=info.user_pool_id, Username=email, Password=PASSWORD, Permanent=True
-    )
-    result: dict[str, Any] = client.initiate_auth(
-        ClientId=info.client_id,
-        AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": email, "PASSWORD": PASSWORD},
-    )["AuthenticationResult"]
-    return result
-
-
 def test_without_device_tracking_refresh_needs_no_device(
     local_cognito_server: Any, unique_email: str
 ) -> None:
     info = local_cognito_server.provision(DeviceConfiguration=None, MfaConfiguration="OFF")
     client = make_boto3_client(info)
-    tokens = _confirmed_sign_in(client, info, unique_email)
+    tokens = confirmed_sign_in(client, info, unique_email)
     assert "NewDeviceMetadata" not in tokens
     assert "device_key" not in _claims(tokens["AccessToken"])
     assert _refresh(client, info, tokens["RefreshToken"])["AuthenticationResult"]["AccessToken"]
@@ -318,7 +297,7 @@ def test_token_validity_settings_are_applied(
         },
     )
     client = make_boto3_client(info)
-    tokens = _confirmed_sign_in(client, info, unique_email)
+    tokens = confirmed_sign_in(client, info, unique_email)
     access, identity = _claims(tokens["AccessToken"]), _claims(tokens["IdToken"])
     assert tokens["ExpiresIn"] == 300
     assert access["exp"] - access["iat"] == 300

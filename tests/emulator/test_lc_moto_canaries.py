@@ -495,6 +495,24 @@ def test_moto_tokens_lack_claims_and_ignore_token_validity(moto_client: Any) -> 
     assert tokens["ExpiresIn"] == access["exp"] - access["iat"] == 3600
 
 
+def test_moto_signs_every_pool_with_its_bundled_key(moto_client: Any) -> None:
+    # Cognito: a key per pool. moto: kid "dummy", the private half shipped inside moto, so a
+    # token anyone signs with that file verifies.
+    import jwt
+    from moto.utilities.utils import load_resource
+
+    pool = MotoPool(moto_client)
+    pool.sign_up("a@example.com")
+    token = pool.admin_sign_in("a@example.com")["AuthenticationResult"]["AccessToken"]
+    assert jwt.get_unverified_header(token)["kid"] == "dummy"
+    bundled = jwt.PyJWK(load_resource("cognitoidp/resources/jwks-private.json"))
+    forged = jwt.encode(claims(token), bundled.key, algorithm="RS256", headers={"kid": "dummy"})
+    public = load_resource("cognitoidp/resources/jwks-public.json")["keys"][0]
+    options = {"verify_aud": False, "verify_iss": False}
+    for signed in (token, forged):
+        assert jwt.decode(signed, jwt.PyJWK(public).key, algorithms=["RS256"], options=options)
+
+
 def test_moto_server_openid_configuration_names_another_issuer() -> None:
     # A verifier pointed at moto server finds an issuer that is not the server's URL.
     from urllib.request import urlopen

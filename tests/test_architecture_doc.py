@@ -11,7 +11,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "architecture.md"
 BLOCKS = re.findall(r"```mermaid\n(.*?)```", DOC.read_text(encoding="utf-8"), re.DOTALL)
 # A path into the code as the diagrams write it: bff/api, bff/security.py, statemachine...
-NAMED = re.compile(r"\b(?:bff_tools|local_cognito|statemachine|bff)(?:/[A-Za-z_]+)*(?:\.py)?\b")
+NAMED = re.compile(
+    r"\b(?:bff_tools|local_cognito|statemachine|examples|bff)(?:/[A-Za-z_]+)*(?:\.py)?\b"
+)
 
 
 def _packages(folder: Path) -> set[str]:

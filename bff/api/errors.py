@@ -26,9 +26,11 @@ from flask import Flask, Response, jsonify
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from bff.api import context
 from bff.errors import BffError, StoreUnavailable
 from bff.flows.steps import next_steps
 from bff.server_errors import GENERIC_500
+from bff.store.base import redact_url
 from statemachine import IllegalTransition, UnsupportedChallenge
 
 log = logging.getLogger("bff.api")
@@ -155,7 +157,14 @@ def handle_store_outage(exc: Exception) -> Response:
         fragment in str(exc).lower() for fragment in _SQLITE_OUTAGE
     ):
         return handle_unexpected(exc)
-    log.warning("store unavailable: %s", type(exc).__name__)
+    # Which store and why (redis-py names the host and the refusal: "Error 111 connecting
+    # to redis:6379. Connection refused."); the URL's password is redacted.
+    log.warning(
+        "store unavailable at %s: %s: %s",
+        redact_url(context.settings().store_url),
+        type(exc).__name__,
+        exc,
+    )
     error = StoreUnavailable()
     return error_response(
         error.status,

@@ -329,7 +329,10 @@ def validate(settings: BffSettings) -> None:
     production = not settings.is_local
     if production:
         if not settings.secret_key:
-            problems.append("BFF_SECRET_KEY is not set")
+            problems.append(
+                "BFF_SECRET_KEY is not set (generate one: python -c "
+                "'import secrets; print(secrets.token_urlsafe(48))')"
+            )
         elif len(settings.secret_key) < MIN_SECRET_KEY_LENGTH:
             problems.append(
                 f"BFF_SECRET_KEY is shorter than {MIN_SECRET_KEY_LENGTH} characters "

@@ -41,7 +41,7 @@ import os
 import tempfile
 from typing import Any
 
-from bff.config import ConfigError, load_settings
+from bff.config import ConfigError, load_settings, validate
 from bff.ops.server import server_problems
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -97,7 +97,15 @@ logconfig_dict: dict[str, Any] = {
 
 def on_starting(server: Any) -> None:
     """Refuse to start a configuration gunicorn would serve wrongly; clear old metrics."""
-    problems = server_problems(load_settings(), int(server.cfg.workers))
+    settings = load_settings()
+    try:
+        # Here, in the master, once: left to the workers' create_app, an unsafe
+        # configuration is reported by every worker, each with a traceback.
+        validate(settings)
+    except ConfigError as exc:
+        server.log.error(str(exc))
+        raise SystemExit(str(exc)) from None
+    problems = server_problems(settings, int(server.cfg.workers))
     if problems:
         message = "Refusing to start: " + "; ".join(problems) + "."
         server.log.error(message)

@@ -25,6 +25,7 @@ from bff.api.context import EXTENSION
 from bff.cognito import resilience, srp
 from bff.cognito.gateway import CognitoGateway
 from bff.config import ConfigError, default_instance_path, load_settings
+from bff.extras import install_command
 from bff.flows import FlowService
 from bff.ops import metrics
 from bff.store import store_from_settings
@@ -120,7 +121,7 @@ def _start_local_cognito(instance_path: str) -> Any:
         raise ConfigError(
             "No Cognito user pool is configured and the local Cognito is not installed: set "
             "COGNITO_USER_POOL_ID and COGNITO_CLIENT_ID, or install the local Cognito with "
-            "pip install -e '.[local]'."
+            f"{install_command('local')}."
         ) from exc
 
     state_dir = os.path.join(instance_path or default_instance_path(), INSTANCE_STATE_FOLDER)

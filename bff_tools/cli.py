@@ -21,7 +21,7 @@ COMMANDS: dict[str, str] = {
     "outbox": "bff_tools.local_cognito_cli:outbox_command",
     "scenario": "bff_tools.scenario:scenario_command",
     "qa": "bff_tools.qa.cli:qa_group",
-    "journal": "bff_tools.qa.cli:journal_command",
+    "journal": "bff_tools.journal_cli:journal_command",
     "replay": "bff_tools.lifecycle_cli:replay_command",
     "diagram": "bff_tools.lifecycle_cli:diagram_command",
     "docs": "bff_tools.lifecycle_cli:docs_command",
@@ -56,10 +56,13 @@ class LazyGroup(click.Group):
         try:
             module = importlib.import_module(module_name)
         except ImportError as exc:
+            from bff.extras import EXTRA_OF_MODULE, install_command
+
             missing = exc.name or str(exc)
+            extra = EXTRA_OF_MODULE.get(missing.split(".")[0], "local")
             raise click.ClickException(
-                f"`bff {cmd_name}` needs {missing}, which is not installed: install the "
-                "project with its extras (pip install -e '.[local]' for the local Cognito)."
+                f"`bff {cmd_name}` needs {missing}, which is not installed: "
+                f"{install_command(extra)}"
             ) from exc
         command: click.Command = getattr(module, attribute)
         return command

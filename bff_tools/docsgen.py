@@ -75,6 +75,17 @@ class DocsError(Exception):
     pass
 
 
+def _require_checkout(root: Path) -> None:
+    """The generated docs live in a checkout: an installed BFF (site-packages) has no
+    docs/ to regenerate or check, and saying "stale" there would be a false alarm."""
+    if not any((root / part.path).is_file() for part in GENERATED_DOCS):
+        raise DocsError(
+            f"{root} is not a checkout of the project (none of its generated docs is there): "
+            "`bff docs` regenerates and checks the docs/ of a checkout; an installed BFF "
+            "carries none"
+        )
+
+
 def _block_pattern(name: str) -> re.Pattern[str]:
     begin = rf"<!-- BEGIN GENERATED: {re.escape(name)} -->\n"
     end = rf"<!-- END GENERATED: {re.escape(name)} -->"
@@ -101,8 +112,10 @@ def _by_path(root: Path) -> dict[Path, list[GeneratedPart]]:
     return grouped
 
 
-def stale_docs(root: Path = ROOT, only: str | None = None) -> list[Path]:
+def stale_docs(root: Path | None = None, only: str | None = None) -> list[Path]:
     """The generated docs whose committed text differs from what the code generates."""
+    root = root or ROOT
+    _require_checkout(root)
     stale = []
     for path, parts in _by_path(root).items():
         if only and not path.match(only):
@@ -118,8 +131,10 @@ def stale_docs(root: Path = ROOT, only: str | None = None) -> list[Path]:
     return stale
 
 
-def write_docs(root: Path = ROOT, only: str | None = None) -> list[Path]:
+def write_docs(root: Path | None = None, only: str | None = None) -> list[Path]:
     """Regenerate the generated docs; return the files that changed."""
+    root = root or ROOT
+    _require_checkout(root)
     changed = []
     for path, parts in _by_path(root).items():
         if only and not path.match(only):

@@ -15,7 +15,10 @@ from . import docsgen
 
 def _regenerate(check: bool, only: str | None) -> None:
     if check:
-        stale = docsgen.stale_docs(only=only)
+        try:
+            stale = docsgen.stale_docs(only=only)
+        except docsgen.DocsError as exc:
+            raise click.ClickException(str(exc)) from exc
         for path in stale:
             click.echo(f"stale: {path.relative_to(docsgen.ROOT)} (run `bff docs`)", err=True)
         if stale:

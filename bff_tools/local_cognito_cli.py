@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import signal
 import threading
+from types import FrameType
 
 import click
 
+from bff.extras import install_command
 from bff.local_outbox import KINDS, OutboxError, read_outbox
 from bff_tools import discovery
 
@@ -40,9 +43,10 @@ def local_cognito_command(
         from local_cognito.state import StateError
     except ImportError as exc:
         raise click.ClickException(
-            "the local Cognito is not installed: pip install -e '.[local]'"
+            f"the local Cognito is not installed: {install_command('local')}"
         ) from exc
 
+    stop = _stop_on_signals()
     server = LocalCognito(
         port=port, with_client_secret=with_client_secret, state_dir=state_dir, reset=reset
     )
@@ -52,7 +56,7 @@ def local_cognito_command(
         raise click.ClickException(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from exc
     except StateError as exc:
         raise click.ClickException(str(exc)) from exc
-    try:  # from here on, Ctrl-C (even during the output) stops the server cleanly
+    try:  # from here on, Ctrl-C or SIGTERM (even during the output) stops the server cleanly
         if as_json:
             click.echo(json.dumps(info.as_dict()))
         else:
@@ -66,11 +70,25 @@ def local_cognito_command(
                 how = "restored from" if server.restored else "new, kept in"
                 click.echo(f"state         {how} {state_dir}")
             click.echo("Serving the local Cognito; Ctrl-C to stop.")
-        threading.Event().wait()
+        stop.wait()
     except KeyboardInterrupt:
         pass
     finally:
         server.stop()
+
+
+def _stop_on_signals() -> threading.Event:
+    """An event set by SIGINT or SIGTERM. Installed explicitly: a shell starting a command
+    in the background (``&`` in a script, ``nohup``) leaves SIGINT ignored, and Python then
+    never turns Ctrl-C into KeyboardInterrupt; a service manager stops with SIGTERM."""
+    stop = threading.Event()
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, handle)
+    signal.signal(signal.SIGTERM, handle)
+    return stop
 
 
 @click.command("outbox")

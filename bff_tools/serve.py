@@ -27,6 +27,7 @@ from dotenv import dotenv_values
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from bff.extras import install_command
 from bff.server_errors import server_error_body, status_phrase
 from bff_tools import discovery
 
@@ -161,7 +162,7 @@ def serve_command(
             except ImportError as exc:
                 raise click.ClickException(
                     "COGNITO_USER_POOL_ID is not set and the local Cognito is not installed: "
-                    "install it with pip install -e '.[local]', or point the BFF at a pool."
+                    f"install it with {install_command('local')}, or point the BFF at a pool."
                 ) from exc
 
             from local_cognito.state import StateError

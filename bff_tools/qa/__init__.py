@@ -1,8 +1,8 @@
-"""QA tools: scripted HTTP journeys against a running BFF, and a flow's journal.
+"""QA tools: scripted HTTP journeys against a running BFF.
 
 ``bff qa run FILE`` plays a journey script (bff_tools/qa/journey.py describes the YAML format)
-against a BFF and prints a pass/fail table; ``bff journal FLOW_ID`` prints what the BFF's
-store journaled for one flow (input for ``bff replay``).
+against a BFF and prints a pass/fail table. ``bff journal FLOW_ID`` (bff_tools.journal_cli,
+outside this package: it needs no YAML) prints what the BFF's store journaled for one flow.
 """
 
 from .journey import Journey, JourneyError, Step, load_journey

@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import Flask, g
 
-from bff import demo, ops, security, sessions
+from bff import demo, ops, security, sessions, spa
 from bff.api import init_api
 from bff.api.context import EXTENSION
 from bff.cognito import resilience, srp
@@ -88,7 +88,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _cognito_deadline(app, settings.cognito.connect_timeout + settings.cognito.read_timeout)
     sessions.init_app(app, settings, store)
     init_api(app)
-    demo.init_app(app)  # the demo SPA at / and the local-only outbox route
+    demo.init_app(app, enabled=settings.demo_enabled)  # BFF_DEMO_ENABLED; local outbox route
+    if settings.spa_dir:
+        spa.init_app(app, settings.spa_dir)  # BFF_SPA_DIR: a built SPA at /
     log.debug("BFF built: mode=%s store=%r gateway=%r", settings.mode, store, gateway)
     return app
 

@@ -92,6 +92,11 @@ class BffSettings:
     #: GET /metrics: open (on), behind ``Authorization: Bearer <metrics_key>``, or 404 (off)
     metrics_enabled: bool = True
     metrics_key: str | None = field(default=None, repr=False)
+    #: The demo page at ``/`` and the API page at ``/docs``: on locally, off in production.
+    demo_enabled: bool = True
+    api_docs_enabled: bool = True
+    #: A built SPA folder served at ``/`` with a history-API fallback (bff.spa); "" = none.
+    spa_dir: str = ""
     cognito: CognitoSettings = field(default_factory=CognitoSettings)
 
     @property
@@ -259,6 +264,11 @@ def load_settings(
     # /metrics is open on a laptop; in production only when asked for, or behind a key.
     metrics_enabled = _bool(env, "BFF_METRICS_ENABLED", default=local or metrics_key is not None)
 
+    spa_dir = (env.get("BFF_SPA_DIR") or "").strip()
+    # The demo page and a team's SPA would both answer at /: a SPA folder turns the demo off
+    # unless asked for, and validate() refuses both asked for at once.
+    demo_enabled = _bool(env, "BFF_DEMO_ENABLED", default=local and not spa_dir)
+
     origins = tuple(
         o.strip().rstrip("/") for o in (env.get("BFF_CORS_ORIGINS") or "").split(",") if o.strip()
     )
@@ -293,6 +303,9 @@ def load_settings(
         log_level=log_level,
         metrics_enabled=metrics_enabled,
         metrics_key=metrics_key,
+        demo_enabled=demo_enabled,
+        api_docs_enabled=_bool(env, "BFF_API_DOCS_ENABLED", default=local),
+        spa_dir=os.path.abspath(spa_dir) if spa_dir else "",
         cognito=cognito,
     )
     rest = {
@@ -365,6 +378,11 @@ def validate(settings: BffSettings) -> None:
             )
         elif production and origin.startswith("http://"):
             problems.append(f"BFF_CORS_ORIGINS entry {origin!r} is plain http in production")
+    if settings.spa_dir:
+        if not os.path.isfile(os.path.join(settings.spa_dir, "index.html")):
+            problems.append(f"BFF_SPA_DIR {settings.spa_dir} has no index.html (a built SPA)")
+        if settings.demo_enabled:
+            problems.append("BFF_DEMO_ENABLED and BFF_SPA_DIR both serve /: turn the demo page off")
     if settings.session_idle_seconds > settings.session_absolute_seconds:
         problems.append("the idle session timeout exceeds the absolute timeout")
     if problems:

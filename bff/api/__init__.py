@@ -5,7 +5,8 @@ schemas and docstrings (served at ``/api/openapi.json``) and the interactive pag
 ``/docs``. Swagger UI and ReDoc are not used: flask-smorest loads them from a CDN, which an
 offline laptop (and a strict CSP) cannot reach, and vendoring ~1.5 MB of their assets for
 one page is not worth it. ``/docs`` is a small self-contained page (bff/api/static) that
-renders every operation from the document with a "try it" form.
+renders every operation from the document with a "try it" form. It is served when
+``BFF_API_DOCS_ENABLED`` (on locally, off in production); the document itself always is.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from flask import Blueprint, Flask, Response
 from flask_smorest import Api
 
 from bff.api import account_views, admin_views, flow_views, session_views, webhook_views
+from bff.api.context import EXTENSION
 from bff.api.errors import init_error_handlers
 from bff.api.schemas import ErrorSchema
 
@@ -90,6 +92,7 @@ def init_api(app: Flask) -> Api:
     api.spec.components.security_scheme(
         "AdminKey", {"type": "apiKey", "in": "header", "name": admin_views.ADMIN_HEADER}
     )
-    app.register_blueprint(_docs_blueprint())
+    if app.extensions[EXTENSION]["settings"].api_docs_enabled:  # BFF_API_DOCS_ENABLED
+        app.register_blueprint(_docs_blueprint())
     init_error_handlers(app)
     return api

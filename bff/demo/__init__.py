@@ -5,7 +5,8 @@ what any SPA may use (the step responses, the error shape, ``X-CSRF: 1``, same-o
 cookies), it has its own Content-Security-Policy (the API's ``default-src 'none'`` would
 block the page's own script and style), and it can be left out by not calling
 ``init_app``. Three static files, no dependencies, no build step: ``static/index.html``,
-``static/app.js``, ``static/app.css``.
+``static/app.js``, ``static/app.css``. The page is served when ``BFF_DEMO_ENABLED`` (on
+locally, off in production and when ``BFF_SPA_DIR`` serves a team's own SPA at ``/``).
 
 ``GET /api/local/outbox`` shows a developer what the local Cognito "emailed" (confirmation
 codes, temporary passwords) so sign-up completes without a mailbox. It answers only in
@@ -72,6 +73,7 @@ def _static(name: str, mimetype: str) -> Response:
 
 
 demo = Blueprint("demo", __name__)
+outbox = Blueprint("demo_outbox", __name__)
 
 
 @demo.get("/")
@@ -85,7 +87,7 @@ def asset(name: str) -> Response:
     return _static(name, _ASSETS[name])
 
 
-@demo.get("/api/local/outbox")
+@outbox.get("/api/local/outbox")
 def local_outbox() -> Response:
     """What the local Cognito would have emailed, newest first (``?to=`` filters by
     address). Local mode only: production mode answers the same 404 as an unknown path."""
@@ -105,6 +107,8 @@ def local_outbox() -> Response:
     return jsonify({"messages": list(reversed(messages))[:OUTBOX_LIMIT]})
 
 
-def init_app(app: Flask) -> None:
-    """Serve the demo page at ``/`` and the local outbox route."""
-    app.register_blueprint(demo)
+def init_app(app: Flask, *, enabled: bool = True) -> None:
+    """Serve the local outbox route, and the demo page at ``/`` when ``enabled``."""
+    app.register_blueprint(outbox)
+    if enabled:
+        app.register_blueprint(demo)

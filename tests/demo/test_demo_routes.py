@@ -168,8 +168,8 @@ def test_local_outbox_is_a_plain_404_in_production(
     assert response.status_code == unknown.status_code == 404
     assert response.get_data() == unknown.get_data()
     assert response.get_json()["error"]["code"] == "not_found"
-    # The page itself is served (without the panel, which asks the outbox route first).
-    assert client.get("/").status_code == 200
+    # The page is off in production by default (BFF_DEMO_ENABLED): a 404 like the rest.
+    assert client.get("/").status_code == 404
 
 
 def test_local_outbox_without_a_local_cognito(

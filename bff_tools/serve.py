@@ -191,8 +191,15 @@ def serve_command(
             raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
         base = f"http://{host}:{server.server_port}"
         click.echo(f"BFF            {base}/api")
-        click.echo(f"API page       {base}/docs   (OpenAPI: {base}/api/openapi.json)")
-        click.echo(f"Demo page      {base}/")
+        served = app.extensions["bff"]["settings"]  # BFF_API_DOCS_ENABLED, BFF_DEMO_ENABLED...
+        if served.api_docs_enabled:
+            click.echo(f"API page       {base}/docs   (OpenAPI: {base}/api/openapi.json)")
+        else:
+            click.echo(f"OpenAPI        {base}/api/openapi.json")
+        if served.demo_enabled:
+            click.echo(f"Demo page      {base}/")
+        elif served.spa_dir:
+            click.echo(f"SPA            {base}/   (from {served.spa_dir})")
         if local is not None:
             taken = f"   (port {cognito_port} was taken)" if local.fell_back else ""
             click.echo(f"local Cognito  {local.info.endpoint_url}{taken}")

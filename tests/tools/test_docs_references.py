@@ -14,14 +14,15 @@ DOCS = [ROOT / "README.md", ROOT / "docs" / "local-cognito.md", ROOT / "docs" / 
 # `package.module.name` (optionally called) inside backticks: what a reader would import.
 REFERENCE = re.compile(r"`((?:bff|bff_tools|local_cognito|statemachine)(?:\.\w+)+)[(`]")
 
+HOST_SUFFIXES = {"com", "net", "org"}
+
 
 def references() -> list[tuple[str, str]]:
     found = []
     for doc in DOCS:
-        if not doc.exists():
-            continue
         for name in sorted(set(REFERENCE.findall(doc.read_text(encoding="utf-8")))):
-            found.append((doc.name, name))
+            if name.rsplit(".", 1)[-1] not in HOST_SUFFIXES:  # bff.example.com is a host
+                found.append((doc.name, name))
     return found
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import Flask, g
 
-from bff import demo, ops, security, sessions, spa
+from bff import demo, ops, qa_allowance, security, sessions, spa
 from bff.api import init_api
 from bff.api.context import EXTENSION
 from bff.cognito import resilience, srp
@@ -60,6 +60,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # Refuses an unsafe production configuration (ConfigError) before anything is opened.
     security.init_app(app, settings)
     ops.init_app(app, settings)  # request ids, logs, /healthz, /readyz, /metrics
+    qa_allowance.init_app(app)  # local mode: the admin key skips the rate limits (bff qa run)
 
     store = metrics.instrument_store(store_from_settings(settings, clock=clock))
     if gateway is None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -34,10 +35,11 @@ class ServeState:
     pid: int
 
 
-def _instance_path() -> Path:
+def _instance_path(environ: Mapping[str, str] | None = None) -> Path:
     from bff.config import default_instance_path
 
-    return Path(os.environ.get("BFF_INSTANCE_PATH") or default_instance_path())
+    environ = os.environ if environ is None else environ
+    return Path(environ.get("BFF_INSTANCE_PATH") or default_instance_path())
 
 
 def state_path() -> Path:
@@ -94,12 +96,15 @@ def create_local_admin_key() -> str:
     return local_secret(str(_instance_path()), LOCAL_ADMIN_KEY_FILE)
 
 
-def local_admin_key() -> str | None:
-    """``bff serve``'s local admin key if it has created one."""
+def local_admin_key(environ: Mapping[str, str] | None = None) -> str | None:
+    """``bff serve``'s local admin key if it has created one (in the instance folder
+    ``environ``, default this process's environment, names)."""
     from bff.config import LOCAL_ADMIN_KEY_FILE
 
     try:
-        return (_instance_path() / LOCAL_ADMIN_KEY_FILE).read_text(encoding="ascii").strip() or None
+        return (_instance_path(environ) / LOCAL_ADMIN_KEY_FILE).read_text(
+            encoding="ascii"
+        ).strip() or None
     except OSError:
         return None
 

@@ -27,6 +27,7 @@ from .journey import Journey, JourneyError, Step
 
 PLACEHOLDER = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
 CSRF_HEADER = ("X-CSRF", "1")
+ADMIN_HEADER = "X-Admin-Key"
 #: What ``lookup`` answers for a path the data does not have (None is a real value).
 MISSING = object()
 COLUMNS = (("#", 3), ("step", 40), ("request", 46), ("status", 6), ("state", 24), ("result", 6))
@@ -99,9 +100,13 @@ def totp_secret_from(value: str) -> str:
 class HttpClient:
     """A tiny browser: one cookie jar, JSON in and out, never raises on an HTTP status."""
 
-    def __init__(self, base_url: str, timeout: float = 30.0) -> None:
+    def __init__(
+        self, base_url: str, timeout: float = 30.0, headers: dict[str, str] | None = None
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        #: sent with every request (the admin key: a local BFF's QA allowance)
+        self.headers = dict(headers or {})
         self.cookies = http.cookiejar.CookieJar()
         self._opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
 
@@ -110,6 +115,7 @@ class HttpClient:
     ) -> tuple[int, Any]:
         data = None
         all_headers = {CSRF_HEADER[0]: CSRF_HEADER[1], "Accept": "application/json"}
+        all_headers.update(self.headers)
         if body is not None:
             data = json.dumps(body).encode()
             all_headers["Content-Type"] = "application/json"
@@ -150,10 +156,14 @@ class JourneyRunner:
         environ: dict[str, str] | None = None,
     ) -> None:
         self.journey = journey
-        self.http = HttpClient(base_url)
         self.cognito_endpoint = cognito_endpoint
         self.echo = echo
         self.environ = dict(os.environ if environ is None else environ)
+        # Every request carries the admin key when there is one: a BFF in local mode then
+        # exempts the journeys from its per-address rate limits (bff.qa_allowance), so they
+        # pass against a default `bff serve`. Production BFFs ignore it for that purpose.
+        admin_key = self._admin_key()
+        self.http = HttpClient(base_url, headers={ADMIN_HEADER: admin_key} if admin_key else None)
         self.variables: dict[str, str] = {}
         #: TotpCodes per secret: a code is never used twice, whichever variable names it
         self._totp: dict[str, TotpCodes] = {}
@@ -172,9 +182,7 @@ class JourneyRunner:
         if name.startswith("env:"):
             key = name[4:]
             if key not in self.environ and key == "BFF_ADMIN_API_KEY":
-                from bff_tools.discovery import local_admin_key
-
-                found = local_admin_key()  # a local `bff serve`'s generated key, if any
+                found = self._admin_key()
                 if found:
                     return found
             if key not in self.environ:
@@ -185,6 +193,14 @@ class JourneyRunner:
         if name in self.variables:
             return self.variables[name]
         raise ValueError(f"unknown placeholder {{{{{name}}}}}")
+
+    def _admin_key(self) -> str | None:
+        """BFF_ADMIN_API_KEY, else a local `bff serve`'s generated key, if any."""
+        if self.environ.get("BFF_ADMIN_API_KEY"):
+            return self.environ["BFF_ADMIN_API_KEY"]
+        from bff_tools.discovery import local_admin_key
+
+        return local_admin_key(self.environ)
 
     def resolve(self, value: Any) -> Any:
         """``value`` with every placeholder replaced (strings inside lists and dicts too)."""

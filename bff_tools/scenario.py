@@ -50,6 +50,7 @@ from bff.cognito.types import (
     Tokens,
 )
 from bff.errors import BffError, CodeMismatch, CognitoError, ExpiredCode, InvalidPassword
+from bff_tools.local_clock import LocalClock
 from statemachine import Flow, JournalEntry, LifecycleError
 
 T = TypeVar("T")
@@ -105,7 +106,9 @@ class TotpCodes:
     code of a later 30-second step. The local Cognito accepts codes one step either side of
     now, so with ``allow_next_step`` the next step's code is used at once instead of waiting
     up to 30 s; without it (real Cognito, whose window is not documented) the method waits
-    for the next step to begin.
+    for the next step to begin. For a local Cognito, ``clock`` and ``sleep`` are its own
+    clock's ``now`` and ``advance`` (bff_tools.local_clock): codes at its time, and a wait
+    is a move of that clock.
     """
 
     def __init__(
@@ -114,7 +117,7 @@ class TotpCodes:
         *,
         allow_next_step: bool,
         clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] = time.sleep,
         on_wait: Callable[[float], None] | None = None,
     ) -> None:
         self._secret = secret
@@ -180,6 +183,8 @@ class StraightAnswers:
     outbox_endpoint: str | None
     allow_next_totp_step: bool
     on_wait: Callable[[float], None] | None = None
+    #: the local Cognito's clock, which its TOTP checks run on (None: real Cognito)
+    local_clock: LocalClock | None = None
     interactive: bool = False
     _totp: TotpCodes | None = field(default=None, init=False)
 
@@ -201,9 +206,18 @@ class StraightAnswers:
         return False
 
     def setup_code(self, secret: str) -> str:
-        self._totp = TotpCodes(
-            secret, allow_next_step=self.allow_next_totp_step, on_wait=self.on_wait
-        )
+        if self.local_clock is None:
+            self._totp = TotpCodes(
+                secret, allow_next_step=self.allow_next_totp_step, on_wait=self.on_wait
+            )
+        else:
+            self._totp = TotpCodes(
+                secret,
+                allow_next_step=self.allow_next_totp_step,
+                clock=self.local_clock.now,
+                sleep=self.local_clock.advance,
+                on_wait=self.on_wait,
+            )
         return self._totp.next_code()
 
     def sign_in_code(self) -> str:
@@ -827,7 +841,13 @@ def scenario_command(
                 allow_next_totp_step=local,
                 on_wait=lambda s: click.echo(
                     f"        waiting {s:.0f} s for a fresh TOTP code (a code works only once)"
+                    if not local
+                    else f"        moving the local Cognito's clock {s:.0f} s on to a fresh "
+                    "TOTP code (a code works only once)"
                 ),
+                local_clock=LocalClock(settings.endpoint_url)
+                if local and settings.endpoint_url
+                else None,
             )
         )
         try:

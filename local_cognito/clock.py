@@ -1,9 +1,10 @@
 """The local Cognito's clock: real time plus an offset that tests can move forward.
 
-Confirmation codes, challenge sessions, temporary passwords and token expiry read this
-clock, so a test can jump 24 hours ahead (``POST /_local/clock``) instead of waiting.
-TOTP codes do NOT use it: authenticator apps (and pyotp in tests) compute codes from real
-time, so the server checks them against real time too.
+Confirmation codes, challenge sessions, temporary passwords, refresh-token expiry and TOTP
+codes read this clock, so a test can jump 24 hours ahead, or to the next 30-second TOTP step
+(``POST /_local/clock``), instead of waiting. Until someone moves it, it is real time, which
+is what an authenticator app computes its codes from. The JWTs' ``iat`` and ``exp`` stay on
+real time: the verifiers that check them read real time.
 """
 
 from __future__ import annotations

@@ -1299,11 +1299,13 @@ class LocalCognitoBackend(CognitoIdpBackend):
 
     def _check_totp(self, used: set[int], secret: str | None, code: str | None) -> None:
         """Cognito: ±1 step of 30 s; a code that worked once is refused afterwards (``used``:
-        the steps already used with this ``secret``)."""
+        the steps already used with this ``secret``). The steps are counted on the local
+        clock, so a test moves to a fresh step with ``POST /_local/clock`` instead of
+        waiting; while the clock is not moved, it is real time, as an authenticator app's."""
         if not secret or not code or not re.fullmatch(r"\d{6}", code):
             raise e.CodeMismatch(e.TOTP_MISMATCH)
         totp = pyotp.TOTP(secret, interval=TOTP_STEP)
-        now = time.time()  # TOTP runs on real time: authenticator apps do.
+        now = self.clock.now()
         current = int(now // TOTP_STEP)
         for step in range(current - TOTP_WINDOW, current + TOTP_WINDOW + 1):
             if hmac.compare_digest(totp.at(step * TOTP_STEP), code):

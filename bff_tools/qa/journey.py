@@ -27,7 +27,9 @@ Placeholders, anywhere in ``request``, ``json`` and ``headers``:
 * ``{{code:confirmation}}`` / ``{{code:temporary_password}}`` / ``{{code:password_reset}}``:
   the newest confirmation code, temporary password or password reset code sent to
   ``{{email}}``, read from the local Cognito's outbox;
-* ``{{totp}}``: a TOTP code for ``{{totp_secret}}``, never the same one twice;
+* ``{{totp}}``: a TOTP code for ``{{totp_secret}}``, never the same one twice (against
+  the local Cognito: at its clock's time, moving that clock to a fresh 30-second step when
+  the codes around now are used up);
   ``{{totp:NAME}}`` the same for the secret (or otpauth URI) in variable ``NAME`` (say, the
   authenticator app a replaced one was set up with);
 * ``{{env:NAME}}``: an environment variable (e.g. the admin API key).
@@ -44,7 +46,8 @@ step with ``local_cognito`` instead of ``request`` (and ``params``, placeholders
   ``params: {Username: "{{email}}"}``: what an administrator does in the Cognito console;
   ``UserPoolId`` is the pool of ``{{email}}``'s newest outbox message;
 * ``local_cognito: advance_clock``, ``params: {seconds: 691200}``: time passes for the
-  local Cognito (codes, temporary passwords, tokens expire; TOTP keeps real time).
+  local Cognito (codes, temporary passwords, tokens expire; ``{{totp}}`` codes follow its
+  clock).
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bff_tools.local_clock import LocalClock, LocalClockError
 from bff_tools.scenario import TotpCodes, generate_password
 
 from .journey import Journey, JourneyError, Step
@@ -39,19 +40,10 @@ class LocalCognitoRefused(Exception):
 
 def advance_local_clock(endpoint_url: str, seconds: int) -> None:
     """Move the local Cognito's clock forward (``POST /_local/clock``)."""
-    request = urllib.request.Request(
-        endpoint_url.rstrip("/") + "/_local/clock",
-        data=json.dumps({"advance_seconds": seconds}).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - http(s)
-            response.read()
-    except urllib.error.HTTPError as exc:
-        raise LocalCognitoRefused(f"advance_clock: the local Cognito answered {exc.code}") from exc
-    except (urllib.error.URLError, OSError) as exc:
-        raise LocalCognitoRefused(f"advance_clock: cannot reach the local Cognito: {exc}") from exc
+        LocalClock(endpoint_url).advance(seconds)
+    except LocalClockError as exc:
+        raise LocalCognitoRefused(f"advance_clock: {exc}") from exc
 
 
 class JourneyFailed(Exception):
@@ -238,17 +230,25 @@ class JourneyRunner:
             raise ValueError(f"{{{{totp:{variable}}}}} needs a variable named {variable}")
         secret = totp_secret_from(secret)
         if secret not in self._totp:
-            # The local Cognito accepts the next 30-s step, so no wait there; elsewhere
-            # TotpCodes waits for a fresh step (a code works once).
-            self._totp[secret] = TotpCodes(
-                secret, allow_next_step=self.cognito_endpoint is not None
-            )
+            # The local Cognito accepts the next 30-s step and counts steps on its own clock:
+            # codes at that clock's time, and the clock moved on to a fresh step rather than
+            # waited for. Elsewhere TotpCodes waits for a fresh step (a code works once).
+            if self.cognito_endpoint is None:
+                self._totp[secret] = TotpCodes(secret, allow_next_step=False)
+            else:
+                clock = LocalClock(self.cognito_endpoint)
+                self._totp[secret] = TotpCodes(
+                    secret, allow_next_step=True, clock=clock.now, sleep=clock.advance
+                )
         codes = self._totp[secret]
         # One user per journey: a step used with one key is used up for the others too
         # (the local Cognito refuses it: "already been used once").
         steps = [c.last_step for c in self._totp.values() if c.last_step is not None]
         codes.last_step = max(steps, default=None)
-        return codes.next_code()
+        try:
+            return codes.next_code()
+        except LocalClockError as exc:
+            raise ValueError(f"a TOTP code needs the local Cognito's clock: {exc}") from exc
 
     # -- running -------------------------------------------------------------------------
 

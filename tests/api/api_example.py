@@ -70,7 +70,12 @@ def main() -> None:
         flow = show(client, "POST", "/api/sign-in", {"username": EMAIL, "password": PASSWORD})
         secret = flow["flow"]["data"]["secret"]
         print("4. The first code from the authenticator app: signed in.\n")
-        show(client, "POST", "/api/sign-in/mfa-setup", {"code": fresh_totp(secret, used)})
+        show(
+            client,
+            "POST",
+            "/api/sign-in/mfa-setup",
+            {"code": fresh_totp(secret, used, server.clock)},
+        )
         print("5. Remember this browser.\n")
         show(client, "POST", "/api/sign-in/remember-device", {"remember": True})
         print("6. Who am I (claims of the ID token; the tokens stay on the server).\n")

@@ -15,7 +15,7 @@ from werkzeug.test import TestResponse
 
 from local_cognito import LocalCognitoInfo
 from tests.support.passwords import PASSWORD
-from tests.support.totp import fresh_totp
+from tests.support.totp import CognitoClock, fresh_totp
 
 ADMIN_KEY = "admin-" + "k" * 40
 WEBHOOK_KEY = "pandadoc-shared-key-0123456789"
@@ -129,12 +129,15 @@ def sign_up_and_confirm(spa: SpaClient, outbox: Any, email: str) -> dict[str, An
     return flow_of(spa.post("/api/sign-up/confirm", {"code": code}))
 
 
-def sign_in_through_mfa_setup(spa: SpaClient, email: str, used: set[str]) -> dict[str, Any]:
-    """Sign in a confirmed user with no MFA yet: MFA_SETUP with the QR, then the first code."""
+def sign_in_through_mfa_setup(
+    spa: SpaClient, email: str, used: set[str], clock: CognitoClock
+) -> dict[str, Any]:
+    """Sign in a confirmed user with no MFA yet: MFA_SETUP with the QR, then the first code
+    (at ``clock``'s time: the local Cognito's)."""
     flow = flow_of(spa.post("/api/sign-in", {"username": email, "password": PASSWORD}))
     assert flow["state"] == "MFA_SETUP", flow
     secret = flow["data"]["secret"]
-    flow = flow_of(spa.post("/api/sign-in/mfa-setup", {"code": fresh_totp(secret, used)}))
+    flow = flow_of(spa.post("/api/sign-in/mfa-setup", {"code": fresh_totp(secret, used, clock)}))
     assert flow["state"] == "AUTHENTICATED", flow
     flow["secret"] = secret
     return flow

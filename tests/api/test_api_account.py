@@ -4,7 +4,6 @@ flow read back with no flow."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from api_helpers import (
@@ -18,37 +17,45 @@ from api_helpers import (
 )
 from flask import Flask
 
+from bff.cognito.totp import PERIOD
+from local_cognito.clock import Clock
 from tests.support.passwords import NEW_PASSWORD, PASSWORD
-from tests.support.totp import fresh_totp, totp_code
+from tests.support.totp import CognitoClock, fresh_totp, totp_code
 
 ADMIN = {"X-Admin-Key": ADMIN_KEY}
 
 
-def second_browser(app: Flask, email: str, secret: str, used: set[str]) -> SpaClient:
+def second_browser(
+    app: Flask, email: str, secret: str, used: set[str], clock: CognitoClock
+) -> SpaClient:
     """Another browser signed in as the same user (MFA code asked)."""
     browser = SpaClient(app.test_client())
     flow = flow_of(browser.post("/api/sign-in", {"username": email, "password": PASSWORD}))
     assert flow["state"] == "SOFTWARE_TOKEN_MFA"
-    flow = flow_of(browser.post("/api/sign-in/mfa", {"code": fresh_totp(secret, used)}))
+    flow = flow_of(browser.post("/api/sign-in/mfa", {"code": fresh_totp(secret, used, clock)}))
     assert flow["state"] == "AUTHENTICATED"
     return browser
 
 
-def steps_of(secret: str, codes: set[str]) -> set[int]:
-    """The absolute 30-second steps (around now) whose code for ``secret`` is in ``codes``."""
-    now = int(time.time() // 30)
-    return {now + d for d in (-1, 0, 1) if totp_code(secret, d) in codes}
+def steps_of(secret: str, codes: set[str], clock: CognitoClock) -> set[int]:
+    """The absolute 30-second steps (around the local Cognito's now) whose code for
+    ``secret`` is in ``codes``."""
+    now = int(clock.now() // PERIOD)
+    return {now + d for d in (-1, 0, 1) if totp_code(secret, d, clock=clock) in codes}
 
 
-def code_at_unused_step(secret: str, used_steps: set[int], *, consume: bool = True) -> str:
-    """A code for ``secret`` at a step (now ±1) no code of this user was accepted at: the
-    local Cognito, like Cognito, accepts one code per step and user, whatever the secret."""
-    now = int(time.time() // 30)
+def code_at_unused_step(
+    secret: str, used_steps: set[int], clock: CognitoClock, *, consume: bool = True
+) -> str:
+    """A code for ``secret`` at a step (now ±1 on the local Cognito's clock) no code of this
+    user was accepted at: the local Cognito, like Cognito, accepts one code per step and user,
+    whatever the secret."""
+    now = int(clock.now() // PERIOD)
     for delta in (0, 1, -1):
         if now + delta not in used_steps:
             if consume:
                 used_steps.add(now + delta)
-            return totp_code(secret, delta)
+            return totp_code(secret, delta, clock=clock)
     raise AssertionError("every step around now was used")
 
 
@@ -58,12 +65,12 @@ def last_trigger(app: Flask, flow_id: str) -> str:
 
 
 def test_change_password_checks_both_passwords_and_ends_the_other_sessions(
-    app: Flask, spa: SpaClient, outbox: Any, unique_email: str
+    app: Flask, spa: SpaClient, outbox: Any, unique_email: str, cognito_clock: Clock
 ) -> None:
     used: set[str] = set()
     sign_up_and_confirm(spa, outbox, unique_email)
-    flow = sign_in_through_mfa_setup(spa, unique_email, used)
-    other = second_browser(app, unique_email, flow["secret"], used)
+    flow = sign_in_through_mfa_setup(spa, unique_email, used, cognito_clock)
+    other = second_browser(app, unique_email, flow["secret"], used, cognito_clock)
 
     wrong = {"previous_password": "Wr0ng-password!", "new_password": NEW_PASSWORD}
     error = error_of(spa.post("/api/account/password", wrong), 400)
@@ -89,11 +96,11 @@ def test_change_password_checks_both_passwords_and_ends_the_other_sessions(
 
 
 def test_mfa_status_and_replacing_the_authenticator_app(
-    app: Flask, spa: SpaClient, outbox: Any, unique_email: str
+    app: Flask, spa: SpaClient, outbox: Any, unique_email: str, cognito_clock: Clock
 ) -> None:
     used: set[str] = set()
     sign_up_and_confirm(spa, outbox, unique_email)
-    old_secret = sign_in_through_mfa_setup(spa, unique_email, used)["secret"]
+    old_secret = sign_in_through_mfa_setup(spa, unique_email, used, cognito_clock)["secret"]
 
     status = flow_of(spa.get("/api/account/mfa"))
     assert status["data"]["mfa"] == {
@@ -103,7 +110,7 @@ def test_mfa_status_and_replacing_the_authenticator_app(
     }
     assert last_trigger(app, status["id"]) == "mfa_status_read"
 
-    used_steps = steps_of(old_secret, used)
+    used_steps = steps_of(old_secret, used, cognito_clock)
     started = flow_of(spa.post("/api/account/mfa/authenticator", {}))
     new_secret = started["data"]["secret"]
     assert new_secret != old_secret and started["data"]["qr_svg"].startswith("<svg")
@@ -112,7 +119,7 @@ def test_mfa_status_and_replacing_the_authenticator_app(
     assert error_of(wrong, 400)["code"] == "code_mismatch"
 
     before = spa.cookie()
-    code = code_at_unused_step(new_secret, used_steps)
+    code = code_at_unused_step(new_secret, used_steps, cognito_clock)
     done = flow_of(spa.post("/api/account/mfa/authenticator/verify", {"code": code}))
     assert done["data"]["authenticator_replaced"] is True
     assert spa.cookie() != before
@@ -122,21 +129,26 @@ def test_mfa_status_and_replacing_the_authenticator_app(
     flow = flow_of(spa.post("/api/sign-in", {"username": unique_email, "password": PASSWORD}))
     assert flow["state"] == "SOFTWARE_TOKEN_MFA"
     # The old app's code at a step no code was accepted at: only the secret can fail it.
-    old_code = code_at_unused_step(old_secret, used_steps, consume=False)
+    old_code = code_at_unused_step(old_secret, used_steps, cognito_clock, consume=False)
     old = spa.post("/api/sign-in/mfa", {"code": old_code})
     assert error_of(old, 400)["code"] == "code_mismatch"
-    new_code = code_at_unused_step(new_secret, used_steps)
+    new_code = code_at_unused_step(new_secret, used_steps, cognito_clock)
     flow = flow_of(spa.post("/api/sign-in/mfa", {"code": new_code}))
     assert flow["state"] == "AUTHENTICATED"
 
 
 def test_sign_out_everywhere_ends_every_session_and_revokes_at_cognito(
-    app: Flask, spa: SpaClient, outbox: Any, unique_email: str, cognito_client: Any
+    app: Flask,
+    spa: SpaClient,
+    outbox: Any,
+    unique_email: str,
+    cognito_client: Any,
+    cognito_clock: Clock,
 ) -> None:
     used: set[str] = set()
     sign_up_and_confirm(spa, outbox, unique_email)
-    flow = sign_in_through_mfa_setup(spa, unique_email, used)
-    other = second_browser(app, unique_email, flow["secret"], used)
+    flow = sign_in_through_mfa_setup(spa, unique_email, used, cognito_clock)
+    other = second_browser(app, unique_email, flow["secret"], used, cognito_clock)
     other_tokens = (session_record(app, other) or {})["tokens"]
 
     answer = spa.post("/api/account/sign-out-everywhere", {}).get_json()
@@ -157,12 +169,17 @@ def test_sign_out_everywhere_ends_every_session_and_revokes_at_cognito(
 
 
 def test_signing_out_one_browser_leaves_the_others_signed_in(
-    app: Flask, spa: SpaClient, outbox: Any, unique_email: str, cognito_client: Any
+    app: Flask,
+    spa: SpaClient,
+    outbox: Any,
+    unique_email: str,
+    cognito_client: Any,
+    cognito_clock: Clock,
 ) -> None:
     used: set[str] = set()
     sign_up_and_confirm(spa, outbox, unique_email)
-    flow = sign_in_through_mfa_setup(spa, unique_email, used)
-    other = second_browser(app, unique_email, flow["secret"], used)
+    flow = sign_in_through_mfa_setup(spa, unique_email, used, cognito_clock)
+    other = second_browser(app, unique_email, flow["secret"], used, cognito_clock)
     assert spa.post("/api/sign-out", {}).get_json()["flow"]["state"] == "SIGNED_OUT"
     assert last_trigger(app, flow["id"]) == "signed_out"
     assert other.get("/api/me").status_code == 200
@@ -189,12 +206,17 @@ def test_the_openapi_document_is_markdown_not_restructuredtext(app: Flask) -> No
 
 
 def test_a_revoked_access_token_ends_the_session_at_the_next_account_step(
-    app: Flask, spa: SpaClient, outbox: Any, unique_email: str, cognito_client: Any
+    app: Flask,
+    spa: SpaClient,
+    outbox: Any,
+    unique_email: str,
+    cognito_client: Any,
+    cognito_clock: Clock,
 ) -> None:
     """Signed out everywhere by another client (GlobalSignOut at Cognito): the next account
     step answers session_expired, and this browser's session ends with it."""
     sign_up_and_confirm(spa, outbox, unique_email)
-    flow = sign_in_through_mfa_setup(spa, unique_email, set())
+    flow = sign_in_through_mfa_setup(spa, unique_email, set(), cognito_clock)
     tokens = (session_record(app, spa) or {})["tokens"]
     cognito_client.global_sign_out(AccessToken=tokens["access_token"])
     assert error_of(spa.get("/api/account/mfa"), 401)["code"] == "session_expired"

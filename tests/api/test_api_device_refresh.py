@@ -22,16 +22,19 @@ from api_helpers import (
 from api_helpers import sign_up_and_confirm as sign_up
 from flask import Flask
 
+from local_cognito.clock import Clock
 from tests.support.passwords import PASSWORD
-from tests.support.totp import fresh_totp
+from tests.support.totp import CognitoClock, fresh_totp
 
 ANSWERS = {"remembered": True, "declined": False, "never answered": None}
 
 
-def _signed_in(spa: SpaClient, outbox: Any, email: str, answer: bool | None) -> dict[str, Any]:
+def _signed_in(
+    spa: SpaClient, outbox: Any, email: str, answer: bool | None, clock: CognitoClock
+) -> dict[str, Any]:
     sign_up(spa, outbox, email)
     used: set[str] = set()
-    flow = sign_in_through_mfa_setup(spa, email, used)
+    flow = sign_in_through_mfa_setup(spa, email, used, clock)
     assert flow["data"]["can_remember_device"] is True
     if answer is not None:
         answered = flow_of(spa.post("/api/sign-in/remember-device", {"remember": answer}))
@@ -70,8 +73,9 @@ def test_every_user_refreshes_whatever_they_answered(
     cognito_client: Any,
     local_cognito: Any,
     who: str,
+    cognito_clock: Clock,
 ) -> None:
-    _signed_in(spa, outbox, unique_email, ANSWERS[who])
+    _signed_in(spa, outbox, unique_email, ANSWERS[who], cognito_clock)
     record = session_record(app, spa)
     assert record is not None and record["device_key"]
     # The device is confirmed at Cognito whatever the answer; remembered only if chosen.
@@ -99,8 +103,9 @@ def test_sign_out_revokes_and_keeps_only_the_browsers_device(
     cognito_client: Any,
     local_cognito: Any,
     who: str,
+    cognito_clock: Clock,
 ) -> None:
-    flow = _signed_in(spa, outbox, unique_email, ANSWERS[who])
+    flow = _signed_in(spa, outbox, unique_email, ANSWERS[who], cognito_clock)
     record = session_record(app, spa)
     assert record is not None
     assert spa.post("/api/sign-out", {}).status_code == 200
@@ -118,7 +123,7 @@ def test_sign_out_revokes_and_keeps_only_the_browsers_device(
     again = flow_of(spa.post("/api/sign-in", {"username": unique_email, "password": PASSWORD}))
     if who != "remembered":
         assert again["state"] == "SOFTWARE_TOKEN_MFA"
-        code = fresh_totp(flow["secret"], flow["used"])
+        code = fresh_totp(flow["secret"], flow["used"], cognito_clock)
         again = flow_of(spa.post("/api/sign-in/mfa", {"code": code}))
     assert again["state"] == "AUTHENTICATED"
     assert again["data"]["can_remember_device"] is (who != "remembered")
@@ -132,8 +137,9 @@ def test_forgetting_the_sessions_device_ends_the_session(
     unique_email: str,
     cognito_client: Any,
     local_cognito: Any,
+    cognito_clock: Clock,
 ) -> None:
-    _signed_in(spa, outbox, unique_email, None)  # never answered the prompt
+    _signed_in(spa, outbox, unique_email, None, cognito_clock)  # never answered the prompt
     record = session_record(app, spa)
     assert record is not None
     left = spa.delete(f"/api/devices/{record['device_key']}")
@@ -152,12 +158,15 @@ def test_forgetting_another_device_keeps_the_session(
     unique_email: str,
     cognito_client: Any,
     local_cognito: Any,
+    cognito_clock: Clock,
 ) -> None:
     laptop, phone = SpaClient(app.test_client()), SpaClient(app.test_client())
-    flow = _signed_in(laptop, outbox, unique_email, True)
+    flow = _signed_in(laptop, outbox, unique_email, True, cognito_clock)
     again = flow_of(phone.post("/api/sign-in", {"username": unique_email, "password": PASSWORD}))
     assert again["state"] == "SOFTWARE_TOKEN_MFA"
-    phone.post("/api/sign-in/mfa", {"code": fresh_totp(flow["secret"], flow["used"])})
+    phone.post(
+        "/api/sign-in/mfa", {"code": fresh_totp(flow["secret"], flow["used"], cognito_clock)}
+    )
     phone_record = session_record(app, phone)
     assert phone_record is not None
     laptop_record = session_record(app, laptop)
@@ -177,10 +186,11 @@ def test_a_declined_browser_reuses_its_device_at_every_sign_in(
     unique_email: str,
     cognito_client: Any,
     local_cognito: Any,
+    cognito_clock: Clock,
 ) -> None:
     """As Amplify does: the declined device's key is kept and sent (DEVICE_KEY) at the next
     sign-in. Cognito asks for MFA (the device is not remembered) and issues no new device."""
-    flow = _signed_in(spa, outbox, unique_email, False)
+    flow = _signed_in(spa, outbox, unique_email, False, cognito_clock)
     first = session_record(app, spa)
     assert first is not None
     device_key = first["device_key"]
@@ -188,7 +198,7 @@ def test_a_declined_browser_reuses_its_device_at_every_sign_in(
         assert spa.post("/api/sign-out", {}).status_code == 200
         again = flow_of(spa.post("/api/sign-in", {"username": unique_email, "password": PASSWORD}))
         assert again["state"] == "SOFTWARE_TOKEN_MFA"
-        code = fresh_totp(flow["secret"], flow["used"])
+        code = fresh_totp(flow["secret"], flow["used"], cognito_clock)
         again = flow_of(spa.post("/api/sign-in/mfa", {"code": code}))
         assert again["state"] == "AUTHENTICATED"
         assert again["data"]["can_remember_device"] is True  # the same device, offered again
@@ -205,7 +215,7 @@ def test_a_declined_browser_reuses_its_device_at_every_sign_in(
     # Remembering it at a later sign-in: the next one skips MFA, still the one device.
     assert spa.post("/api/sign-out", {}).status_code == 200
     spa.post("/api/sign-in", {"username": unique_email, "password": PASSWORD})
-    spa.post("/api/sign-in/mfa", {"code": fresh_totp(flow["secret"], flow["used"])})
+    spa.post("/api/sign-in/mfa", {"code": fresh_totp(flow["secret"], flow["used"], cognito_clock)})
     spa.post("/api/sign-in/remember-device", {"remember": True})
     assert spa.post("/api/sign-out", {}).status_code == 200
     again = flow_of(spa.post("/api/sign-in", {"username": unique_email, "password": PASSWORD}))
@@ -221,13 +231,14 @@ def test_another_users_declined_device_is_not_used(
     unique_email: str,
     cognito_client: Any,
     local_cognito: Any,
+    cognito_clock: Clock,
 ) -> None:
     """The browser's declined device belongs to its user: another user signing in on this
     browser gets a device of their own, and neither user sees the other's."""
-    _signed_in(spa, outbox, unique_email, False)
+    _signed_in(spa, outbox, unique_email, False, cognito_clock)
     assert spa.post("/api/sign-out", {}).status_code == 200
     other = "other-" + unique_email
-    _signed_in(spa, outbox, other, False)
+    _signed_in(spa, outbox, other, False, cognito_clock)
     record = session_record(app, spa)
     assert record is not None
     assert _admin_devices(cognito_client, local_cognito, other) == {

@@ -20,6 +20,7 @@ from api_helpers import (
 )
 from flask import Flask
 
+from local_cognito.clock import Clock
 from tests.support.passwords import NEW_PASSWORD, PASSWORD
 from tests.support.totp import fresh_totp
 
@@ -36,7 +37,7 @@ SIGNED_IN_STEPS = [
 
 
 def test_sign_up_mfa_remember_device_then_sign_in_without_mfa(
-    app: Flask, spa: SpaClient, outbox: Any, unique_email: str
+    app: Flask, spa: SpaClient, outbox: Any, unique_email: str, cognito_clock: Clock
 ) -> None:
     used: set[str] = set()
     flow = flow_of(spa.post("/api/sign-up", {"email": unique_email, "password": PASSWORD}))
@@ -62,7 +63,7 @@ def test_sign_up_mfa_remember_device_then_sign_in_without_mfa(
     assert again["state"] == "MFA_SETUP" and "secret" not in again["data"]
     assert "otpauth_uri" not in again["data"] and "qr_svg" not in again["data"]
 
-    code = fresh_totp(data["secret"], used)
+    code = fresh_totp(data["secret"], used, cognito_clock)
     flow = flow_of(spa.post("/api/sign-in/mfa-setup", {"code": code, "device_name": "phone"}))
     assert flow["state"] == "AUTHENTICATED"
     assert flow["data"]["can_remember_device"] is True
@@ -105,7 +106,7 @@ def test_sign_up_mfa_remember_device_then_sign_in_without_mfa(
 
 
 def test_admin_created_user_new_password_then_mfa_setup(
-    app: Flask, spa: SpaClient, outbox: Any, unique_email: str
+    app: Flask, spa: SpaClient, outbox: Any, unique_email: str, cognito_clock: Clock
 ) -> None:
     admin = app.test_client()
     created = admin.post(
@@ -134,7 +135,7 @@ def test_admin_created_user_new_password_then_mfa_setup(
     flow = flow_of(spa.post("/api/sign-in/new-password", {"new_password": NEW_PASSWORD}))
     assert flow["state"] == "MFA_SETUP" and flow["data"]["qr_svg"].startswith("<svg")
     used: set[str] = set()
-    code = fresh_totp(flow["data"]["secret"], used)
+    code = fresh_totp(flow["data"]["secret"], used, cognito_clock)
     flow = flow_of(spa.post("/api/sign-in/mfa-setup", {"code": code}))
     assert flow["state"] == "AUTHENTICATED"
 
@@ -257,7 +258,7 @@ def test_flow_survives_an_app_restart_on_sqlite(
 
 
 def test_flow_continues_across_two_instances_sharing_redis(
-    make_app: Any, redis_url: str, outbox: Any, unique_email: str
+    make_app: Any, redis_url: str, outbox: Any, unique_email: str, cognito_clock: Clock
 ) -> None:
     one = make_app(store_url=redis_url)
     two = make_app(store_url=redis_url)
@@ -270,7 +271,10 @@ def test_flow_continues_across_two_instances_sharing_redis(
     spa_two = SpaClient(two.test_client())
     spa_two.set_cookie("bff_session", spa_one.cookie() or "")
     flow = flow_of(
-        spa_two.post("/api/sign-in/mfa-setup", {"code": fresh_totp(flow["data"]["secret"], used)})
+        spa_two.post(
+            "/api/sign-in/mfa-setup",
+            {"code": fresh_totp(flow["data"]["secret"], used, cognito_clock)},
+        )
     )
     assert flow["state"] == "AUTHENTICATED"
     record = session_record(two, spa_two)
@@ -278,11 +282,16 @@ def test_flow_continues_across_two_instances_sharing_redis(
 
 
 def test_device_forgotten_at_cognito_falls_back_to_mfa(
-    app: Flask, spa: SpaClient, outbox: Any, unique_email: str, cognito_client: Any
+    app: Flask,
+    spa: SpaClient,
+    outbox: Any,
+    unique_email: str,
+    cognito_client: Any,
+    cognito_clock: Clock,
 ) -> None:
     used: set[str] = set()
     sign_up_and_confirm(spa, outbox, unique_email)
-    secret = sign_in_through_mfa_setup(spa, unique_email, used)["secret"]
+    secret = sign_in_through_mfa_setup(spa, unique_email, used, cognito_clock)["secret"]
     flow_of(spa.post("/api/sign-in/remember-device", {"remember": True}))
     record = session_record(app, spa)
     assert record is not None
@@ -297,15 +306,15 @@ def test_device_forgotten_at_cognito_falls_back_to_mfa(
     assert flow["state"] == "SOFTWARE_TOKEN_MFA"
     assert spa.cookie("bff_device") is None
     assert app.extensions["bff"]["store"].devices.get(device_id) is None
-    flow = flow_of(spa.post("/api/sign-in/mfa", {"code": fresh_totp(secret, used)}))
+    flow = flow_of(spa.post("/api/sign-in/mfa", {"code": fresh_totp(secret, used, cognito_clock)}))
     assert flow["state"] == "AUTHENTICATED"
 
 
 def test_forgetting_this_browser_deletes_the_vault_entry(
-    app: Flask, spa: SpaClient, outbox: Any, unique_email: str
+    app: Flask, spa: SpaClient, outbox: Any, unique_email: str, cognito_clock: Clock
 ) -> None:
     sign_up_and_confirm(spa, outbox, unique_email)
-    flow_id = sign_in_through_mfa_setup(spa, unique_email, set())["id"]
+    flow_id = sign_in_through_mfa_setup(spa, unique_email, set(), cognito_clock)["id"]
     flow_of(spa.post("/api/sign-in/remember-device", {"remember": True}))
     device_id = spa.cookie("bff_device")
     [device] = spa.get("/api/devices").get_json()["devices"]

@@ -4,9 +4,7 @@ local Cognito's outbox; every error the steps can answer is checked, with the st
 
 from __future__ import annotations
 
-import json
 import re
-import urllib.request
 from typing import Any
 
 import pytest
@@ -20,6 +18,8 @@ from api_helpers import (
 )
 from flask import Flask
 
+from bff_tools.local_clock import LocalClock
+from local_cognito.clock import Clock
 from tests.support.passwords import NEW_PASSWORD, PASSWORD
 from tests.support.totp import fresh_totp
 
@@ -29,15 +29,8 @@ TEMPORARY_PASSWORD_EXPIRED = "Temporary password has expired and must be reset b
 
 
 def advance_cognito_clock(local_cognito: Any, seconds: float) -> None:
-    """Move the local Cognito's clock (codes, temporary passwords; TOTP keeps real time)."""
-    request = urllib.request.Request(
-        local_cognito.endpoint_url + "/_local/clock",
-        data=json.dumps({"advance_seconds": seconds}).encode(),
-        method="POST",
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request):
-        pass
+    """Move the local Cognito's clock (codes, temporary passwords, TOTP steps)."""
+    LocalClock(local_cognito.endpoint_url).advance(seconds)
 
 
 def journal_triggers(app: Flask, flow_id: str) -> list[str]:
@@ -46,11 +39,11 @@ def journal_triggers(app: Flask, flow_id: str) -> list[str]:
 
 
 def test_forgot_password_reset_ends_the_users_sessions_and_keeps_mfa(
-    app: Flask, spa: SpaClient, outbox: Any, unique_email: str
+    app: Flask, spa: SpaClient, outbox: Any, unique_email: str, cognito_clock: Clock
 ) -> None:
     used: set[str] = set()
     sign_up_and_confirm(spa, outbox, unique_email)
-    secret = sign_in_through_mfa_setup(spa, unique_email, used)["secret"]
+    secret = sign_in_through_mfa_setup(spa, unique_email, used, cognito_clock)["secret"]
     assert spa.get("/api/me").status_code == 200
 
     other = SpaClient(app.test_client())  # another browser: the user forgot the password
@@ -94,7 +87,9 @@ def test_forgot_password_reset_ends_the_users_sessions_and_keeps_mfa(
     # The MFA setting stays as Cognito leaves it: the authenticator app is still asked for.
     flow = flow_of(other.post("/api/sign-in", {"username": unique_email, "password": NEW_PASSWORD}))
     assert flow["state"] == "SOFTWARE_TOKEN_MFA"
-    flow = flow_of(other.post("/api/sign-in/mfa", {"code": fresh_totp(secret, used)}))
+    flow = flow_of(
+        other.post("/api/sign-in/mfa", {"code": fresh_totp(secret, used, cognito_clock)})
+    )
     assert flow["state"] == "AUTHENTICATED"
 
 

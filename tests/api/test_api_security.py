@@ -21,10 +21,10 @@ from flask import Flask
 
 from bff.app import create_app
 from bff.cognito.gateway import CognitoGateway
-from bff.cognito.totp import current_code
 from bff.flows.steps import STEP_NAMES
+from local_cognito.clock import Clock
 from tests.support.passwords import PASSWORD
-from tests.support.totp import fresh_totp
+from tests.support.totp import fresh_totp, totp_code
 
 STEP_ROUTES = [
     "/api/sign-up",
@@ -78,14 +78,14 @@ def test_row8_get_on_a_step_route_is_405(app: Flask, path: str) -> None:
 
 
 def test_row11_new_session_id_at_sign_in_and_each_privilege_change(
-    app: Flask, spa: SpaClient, outbox: Any, unique_email: str
+    app: Flask, spa: SpaClient, outbox: Any, unique_email: str, cognito_clock: Clock
 ) -> None:
     sign_up_and_confirm(spa, outbox, unique_email)
     before_sign_in = spa.cookie()
     flow = flow_of(spa.post("/api/sign-in", {"username": unique_email, "password": PASSWORD}))
     at_sign_in = spa.cookie()
     assert at_sign_in and at_sign_in != before_sign_in
-    code = fresh_totp(flow["data"]["secret"], set())
+    code = fresh_totp(flow["data"]["secret"], set(), cognito_clock)
     flow_of(spa.post("/api/sign-in/mfa-setup", {"code": code}))
     after_mfa = spa.cookie()
     assert after_mfa and after_mfa != at_sign_in
@@ -114,10 +114,15 @@ def test_row11_new_session_id_after_new_password(
 
 
 def test_row13_sign_out_kills_the_session_and_revokes_at_cognito(
-    app: Flask, spa: SpaClient, outbox: Any, unique_email: str, cognito_client: Any
+    app: Flask,
+    spa: SpaClient,
+    outbox: Any,
+    unique_email: str,
+    cognito_client: Any,
+    cognito_clock: Clock,
 ) -> None:
     sign_up_and_confirm(spa, outbox, unique_email)
-    sign_in_through_mfa_setup(spa, unique_email, set())
+    sign_in_through_mfa_setup(spa, unique_email, set(), cognito_clock)
     record = session_record(app, spa)
     assert record is not None
     access = record["tokens"]["access_token"]
@@ -140,10 +145,15 @@ def test_row13_sign_out_kills_the_session_and_revokes_at_cognito(
 
 
 def test_row14_a_failed_refresh_ends_the_session(
-    app: Flask, spa: SpaClient, outbox: Any, unique_email: str, cognito_client: Any
+    app: Flask,
+    spa: SpaClient,
+    outbox: Any,
+    unique_email: str,
+    cognito_client: Any,
+    cognito_clock: Clock,
 ) -> None:
     sign_up_and_confirm(spa, outbox, unique_email)
-    sign_in_through_mfa_setup(spa, unique_email, set())
+    sign_in_through_mfa_setup(spa, unique_email, set(), cognito_clock)
     refreshed = spa.post("/api/session/refresh", {})
     assert refreshed.status_code == 200, refreshed.get_json()
     assert refreshed.get_json()["user"]["cognito:username"] == unique_email
@@ -159,7 +169,12 @@ def test_row14_a_failed_refresh_ends_the_session(
 
 
 def test_row15_steps_in_order_single_use_and_expiring(
-    app: Flask, spa: SpaClient, outbox: Any, unique_email: str, store_clock: Any
+    app: Flask,
+    spa: SpaClient,
+    outbox: Any,
+    unique_email: str,
+    store_clock: Any,
+    cognito_clock: Clock,
 ) -> None:
     used: set[str] = set()
     # A step with no flow at all.
@@ -185,10 +200,14 @@ def test_row15_steps_in_order_single_use_and_expiring(
     wrong = error_of(spa.post("/api/sign-in/mfa-setup", {"code": "000000"}), 400)
     assert wrong["code"] == "code_mismatch"
     secret = flow["data"]["secret"]
-    flow = flow_of(spa.post("/api/sign-in/mfa-setup", {"code": fresh_totp(secret, used)}))
+    flow = flow_of(
+        spa.post("/api/sign-in/mfa-setup", {"code": fresh_totp(secret, used, cognito_clock)})
+    )
     assert flow["state"] == "AUTHENTICATED"
     # Replayed step: refused.
-    replay = error_of(spa.post("/api/sign-in/mfa-setup", {"code": current_code(secret)}), 409)
+    replay = error_of(
+        spa.post("/api/sign-in/mfa-setup", {"code": totp_code(secret, clock=cognito_clock)}), 409
+    )
     assert replay["code"] == "illegal_step"
 
     # Expiry: a challenge flow outlives Cognito's 3-minute session only as EXPIRED.
@@ -196,7 +215,9 @@ def test_row15_steps_in_order_single_use_and_expiring(
     flow = flow_of(spa.post("/api/sign-in", {"username": unique_email, "password": PASSWORD}))
     assert flow["state"] == "SOFTWARE_TOKEN_MFA"
     store_clock.advance(181)
-    expired = error_of(spa.post("/api/sign-in/mfa", {"code": fresh_totp(secret, used)}), 401)
+    expired = error_of(
+        spa.post("/api/sign-in/mfa", {"code": fresh_totp(secret, used, cognito_clock)}), 401
+    )
     assert expired["code"] == "session_expired"
     assert flow_of(spa.get("/api/flow"))["state"] == "EXPIRED"
     assert flow_of(spa.get("/api/flow"))["next_steps"] == [
@@ -221,7 +242,7 @@ class CountingGateway(CognitoGateway):
 
 
 def test_row16_concurrent_submissions_advance_the_flow_once(
-    make_app: Any, local_cognito: Any, outbox: Any, unique_email: str
+    make_app: Any, local_cognito: Any, outbox: Any, unique_email: str, cognito_clock: Clock
 ) -> None:
     from bff.cognito.settings import make_cognito_client
 
@@ -235,13 +256,13 @@ def test_row16_concurrent_submissions_advance_the_flow_once(
     spa = SpaClient(app.test_client())
     used: set[str] = set()
     sign_up_and_confirm(spa, outbox, unique_email)
-    secret = sign_in_through_mfa_setup(spa, unique_email, used)["secret"]
+    secret = sign_in_through_mfa_setup(spa, unique_email, used, cognito_clock)["secret"]
     spa.post("/api/sign-out", {})
     flow_id = flow_of(spa.post("/api/sign-in", {"username": unique_email, "password": PASSWORD}))[
         "id"
     ]
     cookie = spa.cookie() or ""
-    code = fresh_totp(secret, used)
+    code = fresh_totp(secret, used, cognito_clock)
     CountingGateway.mfa_calls = 0
 
     n = 8
@@ -285,13 +306,15 @@ def test_row18_unknown_user_and_wrong_password_look_the_same(
     assert wrong.get_json()["error"]["code"] == "not_authorized"
 
 
-def test_row19_a_totp_code_works_once(spa: SpaClient, outbox: Any, unique_email: str) -> None:
+def test_row19_a_totp_code_works_once(
+    spa: SpaClient, outbox: Any, unique_email: str, cognito_clock: Clock
+) -> None:
     used: set[str] = set()
     sign_up_and_confirm(spa, outbox, unique_email)
-    secret = sign_in_through_mfa_setup(spa, unique_email, used)["secret"]
+    secret = sign_in_through_mfa_setup(spa, unique_email, used, cognito_clock)["secret"]
     spa.post("/api/sign-out", {})
     flow_of(spa.post("/api/sign-in", {"username": unique_email, "password": PASSWORD}))
-    code = fresh_totp(secret, used)
+    code = fresh_totp(secret, used, cognito_clock)
     assert flow_of(spa.post("/api/sign-in/mfa", {"code": code}))["state"] == "AUTHENTICATED"
     spa.post("/api/sign-out", {})
     flow_of(spa.post("/api/sign-in", {"username": unique_email, "password": PASSWORD}))

@@ -17,15 +17,16 @@ from api_helpers import (
 from flask import Flask
 
 from bff.api.blueprint import BffParser
+from local_cognito.clock import Clock
 
 ADMIN = {"X-Admin-Key": ADMIN_KEY}
 
 
 def test_forgetting_an_unknown_device_is_404(
-    spa: SpaClient, outbox: Any, unique_email: str
+    spa: SpaClient, outbox: Any, unique_email: str, cognito_clock: Clock
 ) -> None:
     sign_up_and_confirm(spa, outbox, unique_email)
-    sign_in_through_mfa_setup(spa, unique_email, set())
+    sign_in_through_mfa_setup(spa, unique_email, set(), cognito_clock)
     for key in ("eu-west-1_00000000-0000-0000-0000-000000000000", "nonsense"):
         error = error_of(spa.delete(f"/api/devices/{key}"), 404)
         assert error["code"] == "device_not_found"

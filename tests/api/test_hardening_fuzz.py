@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
+from local_cognito.clock import Clock
 from tests.support.passwords import PASSWORD
 
 #: Generated examples per operation and generation mode; each is sent once per identity.
@@ -65,10 +66,10 @@ class SignedIn:
 
 
 @pytest.fixture
-def signed_in(app: Flask, outbox: Any, unique_email: str) -> SignedIn:
+def signed_in(app: Flask, outbox: Any, unique_email: str, cognito_clock: Clock) -> SignedIn:
     browser = SignedIn(app, unique_email)
     sign_up_and_confirm(browser.spa, outbox, unique_email)
-    sign_in_through_mfa_setup(browser.spa, unique_email, set())
+    sign_in_through_mfa_setup(browser.spa, unique_email, set(), cognito_clock)
     flow_of(browser.spa.post("/api/sign-in/remember-device", {"remember": True}))
     assert browser.spa.cookie("bff_device")
     return browser

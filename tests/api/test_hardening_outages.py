@@ -17,6 +17,7 @@ from api_helpers import ADMIN_KEY, SpaClient, error_of, flow_of
 from flask import Flask
 
 from local_cognito import LocalCognitoInfo
+from local_cognito.clock import Clock
 from tests.support.faults import FaultProxy, RedisProcess, closed_port, private_redis, sqlite_locked
 from tests.support.passwords import PASSWORD
 from tests.support.totp import fresh_totp
@@ -126,7 +127,7 @@ def _to_mfa_setup(spa: SpaClient, cognito_client: Any, info: LocalCognitoInfo, e
 
 def test_a_frozen_then_killed_redis_is_503_and_the_flow_continues_after(
     make_app: Any, private_redis: RedisProcess, cognito_client: Any,
-    local_cognito: LocalCognitoInfo, unique_email: str,
+    local_cognito: LocalCognitoInfo, unique_email: str, cognito_clock: Clock,
 ) -> None:  # fmt: skip
     app = make_app(
         store_url=private_redis.url, BFF_STORE_TIMEOUT_SECONDS="0.5", BFF_RATELIMIT_ENABLED="true"
@@ -137,12 +138,14 @@ def test_a_frozen_then_killed_redis_is_503_and_the_flow_continues_after(
 
     private_redis.freeze()  # SIGSTOP: connections hang, nothing answers
     try:
-        outage(spa.post("/api/sign-in/mfa-setup", {"code": fresh_totp(secret, used)}),
-               "store_unavailable")  # fmt: skip
+        code = fresh_totp(secret, used, cognito_clock)
+        outage(spa.post("/api/sign-in/mfa-setup", {"code": code}), "store_unavailable")
         outage(spa.get("/api/flow"), "store_unavailable")
     finally:
         private_redis.thaw()
-    flow = flow_of(spa.post("/api/sign-in/mfa-setup", {"code": fresh_totp(secret, used)}))
+    flow = flow_of(
+        spa.post("/api/sign-in/mfa-setup", {"code": fresh_totp(secret, used, cognito_clock)})
+    )
     assert flow["state"] == "AUTHENTICATED"
 
     private_redis.kill()  # connections refused
@@ -153,15 +156,21 @@ def test_a_frozen_then_killed_redis_is_503_and_the_flow_continues_after(
 
 
 def test_a_locked_sqlite_file_is_503_and_the_flow_continues_after(
-    make_app: Any, cognito_client: Any, local_cognito: LocalCognitoInfo, unique_email: str
+    make_app: Any,
+    cognito_client: Any,
+    local_cognito: LocalCognitoInfo,
+    unique_email: str,
+    cognito_clock: Clock,
 ) -> None:
     app: Flask = make_app(BFF_STORE_TIMEOUT_SECONDS="0.3")
     spa = SpaClient(app.test_client())
     secret = _to_mfa_setup(spa, cognito_client, local_cognito, unique_email)
     used: set[str] = set()
     with sqlite_locked(app.extensions["bff"]["store"].path):
-        outage(spa.post("/api/sign-in/mfa-setup", {"code": fresh_totp(secret, used)}),
-               "store_unavailable")  # fmt: skip
-    flow = flow_of(spa.post("/api/sign-in/mfa-setup", {"code": fresh_totp(secret, used)}))
+        code = fresh_totp(secret, used, cognito_clock)
+        outage(spa.post("/api/sign-in/mfa-setup", {"code": code}), "store_unavailable")
+    flow = flow_of(
+        spa.post("/api/sign-in/mfa-setup", {"code": fresh_totp(secret, used, cognito_clock)})
+    )
     assert flow["state"] == "AUTHENTICATED"
     assert flow_of(spa.get("/api/flow"))["state"] == "AUTHENTICATED"

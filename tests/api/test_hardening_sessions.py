@@ -18,12 +18,14 @@ from api_helpers import (
 from flask import Flask
 
 from local_cognito import LocalCognitoInfo
+from local_cognito.clock import Clock
 from tests.support.clock import StoreClock
+from tests.support.totp import CognitoClock
 
 
-def _signed_in(spa: SpaClient, outbox: Any, email: str) -> None:
+def _signed_in(spa: SpaClient, outbox: Any, email: str, clock: CognitoClock) -> None:
     sign_up_and_confirm(spa, outbox, email)
-    sign_in_through_mfa_setup(spa, email, set())
+    sign_in_through_mfa_setup(spa, email, set(), clock)
     assert spa.get("/api/me").status_code == 200
 
 
@@ -58,9 +60,9 @@ spa_record_tokens: dict[int, dict[str, Any]] = {}
 def test_a_revoked_session_answers_401_session_expired_and_is_deleted(
     app: Flask, spa: SpaClient, outbox: Any, cognito_client: Any,
     local_cognito: LocalCognitoInfo, store_clock: StoreClock, unique_email: str,
-    revoke: Callable[..., None],
+    revoke: Callable[..., None], cognito_clock: Clock,
 ) -> None:  # fmt: skip
-    _signed_in(spa, outbox, unique_email)
+    _signed_in(spa, outbox, unique_email, cognito_clock)
     record = session_record(app, spa)
     assert record is not None
     spa_record_tokens[id(spa)] = record["tokens"]
@@ -76,9 +78,14 @@ def test_a_revoked_session_answers_401_session_expired_and_is_deleted(
 
 
 def test_a_live_session_is_revalidated_and_kept(
-    app: Flask, spa: SpaClient, outbox: Any, store_clock: StoreClock, unique_email: str
+    app: Flask,
+    spa: SpaClient,
+    outbox: Any,
+    store_clock: StoreClock,
+    unique_email: str,
+    cognito_clock: Clock,
 ) -> None:
-    _signed_in(spa, outbox, unique_email)
+    _signed_in(spa, outbox, unique_email, cognito_clock)
     before = session_record(app, spa)
     assert before is not None
     store_clock.advance(61)
@@ -101,7 +108,7 @@ def test_a_user_gone_after_a_local_cognito_restart_is_signed_out(
         spa = SpaClient(app.test_client())
         from bff.local_outbox import OutboxReader
 
-        _signed_in(spa, OutboxReader(info.endpoint_url), unique_email)
+        _signed_in(spa, OutboxReader(info.endpoint_url), unique_email, fresh.clock)
     finally:
         fresh.stop()
     restarted = LocalCognito(port=0)

@@ -25,6 +25,7 @@ from flask import Flask
 
 from bff.security import scrub
 from local_cognito import LocalCognitoInfo
+from local_cognito.clock import Clock
 from tests.support.faults import closed_port
 from tests.support.passwords import PASSWORD
 
@@ -209,10 +210,10 @@ def test_the_access_log_of_a_query_string_key_is_scrubbed(
 
 
 def test_the_store_holds_no_usable_cookie(
-    app: Flask, spa: SpaClient, outbox: Any, unique_email: str
+    app: Flask, spa: SpaClient, outbox: Any, unique_email: str, cognito_clock: Clock
 ) -> None:
     sign_up_and_confirm(spa, outbox, unique_email)
-    sign_in_through_mfa_setup(spa, unique_email, set())
+    sign_in_through_mfa_setup(spa, unique_email, set(), cognito_clock)
     sid = spa.cookie()
     assert sid
     path = app.extensions["bff"]["store"].path

@@ -4,7 +4,6 @@ must never log, the status line, and API shortcuts that sign a browser context i
 from __future__ import annotations
 
 import os
-import time
 from typing import Any
 
 import boto3
@@ -14,6 +13,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 from bff.cognito.settings import LOCAL_DUMMY_CREDENTIALS
 from bff.local_outbox import read_outbox
 from tests.support.passwords import PASSWORD
+from tests.support.totp import CognitoClock
 
 CHROMIUM = os.environ.get("BFF_TEST_CHROMIUM", "/usr/bin/chromium")
 # Root in a container: no sandbox; nothing may reach the network or update itself.
@@ -85,31 +85,32 @@ def wrong_code(*right: str) -> str:
     return f"{candidate:06d}"
 
 
-def wrong_totp(secret: str) -> str:
-    """A code no step near now accepts (the local Cognito allows one step either side)."""
+def wrong_totp(secret: str, clock: CognitoClock) -> str:
+    """A code no step near the local Cognito's now accepts (it allows one step either side)."""
     totp = pyotp.TOTP(secret)
-    now = time.time()
+    now = clock.now()
     return wrong_code(*(totp.at(now + 30 * k) for k in range(-2, 3)))
 
 
 class UserCodes:
     """TOTP codes for one user, whatever the key: each from a 30-second step not used before
     by that user (the local Cognito refuses a step a user already used, even with a new
-    authenticator app's key). It accepts the next step too, so no wait for the first two."""
+    authenticator app's key). It accepts the next step too, so the first two come at once;
+    then the local Cognito's clock (which it counts steps on) moves a step on, no wait."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: CognitoClock) -> None:
+        self.clock = clock
         self.steps: set[int] = set()
 
     def code(self, secret: str) -> str:
-        deadline = time.monotonic() + 35
-        while time.monotonic() < deadline:
-            now = int(time.time() // 30)
+        for _ in range(3):
+            now = int(self.clock.now() // 30)
             for step in (now, now + 1):
                 if step not in self.steps:
                     self.steps.add(step)
                     return pyotp.TOTP(secret).at(step * 30)
-            time.sleep(0.5)
-        raise AssertionError("no unused TOTP step within 35 s")
+            self.clock.advance(30)
+        raise AssertionError("no unused TOTP step in three steps of the local Cognito's clock")
 
 
 class Api:
@@ -131,16 +132,14 @@ class Api:
         outbox = self.context.request.get(f"{self.base}/api/local/outbox?to={email}").json()
         self.post("/api/sign-up/confirm", {"code": outbox["messages"][0]["code"]})
 
-    def sign_up_with_mfa(
-        self, email: str, password: str = PASSWORD, codes: UserCodes | None = None
-    ) -> str:
+    def sign_up_with_mfa(self, email: str, codes: UserCodes, password: str = PASSWORD) -> str:
         """Sign-up → confirm → sign-in → MFA set-up → signed in (this browser not
         remembered); returns the authenticator's key."""
         self.sign_up(email, password)
         flow = self.post("/api/sign-in", {"username": email, "password": password})["flow"]
         assert flow["state"] == "MFA_SETUP", flow
         secret = str(flow["data"]["secret"])
-        code = (codes or UserCodes()).code(secret)
+        code = codes.code(secret)
         assert self.post("/api/sign-in/mfa-setup", {"code": code})["flow"]["state"] == (
             "AUTHENTICATED"
         )

@@ -30,6 +30,7 @@ from browser_support import (
     SIGNED_OUT_STEPS,
     STATUS,
     Api,
+    UserCodes,
     Watched,
     expect_state,
     focused,
@@ -43,6 +44,7 @@ from demo_support import local_settings, serving
 from playwright.sync_api import Browser, expect
 
 from bff.app import create_app
+from bff_tools.local_clock import LocalClock
 from local_cognito import LocalCognitoInfo
 from tests.support.passwords import PASSWORD
 from tests.support.serve import bff_serve
@@ -52,15 +54,28 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def bff_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """`bff serve --port 0` as a subprocess (rate limits on, as a developer runs it)."""
     workdir = tmp_path_factory.mktemp("demo-serve")
     with bff_serve(workdir) as urls:
         assert "Demo page" in urls, (workdir / "serve.log").read_text()
-        yield urls["Demo page"].rstrip("/")
+        yield urls
 
 
-def test_demo_page_whole_journey(browser: Browser, bff_url: str, shots: Path) -> None:
+@pytest.fixture(scope="module")
+def bff_url(served: dict[str, str]) -> str:
+    return served["Demo page"].rstrip("/")
+
+
+@pytest.fixture(scope="module")
+def serve_clock(served: dict[str, str]) -> LocalClock:
+    """The clock of `bff serve`'s local Cognito: TOTP codes are computed at its time."""
+    return LocalClock(served["local Cognito"])
+
+
+def test_demo_page_whole_journey(
+    browser: Browser, bff_url: str, shots: Path, serve_clock: LocalClock
+) -> None:
     email = f"ada-{uuid.uuid4().hex[:8]}@example.com"
     used: set[str] = set()
     context = browser.new_context(viewport={"width": 1100, "height": 860})
@@ -196,7 +211,7 @@ def test_demo_page_whole_journey(browser: Browser, bff_url: str, shots: Path) ->
     page.screenshot(path=shots / "03-mfa-setup.png")
     # The old key's code is refused in plain words, next to the field; never Cognito's
     # "Code mismatch and fail enable Software Token MFA".
-    page.fill("#mfa-setup-code", wrong_totp(secret))
+    page.fill("#mfa-setup-code", wrong_totp(secret, serve_clock))
     submit(page, "mfa-setup")
     expect(page.locator("#error")).to_contain_text("(code_mismatch)")
     expect(page.locator("#mfa-setup-code-error")).to_have_text(
@@ -204,7 +219,7 @@ def test_demo_page_whole_journey(browser: Browser, bff_url: str, shots: Path) ->
     )
     expect(page.locator("#screen")).not_to_contain_text("Software Token")
     expect(page.locator("#error")).not_to_contain_text("Software Token")
-    page.fill("#mfa-setup-code", fresh_totp(secret, used))
+    page.fill("#mfa-setup-code", fresh_totp(secret, used, serve_clock))
     submit(page, "mfa-setup")
 
     # Signed in; remember this browser?
@@ -266,7 +281,7 @@ def test_demo_page_whole_journey(browser: Browser, bff_url: str, shots: Path) ->
     expect_state(page, "SOFTWARE_TOKEN_MFA", "mfa_code, sign_out")
     assert focused(page) == "mfa-code"
     page.screenshot(path=shots / "06-mfa-code.png")
-    page.fill("#mfa-code", fresh_totp(secret, used))
+    page.fill("#mfa-code", fresh_totp(secret, used, serve_clock))
     submit(page, "mfa")
     expect_state(page, "AUTHENTICATED", SIGNED_IN_OFFERED)
     page.click("#remember-no")
@@ -403,7 +418,7 @@ def test_demo_page_signed_out_when_cognito_refuses_the_tokens(
     email = f"gso-{uuid.uuid4().hex[:8]}@example.com"
     with bff_serve(workdir) as urls:
         base = urls["Demo page"].rstrip("/")
-        Api(context, base).sign_up_with_mfa(email)
+        Api(context, base).sign_up_with_mfa(email, UserCodes(LocalClock(urls["local Cognito"])))
         page.goto(base + "/")
         expect_state(page, "AUTHENTICATED", SIGNED_IN)
         expect(page.locator("#claims")).to_contain_text(email)

@@ -40,6 +40,7 @@ from browser_support import (
 )
 from playwright.sync_api import Browser, Page, expect
 
+from bff_tools.local_clock import LocalClock
 from tests.support.passwords import NEW_PASSWORD, PASSWORD
 from tests.support.serve import bff_serve, serve_environment
 
@@ -245,7 +246,8 @@ def test_expired_temporary_password(
 def test_account_panel(browser: Browser, served: dict[str, str], shots: Path) -> None:
     base = served["Demo page"]
     email = f"account-{uuid.uuid4().hex[:8]}@example.com"
-    codes = UserCodes()
+    clock = LocalClock(served["local Cognito"])
+    codes = UserCodes(clock)
     context = browser.new_context(viewport={"width": 1100, "height": 1000})
     first_key = Api(context, base).sign_up_with_mfa(email, codes=codes)
     other = browser.new_context()
@@ -269,7 +271,7 @@ def test_account_panel(browser: Browser, served: dict[str, str], shots: Path) ->
     assert re.fullmatch(r"[A-Z2-7]{16,}", new_key) and new_key != first_key
     assert focused(page) == "verify-authenticator-code"
     page.screenshot(path=shots / "09-replace-authenticator.png")
-    page.fill("#verify-authenticator-code", wrong_totp(new_key))
+    page.fill("#verify-authenticator-code", wrong_totp(new_key, clock))
     submit(page, "verify-authenticator")
     expect(page.locator("#verify-authenticator-code-error")).to_have_text(
         "That code is not right. Check it and try again."

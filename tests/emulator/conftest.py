@@ -25,9 +25,11 @@ def private_cognito() -> Any:
 @pytest.fixture
 def private_accounts(private_cognito: Any) -> Accounts:
     info = private_cognito.info
-    return Accounts(private_cognito.client(), info, OutboxReader(info.endpoint_url))
+    return Accounts(
+        private_cognito.client(), info, OutboxReader(info.endpoint_url), private_cognito.clock
+    )
 
 
 @pytest.fixture
-def accounts(cognito_client: Any, local_cognito: Any, outbox: Any) -> Accounts:
-    return Accounts(cognito_client, local_cognito, outbox)
+def accounts(cognito_client: Any, local_cognito: Any, outbox: Any, cognito_clock: Any) -> Accounts:
+    return Accounts(cognito_client, local_cognito, outbox, cognito_clock)

@@ -4,7 +4,6 @@ modules): accounts at each stage of their life, the expected-error check."""
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +14,7 @@ from botocore.exceptions import ClientError
 from pycognito.aws_srp import generate_hash_device
 
 from tests.support.passwords import PASSWORD
+from tests.support.totp import CognitoClock
 
 
 def cognito_error(call: Callable[..., Any], *args: Any, **params: Any) -> tuple[str, str]:
@@ -31,15 +31,18 @@ class Account:
     """A user of the local Cognito and what a test needs to sign them in."""
 
     email: str
+    #: the local Cognito's clock: its TOTP steps are counted on it
+    clock: CognitoClock
     password: str = PASSWORD
     totp_secret: str | None = None
     tokens: dict[str, Any] = field(default_factory=dict)
     _used_steps: set[int] = field(default_factory=set)
 
     def totp_code(self) -> str:
-        """A code the server has not seen yet: current step, else the next, else previous."""
+        """A code the server has not seen yet: current step, else the next, else previous
+        (steps of the local Cognito's clock)."""
         assert self.totp_secret
-        now = int(time.time() // 30)
+        now = int(self.clock.now() // 30)
         for step in (now, now + 1, now - 1):
             if step not in self._used_steps:
                 self._used_steps.add(step)
@@ -50,8 +53,8 @@ class Account:
 class Accounts:
     """Creates accounts through the wire API, as the BFF would."""
 
-    def __init__(self, client: Any, info: Any, outbox: Any) -> None:
-        self.client, self.info, self.outbox = client, info, outbox
+    def __init__(self, client: Any, info: Any, outbox: Any, clock: CognitoClock) -> None:
+        self.client, self.info, self.outbox, self.clock = client, info, outbox, clock
 
     def signed_up(self, email: str) -> Account:
         self.client.sign_up(
@@ -60,7 +63,7 @@ class Accounts:
             Password=PASSWORD,
             UserAttributes=[{"Name": "email", "Value": email}],
         )
-        return Account(email)
+        return Account(email, self.clock)
 
     def confirmed(self, email: str) -> Account:
         account = self.signed_up(email)

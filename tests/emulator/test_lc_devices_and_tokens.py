@@ -368,7 +368,7 @@ def test_verify_software_token_with_an_access_token(
     token = account.tokens["AccessToken"]
     association = cognito_client.associate_software_token(AccessToken=token)
     assert set(association) - {"ResponseMetadata"} == {"SecretCode"}
-    code = pyotp.TOTP(association["SecretCode"]).now()
+    code = pyotp.TOTP(association["SecretCode"]).at(account.clock.now())
     verified = cognito_client.verify_software_token(AccessToken=token, UserCode=code)
     assert verified["Status"] == "SUCCESS"
     account.totp_secret, account._used_steps = association["SecretCode"], set()

@@ -7,8 +7,10 @@ import hashlib
 import hmac
 import json
 import re
+import time
 from typing import Any
 
+import pyotp
 import pytest
 from lc_support import cognito_error, remember_device
 from pycognito.aws_srp import AWSSRP, SoftwareTokenMFAChallengeException
@@ -132,6 +134,34 @@ def test_software_token_mfa_checks_code_and_refuses_reuse(accounts: Any, unique_
         "ExpiredCodeException",
         "Your software token has already been used once.",
     )
+
+
+def test_totp_steps_follow_the_local_clock(
+    private_cognito: Any, private_accounts: Any, unique_email: str
+) -> None:
+    """TOTP codes are checked at the local clock's time: once it is ten minutes ahead, the
+    code of real time's step is out of the ±1 step window, and its own step's code is in."""
+    account = private_accounts.with_mfa(unique_email)
+    private_cognito.clock.advance(10 * 60)
+    assert account.totp_secret
+    real_time_code = pyotp.TOTP(account.totp_secret).at(time.time())
+    clock_code = account.totp_code()
+    assert real_time_code != clock_code
+    step = private_accounts.sign_in(account)
+    assert cognito_error(
+        private_accounts.respond,
+        "SOFTWARE_TOKEN_MFA",
+        step["Session"],
+        USERNAME=unique_email,
+        SOFTWARE_TOKEN_MFA_CODE=real_time_code,
+    ) == ("CodeMismatchException", "Invalid code received for user")
+    done = private_accounts.respond(
+        "SOFTWARE_TOKEN_MFA",
+        step["Session"],
+        USERNAME=unique_email,
+        SOFTWARE_TOKEN_MFA_CODE=clock_code,
+    )
+    assert "AccessToken" in done["AuthenticationResult"]
 
 
 def test_tokens_are_for_the_sessions_user(

@@ -38,7 +38,7 @@ def accounts_on(accounts: Any) -> Callable[[LocalCognito], Any]:
 
     def on(server: LocalCognito) -> Any:
         info = server.info
-        return type(accounts)(server.client(), info, OutboxReader(info.endpoint_url))
+        return type(accounts)(server.client(), info, OutboxReader(info.endpoint_url), server.clock)
 
     return on
 

@@ -38,6 +38,8 @@ def any_gateway(request: pytest.FixtureRequest) -> CognitoGateway:
 
 
 @pytest.fixture
-def mfa_user(any_gateway: CognitoGateway, outbox: Any, unique_email: str) -> MfaUser:
+def mfa_user(
+    any_gateway: CognitoGateway, outbox: Any, unique_email: str, cognito_clock: Any
+) -> MfaUser:
     sign_up_confirmed(any_gateway, outbox, unique_email)
-    return set_up_mfa(any_gateway, unique_email)
+    return set_up_mfa(any_gateway, unique_email, clock=cognito_clock)

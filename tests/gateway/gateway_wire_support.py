@@ -8,7 +8,7 @@ from typing import Any
 from bff.cognito.gateway import CognitoGateway
 from bff.cognito.types import AuthStep
 from tests.support.passwords import PASSWORD
-from tests.support.totp import totp_code
+from tests.support.totp import CognitoClock, totp_code
 
 
 def gateway_for(info: Any) -> CognitoGateway:
@@ -31,13 +31,16 @@ def sign_up_confirmed(gateway: CognitoGateway, outbox: Any, email: str) -> None:
     gateway.confirm_sign_up(email, outbox.latest_code(email))
 
 
-def set_up_mfa(gateway: CognitoGateway, email: str, password: str = PASSWORD) -> MfaUser:
-    """Sign in (MFA_SETUP), associate and verify a TOTP secret, finish the challenge."""
+def set_up_mfa(
+    gateway: CognitoGateway, email: str, password: str = PASSWORD, *, clock: CognitoClock
+) -> MfaUser:
+    """Sign in (MFA_SETUP), associate and verify a TOTP secret (a code at ``clock``'s time:
+    the gateway's local Cognito's), finish the challenge."""
     step = gateway.initiate_auth(email, password)
     assert step.challenge_name == "MFA_SETUP", step
     association = gateway.associate_software_token(session=step.session)
     session = gateway.verify_software_token(
-        totp_code(association.secret_code, -1),
+        totp_code(association.secret_code, -1, clock=clock),
         session=association.session,
         friendly_device_name="test phone",
     )

@@ -72,13 +72,15 @@ def test_create_with_a_weak_temporary_password_is_invalid_password(gateway, uniq
 # -- handle_new_password_challenge -------------------------------------------------------
 
 
-def test_new_password_in_an_mfa_pool_sets_it_and_answers_mfa_setup(gateway, applicant):
+def test_new_password_in_an_mfa_pool_sets_it_and_answers_mfa_setup(
+    gateway, applicant, cognito_clock
+):
     email, temporary = applicant
     step = applicants.handle_new_password_challenge(email, temporary, NEW_PASSWORD, gateway=gateway)
     assert step.challenge_name == "MFA_SETUP" and step.session and step.tokens is None
     assert gateway.admin_get_user(email).status == "CONFIRMED"
     # The flow then continues as any first sign-in with MFA required.
-    user = set_up_mfa(gateway, email, NEW_PASSWORD)
+    user = set_up_mfa(gateway, email, NEW_PASSWORD, clock=cognito_clock)
     assert user.setup.tokens is not None
     with pytest.raises(errors.NotAuthorized):
         gateway.initiate_auth(email, temporary)

@@ -97,7 +97,7 @@ def test_device_not_remembered_still_gets_mfa(mfa_user, any_gateway):
     assert step.challenge_name == "SOFTWARE_TOKEN_MFA"
 
 
-def test_forgotten_device_asks_for_mfa_again(mfa_user, any_gateway, remembered):
+def test_forgotten_device_asks_for_mfa_again(mfa_user, any_gateway, remembered, cognito_clock):
     access_token = mfa_user.setup.tokens.access_token
     any_gateway.update_device_status(access_token, remembered.device_key, remembered=False)
     step = any_gateway.initiate_auth(
@@ -105,7 +105,9 @@ def test_forgotten_device_asks_for_mfa_again(mfa_user, any_gateway, remembered):
     )
     assert step.challenge_name == "SOFTWARE_TOKEN_MFA"
     done = any_gateway.respond_software_token_mfa(
-        step.challenge_username(mfa_user.username), totp_code(mfa_user.totp_secret), step.session
+        step.challenge_username(mfa_user.username),
+        totp_code(mfa_user.totp_secret, clock=cognito_clock),
+        step.session,
     )
     any_gateway.forget_device(done.tokens.access_token, remembered.device_key)
     assert any_gateway.list_devices(done.tokens.access_token) == []

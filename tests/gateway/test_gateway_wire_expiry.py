@@ -47,13 +47,15 @@ def _confirmed(time_machine, gateway, email):
 def test_expired_challenge_session_is_session_expired(time_machine, clocked_gateway, unique_email):
     gateway = clocked_gateway
     _confirmed(time_machine, gateway, unique_email)
-    mfa = set_up_mfa(gateway, unique_email)
+    mfa = set_up_mfa(gateway, unique_email, clock=time_machine.clock)
     step = gateway.initiate_auth(unique_email, PASSWORD)
     assert step.challenge_name == "SOFTWARE_TOKEN_MFA"
     time_machine.clock.advance(3 * MINUTE + 1)  # AuthSessionValidity: 3 minutes
     with pytest.raises(errors.SessionExpired) as caught:
         gateway.respond_software_token_mfa(
-            step.challenge_username(unique_email), totp_code(mfa.totp_secret, 1), step.session
+            step.challenge_username(unique_email),
+            totp_code(mfa.totp_secret, 1, clock=time_machine.clock),
+            step.session,
         )
     assert caught.value.code == "session_expired" and caught.value.status == 401
     assert caught.value.cognito_code == "NotAuthorizedException"
@@ -80,7 +82,7 @@ def test_expired_session_at_the_totp_step(time_machine, clocked_gateway, unique_
     step = gateway.initiate_auth(unique_email, PASSWORD)
     association = gateway.associate_software_token(session=step.session)
     session = gateway.verify_software_token(
-        totp_code(association.secret_code), session=association.session
+        totp_code(association.secret_code, clock=time_machine.clock), session=association.session
     )
     time_machine.clock.advance(3 * MINUTE + 1)
     with pytest.raises(errors.SessionExpired):

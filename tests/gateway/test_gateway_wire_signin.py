@@ -41,33 +41,35 @@ def test_admin_initiate_auth_reaches_the_same_challenge(any_gateway, outbox, uni
     assert step.challenge_name == "MFA_SETUP" and step.session
 
 
-def test_mfa_setup_then_totp_sign_in_gives_tokens(mfa_user, any_gateway):
+def test_mfa_setup_then_totp_sign_in_gives_tokens(mfa_user, any_gateway, cognito_clock):
     assert mfa_user.setup.tokens.access_token and mfa_user.setup.tokens.refresh_token
     assert any_gateway.admin_get_user(mfa_user.username).mfa_enabled == ("SOFTWARE_TOKEN_MFA",)
 
     step = any_gateway.initiate_auth(mfa_user.username, mfa_user.password)
     assert step.challenge_name == "SOFTWARE_TOKEN_MFA"
     done = any_gateway.respond_software_token_mfa(
-        step.challenge_username(mfa_user.username), totp_code(mfa_user.totp_secret, 0), step.session
+        step.challenge_username(mfa_user.username),
+        totp_code(mfa_user.totp_secret, 0, clock=cognito_clock),
+        step.session,
     )
     assert done.tokens is not None and done.challenge_name is None
 
 
-def test_admin_totp_sign_in(mfa_user, any_gateway):
+def test_admin_totp_sign_in(mfa_user, any_gateway, cognito_clock):
     step = any_gateway.admin_initiate_auth(mfa_user.username, mfa_user.password)
     assert step.challenge_name == "SOFTWARE_TOKEN_MFA"
     done = any_gateway.respond_software_token_mfa(
         step.challenge_username(mfa_user.username),
-        totp_code(mfa_user.totp_secret, 1),
+        totp_code(mfa_user.totp_secret, 1, clock=cognito_clock),
         step.session,
         admin=True,
     )
     assert done.tokens is not None
 
 
-def test_wrong_totp_code_is_code_mismatch(mfa_user, any_gateway):
+def test_wrong_totp_code_is_code_mismatch(mfa_user, any_gateway, cognito_clock):
     step = any_gateway.initiate_auth(mfa_user.username, mfa_user.password)
-    good = totp_code(mfa_user.totp_secret, 0)
+    good = totp_code(mfa_user.totp_secret, 0, clock=cognito_clock)
     bad = f"{(int(good) + 1) % 1_000_000:06d}"
     with pytest.raises(errors.CodeMismatch) as caught:
         any_gateway.respond_software_token_mfa(
@@ -76,8 +78,8 @@ def test_wrong_totp_code_is_code_mismatch(mfa_user, any_gateway):
     assert caught.value.message == "Invalid code received for user"
 
 
-def test_reused_totp_code_is_expired_code(mfa_user, any_gateway):
-    code = totp_code(mfa_user.totp_secret, 0)
+def test_reused_totp_code_is_expired_code(mfa_user, any_gateway, cognito_clock):
+    code = totp_code(mfa_user.totp_secret, 0, clock=cognito_clock)
     first = any_gateway.initiate_auth(mfa_user.username, mfa_user.password)
     any_gateway.respond_software_token_mfa(
         first.challenge_username(mfa_user.username), code, first.session
@@ -90,38 +92,40 @@ def test_reused_totp_code_is_expired_code(mfa_user, any_gateway):
     assert "already been used" in caught.value.message
 
 
-def test_wrong_code_at_mfa_setup_is_code_mismatch(gateway, outbox, unique_email):
+def test_wrong_code_at_mfa_setup_is_code_mismatch(gateway, outbox, unique_email, cognito_clock):
     sign_up_confirmed(gateway, outbox, unique_email)
     step = gateway.initiate_auth(unique_email, PASSWORD)
     association = gateway.associate_software_token(session=step.session)
-    good = totp_code(association.secret_code)
+    good = totp_code(association.secret_code, clock=cognito_clock)
     with pytest.raises(errors.CodeMismatch):
         gateway.verify_software_token(
             f"{(int(good) + 1) % 1_000_000:06d}", session=association.session
         )
 
 
-def test_a_used_session_is_not_authorized(mfa_user, any_gateway):
+def test_a_used_session_is_not_authorized(mfa_user, any_gateway, cognito_clock):
     step = any_gateway.initiate_auth(mfa_user.username, mfa_user.password)
     any_gateway.respond_software_token_mfa(
-        step.challenge_username(mfa_user.username), totp_code(mfa_user.totp_secret, 1), step.session
+        step.challenge_username(mfa_user.username),
+        totp_code(mfa_user.totp_secret, 1, clock=cognito_clock),
+        step.session,
     )
     with pytest.raises(errors.NotAuthorized) as caught:
         any_gateway.respond_software_token_mfa(
             step.challenge_username(mfa_user.username),
-            totp_code(mfa_user.totp_secret, -1),
+            totp_code(mfa_user.totp_secret, -1, clock=cognito_clock),
             step.session,
         )
     assert type(caught.value) is errors.NotAuthorized  # invalid, not expired
 
 
-def test_associate_with_access_token_for_a_signed_in_user(mfa_user, any_gateway):
+def test_associate_with_access_token_for_a_signed_in_user(mfa_user, any_gateway, cognito_clock):
     association = any_gateway.associate_software_token(
         access_token=mfa_user.setup.tokens.access_token
     )
     assert association.secret_code and association.secret_code != mfa_user.totp_secret
     session = any_gateway.verify_software_token(
-        totp_code(association.secret_code),
+        totp_code(association.secret_code, clock=cognito_clock),
         access_token=mfa_user.setup.tokens.access_token,
         friendly_device_name="second phone",
     )
@@ -187,7 +191,7 @@ def test_secret_hash_is_required_by_a_client_with_a_secret(secret_pool, unique_e
         wrong_secret.sign_up(unique_email, PASSWORD, email=unique_email)
 
 
-def test_nothing_secret_is_logged(caplog, any_gateway, outbox, unique_email):
+def test_nothing_secret_is_logged(caplog, any_gateway, outbox, unique_email, cognito_clock):
     # Every logger at DEBUG, botocore's included: make_cognito_client keeps botocore's
     # body-printing loggers at INFO, so the capture must still hold no secret.
     caplog.set_level(logging.DEBUG)
@@ -195,7 +199,7 @@ def test_nothing_secret_is_logged(caplog, any_gateway, outbox, unique_email):
         logging.getLogger(name).setLevel(logging.NOTSET)
     quiet_wire_loggers()
     sign_up_confirmed(any_gateway, outbox, unique_email)
-    user = set_up_mfa(any_gateway, unique_email)
+    user = set_up_mfa(any_gateway, unique_email, clock=cognito_clock)
     with pytest.raises(errors.NotAuthorized):
         any_gateway.initiate_auth(unique_email, "Wrong-Passw0rd!")
     text = caplog.text

@@ -8,6 +8,7 @@ import urllib.request
 
 import pytest
 
+from bff_tools.local_clock import LocalClock, LocalClockError
 from bff_tools.qa import JourneyError, JourneyFailed, JourneyRunner
 from bff_tools.qa.journey import parse_journey
 from bff_tools.qa.runner import MISSING, lookup, totp_secret_from
@@ -177,3 +178,22 @@ steps:
             "pass",
             "FAIL",
         ]
+
+
+def test_local_clock_reads_and_moves_the_clock_of_a_local_cognito() -> None:
+    """What `bff qa run` and the scenario use for TOTP codes against a local Cognito in
+    another process: its clock's time, moved over HTTP."""
+    from local_cognito import LocalCognito
+
+    server = LocalCognito(port=0)
+    with server as info:
+        clock = LocalClock(info.endpoint_url)
+        assert clock.offset() == 0
+        assert clock.advance(90) == 90 == server.clock.offset
+        assert abs(clock.now() - server.clock.now()) < 5
+        with pytest.raises(ValueError, match="only moves forward"):
+            clock.advance(-1)
+    with pytest.raises(LocalClockError, match="cannot reach"):
+        LocalClock(closed_port_url(), timeout=2).now()
+    with pytest.raises(ValueError, match="http"):
+        LocalClock("file:///etc/passwd")

@@ -1,5 +1,5 @@
 """pytest plugin: one local Cognito for the whole session, a boto3 client on it, its
-outbox, and a fresh email address per test.
+outbox, its clock, and a fresh email address per test.
 
 tests/conftest.py sets dummy AWS credentials before this plugin imports boto3, so no test
 can reach a real account; the local Cognito ignores the signature.
@@ -15,6 +15,7 @@ import pytest
 
 from bff.local_outbox import OutboxReader
 from local_cognito import LocalCognito, LocalCognitoInfo
+from local_cognito.clock import Clock
 
 
 @pytest.fixture(scope="session")
@@ -30,6 +31,13 @@ def local_cognito_server() -> Iterator[LocalCognito]:
 def local_cognito(local_cognito_server: LocalCognito) -> LocalCognitoInfo:
     """Endpoint, region, pool id and client id of the session's local Cognito."""
     return local_cognito_server.info
+
+
+@pytest.fixture(scope="session")
+def cognito_clock(local_cognito_server: LocalCognito) -> Clock:
+    """The session's local Cognito's clock: TOTP codes are computed at its time
+    (tests.support.totp), and a test that needs a fresh TOTP step moves it 30 s on."""
+    return local_cognito_server.clock
 
 
 @pytest.fixture(scope="session")

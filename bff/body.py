@@ -31,7 +31,7 @@ from typing import Any
 from flask import Request, request
 from werkzeug.exceptions import ClientDisconnected, HTTPException
 
-from bff.errors import BffError
+from bff.errors import InvalidJson, RequestTimeout, UnreadableBody
 
 log = logging.getLogger(__name__)
 
@@ -42,26 +42,6 @@ MAX_NUMBER_CHARS = 40
 
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKET = re.compile(r"[\[\]{}]")
-
-
-class InvalidJson(BffError):
-    code = "invalid_json"
-    status = 400
-    default_message = "The request body is not valid JSON."
-
-
-class UnreadableBody(BffError):
-    code = "invalid_body"
-    status = 400
-    default_message = (
-        "The request body could not be read: its chunked framing or its length is invalid."
-    )
-
-
-class RequestTimeout(BffError):
-    code = "request_timeout"
-    status = 408
-    default_message = "The request body did not arrive in time."
 
 
 def _max_depth(text: str) -> int:

@@ -6,7 +6,8 @@ limits allow a browser (BFF_RATELIMIT_*), which must stay as they are. So in **l
 only**, a request whose ``X-Admin-Key`` is the BFF's admin key (``bff serve`` generates
 one in the instance folder, mode 0600, and ``bff qa run`` sends it on every request) is
 exempt from the rate limits. Production mode never exempts anything, whatever the key;
-the per-username sign-in delay after failed passwords (bff.security) applies to everyone.
+the per-username sign-in delay after failed passwords (bff.security.throttle) applies to
+everyone.
 """
 
 from __future__ import annotations
@@ -18,9 +19,7 @@ from flask import Flask, current_app, request
 from bff.api.admin_views import ADMIN_HEADER
 from bff.api.context import EXTENSION
 from bff.config import BffSettings
-from bff.security import limiter
-
-_registered = False
+from bff.security import rate_limits
 
 
 def exempt() -> bool:
@@ -34,9 +33,6 @@ def exempt() -> bool:
 
 
 def init_app(app: Flask) -> None:
-    """Register the allowance with the process's one limiter (once; it reads each app's
-    own settings per request)."""
-    global _registered
-    if not _registered:
-        limiter.request_filter(exempt)
-        _registered = True
+    """Register the allowance with the app's rate limits (after bff.security's init_app;
+    it reads the app's own settings per request)."""
+    rate_limits.exempt_when(app, exempt)

@@ -4,7 +4,8 @@ A request line or headers that cannot be parsed, or are over the server's limits
 reach the app: the server answers. Both servers write the same body for a status, a
 stable code and a fixed message, never a byte of the request: ``bff serve``'s werkzeug
 server (bff_tools.serve) and gunicorn's worker in production (bff.gunicorn_worker).
-Nothing here imports more than the standard library, so either can use it.
+The codes and their meanings are the error hierarchy's (bff.errors, which imports nothing
+beyond the standard library either), so the error catalogue lists them.
 """
 
 from __future__ import annotations
@@ -12,29 +13,47 @@ from __future__ import annotations
 import json
 from http import HTTPStatus
 
-#: The message of a 500: the app's own (bff.api.errors) and the server's.
-GENERIC_500 = "Something went wrong on our side. Try again; if it persists, contact support."
+from bff.errors.base import (
+    BadRequest,
+    BffError,
+    ExpectationFailed,
+    Forbidden,
+    HeaderFieldsTooLarge,
+    HttpError,
+    HttpVersionNotSupported,
+    RequestTimeout,
+    TransferCodingNotSupported,
+    UriTooLong,
+    error_document,
+)
 
-#: status → (code, message). The codes are the app's where it has the status
-#: (bff.api.errors.HTTP_CODES, 500 ``internal_error``).
+#: The message of a 500: the app's own (bff.api.errors) and the server's.
+GENERIC_500 = BffError.default_message
+
+
+def _entry(error: type[BffError], message: str | None = None) -> tuple[str, str]:
+    return error.code, message or error.default_message
+
+
+#: status → (code, message): the errors the servers answer, the app's codes for the status.
 SERVER_ERRORS: dict[int, tuple[str, str]] = {
-    400: ("bad_request", "The request line or headers are malformed."),
-    403: ("forbidden", "The request is not allowed."),
-    408: ("request_timeout", "The request did not arrive in time."),
-    414: ("uri_too_long", "The request line is too long."),
-    417: ("expectation_failed", "The request's Expect header cannot be met."),
-    431: ("header_fields_too_large", "The request's header fields are too many or too large."),
-    500: ("internal_error", GENERIC_500),
-    501: ("not_implemented", "The request's transfer coding is not supported."),
-    505: ("http_version_not_supported", "The request's HTTP version is not supported."),
+    400: _entry(BadRequest, "The request line or headers are malformed."),
+    403: _entry(Forbidden),
+    408: _entry(RequestTimeout, "The request did not arrive in time."),
+    414: _entry(UriTooLong),
+    417: _entry(ExpectationFailed),
+    431: _entry(HeaderFieldsTooLarge),
+    500: _entry(BffError),
+    501: _entry(TransferCodingNotSupported),
+    505: _entry(HttpVersionNotSupported),
 }
-OTHER = ("http_error", "The request could not be handled.")
+OTHER = _entry(HttpError)
 
 
 def server_error_body(status: int) -> bytes:
     """The JSON body answering ``status``: ``{"error": {code, message, details}}``."""
     code, message = SERVER_ERRORS.get(status, OTHER)
-    return json.dumps({"error": {"code": code, "message": message, "details": {}}}).encode()
+    return json.dumps(error_document(code, message)).encode()
 
 
 def status_phrase(status: int) -> str:

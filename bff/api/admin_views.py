@@ -27,7 +27,7 @@ from bff.api.schemas import (
 )
 from bff.cognito import applicants
 from bff.cognito.types import CognitoUser
-from bff.errors import BffError
+from bff.errors import AdminDisabled, AdminKeyMissing, AdminKeyRejected
 from bff.flows import NoFlow
 
 log = logging.getLogger(__name__)
@@ -40,24 +40,6 @@ blp = Blueprint(
     url_prefix="/api/admin",
     description=f"Operations. Every route needs the header {ADMIN_HEADER}.",
 )
-
-
-class AdminKeyMissing(BffError):
-    code = "admin_key_required"
-    status = 401
-    default_message = f"This route needs the {ADMIN_HEADER} header."
-
-
-class AdminKeyRejected(BffError):
-    code = "admin_forbidden"
-    status = 403
-    default_message = f"The {ADMIN_HEADER} header is not valid."
-
-
-class AdminDisabled(BffError):
-    code = "admin_disabled"
-    status = 403
-    default_message = "The admin API is disabled: BFF_ADMIN_API_KEY is not set."
 
 
 @blp.before_request

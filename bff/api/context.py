@@ -24,7 +24,7 @@ from bff import ops, sessions
 from bff.cognito.gateway import CognitoGateway
 from bff.cognito.types import RememberedDevice
 from bff.config import BffSettings
-from bff.errors import BffError, NotAuthorized, SessionExpired, UserNotFound
+from bff.errors import NotAuthorized, NotSignedIn, SessionExpired, UserNotFound
 from bff.flows import (
     CLEAR_DEVICE_COOKIE,
     ExistingDevice,
@@ -43,12 +43,6 @@ from statemachine.lifecycle import AUTHENTICATED
 EXTENSION = "bff"
 #: Step data never kept in the session: shown once, in the step's own answer.
 ONCE_ONLY = ("secret", "otpauth_uri", "qr_svg")
-
-
-class NotSignedIn(BffError):
-    code = "not_signed_in"
-    status = 401
-    default_message = "Sign in first."
 
 
 def ext() -> dict[str, Any]:

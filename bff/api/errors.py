@@ -1,14 +1,14 @@
-"""The one error handler: every failure becomes ``{"error": {code, message, details}}``.
+"""The one error handler: every failure leaves as ``{"error": {code, message, details}}``.
 
-What maps to what:
+Each kind of failure becomes a ``BffError`` (bff.errors) here, and
+``bff.errors.response.error_response`` writes it:
 
-* ``BffError`` (the project's hierarchy, Cognito's errors included): its own code/status;
+* ``BffError`` (the project's hierarchy, Cognito's errors included): itself;
 * marshmallow / webargs validation: 422 ``invalid_input`` with ``details.fields``;
-* ``IllegalTransition`` (the machine refused a trigger): 409 ``illegal_step`` with the
-  state and the allowed *steps*;
-* ``UnsupportedChallenge``: 502 ``unsupported_challenge`` naming the challenge;
-* werkzeug's HTTP errors (404, 405, 415, 429 from the limiter...): their status, a stable
-  code, headers such as ``Allow`` and ``Retry-After`` kept;
+* the lifecycle's own errors (``lifecycle_error``): ``IllegalTransition`` is 409
+  ``illegal_step`` with the state and the allowed *steps*, ``UnsupportedChallenge`` 502
+  ``unsupported_challenge`` naming the challenge;
+* werkzeug's HTTP errors (404, 405, 413...): their status and a stable code, ``Allow`` kept;
 * a store outage (Redis refused or timed out, SQLite locked past its busy timeout): 503
   ``store_unavailable`` with ``Retry-After``;
 * anything else: 500 ``internal_error`` with a generic message. The traceback goes to the
@@ -22,45 +22,41 @@ import sqlite3
 from typing import Any
 
 import redis
-from flask import Flask, Response, jsonify
+from flask import Flask, Response
 from marshmallow import ValidationError
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import MethodNotAllowed as WerkzeugMethodNotAllowed
 
 from bff.api import context
-from bff.errors import BffError, StoreUnavailable
+from bff.errors import (
+    BadRequest,
+    BffError,
+    ChallengeNotSupported,
+    HttpError,
+    IllegalStep,
+    InvalidInput,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    StoreUnavailable,
+    UnsupportedMediaType,
+)
+from bff.errors.response import error_response
 from bff.flows.steps import next_steps
-from bff.server_errors import GENERIC_500
 from bff.store.base import redact_url
-from statemachine import IllegalTransition, UnsupportedChallenge
+from statemachine import IllegalTransition, LifecycleError, UnsupportedChallenge
 
 log = logging.getLogger("bff.api")
 
-HTTP_CODES: dict[int, str] = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-    422: "invalid_input",
-    429: "too_many_requests",
+#: werkzeug's statuses with a code of their own; any other is ``http_error``.
+HTTP_ERRORS: dict[int, type[BffError]] = {
+    400: BadRequest,
+    404: NotFound,
+    405: MethodNotAllowed,
+    413: PayloadTooLarge,
+    415: UnsupportedMediaType,
+    422: InvalidInput,
 }
-
-
-def error_response(
-    status: int,
-    code: str,
-    message: str,
-    details: dict[str, Any] | None = None,
-    headers: dict[str, str] | None = None,
-) -> Response:
-    response = jsonify({"error": {"code": code, "message": message, "details": details or {}}})
-    response.status_code = status
-    for name, value in (headers or {}).items():
-        response.headers[name] = value
-    return response
 
 
 def _fields(messages: Any) -> Any:
@@ -75,12 +71,28 @@ def _fields(messages: Any) -> Any:
 def _steps_here(state: str) -> list[str]:
     """The browser's allowed steps (bff.api.context.steps_here), or the machine's outside
     a request with sessions."""
-    from bff.api import context
-
     try:
         return context.steps_here(state)
     except RuntimeError:
         return next_steps(state)
+
+
+def lifecycle_error(exc: LifecycleError) -> BffError | None:
+    """The BFF's error for one of the lifecycle's own (the one place they are mapped); None
+    for the ones that are a bug here, never the client's (UnknownOutcome, JournalError)."""
+    if isinstance(exc, IllegalTransition):
+        return IllegalStep(
+            f"This step is not allowed now (the flow is in {exc.state}).",
+            details={"state": exc.state, "allowed_steps": next_steps(exc.state)},
+        )
+    if isinstance(exc, UnsupportedChallenge):
+        log.error("Cognito sent an unsupported challenge: %s", exc.challenge_name)
+        return ChallengeNotSupported(
+            f"Cognito asked for {exc.challenge_name}, which this service does not support. "
+            "Check the user pool's MFA settings (TOTP only).",
+            details={"challenge": exc.challenge_name},
+        )
+    return None
 
 
 def handle_bff_error(exc: BffError) -> Response:
@@ -88,36 +100,16 @@ def handle_bff_error(exc: BffError) -> Response:
         log.warning("%s: %s", exc.code, exc.message)
     if "allowed_steps" in exc.details and isinstance(exc.details.get("state"), str):
         exc.details["allowed_steps"] = _steps_here(exc.details["state"])
-    headers = {}
-    if "retry_after" in exc.details:
-        headers["Retry-After"] = str(exc.details["retry_after"])
-    return error_response(exc.status, exc.code, exc.message, exc.details, headers)
+    return error_response(exc)
 
 
 def handle_validation_error(exc: ValidationError) -> Response:
-    return error_response(
-        422, "invalid_input", "The request is not valid.", {"fields": _fields(exc.messages)}
-    )
+    return handle_bff_error(InvalidInput(details={"fields": _fields(exc.messages)}))
 
 
-def handle_illegal_transition(exc: IllegalTransition) -> Response:
-    return error_response(
-        409,
-        "illegal_step",
-        f"This step is not allowed now (the flow is in {exc.state}).",
-        {"state": exc.state, "allowed_steps": _steps_here(exc.state)},
-    )
-
-
-def handle_unsupported_challenge(exc: UnsupportedChallenge) -> Response:
-    log.error("Cognito sent an unsupported challenge: %s", exc.challenge_name)
-    return error_response(
-        502,
-        "unsupported_challenge",
-        f"Cognito asked for {exc.challenge_name}, which this service does not support. "
-        "Check the user pool's MFA settings (TOTP only).",
-        {"challenge": exc.challenge_name},
-    )
+def handle_lifecycle_error(exc: LifecycleError) -> Response:
+    error = lifecycle_error(exc)
+    return handle_unexpected(exc) if error is None else handle_bff_error(error)
 
 
 def handle_http_exception(exc: HTTPException) -> Response:
@@ -126,24 +118,19 @@ def handle_http_exception(exc: HTTPException) -> Response:
         return handle_unexpected(exc)
     data = getattr(exc, "data", None) or {}
     if status == 422 and "messages" in data:  # webargs' abort on a schema error
-        return error_response(
-            422,
-            "invalid_input",
-            "The request is not valid.",
-            {"fields": _fields(data["messages"])},
-        )
+        return handle_bff_error(InvalidInput(details={"fields": _fields(data["messages"])}))
     headers: dict[str, str] = {}
-    if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+    if isinstance(exc, WerkzeugMethodNotAllowed) and exc.valid_methods:
         headers["Allow"] = ", ".join(exc.valid_methods)
-    if exc.response is not None and exc.response.headers.get("Retry-After"):
-        headers["Retry-After"] = exc.response.headers["Retry-After"]
-    code = HTTP_CODES.get(status, "http_error")
     message = exc.description or exc.name
     details: dict[str, Any] = {}
     if status == 400 and "messages" in data:  # webargs: a body that is not JSON
         message = "The request body is not valid JSON."
         details = {"fields": _fields(data["messages"])}
-    return error_response(status, code, message, details, headers)
+    error_class = HTTP_ERRORS.get(status)
+    if error_class is None:
+        return handle_bff_error(HttpError(status, message, details=details, headers=headers))
+    return handle_bff_error(error_class(message, details=details, headers=headers))
 
 
 #: sqlite3.OperationalError messages that mean "the database did not answer in time".
@@ -165,28 +152,20 @@ def handle_store_outage(exc: Exception) -> Response:
         type(exc).__name__,
         exc,
     )
-    error = StoreUnavailable()
-    return error_response(
-        error.status,
-        error.code,
-        error.message,
-        error.details,
-        {"Retry-After": str(error.details["retry_after"])},
-    )
+    return handle_bff_error(StoreUnavailable())
 
 
 def handle_unexpected(exc: BaseException) -> Response:
     # Logged with its traceback for the operators; the client learns nothing of it.
     log.error("unhandled error", exc_info=(type(exc), exc, exc.__traceback__))
-    return error_response(500, "internal_error", GENERIC_500)
+    return error_response(BffError())
 
 
 def init_error_handlers(app: Flask) -> None:
     """Register the handlers (after flask-smorest, whose own HTTP handler this replaces)."""
     app.register_error_handler(BffError, handle_bff_error)
     app.register_error_handler(ValidationError, handle_validation_error)
-    app.register_error_handler(IllegalTransition, handle_illegal_transition)
-    app.register_error_handler(UnsupportedChallenge, handle_unsupported_challenge)
+    app.register_error_handler(LifecycleError, handle_lifecycle_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     for outage in (redis.ConnectionError, redis.TimeoutError, sqlite3.OperationalError):
         app.register_error_handler(outage, handle_store_outage)

@@ -13,7 +13,7 @@ from bff import sessions
 from bff.api import context
 from bff.api.blueprint import Blueprint
 from bff.api.schemas import DeviceListSchema, EmptySchema, MeSchema, SignedOutSchema
-from bff.errors import NotAuthorized, SessionExpired
+from bff.errors import NotAuthorized, NotSignedIn, SessionExpired
 from bff.flows import flow_view
 from bff.flows.tokens import tokens_to_record, user_claims
 
@@ -74,7 +74,7 @@ def sign_out(_args: dict[str, Any]) -> dict[str, Any]:
     was never answered), is forgotten (ForgetDevice)."""
     record = sessions.current_session()
     if record is None:
-        raise context.NotSignedIn()
+        raise NotSignedIn()
     tokens = record.get("tokens") or {}
     flow = context.service().sign_out(
         context.current_flow(),

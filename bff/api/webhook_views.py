@@ -29,7 +29,7 @@ from bff import security
 from bff.api import context
 from bff.api.blueprint import Blueprint
 from bff.api.schemas import PandaDocEventSchema, WebhookResultSchema
-from bff.errors import BffError
+from bff.errors import InvalidSignature
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +42,6 @@ blp = Blueprint(
     url_prefix="/api/webhooks",
     description="Server-to-server callbacks (HMAC-signed; no CSRF header).",
 )
-
-
-class InvalidSignature(BffError):
-    code = "invalid_signature"
-    status = 401
-    default_message = "The webhook signature is missing or does not match the body."
 
 
 @blp.before_request

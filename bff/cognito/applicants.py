@@ -108,7 +108,7 @@ def create_cognito_user(
         UsernameExists: an account with this email already exists (resend instead).
         InvalidPassword: ``temporary_password`` breaks the password policy (Cognito's
             message says which rule).
-        TooManyRequests: Cognito throttled the call after the client's retries.
+        CognitoThrottled: Cognito throttled the call after the client's retries.
         CognitoUnavailable: Cognito could not be reached (timeout, connection refused).
         CognitoError: anything else, with Cognito's own code in ``cognito_code``
             (e.g. AccessDeniedException when the server's credentials lack permission).
@@ -172,7 +172,7 @@ def handle_new_password_challenge(
         InvalidPassword: ``new_password`` breaks the password policy (Cognito's message).
         PasswordResetRequired: an administrator reset the password; use forgot-password.
         SessionExpired: the challenge's session expired between the two calls.
-        TooManyRequests, CognitoUnavailable, CognitoError: as for ``create_cognito_user``.
+        CognitoThrottled, CognitoUnavailable, CognitoError: as for ``create_cognito_user``.
 
     Side effects: the user's password changes and their status becomes CONFIRMED; the
     temporary password stops working.
@@ -266,7 +266,7 @@ def resend_temporary_password(email: str, *, gateway: CognitoGateway | None = No
         UserNotFound: there is no account for this email.
         UnsupportedUserState: the user already chose their own password (not in
             FORCE_CHANGE_PASSWORD): they should use "forgot password" instead.
-        TooManyRequests, CognitoUnavailable, CognitoError: as for ``create_cognito_user``.
+        CognitoThrottled, CognitoUnavailable, CognitoError: as for ``create_cognito_user``.
 
     Side effects: a new invitation email from Cognito with a new temporary password.
     """

@@ -29,8 +29,10 @@ from botocore.exceptions import (
 )
 
 from bff.errors import (
+    AttemptLimitExceeded,
     CodeMismatch,
     CognitoError,
+    CognitoThrottled,
     CognitoUnavailable,
     ExpiredCode,
     InvalidParameter,
@@ -39,7 +41,6 @@ from bff.errors import (
     PasswordResetRequired,
     SessionExpired,
     TemporaryPasswordExpired,
-    TooManyRequests,
     UnsupportedUserState,
     UsernameExists,
     UserNotConfirmed,
@@ -58,9 +59,12 @@ ERRORS_BY_COGNITO_CODE: dict[str, type[CognitoError]] = {
     "UserNotConfirmedException": UserNotConfirmed,
     "UsernameExistsException": UsernameExists,
     "InvalidPasswordException": InvalidPassword,
-    "TooManyRequestsException": TooManyRequests,
-    "LimitExceededException": TooManyRequests,
-    "TooManyFailedAttemptsException": TooManyRequests,
+    # Cognito's request-rate quota for the pool: throttling, not a verdict on the user.
+    "TooManyRequestsException": CognitoThrottled,
+    "ThrottlingException": CognitoThrottled,
+    # Cognito counting a user's attempts (wrong codes, too many resets).
+    "LimitExceededException": AttemptLimitExceeded,
+    "TooManyFailedAttemptsException": AttemptLimitExceeded,
     "UnsupportedUserStateException": UnsupportedUserState,
     "UserNotFoundException": UserNotFound,
     "InvalidParameterException": InvalidParameter,
@@ -79,7 +83,7 @@ _NOT_AUTHORIZED_BY_REASON: dict[str, type[CognitoError]] = {
     cognito_messages.ACCESS_TOKEN_REJECTED: SessionExpired,
     cognito_messages.TEMPORARY_PASSWORD_EXPIRED: TemporaryPasswordExpired,
     # "Password attempts exceeded": the user is locked out for a while, not mistyping.
-    cognito_messages.ATTEMPTS_EXCEEDED: TooManyRequests,
+    cognito_messages.ATTEMPTS_EXCEEDED: AttemptLimitExceeded,
 }
 
 # Our message is more useful to a user than Cognito's for these (Cognito's stays on the
@@ -110,21 +114,15 @@ def translate_botocore_error(error: BotoCoreError) -> CognitoError:
     if isinstance(error, HTTPClientError | BotoConnectionError):
         # ConnectionError: connect timeouts, refused connections (EndpointConnectionError),
         # DNS, proxy and TLS failures; HTTPClientError: read timeouts, closed connections.
-        return CognitoUnavailable(cognito_code=type(error).__name__)
+        return CognitoUnavailable(details={"reason": "unreachable"})
     if isinstance(error, ParamValidationError):
         # botocore's report quotes the offending values (a password, a code): name only
         # the parameters.
         names = sorted(set(re.findall(r"parameter ([\w.\[\]]+)", str(error))))
-        return InvalidParameter(
-            f"Invalid value for {', '.join(names) or 'a parameter'}.",
-            cognito_code="ParamValidationError",
-        )
+        return InvalidParameter(f"Invalid value for {', '.join(names) or 'a parameter'}.")
     if isinstance(error, NoCredentialsError):
-        return CognitoError(
-            "No AWS credentials are configured for the admin calls.",
-            cognito_code="NoCredentialsError",
-        )
-    return CognitoError(str(error), cognito_code=type(error).__name__)
+        return CognitoError("No AWS credentials are configured for the admin calls.")
+    return CognitoError(str(error))
 
 
 #: Called after every Cognito call with (action, seconds, error code or None): the metrics
@@ -161,9 +159,11 @@ def cognito_call(action: str) -> Iterator[None]:
         log.info("cognito %s refused: %s", action, translated.cognito_code)
         raise translated from error
     except BotoCoreError as error:
-        translated = translate_botocore_error(error)
-        _observe(action, began, translated.cognito_code)
-        log.warning("cognito %s failed before an answer: %s", action, translated.cognito_code)
-        raise translated from error
+        # Cognito never answered: the error carries no cognito_code; metrics and the log
+        # name botocore's failure instead.
+        failure = type(error).__name__
+        _observe(action, began, failure)
+        log.warning("cognito %s failed before an answer: %s", action, failure)
+        raise translate_botocore_error(error) from error
     _observe(action, began, None)
     log.debug("cognito %s ok", action)

@@ -616,8 +616,7 @@ class CognitoGateway:
         if step.challenge_name != "DEVICE_PASSWORD_VERIFIER":
             raise CognitoError(
                 f"Expected DEVICE_PASSWORD_VERIFIER after DEVICE_SRP_AUTH, got "
-                f"{step.challenge_name or 'tokens'}.",
-                cognito_code="UnexpectedChallenge",
+                f"{step.challenge_name or 'tokens'}."
             )
         return DeviceSrpChallenge(
             username=step.challenge_parameters.get("USERNAME") or username,
@@ -707,7 +706,7 @@ class CognitoGateway:
         with cognito_call("VerifySoftwareToken"):
             response = self._client.verify_software_token(**request)
         if response.get("Status") != "SUCCESS":
-            raise CodeMismatch(cognito_code="VerifySoftwareToken.Status=ERROR")
+            raise CodeMismatch()  # a 200 with Status ERROR: Cognito sent no error code
         next_session: str | None = response.get("Session")
         return next_session
 

@@ -12,7 +12,7 @@ client instead and decides per call:
   thread with its read timeout cut to the time left (botocore's per-call ``read_timeout``
   in the request context, botocore >= 1.43.68); a call that would start past the deadline
   is not sent. Either way the request gets ``CognitoUnavailable`` (503 with
-  ``Retry-After``, cognito code ``RequestDeadlineExceeded``). A connect still has its own
+  ``Retry-After``, ``details.reason`` ``deadline_exceeded``). A connect still has its own
   ``COGNITO_CONNECT_TIMEOUT``, so one request waits at most the deadline plus one connect
   timeout. (Calls used to run in a worker thread the request waited on: the same bound,
   but two thread switches per call, about 0.2 ms each on the benchmark machine.)
@@ -112,7 +112,7 @@ _TRANSIENT = (ClientError, HTTPClientError, EndpointConnectionError, ConnectTime
 
 
 def _out_of_time() -> CognitoUnavailable:
-    return CognitoUnavailable(cognito_code="RequestDeadlineExceeded")
+    return CognitoUnavailable(details={"reason": "deadline_exceeded"})
 
 
 class ResilientClient:

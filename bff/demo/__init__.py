@@ -23,7 +23,7 @@ from flask import Blueprint, Flask, Response, jsonify, request
 from werkzeug.exceptions import NotFound
 
 from bff.api import context
-from bff.errors import BffError
+from bff.errors import InvalidInput, NoLocalOutbox, OutboxUnavailable
 from bff.local_outbox import OutboxError, read_outbox
 
 #: The page's policy: everything from this origin only, no inline script or style (the
@@ -37,27 +37,6 @@ DEMO_CSP = (
 _ASSETS = {"app.js": "text/javascript", "app.css": "text/css"}
 #: At most this many outbox messages, newest first: the panel is for the current sign-up.
 OUTBOX_LIMIT = 50
-
-
-class OutboxUnavailable(BffError):
-    code = "outbox_unavailable"
-    status = 502
-    default_message = "The local Cognito's outbox could not be read."
-
-
-class InvalidQuery(BffError):
-    code = "invalid_input"
-    status = 422
-    default_message = "The request is not valid."
-
-
-class NoLocalOutbox(BffError):
-    code = "no_local_outbox"
-    status = 404
-    default_message = (
-        "No local Cognito outbox: the BFF runs in local mode against a Cognito that is not "
-        "a local one (COGNITO_ENDPOINT_URL is not set)."
-    )
 
 
 def _asset(name: str) -> bytes:
@@ -99,7 +78,7 @@ def local_outbox() -> Response:
         raise NoLocalOutbox()
     to = (request.args.get("to") or "").strip() or None
     if to is not None and len(to) > 254:  # the longest email address SMTP allows
-        raise InvalidQuery(details={"fields": {"to": ["At most 254 characters."]}})
+        raise InvalidInput(details={"fields": {"to": ["At most 254 characters."]}})
     try:
         messages: list[dict[str, Any]] = read_outbox(endpoint, to=to)
     except OutboxError as exc:

@@ -44,19 +44,21 @@ from bff.cognito.types import (
     Tokens,
 )
 from bff.errors import (
-    BffError,
+    AttemptLimitExceeded,
     CodeMismatch,
     CognitoError,
     Conflict,
     IllegalStep,
     IncorrectPassword,
+    InvalidInput,
     InvalidParameter,
     InvalidPassword,
+    NoDeviceOffered,
+    NoFlow,
     NotAuthorized,
     PasswordResetRequired,
     SessionExpired,
     TemporaryPasswordExpired,
-    TooManyRequests,
     UnsupportedUserState,
     UserNotConfirmed,
     UserNotFound,
@@ -90,20 +92,6 @@ DEVICE_NAME: Final = "Web browser"
 #: After a challenge flow expired the store keeps it this much longer, so the SPA learns
 #: "session_expired" (and the journal survives) instead of "no such flow".
 EXPIRED_FLOW_GRACE_SECONDS = 3600
-
-
-class NoFlow(BffError):
-    """The browser has no sign-in flow (or it is gone)."""
-
-    code = "no_flow"
-    status = 404
-    default_message = "There is no sign-in in progress. Start with sign-in or sign-up."
-
-
-class NoDeviceOffered(BffError):
-    code = "no_device_offered"
-    status = 409
-    default_message = "Cognito offered no device to remember at this sign-in."
 
 
 @dataclass
@@ -362,9 +350,9 @@ class FlowService:
         if username:
             return self.new_flow(username), True
         if flow is None:
-            raise NoFlow("Give the username, or sign up first.")
+            raise InvalidInput.field("username", "Give the username, or sign up first.")
         self._require(flow, step)
-        raise NoFlow("Give the username whose code this is.")
+        raise InvalidInput.field("username", "Give the username whose code this is.")
 
     # -- sign-in -------------------------------------------------------------------------
 
@@ -788,7 +776,7 @@ class FlowService:
         except (UserNotFound, InvalidParameter, NotAuthorized, UserNotConfirmed) as exc:
             log.info("forgot password: nothing sent (%s)", exc.cognito_code)
             delivery = simulated_delivery(username)
-        except TooManyRequests as exc:
+        except AttemptLimitExceeded as exc:
             if exc.cognito_code != "LimitExceededException":
                 self._record_failure(flow, "ForgotPassword", exc, is_new=is_new)
                 raise

@@ -95,6 +95,4 @@ def init_app(app: Flask, settings: BffSettings) -> None:
     from bff.cognito.error_translation import add_call_observer
 
     add_call_observer(metrics.observe_cognito_call)
-    from bff.security import limiter
-
-    app.register_blueprint(limiter.exempt(ops))
+    app.register_blueprint(ops)

@@ -23,8 +23,8 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from bff.api.errors import error_response
 from bff.config import BffSettings
+from bff.errors import MetricsKeyRequired, NotFound, NotReady
 from bff.ops import metrics
 
 READY_CACHE_SECONDS = 3.0
@@ -86,14 +86,10 @@ def readyz() -> Response:
     failing = sorted(name for name, result in checks.items() if result != "ok")
     if not failing:
         return _no_store(jsonify({"status": "ready", "checks": checks}))
-    return _no_store(
-        error_response(
-            503,
-            "not_ready",
-            f"Not ready: {', '.join(f'{name} {checks[name]}' for name in failing)}.",
-            {"checks": checks, "failing": failing},
-            headers={"Retry-After": str(int(READY_CACHE_SECONDS))},
-        )
+    raise NotReady(
+        f"Not ready: {', '.join(f'{name} {checks[name]}' for name in failing)}.",
+        details={"checks": checks, "failing": failing, "retry_after": int(READY_CACHE_SECONDS)},
+        headers={"Cache-Control": "no-store"},
     )
 
 
@@ -102,17 +98,12 @@ def metrics_view() -> Response:
     """Prometheus text format; off (404) or behind a bearer key in production."""
     settings: BffSettings = current_app.extensions["bff"]["settings"]
     if not settings.metrics_enabled:
-        return error_response(404, "not_found", "The requested URL was not found.")
+        raise NotFound()
     if settings.metrics_key:
         scheme, _, offered = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(
             offered.strip().encode(), settings.metrics_key.encode()
         ):
-            return error_response(
-                401,
-                "unauthorized",
-                "GET /metrics needs Authorization: Bearer <BFF_METRICS_KEY>.",
-                headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
-            )
+            raise MetricsKeyRequired(headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
     body, content_type = metrics.exposition()
     return _no_store(Response(body, content_type=content_type))

@@ -4,7 +4,7 @@ Run: .venv/bin/python tests/benchmarks/import_time.py [--rounds N]
 
 Each round starts two new interpreters: one imports the libraries the runtime needs
 (flask, flask-smorest, marshmallow, transitions, boto3, cryptography, redis,
-prometheus-client, zxing-cpp, gmpy2, warrant-lite, python-dotenv, flask-limiter), the other
+prometheus-client, zxing-cpp, gmpy2, warrant-lite, python-dotenv, limits), the other
 imports ``bff.app`` (which imports those and the project's own runtime modules). The
 median wall time of each, their ratio against the goal (<= 1.15x: the project's own
 modules may add 15 %), and the modules each loaded are printed. Nothing is asserted.
@@ -32,7 +32,7 @@ DEPENDENCIES = (
     "gmpy2",
     "warrant_lite",
     "dotenv",
-    "flask_limiter",
+    "limits",
 )
 _TIMED = (
     "import sys, time\nstart = time.perf_counter()\n{imports}\n"

@@ -235,7 +235,7 @@ CALLS = {
 @pytest.mark.parametrize(
     ("cognito_code", "expected"),
     [
-        ("TooManyRequestsException", errors.TooManyRequests),
+        ("TooManyRequestsException", errors.CognitoThrottled),
         ("AccessDeniedException", errors.CognitoError),
     ],
 )
@@ -246,7 +246,7 @@ def test_throttling_and_unknown_errors(function, cognito_code, expected):
     with stubber, pytest.raises(expected) as caught:
         call(gateway)
     assert caught.value.cognito_code == cognito_code
-    if expected is errors.TooManyRequests:
+    if expected is errors.CognitoThrottled:
         assert caught.value.status == 429
 
 

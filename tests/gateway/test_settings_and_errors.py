@@ -109,7 +109,7 @@ def _client_error(code: str, message: str) -> ClientError:
             "Temporary password has expired and must be reset by an administrator.",
             errors.TemporaryPasswordExpired,
         ),
-        ("NotAuthorizedException", "Password attempts exceeded", errors.TooManyRequests),
+        ("NotAuthorizedException", "Password attempts exceeded", errors.AttemptLimitExceeded),
         ("UserNotConfirmedException", "User is not confirmed.", errors.UserNotConfirmed),
         ("UsernameExistsException", "User already exists", errors.UsernameExists),
         (
@@ -117,13 +117,17 @@ def _client_error(code: str, message: str) -> ClientError:
             "Password did not conform with policy: Password not long enough",
             errors.InvalidPassword,
         ),
-        ("TooManyRequestsException", "Too many requests", errors.TooManyRequests),
+        ("TooManyRequestsException", "Too many requests", errors.CognitoThrottled),
         (
             "LimitExceededException",
             "Attempt limit exceeded, please try after some time.",
-            errors.TooManyRequests,
+            errors.AttemptLimitExceeded,
         ),
-        ("TooManyFailedAttemptsException", "Too many failed attempts", errors.TooManyRequests),
+        (
+            "TooManyFailedAttemptsException",
+            "Too many failed attempts",
+            errors.AttemptLimitExceeded,
+        ),
         (
             "UnsupportedUserStateException",
             "User is not in FORCE_CHANGE_PASSWORD",

@@ -7,11 +7,12 @@ from collections.abc import Callable
 from typing import Any
 
 from cryptography.fernet import Fernet
-from flask import Flask, jsonify, request
+from flask import Flask, request
 
 from bff import security, sessions
 from bff.config import BffSettings, load_settings
 from bff.errors import BffError, NotAuthorized
+from bff.errors.response import error_response
 from bff.store import Store
 
 
@@ -29,16 +30,14 @@ def make_settings(tmp_path: Any, store_url: str, **overrides: Any) -> BffSetting
 
 
 def build_app(settings: BffSettings, store: Store) -> Flask:
-    """A tiny app built with the security and sessions init_app functions and a stand-in
-    for the one error handler."""
+    """A tiny app built with the security and sessions init_app functions, its errors
+    written as the one error handler writes them."""
     app = Flask("bff_infra_test")
     app.config["TESTING"] = True  # CSRF must hold under TESTING too (flask-seasurf pitfall)
     security.init_app(app, settings)
     sessions.init_app(app, settings, store)
 
-    @app.errorhandler(BffError)
-    def bff_error(exc: BffError) -> Any:
-        return jsonify({"error": exc.to_dict()}), exc.status
+    app.register_error_handler(BffError, error_response)  # the API's handler writes with it
 
     @app.get("/api/ping")
     def ping() -> Any:

@@ -173,7 +173,7 @@ def test_rate_limit_per_username(tmp_path: Any, store: Any) -> None:
     response = _attempt(client, "ann@example.com ", "10.0.1.99")  # same user, other spelling
     assert response.status_code == 429
     body = response.json["error"]
-    assert body["code"] == "too_many_requests"
+    assert body["code"] == "sign_in_delayed"  # the delay, not the per-client rate limit
     retry_after = int(response.headers["Retry-After"])
     assert 1 <= retry_after <= 60  # the first delay, at most the cap
     assert body["details"]["retry_after"] == retry_after
@@ -314,41 +314,64 @@ def test_exception_tracebacks_are_scrubbed(caplog: pytest.LogCaptureFixture) -> 
     assert JWT not in text and "Hunter2!pass" not in text and SESSION_ID not in text
 
 
-def test_memory_rate_limits_start_no_thread_per_request(
-    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """limits' MemoryStorage would start a 10 ms threading.Timer from most hits; the BFF
-    gives it one long-lived sweeper instead (bff.security._Sweeper)."""
+def test_memory_rate_limits_start_no_thread_per_request(tmp_path: Any) -> None:
+    """limits' MemoryStorage would start a 10 ms threading.Timer from most hits; the BFF's
+    own in-process counters (bff.security.counters) start none."""
     import threading
 
-    from limits.storage import MemoryStorage, memory
-
+    from bff.security.counters import MemoryCounters
+    from bff.security.rate_limits import EXTENSION
     from bff.store import open_store
 
-    started: list[object] = []
-
-    class CountingTimer(threading.Timer):
-        def start(self) -> None:
-            started.append(self)
-            super().start()
-
-    monkeypatch.setattr(security._Sweeper, "INTERVAL_SECONDS", 0.05)
     store = open_store(f"sqlite:///{tmp_path}/rl.sqlite3")
     settings = make_settings(tmp_path, store.url, BFF_RATELIMIT_SIGN_IN="1000/minute")
-    client = build_app(settings, store).test_client()
-    storage = security.limiter._storage
-    assert isinstance(storage, MemoryStorage)
-    sweeper = storage.timer
-    assert isinstance(sweeper, security._Sweeper) and sweeper.is_alive()
+    app = build_app(settings, store)
+    client = app.test_client()
+    assert isinstance(app.extensions[EXTENSION].storage, MemoryCounters)
+    started: list[threading.Thread] = []
+    original = threading.Thread.start
 
-    monkeypatch.setattr(memory.threading, "Timer", CountingTimer)
-    for i in range(20):
-        assert _attempt(client, f"u{i}@example.com", "10.9.0.1").status_code == 200
+    def counting_start(thread: threading.Thread) -> None:
+        started.append(thread)
+        original(thread)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(threading.Thread, "start", counting_start)
+        for i in range(20):
+            assert _attempt(client, f"u{i}@example.com", "10.9.0.1").status_code == 200
     assert started == []
-    assert storage.get("no-such-counter") == 0  # counters still read (expiry checked on read)
-
-    _limited_app(tmp_path, store)  # a new app: a new storage; the old one is dropped
-    del storage
-    sweeper.join(timeout=5)
-    assert not sweeper.is_alive()
     store.close()
+
+
+def test_memory_counters_expire_and_are_swept_without_a_thread() -> None:
+    from bff.security.counters import MemoryCounters
+
+    now = [1000.0]
+    counters = MemoryCounters(clock=lambda: now[0])
+    assert [counters.incr("a", 10) for _ in range(3)] == [1, 2, 3]
+    counters.incr("b", 100)
+    now[0] += 10
+    assert counters.get("a") == 0 and counters.get("b") == 1  # expiry checked on read
+    counters.incr("c", 1)
+    now[0] += MemoryCounters.SWEEP_INTERVAL_SECONDS
+    counters.incr("d", 100)  # the first write after the interval sweeps
+    assert len(counters) == 2  # "a" (read) and "c" (swept) are gone
+    assert counters.get_expiry("b") == 1100.0
+    counters.clear("b")
+    assert counters.get("b") == 0
+
+
+def test_memory_counters_follow_limits_sliding_window() -> None:
+    from limits import parse
+    from limits.strategies import SlidingWindowCounterRateLimiter
+
+    from bff.security.counters import MemoryCounters
+
+    now = [60.0 * 1000]
+    limiter = SlidingWindowCounterRateLimiter(MemoryCounters(clock=lambda: now[0]))
+    item = parse("4 per minute")
+    assert [limiter.hit(item, "k") for _ in range(5)] == [True] * 4 + [False]
+    now[0] += 105  # three quarters into the next window: a quarter of the 4 still weighs
+    assert [limiter.hit(item, "k") for _ in range(4)] == [True, True, True, False]
+    now[0] += 60  # two windows on: all forgotten
+    assert limiter.hit(item, "k")

@@ -1,0 +1,174 @@
+"""The project's one error hierarchy, and the one JSON shape every error leaves in.
+
+Every failure that can reach a client is a ``BffError``: a stable ``code`` (part of the
+API contract, never renamed), an HTTP ``status``, a human ``message`` (``default_message``
+says what the code means) and optional ``details``. One code has one meaning: a class that
+declares a code another class already declared is refused when it is defined, and
+``catalogue()`` lists them all (docs/api.md's error catalogue and the OpenAPI document's
+enum of codes are generated from it). A class's docstring says when it is answered.
+
+The gateway translates Cognito's errors into these at one boundary
+(bff.cognito.error_translation); the API renders them in one place (bff.api.errors);
+``error_document`` is the shape both the app and the servers (bff.server_errors) write.
+Nothing here imports more than the standard library.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bff.errors.base import (
+    OUTAGE_RETRY_AFTER_SECONDS,
+    AdminDisabled,
+    AdminKeyMissing,
+    AdminKeyRejected,
+    BadRequest,
+    BffError,
+    ChallengeNotSupported,
+    Conflict,
+    CsrfRequired,
+    ErrorBody,
+    ErrorDocument,
+    ExpectationFailed,
+    Forbidden,
+    HeaderFieldsTooLarge,
+    HttpError,
+    HttpVersionNotSupported,
+    IllegalStep,
+    InvalidInput,
+    InvalidJson,
+    InvalidSignature,
+    MethodNotAllowed,
+    MetricsKeyRequired,
+    NoDeviceOffered,
+    NoFlow,
+    NoLocalOutbox,
+    NotFound,
+    NotReady,
+    NotSignedIn,
+    OriginNotAllowed,
+    OutboxUnavailable,
+    PayloadTooLarge,
+    RateLimited,
+    RequestTimeout,
+    SignInDelayed,
+    StoreUnavailable,
+    TransferCodingNotSupported,
+    UnreadableBody,
+    UnsupportedMediaType,
+    UriTooLong,
+    error_document,
+    registered,
+    retry_after,
+)
+from bff.errors.cognito import (
+    AttemptLimitExceeded,
+    CodeMismatch,
+    CognitoError,
+    CognitoThrottled,
+    CognitoUnavailable,
+    DeviceNotFound,
+    ExpiredCode,
+    IncorrectPassword,
+    InvalidPaginationToken,
+    InvalidParameter,
+    InvalidPassword,
+    NotAuthorized,
+    PasswordResetRequired,
+    SessionExpired,
+    TemporaryPasswordExpired,
+    UnsupportedUserState,
+    UsernameExists,
+    UserNotConfirmed,
+    UserNotFound,
+)
+
+__all__ = [
+    "AdminDisabled",
+    "AdminKeyMissing",
+    "AdminKeyRejected",
+    "AttemptLimitExceeded",
+    "BadRequest",
+    "BffError",
+    "CatalogueEntry",
+    "ChallengeNotSupported",
+    "CodeMismatch",
+    "CognitoError",
+    "CognitoThrottled",
+    "CognitoUnavailable",
+    "Conflict",
+    "CsrfRequired",
+    "DeviceNotFound",
+    "ErrorBody",
+    "ErrorDocument",
+    "ExpectationFailed",
+    "ExpiredCode",
+    "Forbidden",
+    "HeaderFieldsTooLarge",
+    "HttpError",
+    "HttpVersionNotSupported",
+    "IllegalStep",
+    "IncorrectPassword",
+    "InvalidInput",
+    "InvalidJson",
+    "InvalidPaginationToken",
+    "InvalidParameter",
+    "InvalidPassword",
+    "InvalidSignature",
+    "MethodNotAllowed",
+    "MetricsKeyRequired",
+    "NoDeviceOffered",
+    "NoFlow",
+    "NoLocalOutbox",
+    "NotAuthorized",
+    "NotFound",
+    "NotReady",
+    "NotSignedIn",
+    "OUTAGE_RETRY_AFTER_SECONDS",
+    "OriginNotAllowed",
+    "OutboxUnavailable",
+    "PasswordResetRequired",
+    "PayloadTooLarge",
+    "RateLimited",
+    "RequestTimeout",
+    "SessionExpired",
+    "SignInDelayed",
+    "StoreUnavailable",
+    "TemporaryPasswordExpired",
+    "TransferCodingNotSupported",
+    "UnreadableBody",
+    "UnsupportedMediaType",
+    "UnsupportedUserState",
+    "UriTooLong",
+    "UserNotConfirmed",
+    "UserNotFound",
+    "UsernameExists",
+    "catalogue",
+    "error_document",
+    "registered",
+    "retry_after",
+]
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    """One line of the error catalogue: code → status → meaning → when."""
+
+    code: str
+    status: int
+    meaning: str
+    when: str
+
+
+def _when(error: type[BffError]) -> str:
+    return " ".join((error.__doc__ or "").split("\n\n")[0].split())
+
+
+def catalogue() -> list[CatalogueEntry]:
+    """Every error code of the classes defined so far, by status then code (import
+    ``bff.app`` first for the complete list: a few classes live with their views)."""
+    entries = [
+        CatalogueEntry(code, error.status, error.default_message, _when(error))
+        for code, error in registered().items()
+    ]
+    return sorted(entries, key=lambda entry: (entry.status, entry.code))

@@ -1,0 +1,388 @@
+"""The base of the error hierarchy, its registry of codes, the one JSON error shape, and
+the errors of requests and flows (Cognito's are in bff.errors.cognito)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, TypedDict
+
+#: Seconds a client is told to wait (``Retry-After``) after a 503 for an outage.
+OUTAGE_RETRY_AFTER_SECONDS = 5
+
+
+class ErrorBody(TypedDict):
+    code: str
+    message: str
+    details: dict[str, Any]
+
+
+class ErrorDocument(TypedDict):
+    error: ErrorBody
+
+
+def error_document(code: str, message: str, details: dict[str, Any] | None = None) -> ErrorDocument:
+    """``{"error": {code, message, details}}``: the one error shape."""
+    return {"error": {"code": code, "message": message, "details": dict(details or {})}}
+
+
+_CODES: dict[str, type[BffError]] = {}
+
+
+class BffError(Exception):
+    """An unexpected failure: a fixed message; the traceback is logged server-side only."""
+
+    code: ClassVar[str] = "internal_error"
+    status: ClassVar[int] = 500
+    default_message: ClassVar[str] = (
+        "Something went wrong on our side. Try again; if it persists, contact support."
+    )
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "code" not in cls.__dict__:
+            return  # same code, same meaning as the parent: a narrower raise site only
+        taken = _CODES.get(cls.code)
+        if taken is not None and taken.__qualname__ != cls.__qualname__:
+            raise TypeError(f"error code {cls.code!r} already means {taken.__qualname__}")
+        _CODES[cls.code] = cls
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        details: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.message = message or self.default_message
+        self.details = dict(details or {})
+        #: Response headers beyond ``Retry-After`` (which ``details.retry_after`` sets).
+        self.headers = dict(headers or {})
+        super().__init__(self.message)
+
+    def to_dict(self) -> ErrorBody:
+        return error_document(self.code, self.message, self.details)["error"]
+
+
+_CODES[BffError.code] = BffError
+
+
+def retry_after(seconds: float) -> dict[str, Any]:
+    """``details`` carrying a wait: the handler also sends it as ``Retry-After``."""
+    return {"retry_after": max(1, int(seconds))}
+
+
+class BadRequest(BffError):
+    """The request could not be understood: werkzeug's 400 outside the JSON parser, or a
+    malformed request line, method, HTTP version or header (answered by the server, gunicorn
+    or `bff serve`, before the app runs)."""
+
+    code = "bad_request"
+    status = 400
+    default_message = "The request is malformed."
+
+
+class InvalidInput(BffError):
+    """A field is missing or not valid: ``details.fields`` maps each field to its messages
+    (unknown fields included)."""
+
+    code = "invalid_input"
+    status = 422
+    default_message = "The request is not valid."
+
+    @classmethod
+    def field(cls, name: str, message: str) -> InvalidInput:
+        """One field's problem, in the shape the schemas' errors have."""
+        return cls(message, details={"fields": {name: [message]}})
+
+
+class NotFound(BffError):
+    """No route matches the path (or a route that is switched off)."""
+
+    code = "not_found"
+    status = 404
+    default_message = "The requested URL was not found."
+
+
+class MethodNotAllowed(BffError):
+    """The route exists but not with this method (``Allow`` lists those it has); a step is
+    POST only."""
+
+    code = "method_not_allowed"
+    status = 405
+    default_message = "The method is not allowed for this URL."
+
+
+class PayloadTooLarge(BffError):
+    """The body is over the limit (256 KB)."""
+
+    code = "payload_too_large"
+    status = 413
+    default_message = "The request body is too large."
+
+
+class HttpError(BffError):
+    """Any other HTTP refusal by the framework, with its own status."""
+
+    code = "http_error"
+    status = 400
+    default_message = "The request could not be handled."
+
+    def __init__(self, status: int, message: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.status = status  # type: ignore[misc]  # this one code carries the status it got
+
+
+class InvalidJson(BffError):
+    """The body is not JSON, not UTF-8, nests deeper than 32 levels, has a number longer
+    than 40 characters or not finite, or a string with a lone surrogate."""
+
+    code = "invalid_json"
+    status = 400
+    default_message = "The request body is not valid JSON."
+
+
+class UnreadableBody(BffError):
+    """The server could not read the body: a bad chunked framing, or a body cut short of its
+    ``Content-Length``."""
+
+    code = "invalid_body"
+    status = 400
+    default_message = (
+        "The request body could not be read: its chunked framing or its length is invalid."
+    )
+
+
+class RequestTimeout(BffError):
+    """The body did not arrive within the server's read timeout (`bff serve`'s
+    ``--read-timeout``)."""
+
+    code = "request_timeout"
+    status = 408
+    default_message = "The request body did not arrive in time."
+
+
+class Forbidden(BffError):
+    """One of gunicorn's rarer refusals, answered before the app runs."""
+
+    code = "forbidden"
+    status = 403
+    default_message = "The request is not allowed."
+
+
+class UriTooLong(BffError):
+    """Under gunicorn: a request line over 4094 bytes (answered before the app runs)."""
+
+    code = "uri_too_long"
+    status = 414
+    default_message = "The request line is too long."
+
+
+class ExpectationFailed(BffError):
+    """One of gunicorn's rarer refusals, answered before the app runs."""
+
+    code = "expectation_failed"
+    status = 417
+    default_message = "The request's Expect header cannot be met."
+
+
+class HeaderFieldsTooLarge(BffError):
+    """Under gunicorn: over 100 header fields, or one over 8190 bytes (answered before the
+    app runs)."""
+
+    code = "header_fields_too_large"
+    status = 431
+    default_message = "The request's header fields are too many or too large."
+
+
+class TransferCodingNotSupported(BffError):
+    """One of gunicorn's rarer refusals, answered before the app runs."""
+
+    code = "not_implemented"
+    status = 501
+    default_message = "The request's transfer coding is not supported."
+
+
+class HttpVersionNotSupported(BffError):
+    """A request's HTTP version the server does not speak, answered before the app runs."""
+
+    code = "http_version_not_supported"
+    status = 505
+    default_message = "The request's HTTP version is not supported."
+
+
+class CsrfRequired(BffError):
+    """A POST/PUT/PATCH/DELETE without ``X-CSRF: 1`` (the webhook alone is exempt)."""
+
+    code = "csrf_required"
+    status = 403
+    default_message = "State-changing requests must carry the header X-CSRF: 1."
+
+
+class OriginNotAllowed(BffError):
+    """A CORS preflight from an origin that is not in ``BFF_CORS_ORIGINS``."""
+
+    code = "origin_not_allowed"
+    status = 403
+    default_message = "This origin may not call the API."
+
+
+class UnsupportedMediaType(BffError):
+    """A state-changing request whose body is not ``application/json``."""
+
+    code = "unsupported_media_type"
+    status = 415
+    default_message = "Send the request body as application/json."
+
+
+class RateLimited(BffError):
+    """The BFF's own rate limit (sign-in, MFA codes, sign-up, code resends, recovery), per
+    client address or per username, is spent: ``Retry-After`` says when it refills."""
+
+    code = "too_many_requests"
+    status = 429
+    default_message = "Too many attempts. Try again later."
+
+
+class SignInDelayed(BffError):
+    """Wrong passwords for this username: sign-in for it waits (1, 2, 4... seconds, capped)
+    until ``Retry-After``; a right password resets the count."""
+
+    code = "sign_in_delayed"
+    status = 429
+    default_message = "Too many failed sign-ins for this user. Try again shortly."
+
+
+class NotSignedIn(BffError):
+    """A route that needs a signed-in session, without one."""
+
+    code = "not_signed_in"
+    status = 401
+    default_message = "Sign in first."
+
+
+class NoFlow(BffError):
+    """The browser has no flow (or it expired and was collected), or an admin named an
+    unknown flow id."""
+
+    code = "no_flow"
+    status = 404
+    default_message = "There is no sign-in in progress. Start with sign-in or sign-up."
+
+
+class IllegalStep(BffError):
+    """A step the flow's state does not allow: ``details.state`` and
+    ``details.allowed_steps`` say what is allowed."""
+
+    code = "illegal_step"
+    status = 409
+    default_message = "This step is not allowed now."
+
+
+class Conflict(BffError):
+    """A concurrent submission of the same step won (compare-and-set on the flow lost)."""
+
+    code = "conflict"
+    status = 409
+    default_message = "This step was already submitted."
+
+
+class NoDeviceOffered(BffError):
+    """``remember_device`` at a sign-in where Cognito issued no device."""
+
+    code = "no_device_offered"
+    status = 409
+    default_message = "Cognito offered no device to remember at this sign-in."
+
+
+class InvalidSignature(BffError):
+    """A webhook whose HMAC signature is missing or does not match the raw body."""
+
+    code = "invalid_signature"
+    status = 401
+    default_message = "The webhook signature is missing or does not match the body."
+
+
+class AdminKeyMissing(BffError):
+    """An admin route without the ``X-Admin-Key`` header."""
+
+    code = "admin_key_required"
+    status = 401
+    default_message = "This route needs the X-Admin-Key header."
+
+
+class AdminKeyRejected(BffError):
+    """An admin route with a wrong ``X-Admin-Key``."""
+
+    code = "admin_forbidden"
+    status = 403
+    default_message = "The X-Admin-Key header is not valid."
+
+
+class AdminDisabled(BffError):
+    """An admin route while ``BFF_ADMIN_API_KEY`` is not set."""
+
+    code = "admin_disabled"
+    status = 403
+    default_message = "The admin API is disabled: BFF_ADMIN_API_KEY is not set."
+
+
+class StoreUnavailable(BffError):
+    """The store (SQLite or Redis) did not answer within BFF_STORE_TIMEOUT_SECONDS; nothing
+    of the step was kept, the same request succeeds once the store is back."""
+
+    code = "store_unavailable"
+    status = 503
+    default_message = "The service's storage is not answering. Try again shortly."
+
+    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.details.setdefault("retry_after", OUTAGE_RETRY_AFTER_SECONDS)
+
+
+class OutboxUnavailable(BffError):
+    """The demo page's outbox panel could not read the local Cognito's outbox."""
+
+    code = "outbox_unavailable"
+    status = 502
+    default_message = "The local Cognito's outbox could not be read."
+
+
+class NoLocalOutbox(BffError):
+    """The demo page asked for the local outbox while the BFF runs against a real Cognito."""
+
+    code = "no_local_outbox"
+    status = 404
+    default_message = (
+        "No local Cognito outbox: the BFF runs in local mode against a Cognito that is not "
+        "a local one (COGNITO_ENDPOINT_URL is not set)."
+    )
+
+
+class NotReady(BffError):
+    """``GET /readyz`` while the store or Cognito does not answer (``details.checks``,
+    ``details.failing``)."""
+
+    code = "not_ready"
+    status = 503
+    default_message = "Not ready."
+
+
+class MetricsKeyRequired(BffError):
+    """``GET /metrics`` without ``Authorization: Bearer <BFF_METRICS_KEY>`` when a key is set."""
+
+    code = "unauthorized"
+    status = 401
+    default_message = "GET /metrics needs Authorization: Bearer <BFF_METRICS_KEY>."
+
+
+class ChallengeNotSupported(BffError):
+    """Cognito asked for a challenge this service does not handle (``details.challenge``):
+    the user pool's settings ask for more than the BFF supports."""
+
+    code = "unsupported_challenge"
+    status = 502
+    default_message = "Cognito asked for a challenge this service does not support."
+
+
+def registered() -> dict[str, type[BffError]]:
+    """Every code declared so far, with its class."""
+    return dict(_CODES)

@@ -24,6 +24,7 @@ from statemachine.journeys import JOURNEYS
 from statemachine.mermaid import journey_diagram, state_diagram
 
 from .docs_actions import render_cognito_actions
+from .docs_errors import render_error_catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
 WHOLE_FILE = "*"
@@ -68,6 +69,7 @@ GENERATED_DOCS: list[GeneratedPart] = [
     GeneratedPart("docs/auth-lifecycle.md", "lifecycle-diagram", _lifecycle_diagram),
     GeneratedPart("docs/auth-lifecycle.md", "lifecycle-tables", _lifecycle_tables),
     GeneratedPart("docs/cognito-actions.md", WHOLE_FILE, render_cognito_actions),
+    GeneratedPart("docs/api.md", "error-catalogue", render_error_catalogue),
 ]
 
 

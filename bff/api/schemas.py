@@ -12,6 +12,10 @@ from typing import Any
 
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
+from bff.errors import registered
+from bff.flows.steps import STEP_NAMES
+from statemachine import STATES
+
 # Cognito's limits: passwords up to 256 characters, usernames up to 128, codes are digits.
 CODE_PATTERN = validate.Regexp(r"^[0-9]{6}$", error="Enter the 6-digit code.")
 CONFIRMATION_CODE = validate.Regexp(r"^[0-9]{4,10}$", error="Enter the code from the email.")
@@ -65,9 +69,6 @@ def _attributes(allowed: tuple[str, ...] = SIGN_UP_ATTRIBUTES) -> fields.Dict:
             + "."
         },
     )
-
-
-# -- requests -------------------------------------------------------------------------
 
 
 class EmptySchema(BaseSchema):
@@ -186,14 +187,22 @@ class PandaDocEventSchema(Schema):
     data = fields.Nested(PandaDocDocumentSchema, load_default=dict)
 
 
-# -- responses ------------------------------------------------------------------------
+#: The enums of the OpenAPI document, derived from their one source so they cannot drift:
+#: the machine's states, the step table's steps, the error hierarchy's codes.
+STATE_ENUM = validate.OneOf(STATES)
+STEP_ENUM = validate.OneOf(STEP_NAMES)
+ERROR_CODE_ENUM = validate.OneOf(sorted(registered()))
 
 
 class FlowSchema(Schema):
     id = fields.String(required=True)
-    state = fields.String(required=True, metadata={"description": "The lifecycle state."})
+    state = fields.String(
+        required=True, validate=STATE_ENUM, metadata={"description": "The lifecycle state."}
+    )
     next_steps = fields.List(
-        fields.String(), required=True, metadata={"description": "Steps allowed from here."}
+        fields.String(validate=STEP_ENUM),
+        required=True,
+        metadata={"description": "Steps allowed from here."},
     )
     data = fields.Dict(
         required=True,
@@ -218,10 +227,17 @@ class CurrentFlowSchema(Schema):
 
 
 class ErrorBodySchema(Schema):
-    code = fields.String(required=True, metadata={"description": "Stable error code."})
+    code = fields.String(
+        required=True,
+        validate=ERROR_CODE_ENUM,
+        metadata={"description": "Stable error code (docs/api.md, the error catalogue)."},
+    )
     message = fields.String(required=True)
     details = fields.Dict(
-        metadata={"description": "fields (422), state + allowed_steps (409), cognito_code."}
+        metadata={
+            "description": "fields (422), state + allowed_steps (409), retry_after (429, "
+            "503), cognito_code (Cognito's own code, when it answered with one)."
+        }
     )
 
 
@@ -299,7 +315,7 @@ class JournalEntrySchema(Schema):
 
 class JournalSchema(Schema):
     flow_id = fields.String(required=True)
-    state = fields.String(required=True)
+    state = fields.String(required=True, validate=STATE_ENUM)
     journal = fields.List(fields.Nested(JournalEntrySchema), required=True)
 
 

@@ -314,8 +314,6 @@ class Scenario:
         self.tokens: Tokens | None = None
         self.device: RememberedDevice | None = None
 
-    # -- printing ----------------------------------------------------------------------
-
     def _begin(self, action: str, what: str, *, optional: bool = False) -> None:
         if optional:
             self.total += 1
@@ -360,8 +358,6 @@ class Scenario:
             self._show_tokens(step.tokens)
         if step.new_device is not None:
             self._say(f"NewDeviceMetadata: device key {step.new_device.device_key}")
-
-    # -- one action ----------------------------------------------------------------------
 
     def _call(
         self,
@@ -438,8 +434,6 @@ class Scenario:
                     continue
                 raise self._failed(exc) from exc
         raise AssertionError("unreachable")  # pragma: no cover
-
-    # -- the scenario --------------------------------------------------------------------
 
     def run(self) -> Flow:
         """Every step of the spec, in order; raises ScenarioFailed at the first failure."""
@@ -721,9 +715,6 @@ class Scenario:
         if step.tokens is None:
             raise self.failure(f"expected tokens, Cognito answered {step.challenge_name}")
         self._say("signed in with the remembered device: no MFA code was asked")
-
-
-# -- where Cognito is ---------------------------------------------------------------------
 
 
 @contextlib.contextmanager

@@ -288,8 +288,6 @@ class LocalCognitoBackend(CognitoIdpBackend):
         # The scheme://host:port of tokens' iss; LocalCognito sets its endpoint when serving.
         self.issuer_base = f"https://cognito-idp.{region_name}.amazonaws.com"
 
-    # ----------------------------------------------------------------- helpers
-
     def state(self, user: CognitoIdpUser) -> UserState:
         return self.user_states.setdefault(user.id, UserState())
 
@@ -419,8 +417,6 @@ class LocalCognitoBackend(CognitoIdpBackend):
             return None
         return pool._get_user(username)
 
-    # ------------------------------------------------------------ sign-up
-
     def sign_up(
         self,
         client_id: str,
@@ -501,8 +497,6 @@ class LocalCognitoBackend(CognitoIdpBackend):
         self._new_confirmation_code(pool, user)
         return self._code_delivery(pool, user.attribute_lookup.get("email"))
 
-    # ------------------------------------------------------------ admin create user
-
     def admin_create_user(
         self,
         user_pool_id: str,
@@ -555,7 +549,6 @@ class LocalCognitoBackend(CognitoIdpBackend):
             None if permanent else self.clock.now() + self._temporary_password_validity(pool)
         )
 
-    # ------------------------------------------------------------ account recovery
     # ForgotPassword, ConfirmForgotPassword, AdminResetUserPassword, ChangePassword and
     # SetUserMFAPreference. moto puts the reset code in a response header and accepts any
     # code not shaped like its own; Cognito emails a 6-digit code valid for one hour.
@@ -706,8 +699,6 @@ class LocalCognitoBackend(CognitoIdpBackend):
         if (totp.get("Enabled") or totp.get("PreferredMfa")) and not self.state(user).totp_secret:
             raise e.InvalidParameter("User has not verified software token mfa")
         super().admin_set_user_mfa_preference(user_pool_id, user.username, totp, {})
-
-    # ------------------------------------------------------------ sign-in
 
     def _require_flow(self, client: CognitoIdpUserPoolClient, flow: AuthFlow) -> None:
         # Cognito enforces the client's ExplicitAuthFlows (moto ignores them).
@@ -1090,8 +1081,6 @@ class LocalCognitoBackend(CognitoIdpBackend):
         if device_key != grant.device_key or device is None or not device.confirmed:
             raise e.NotAuthorized(e.INVALID_REFRESH_TOKEN)
 
-    # ------------------------------------------------------------ challenges
-
     def respond_to_auth_challenge(
         self,
         session: str | None,
@@ -1374,8 +1363,6 @@ class LocalCognitoBackend(CognitoIdpBackend):
             raise e.NotAuthorized(e.INCORRECT_CREDENTIALS)
         return self._issue_tokens(answer.pool, answer.client, answer.user, challenge.device_key)
 
-    # ------------------------------------------------------------ TOTP
-
     def _mfa_setup_challenge(
         self, session: str
     ) -> tuple[Challenge, CognitoIdpUserPool, CognitoIdpUser]:
@@ -1463,8 +1450,6 @@ class LocalCognitoBackend(CognitoIdpBackend):
         session = self._next_mfa_setup_session(pool, challenge, user, totp_verified=True)
         return {"Status": "SUCCESS", "Session": session}
 
-    # ------------------------------------------------------------ tokens
-
     @staticmethod
     def _jwt_claims(token: str) -> dict[str, Any]:
         try:
@@ -1551,8 +1536,6 @@ class LocalCognitoBackend(CognitoIdpBackend):
     def get_user(self, access_token: str) -> CognitoIdpUser:
         _, user = self.user_from_access_token(access_token)
         return user
-
-    # ------------------------------------------------------------ devices
 
     def _device_of(self, user: CognitoIdpUser, device_key: str) -> Device:
         device = self.state(user).devices.get(device_key)

@@ -53,8 +53,6 @@ class LocalCognitoResponse(CognitoIdpResponse):
                 return error.code, headers, error.get_body()
         return super().call_action()
 
-    # --------------------------------------------------------- sign-up
-
     def sign_up(self) -> ActionResult:
         user, delivery = self.backend.sign_up(
             client_id=self._get_param("ClientId"),
@@ -83,8 +81,6 @@ class LocalCognitoResponse(CognitoIdpResponse):
         )
         return ActionResult({"CodeDeliveryDetails": delivery})
 
-    # --------------------------------------------------------- sign-in
-
     def admin_respond_to_auth_challenge(self) -> ActionResult:
         result = self.backend.admin_respond_to_auth_challenge(
             self._get_param("Session"),
@@ -101,7 +97,6 @@ class LocalCognitoResponse(CognitoIdpResponse):
         )
         return EmptyResult()
 
-    # --------------------------------------------------------- account recovery
     # moto routes these through its global registry and drops SecretHash; ours has one backend.
 
     def forgot_password(self) -> ActionResult:
@@ -139,7 +134,6 @@ class LocalCognitoResponse(CognitoIdpResponse):
         )
         return EmptyResult()
 
-    # --------------------------------------------------------- users
     # Cognito lists MFAOptions (the legacy SMS MFA settings) only for users with SMS MFA;
     # SMS is not reproduced, so never. moto always answers an empty list.
 
@@ -163,8 +157,6 @@ class LocalCognitoResponse(CognitoIdpResponse):
 
     def list_users_in_group(self) -> ActionResult:
         return self._without_mfa_options(super().list_users_in_group())
-
-    # --------------------------------------------------------- devices
 
     def confirm_device(self) -> ActionResult:
         necessary = self.backend.confirm_device(

@@ -63,9 +63,6 @@ class StateError(RuntimeError):
     """The state folder cannot be used (unreadable file, unknown format)."""
 
 
-# ---------------------------------------------------------------- value encoding
-
-
 def _encode(value: Any) -> Any:
     """JSON-safe form of the fidelity layer's dataclass fields (bytes, sets, dataclasses)."""
     if value is None or isinstance(value, (str, int, float)):
@@ -114,9 +111,6 @@ def _date(value: datetime) -> str:
 
 def _undate(value: str | None) -> datetime:
     return datetime.fromisoformat(value) if value else datetime.now(UTC)
-
-
-# ---------------------------------------------------------------- snapshot
 
 
 @functools.lru_cache(maxsize=65536)
@@ -223,9 +217,6 @@ def snapshot(backend: LocalCognitoBackend, primary: dict[str, Any] | None) -> di
     }
 
 
-# ---------------------------------------------------------------- restore
-
-
 def restore(backend: LocalCognitoBackend, data: dict[str, Any]) -> dict[str, Any] | None:
     """Load a snapshot into an empty backend; returns the snapshot's ``primary`` entry."""
     if data.get("format") != FORMAT_VERSION:
@@ -307,9 +298,6 @@ def _restore_pool(backend: LocalCognitoBackend, saved: dict[str, Any]) -> None:
     pool.access_tokens = {t: tuple(r) for t, r in saved.get("access_tokens", {}).items()}
     pool.id_tokens = {t: tuple(r) for t, r in saved.get("id_tokens", {}).items()}
     backend.user_pools[pool.id] = pool
-
-
-# ---------------------------------------------------------------- the file
 
 
 class StateStore:

@@ -3,6 +3,7 @@ on every package (the configuration is pyproject.toml's [tool.ruff] and [tool.my
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import tomllib
@@ -42,3 +43,41 @@ def test_mypy_checks_every_package_strictly() -> None:
 def test_mypy() -> None:
     result = _run("mypy")
     assert result.returncode == 0, result.stdout[-4000:]
+
+
+#: A banner comment: ``# -- section ----``, ``# ------ section``, ``// ---- section ----``.
+BANNER = re.compile(r"^\s*(?:#|//)\s*(?:[-=]{4,}|[-=]{2,}\s.*[-=]{4,}\s*$)")
+#: Files written before the rule whose rewrite is under way; each leaves this list with it.
+BANNERS_PENDING = frozenset({"bff/cognito/gateway.py", "bff/flows/service.py"})
+
+
+def banner_lines(text: str) -> list[int]:
+    return [n for n, line in enumerate(text.splitlines(), 1) if BANNER.match(line)]
+
+
+def test_no_banner_comments() -> None:
+    tracked = subprocess.run(
+        ["git", "ls-files", "*.py", "*.js", "*.sh", ".ci/run"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    found = {
+        path: lines
+        for path in tracked
+        if path not in BANNERS_PENDING and (ROOT / path).is_file()
+        if (lines := banner_lines((ROOT / path).read_text(encoding="utf-8")))
+    }
+    assert found == {}, "banner comments (say what a section is in a docstring or split it)"
+
+
+def test_the_banner_check_tells_a_banner_from_a_comment() -> None:
+    assert banner_lines(
+        "# -- sign-up ----------\n    # ------------ devices\n// ---- DOM --\n"
+    ) == [
+        1,
+        2,
+        3,
+    ]
+    assert banner_lines("# --check fails on drift\n# a - b -- c\nx = 1  # -- no ----\n") == []

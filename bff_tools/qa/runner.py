@@ -160,8 +160,6 @@ class JourneyRunner:
         #: TotpCodes per secret: a code is never used twice, whichever variable names it
         self._totp: dict[str, TotpCodes] = {}
 
-    # -- placeholders --------------------------------------------------------------------
-
     def _value(self, name: str) -> str:
         if name == "random":
             return secrets.token_hex(4)
@@ -249,8 +247,6 @@ class JourneyRunner:
             return codes.next_code()
         except LocalClockError as exc:
             raise ValueError(f"a TOTP code needs the local Cognito's clock: {exc}") from exc
-
-    # -- running -------------------------------------------------------------------------
 
     def _header(self) -> None:
         self.echo("  ".join(title.ljust(width) for title, width in COLUMNS).rstrip())

@@ -59,9 +59,6 @@ def _production(**extra: Any) -> dict[str, Any]:
     }
 
 
-# ---- /healthz and /readyz ---------------------------------------------------------------
-
-
 def test_healthz_answers_without_session_csrf_or_dependencies(make_app: Callable[..., Flask]):
     app = make_app(COGNITO_ENDPOINT_URL=f"http://127.0.0.1:{_closed_port()}")
     response = app.test_client().get("/healthz")
@@ -139,9 +136,6 @@ def test_ops_routes_are_not_rate_limited(make_app: Callable[..., Flask]) -> None
     assert statuses == {200}
 
 
-# ---- /metrics ---------------------------------------------------------------------------
-
-
 def test_metrics_count_steps_cognito_calls_and_store_ops_without_personal_data(
     app: Flask, spa: SpaClient, unique_email: str, outbox: Any
 ) -> None:
@@ -205,9 +199,6 @@ def test_metrics_behind_a_key_in_production(make_app: Callable[..., Flask]) -> N
     assert missing.headers["WWW-Authenticate"].startswith("Bearer")
     assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
     assert "bff_steps_total" in _metrics(app, Authorization=f"Bearer {METRICS_KEY}")
-
-
-# ---- request ids ------------------------------------------------------------------------
 
 
 def test_a_request_id_is_generated_and_a_client_cannot_choose_it(app: Flask) -> None:

@@ -60,9 +60,6 @@ def sign_in(spa: SpaClient, email: str) -> Any:
     return spa.post("/api/sign-in", {"username": email, "password": PASSWORD})
 
 
-# -- Cognito -----------------------------------------------------------------------------
-
-
 def test_closed_port_is_503_with_retry_after(make_app: Any, unique_email: str) -> None:
     app = make_app(COGNITO_ENDPOINT_URL=f"http://127.0.0.1:{closed_port()}")
     outage(sign_in(SpaClient(app.test_client()), unique_email), "cognito_unavailable")
@@ -114,9 +111,6 @@ def test_cognitos_own_500_is_503_never_502(
     response = app.test_client().get("/api/admin/users", headers={"X-Admin-Key": ADMIN_KEY})
     outage(response, "cognito_unavailable")
     assert proxy.actions == ["ListUsers"] * 3
-
-
-# -- the store -----------------------------------------------------------------------------
 
 
 def _to_mfa_setup(spa: SpaClient, cognito_client: Any, info: LocalCognitoInfo, email: str) -> str:

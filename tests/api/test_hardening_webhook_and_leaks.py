@@ -87,9 +87,6 @@ def test_signed_malformed_payloads_are_4xx(app: Flask, body: bytes) -> None:
     assert set(response.get_json()) == {"error"}
 
 
-# -- sign-up attributes -----------------------------------------------------------------
-
-
 @pytest.mark.parametrize("name", ["email_verified", "custom:role", "phone_number_verified", "sub"])
 def test_sign_up_refuses_attributes_outside_the_allow_list(
     spa: SpaClient, unique_email: str, name: str
@@ -148,9 +145,6 @@ def test_the_app_client_allows_only_those_attributes(
     assert set(client["ReadAttributes"]) >= {"email", "email_verified"}
 
 
-# -- enumeration ------------------------------------------------------------------------
-
-
 def _answer(response: Any) -> tuple[int, Any]:
     body = response.get_json()
     if "flow" in body:
@@ -182,9 +176,6 @@ def test_resend_code_and_confirm_answer_alike_for_every_username(
     assert answers[confirmed] == answers[pending] == answers[unknown], answers
     assert answers[unknown][0][0] == 200
     assert answers[unknown][1][0] == 400
-
-
-# -- logs, store, files -----------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

@@ -240,8 +240,6 @@ def direct_journey(client: Any, client_id: str, pool_id: str, outbox: OutboxRead
     steps.sign_in_with_device()
 
 
-# ---- the floor: the same calls behind a bare HTTP hop -----------------------------------
-
 FORWARDER_STEPS = ("sign_up", "confirm", "sign_in", "mfa_setup", "remember", "sign_out")
 
 

@@ -58,9 +58,6 @@ def _confirm(client: Any, tokens: dict[str, Any], remembered: bool | None = None
     return str(metadata["DeviceKey"])
 
 
-# -- refresh tokens are bound to the device they were issued to -----------------------------
-
-
 def test_refresh_needs_the_confirmed_device_it_was_issued_to(
     accounts: Any, cognito_client: Any, local_cognito: Any, unique_email: str
 ) -> None:
@@ -171,9 +168,6 @@ def test_without_device_tracking_refresh_needs_no_device(
     assert _refresh(client, info, tokens["RefreshToken"])["AuthenticationResult"]["AccessToken"]
 
 
-# -- an unknown or forgotten DEVICE_KEY at sign-in ------------------------------------------
-
-
 def test_unknown_device_key_at_password_sign_in_does_not_exist(
     accounts: Any, cognito_client: Any, local_cognito: Any, unique_email: str
 ) -> None:
@@ -249,9 +243,6 @@ def test_unknown_device_key_at_srp_sign_in_then_the_same_session_without_it(
         SOFTWARE_TOKEN_MFA_CODE=account.totp_code(),
     )
     assert "NewDeviceMetadata" in done["AuthenticationResult"]
-
-
-# -- token claims and lifetimes -------------------------------------------------------------
 
 
 def test_tokens_carry_cognitos_claims(
@@ -354,9 +345,6 @@ def test_openid_configuration_of_an_unknown_pool_is_not_found(local_cognito: Any
     with caught.value as error:
         assert error.code == 404
         assert json.load(error)["__type"] == "ResourceNotFoundException"
-
-
-# -- TOTP set up again with an access token -------------------------------------------------
 
 
 def test_verify_software_token_with_an_access_token(

@@ -356,9 +356,6 @@ def test_moto_server_global_sign_out_fails_outside_us_east_1() -> None:
         server.stop()
 
 
-# ------------------------------------------------------------------ account recovery
-
-
 def test_moto_forgot_password_code_is_a_header_and_any_other_code_confirms(
     moto_client: Any,
 ) -> None:

@@ -81,8 +81,6 @@ class FakeCognito(CognitoGateway):
         #: a Cognito error ConfirmDevice answers with, if set
         self.confirm_device_error: tuple[str, str] | None = None
 
-    # -- helpers -----------------------------------------------------------------------
-
     def add_user(self, username: str, password: str, **kwargs: object) -> FakeUser:
         user = FakeUser(username, password, **kwargs)  # type: ignore[arg-type]
         self.users[username] = user
@@ -107,8 +105,6 @@ class FakeCognito(CognitoGateway):
             else None
         )
         return AuthStep(tokens=tokens, new_device=device)
-
-    # -- the gateway methods the service calls ------------------------------------------
 
     def initiate_auth(
         self, username: str, password: str, *, device_key: str | None = None

@@ -32,9 +32,6 @@ def applicant(gateway, outbox, unique_email):
     return unique_email, outbox.latest_temporary_password(unique_email)
 
 
-# -- create_cognito_user ----------------------------------------------------------------
-
-
 def test_create_makes_a_force_change_password_user_and_cognito_emails_them(
     any_gateway, outbox, unique_email
 ):
@@ -67,9 +64,6 @@ def test_create_with_a_weak_temporary_password_is_invalid_password(gateway, uniq
     with pytest.raises(errors.InvalidPassword) as caught:
         applicants.create_cognito_user(unique_email, "weak", gateway=gateway)
     assert "Password did not conform with policy" in caught.value.message
-
-
-# -- handle_new_password_challenge -------------------------------------------------------
 
 
 def test_new_password_in_an_mfa_pool_sets_it_and_answers_mfa_setup(
@@ -162,9 +156,6 @@ def test_password_reset_by_an_admin_is_password_reset_required(
         )
 
 
-# -- resend_temporary_password ------------------------------------------------------------
-
-
 def test_resend_sends_a_new_temporary_password_and_the_old_one_stops_working(
     any_gateway, outbox, unique_email
 ):
@@ -199,9 +190,6 @@ def test_resend_after_the_password_was_chosen_is_unsupported_user_state(gateway,
 def test_resend_refuses_what_is_not_an_email(gateway):
     with pytest.raises(errors.InvalidParameter):
         applicants.resend_temporary_password("nope", gateway=gateway)
-
-
-# -- failures common to all three ---------------------------------------------------------
 
 
 def _stubbed_gateway() -> tuple[Stubber, CognitoGateway]:

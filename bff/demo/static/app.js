@@ -117,8 +117,6 @@ class ApiError extends Error {
   }
 }
 
-// ---- the API -----------------------------------------------------------------------------
-
 async function api(method, path, body) {
   const init = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
   if (method !== "GET") {
@@ -156,8 +154,6 @@ async function step(name, body) {
   const payload = await api("POST", STEP_PATHS[name], body);
   return payload.flow;
 }
-
-// ---- DOM helpers -------------------------------------------------------------------------
 
 function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
@@ -403,8 +399,6 @@ function countdown(seconds, container) {
   tick();
 }
 
-// ---- the QR code -------------------------------------------------------------------------
-
 // The BFF's own SVG (bff.cognito.totp.qr_svg: <svg><path …/></svg>), parsed in an inert document
 // (scripts never run there), refused unless every element and attribute is on the
 // allowlist, then adopted into the page. Returns null if anything is unexpected.
@@ -442,8 +436,6 @@ function forgetKeyShown() {
 function groupSecret(secret) {
   return secret.replace(/(.{4})/g, "$1 ").trim();
 }
-
-// ---- screens: one per state --------------------------------------------------------------
 
 const PASSWORD_HINT = "At least 8 characters with upper and lower case letters, a digit and a symbol.";
 
@@ -878,7 +870,6 @@ function signedIn(flow) {
   return view;
 }
 
-// ---- the signed-in user's account: MFA status, change password, replace the authenticator
 // app, sign out everywhere. Each is offered when the flow's next_steps list it.
 
 function accountPanel(flow) {
@@ -1092,8 +1083,6 @@ function renderUnknown(flow) {
   );
 }
 
-// ---- showing a flow ----------------------------------------------------------------------
-
 function mount(node, status) {
   page.screen.replaceChildren(node);
   page.status.textContent = status;
@@ -1134,8 +1123,6 @@ async function resume() {
     renderNoFlow();
   }
 }
-
-// ---- the local outbox panel --------------------------------------------------------------
 
 async function refreshOutbox() {
   if (!localMode) return;

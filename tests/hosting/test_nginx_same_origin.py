@@ -35,6 +35,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from bff.local_outbox import latest_message
+from bff_tools.local_clock import LocalClock
 from tests.support.passwords import PASSWORD
 from tests.support.production import free_port
 from tests.support.programs import require_program
@@ -234,7 +235,10 @@ def test_sign_up_and_sign_in_with_mfa_through_nginx(stack: tuple[Nginx, str]) ->
     flow = nginx.json(
         "POST",
         "/api/sign-in/mfa-setup",
-        {"code": totp_code(flow["data"]["secret"]), "device_name": "nginx test"},
+        {
+            "code": totp_code(flow["data"]["secret"], clock=LocalClock(cognito)),
+            "device_name": "nginx test",
+        },
     )["flow"]
     assert flow["state"] == "AUTHENTICATED"
 

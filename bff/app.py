@@ -26,7 +26,7 @@ from bff.cognito import resilience, srp
 from bff.cognito.gateway import CognitoGateway
 from bff.config import ConfigError, default_instance_path, load_settings
 from bff.extras import install_command
-from bff.flows import FlowService
+from bff.flows import Flows
 from bff.ops import metrics
 from bff.store import store_from_settings
 
@@ -72,7 +72,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             )
         gateway = CognitoGateway.from_settings(settings.cognito)
     srp.G_POWERS.warm()  # the SRP fixed-base table, built before the first sign-in needs it
-    flows = FlowService(
+    flows = Flows(
         gateway,
         store,
         challenge_seconds=settings.flow_ttl_seconds,

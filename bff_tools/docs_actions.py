@@ -1,11 +1,12 @@
 """docs/cognito-actions.md: one excerpt per Cognito action, cut from the gateway's source.
 
 Reviewers read each Cognito service action as an excerpt of the code that calls it. The truth is
-bff/cognito/gateway.py, so the page is generated from it and never edited by hand: the
-module is parsed (``ast``), every ``self._client.<operation>(...)`` call inside
-``CognitoGateway`` is found, the operation is named as Cognito names it (botocore's service
-model, the same one boto3 uses), and the method that calls it is excerpted with the first
-paragraph of its docstring as the one-line description. Where several methods call one
+the gateway (bff/cognito/gateway.py and the parts it is composed of: ``GATEWAY_FILES``), so
+the page is generated from it and never edited by hand: the modules are parsed (``ast``),
+every ``self._client.<operation>(...)`` call inside the gateway's classes is found, the
+operation is named as Cognito names it (botocore's service model, the same one boto3
+uses), and the method that calls it is excerpted with the first paragraph of its
+docstring as the one-line description. Where several methods call one
 action, ``COGNITO_ACTIONS`` in the gateway names the one shown; the others are listed.
 
 ``render_cognito_actions()`` returns the whole file; ``bff docs`` writes it and
@@ -20,9 +21,20 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-GATEWAY_PATH = Path(__file__).resolve().parent.parent / "bff" / "cognito" / "gateway.py"
+_ROOT = Path(__file__).resolve().parent.parent
 GATEWAY_REL = "bff/cognito/gateway.py"
+GATEWAY_PATH = _ROOT / GATEWAY_REL
+#: The gateway's modules: the class itself first, then the parts it is composed of.
+GATEWAY_FILES: tuple[str, ...] = (
+    GATEWAY_REL,
+    "bff/cognito/gateway_base.py",
+    "bff/cognito/admin_actions.py",
+    "bff/cognito/device_actions.py",
+    "bff/cognito/wire.py",
+)
 GATEWAY_CLASS = "CognitoGateway"
+#: The classes whose methods are the gateway's (CognitoGateway and its bases).
+GATEWAY_CLASSES = frozenset({GATEWAY_CLASS, "GatewayBase", "AdminActions", "DeviceActions"})
 CLIENT_ATTRIBUTE = "_client"
 
 #: The service actions of the sign-up → TOTP MFA → remembered-device scenario, in its
@@ -44,8 +56,8 @@ SPEC_ACTIONS: tuple[str, ...] = (
 #: Shown once at the top: how every excerpt gets its SECRET_HASH.
 HELPERS: tuple[str, ...] = (
     "secret_hash",
-    "CognitoGateway._secret_hash",
-    "CognitoGateway._auth_parameters",
+    "GatewayBase._secret_hash",
+    "GatewayBase._auth_parameters",
 )
 
 
@@ -137,17 +149,20 @@ def _chosen_methods(tree: ast.Module) -> dict[str, str]:
     return {}
 
 
+def gateway_source() -> str:
+    """The gateway's modules, one after the other (``GATEWAY_FILES``)."""
+    return "\n".join((_ROOT / name).read_text(encoding="utf-8") for name in GATEWAY_FILES)
+
+
 def collect(source: str) -> tuple[list[Excerpt], list[ActionDoc]]:
     """The helper excerpts and one ActionDoc per Cognito action the gateway source calls."""
     tree = ast.parse(source)
     lines = source.splitlines()
-    gateway = next(
-        (n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == GATEWAY_CLASS), None
-    )
-    if gateway is None:
+    classes = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name in GATEWAY_CLASSES]
+    if not any(c.name == GATEWAY_CLASS for c in classes):
         raise ActionDocsError(f"no class {GATEWAY_CLASS} in the gateway source")
     functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
-    methods = {n.name: n for n in gateway.body if isinstance(n, ast.FunctionDef)}
+    methods = {n.name: n for c in classes for n in c.body if isinstance(n, ast.FunctionDef)}
 
     helpers = []
     for name in HELPERS:
@@ -188,16 +203,18 @@ def _anchor(action: str) -> str:
 def render_cognito_actions(source: str | None = None) -> str:
     """The whole of docs/cognito-actions.md, from ``source`` (default: the gateway file)."""
     if source is None:
-        source = GATEWAY_PATH.read_text(encoding="utf-8")
+        source = gateway_source()
     helpers, docs = collect(source)
     out = [
         "# Cognito actions: one excerpt per action",
         "",
-        "<!-- Generated from bff/cognito/gateway.py by bff_tools/docs_actions.py. Do not edit:",
+        "<!-- Generated from the gateway's modules by bff_tools/docs_actions.py. Do not edit:",
         "     run `bff docs`; `bff docs --check` and the tests fail when this page drifts. -->",
         "",
-        f"Every call to Cognito is made by one method of `{GATEWAY_CLASS}` in",
-        f"[`{GATEWAY_REL}`](../{GATEWAY_REL}). For each Cognito action, below is the source of",
+        f"Every call to Cognito is made by one method of `{GATEWAY_CLASS}`",
+        f"([`{GATEWAY_REL}`](../{GATEWAY_REL}) and the parts it is composed of:",
+        ", ".join(f"[`{name}`](../{name})" for name in GATEWAY_FILES[1:]) + ").",
+        "For each Cognito action, below is the source of",
         "the method that calls it, cut from the code; other methods calling the same action",
         "follow, folded. `cognito_call`",
         "([`bff/cognito/error_translation.py`](../bff/cognito/error_translation.py)) turns",

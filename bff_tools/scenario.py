@@ -47,11 +47,15 @@ from bff.cognito.types import (
     NewDeviceMetadata,
     RememberedDevice,
     SignUpResult,
+    SoftwareTokenVerification,
     Tokens,
 )
 from bff.errors import BffError, CodeMismatch, CognitoError, ExpiredCode, InvalidPassword
+from bff.flows.challenges.device_srp import answer_device_password_verifier, start_device_srp
+from bff.flows.challenges.software_token_mfa import mfa_code_responses
 from bff_tools.local_clock import LocalClock
 from statemachine import Flow, JournalEntry, LifecycleError
+from statemachine.challenges import DEVICE_SRP_AUTH, MFA_SETUP, SOFTWARE_TOKEN_MFA
 
 T = TypeVar("T")
 
@@ -441,7 +445,7 @@ class Scenario:
             self._sign_up()
             self._list_users()
             first = self._admin_sign_in("sign in; MFA is required and not yet set up")
-            if first.challenge_name == "MFA_SETUP":
+            if first.challenge_name == MFA_SETUP:
                 secret, setup_session = self._associate_software_token(first)
                 self._verify_software_token(secret, setup_session)
                 challenge = self._admin_sign_in("sign in again; Cognito now asks for a code")
@@ -450,7 +454,7 @@ class Scenario:
                 self._skip("VerifySoftwareToken", "the user already has an authenticator")
                 self._skip("AdminInitiateAuth", "the first sign-in already asked for a code")
                 challenge = first
-            if challenge.challenge_name == "SOFTWARE_TOKEN_MFA":
+            if challenge.challenge_name == SOFTWARE_TOKEN_MFA:
                 step = self._respond_mfa(challenge)
             elif challenge.tokens is not None:
                 self._skip("AdminRespondToAuthChallenge", "Cognito issued tokens without MFA")
@@ -590,14 +594,17 @@ class Scenario:
     def _verify_software_token(self, secret: str, session: str | None) -> None:
         self._begin("VerifySoftwareToken", "register the authenticator with its first code")
 
-        def attempt() -> str | None:
+        def attempt() -> SoftwareTokenVerification:
             code = self.answers.setup_code(secret)
-            return self._call(
+            verified = self._call(
                 lambda: self.gateway.verify_software_token(
                     code, session=session, friendly_device_name=self.device_name
                 ),
-                lambda _: {"Status": "SUCCESS"},
+                lambda v: {"Status": v.status},
             )
+            if not verified.succeeded:
+                raise CodeMismatch()
+            return verified
 
         self._with_retries(
             "the authenticator code",
@@ -613,8 +620,11 @@ class Scenario:
         def attempt() -> AuthStep:
             code = self.answers.sign_in_code()
             return self._call(
-                lambda: self.gateway.respond_software_token_mfa(
-                    username, code, challenge.session or "", admin=True
+                lambda: self.gateway.respond(
+                    SOFTWARE_TOKEN_MFA,
+                    mfa_code_responses(username, code),
+                    challenge.session,
+                    admin=True,
                 ),
                 lambda s: s.as_response(),
             )
@@ -684,7 +694,7 @@ class Scenario:
             lambda s: s.as_response(),
         )
         self._show_step(step)
-        if step.challenge_name != "DEVICE_SRP_AUTH":
+        if step.challenge_name != DEVICE_SRP_AUTH:
             raise self.failure(
                 f"expected DEVICE_SRP_AUTH, Cognito answered "
                 f"{step.challenge_name or 'tokens'}: the device is not remembered"
@@ -697,7 +707,7 @@ class Scenario:
         self._begin("RespondToAuthChallenge", "DEVICE_SRP_AUTH: send SRP_A for the device")
         username = step.challenge_username(self.user.username)
         challenge = self._call(
-            lambda: self.gateway.respond_device_srp_auth(username, device, step.session or ""),
+            lambda: start_device_srp(self.gateway, username, device, step.session or ""),
             lambda c: c.step.as_response(),
         )
         self._show_step(challenge.step)
@@ -708,7 +718,7 @@ class Scenario:
             "RespondToAuthChallenge", "DEVICE_PASSWORD_VERIFIER: prove the device's password"
         )
         step = self._call(
-            lambda: self.gateway.respond_device_password_verifier(challenge),
+            lambda: answer_device_password_verifier(self.gateway, challenge),
             lambda s: s.as_response(),
         )
         self._show_step(step)

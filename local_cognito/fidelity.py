@@ -19,9 +19,10 @@ import string
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import pyotp
 from moto.cognitoidp.models import (
@@ -31,6 +32,16 @@ from moto.cognitoidp.models import (
     CognitoIdpUserPool,
     CognitoIdpUserPoolClient,
     UserStatus,
+)
+
+from statemachine import challenges
+from statemachine.challenges import (
+    DEVICE_PASSWORD_VERIFIER,
+    DEVICE_SRP_AUTH,
+    MFA_SETUP,
+    NEW_PASSWORD_REQUIRED,
+    PASSWORD_VERIFIER,
+    SOFTWARE_TOKEN_MFA,
 )
 
 from . import errors as e
@@ -187,6 +198,24 @@ class Answer:
     challenge: Challenge
     user: CognitoIdpUser | None
     responses: dict[str, str]
+
+
+Answerer = Callable[["LocalCognitoBackend", "Answer"], dict[str, Any]]
+#: The local Cognito's answer to each challenge of the challenge registry
+#: (statemachine.challenges), filled by ``@answers``; every registry entry must have one.
+_ANSWERERS: dict[str, Answerer] = {}
+A = TypeVar("A", bound=Answerer)
+
+
+def answers(name: str) -> Callable[[A], A]:
+    """Register the decorated method as the local Cognito's answer to challenge ``name``."""
+    entry = challenges.challenge(name)  # KeyError: not a challenge of the registry
+
+    def register(method: A) -> A:
+        _ANSWERERS[entry.name] = method
+        return method
+
+    return register
 
 
 class LocalUserPool(CognitoIdpUserPool):
@@ -844,7 +873,7 @@ class LocalCognitoBackend(CognitoIdpBackend):
             pool,
             client,
             user.username if user else None,
-            "PASSWORD_VERIFIER",
+            PASSWORD_VERIFIER,
             admin,
             handshake=handshake,
             big_a=big_a,
@@ -889,7 +918,7 @@ class LocalCognitoBackend(CognitoIdpBackend):
                 if attr.required and name != "sub" and not attributes.get(name)
             ]
             challenge = self._new_challenge(
-                pool, client, user.username, "NEW_PASSWORD_REQUIRED", admin, device_key=device_key
+                pool, client, user.username, NEW_PASSWORD_REQUIRED, admin, device_key=device_key
             )
             return challenge.reply(
                 {
@@ -925,7 +954,7 @@ class LocalCognitoBackend(CognitoIdpBackend):
         if device is not None:
             # Cognito: a remembered device proves itself with DEVICE_SRP_AUTH instead of MFA.
             challenge = self._new_challenge(
-                pool, client, user.username, "DEVICE_SRP_AUTH", admin, device_key=device.key
+                pool, client, user.username, DEVICE_SRP_AUTH, admin, device_key=device.key
             )
             return challenge.reply({"USERNAME": user.username})
         state = self.state(user)
@@ -933,15 +962,15 @@ class LocalCognitoBackend(CognitoIdpBackend):
         totp_allowed = (pool.token_mfa_config or {}).get("Enabled", False)
         if mfa in ("ON", "OPTIONAL") and user.software_token_mfa_enabled and state.totp_secret:
             challenge = self._new_challenge(
-                pool, client, user.username, "SOFTWARE_TOKEN_MFA", admin, device_key=device_key
+                pool, client, user.username, SOFTWARE_TOKEN_MFA, admin, device_key=device_key
             )
             return challenge.reply({"USER_ID_FOR_SRP": user.username})
         if mfa == "ON" and totp_allowed:
             # Cognito: MFA required and none set up -> MFA_SETUP, with a JSON-string list.
             challenge = self._new_challenge(
-                pool, client, user.username, "MFA_SETUP", admin, device_key=device_key
+                pool, client, user.username, MFA_SETUP, admin, device_key=device_key
             )
-            return challenge.reply({"MFAS_CAN_SETUP": json.dumps(["SOFTWARE_TOKEN_MFA"])})
+            return challenge.reply({"MFAS_CAN_SETUP": json.dumps([SOFTWARE_TOKEN_MFA])})
         return self._issue_tokens(pool, client, user, device_key)
 
     def _issue_tokens(
@@ -1114,17 +1143,10 @@ class LocalCognitoBackend(CognitoIdpBackend):
         if user is not None and pool._get_user(answered_as) is not user:
             # Cognito issues tokens for the session's user only (moto: for USERNAME).
             raise e.NotAuthorized(e.INVALID_SESSION)
-        handler = {
-            "PASSWORD_VERIFIER": self._answer_password_verifier,
-            "NEW_PASSWORD_REQUIRED": self._answer_new_password,
-            "MFA_SETUP": self._answer_mfa_setup,
-            "SOFTWARE_TOKEN_MFA": self._answer_software_token_mfa,
-            "DEVICE_SRP_AUTH": self._answer_device_srp,
-            "DEVICE_PASSWORD_VERIFIER": self._answer_device_password_verifier,
-        }.get(challenge_name)
-        if handler is None:
+        answerer = _ANSWERERS.get(challenge_name)
+        if answerer is None:
             raise e.InvalidParameter(f"Challenge {challenge_name} is not supported")
-        return handler(Answer(pool, client, challenge, user, responses))
+        return answerer(self, Answer(pool, client, challenge, user, responses))
 
     def admin_respond_to_auth_challenge(
         self,
@@ -1149,7 +1171,7 @@ class LocalCognitoBackend(CognitoIdpBackend):
         challenge: Challenge | None = None
         if session:
             challenge = self.challenges.get(session)
-        elif challenge_name in ("PASSWORD_VERIFIER", "DEVICE_PASSWORD_VERIFIER"):
+        elif challenge_name in (PASSWORD_VERIFIER, DEVICE_PASSWORD_VERIFIER):
             # Cognito's SECRET_BLOCK carries the state: clients (pycognito) omit Session here.
             try:
                 block = base64.standard_b64decode(responses.get("PASSWORD_CLAIM_SECRET_BLOCK", ""))
@@ -1157,18 +1179,18 @@ class LocalCognitoBackend(CognitoIdpBackend):
                 block = b""
             found = self.challenges_by_secret_block.get(block)
             challenge = self.challenges.get(found) if found else None
-        elif challenge_name == "DEVICE_SRP_AUTH":
+        elif challenge_name == DEVICE_SRP_AUTH:
             # pycognito answers DEVICE_SRP_AUTH without the Session: match user + device.
             candidates = [
                 c
                 for c in self.challenges.values()
-                if c.name == "DEVICE_SRP_AUTH"
+                if c.name == DEVICE_SRP_AUTH
                 and c.client_id == client.id
                 and c.device_key == responses.get("DEVICE_KEY")
             ]
             challenge = candidates[-1] if candidates else None
         if challenge is None:
-            if not session and challenge_name not in ("PASSWORD_VERIFIER",):
+            if not session and challenge_name not in (PASSWORD_VERIFIER,):
                 raise e.InvalidParameter("Missing required parameter Session")
             raise self._unknown_session_error(session)
         if challenge.expires_at < now:
@@ -1176,6 +1198,7 @@ class LocalCognitoBackend(CognitoIdpBackend):
             raise e.NotAuthorized(e.SESSION_EXPIRED)
         return challenge
 
+    @answers(PASSWORD_VERIFIER)
     def _answer_password_verifier(self, answer: Answer) -> dict[str, Any]:
         challenge = answer.challenge
         assert challenge.handshake is not None and challenge.big_a is not None
@@ -1226,6 +1249,7 @@ class LocalCognitoBackend(CognitoIdpBackend):
         if device_key not in self.state(user).devices:
             raise e.ResourceNotFound(e.DEVICE_NOT_FOUND)
 
+    @answers(NEW_PASSWORD_REQUIRED)
     def _answer_new_password(self, answer: Answer) -> dict[str, Any]:
         user = answer.user
         assert user is not None
@@ -1260,6 +1284,7 @@ class LocalCognitoBackend(CognitoIdpBackend):
             answer.challenge.admin,
         )
 
+    @answers(MFA_SETUP)
     def _answer_mfa_setup(self, answer: Answer) -> dict[str, Any]:
         assert answer.user is not None
         if not answer.challenge.totp_verified:
@@ -1273,6 +1298,7 @@ class LocalCognitoBackend(CognitoIdpBackend):
             answer.pool, answer.client, answer.user, answer.challenge.device_key
         )
 
+    @answers(SOFTWARE_TOKEN_MFA)
     def _answer_software_token_mfa(self, answer: Answer) -> dict[str, Any]:
         assert answer.user is not None
         state = self.state(answer.user)
@@ -1305,6 +1331,7 @@ class LocalCognitoBackend(CognitoIdpBackend):
                 return
         raise e.CodeMismatch(e.TOTP_MISMATCH)
 
+    @answers(DEVICE_SRP_AUTH)
     def _answer_device_srp(self, answer: Answer) -> dict[str, Any]:
         user = answer.user
         assert user is not None
@@ -1323,7 +1350,7 @@ class LocalCognitoBackend(CognitoIdpBackend):
             answer.pool,
             answer.client,
             user.username,
-            "DEVICE_PASSWORD_VERIFIER",
+            DEVICE_PASSWORD_VERIFIER,
             answer.challenge.admin,
             handshake=handshake,
             big_a=big_a,
@@ -1340,6 +1367,7 @@ class LocalCognitoBackend(CognitoIdpBackend):
             }
         )
 
+    @answers(DEVICE_PASSWORD_VERIFIER)
     def _answer_device_password_verifier(self, answer: Answer) -> dict[str, Any]:
         challenge = answer.challenge
         assert answer.user is not None and challenge.handshake is not None
@@ -1372,7 +1400,7 @@ class LocalCognitoBackend(CognitoIdpBackend):
         if challenge is None:
             # _expire_challenges dropped it, or it never existed / was used.
             raise self._unknown_session_error(session)
-        if challenge.name != "MFA_SETUP":
+        if challenge.name != MFA_SETUP:
             raise e.NotAuthorized(e.INVALID_SESSION)
         pool = self.describe_user_pool(challenge.pool_id)
         user = self.admin_get_user(pool.id, challenge.username or "")
@@ -1391,7 +1419,7 @@ class LocalCognitoBackend(CognitoIdpBackend):
             pool,
             pool.clients[challenge.client_id],
             user.username,
-            "MFA_SETUP",
+            MFA_SETUP,
             challenge.admin,
             device_key=challenge.device_key,
             totp_verified=totp_verified,
@@ -1444,7 +1472,7 @@ class LocalCognitoBackend(CognitoIdpBackend):
         if challenge is not None or pool.mfa_config == "ON":
             # Completing MFA setup makes TOTP the user's (preferred) MFA, as in Cognito.
             user.software_token_mfa_enabled = True
-            user.preferred_mfa_setting = "SOFTWARE_TOKEN_MFA"
+            user.preferred_mfa_setting = SOFTWARE_TOKEN_MFA
         if challenge is None:
             return {"Status": "SUCCESS"}
         session = self._next_mfa_setup_session(pool, challenge, user, totp_verified=True)
@@ -1607,3 +1635,8 @@ class LocalCognitoBackend(CognitoIdpBackend):
     def forget_device(self, user: CognitoIdpUser, device_key: str) -> None:
         self._device_of(user, device_key)
         del self.state(user).devices[device_key]
+
+
+_unanswered = set(challenges.SUPPORTED) - set(_ANSWERERS)
+if _unanswered:
+    raise RuntimeError(f"the local Cognito answers no {sorted(_unanswered)}")

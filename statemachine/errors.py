@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .challenges import SUPPORTED
+
 
 class LifecycleError(Exception):
     """Base of every error raised by the statemachine package."""
@@ -27,8 +29,7 @@ class UnsupportedChallenge(LifecycleError):
         self.challenge_name = challenge_name
         super().__init__(
             f"Cognito challenge {challenge_name!r} is not supported by this BFF "
-            "(supported: NEW_PASSWORD_REQUIRED, MFA_SETUP, SOFTWARE_TOKEN_MFA, "
-            "PASSWORD_VERIFIER, DEVICE_SRP_AUTH, DEVICE_PASSWORD_VERIFIER)"
+            f"(supported: {', '.join(SUPPORTED)})"
         )
 
 

@@ -15,15 +15,18 @@ from typing import Any, Final
 
 from transitions import Machine
 
-# The states, in the order a reader meets them.
+from .challenges import (
+    CHALLENGE_STATES,
+    CHALLENGES,
+    MFA_SETUP,
+    Challenge,
+)
+
+# The states, in the order a reader meets them; the challenge states come from the
+# challenge registry (statemachine.challenges).
 NEW: Final = "NEW"
 SIGNED_UP: Final = "SIGNED_UP"
 CONFIRMED: Final = "CONFIRMED"
-NEW_PASSWORD_REQUIRED: Final = "NEW_PASSWORD_REQUIRED"
-MFA_SETUP: Final = "MFA_SETUP"
-SOFTWARE_TOKEN_MFA: Final = "SOFTWARE_TOKEN_MFA"
-DEVICE_SRP_AUTH: Final = "DEVICE_SRP_AUTH"
-DEVICE_PASSWORD_VERIFIER: Final = "DEVICE_PASSWORD_VERIFIER"
 AUTHENTICATED: Final = "AUTHENTICATED"
 SIGNED_OUT: Final = "SIGNED_OUT"
 EXPIRED: Final = "EXPIRED"
@@ -35,11 +38,7 @@ STATES: Final[tuple[str, ...]] = (
     NEW,
     SIGNED_UP,
     CONFIRMED,
-    NEW_PASSWORD_REQUIRED,
-    MFA_SETUP,
-    SOFTWARE_TOKEN_MFA,
-    DEVICE_SRP_AUTH,
-    DEVICE_PASSWORD_VERIFIER,
+    *CHALLENGE_STATES,
     AUTHENTICATED,
     SIGNED_OUT,
     EXPIRED,
@@ -53,11 +52,7 @@ STATE_DESCRIPTIONS: Final[dict[str, str]] = {
     NEW: "The flow exists but nothing has happened at Cognito yet (initial state).",
     SIGNED_UP: "SignUp succeeded; the user is UNCONFIRMED and must enter the emailed code.",
     CONFIRMED: "The user is confirmed and can sign in.",
-    NEW_PASSWORD_REQUIRED: "First sign-in with a temporary password: a new password is required.",
-    MFA_SETUP: "MFA is required and the user has none: register an authenticator app (TOTP).",
-    SOFTWARE_TOKEN_MFA: "The password was accepted; Cognito asks for the current TOTP code.",
-    DEVICE_SRP_AUTH: "The password was accepted on a remembered device; prove the device (SRP).",
-    DEVICE_PASSWORD_VERIFIER: "Cognito sent the device SRP challenge; answer with the claim.",
+    **{c.name: c.state_doc for c in CHALLENGES if c.state_doc is not None},
     AUTHENTICATED: "Cognito issued tokens (kept on the server, never sent to the browser).",
     SIGNED_OUT: "The user signed out; tokens are revoked. An end: a new sign-in is a new flow.",
     EXPIRED: "Cognito's challenge session (or the refresh token) expired; sign-in restarts.",
@@ -94,15 +89,6 @@ RECOVERY_SOURCES: Final[tuple[str, ...]] = (
     TEMPORARY_PASSWORD_SENT,
 )
 
-#: Challenge states: each holds a Cognito session that expires (3 minutes by default).
-CHALLENGE_STATES: Final[tuple[str, ...]] = (
-    NEW_PASSWORD_REQUIRED,
-    MFA_SETUP,
-    SOFTWARE_TOKEN_MFA,
-    DEVICE_SRP_AUTH,
-    DEVICE_PASSWORD_VERIFIER,
-)
-
 #: Triggers that keep the state and count an attempt in it.
 ATTEMPT_TRIGGERS: Final[frozenset[str]] = frozenset({"code_rejected", "credentials_rejected"})
 
@@ -112,6 +98,22 @@ REFLEXIVE: Final = "="
 def _t(trigger: str, source: str | tuple[str, ...], dest: str, doc: str) -> dict[str, Any]:
     sources = [source] if isinstance(source, str) else list(dict.fromkeys(source))
     return {"trigger": trigger, "source": sources, "dest": dest, "doc": doc}
+
+
+def _challenge_transition(challenge: Challenge) -> dict[str, Any]:
+    """A challenge's arrival: from a sign-in, or from the answer to an earlier challenge,
+    into its state (or, for one the BFF answers within the step, back where it was)."""
+    sources = (*(SIGN_IN_SOURCES if challenge.from_sign_in else ()), *challenge.after)
+    return _t(challenge.trigger, sources, challenge.state or REFLEXIVE, challenge.trigger_doc)
+
+
+def _challenge_transitions() -> list[dict[str, Any]]:
+    return [_challenge_transition(challenge) for challenge in CHALLENGES]
+
+
+def _rejecting(trigger: str) -> tuple[str, ...]:
+    """The challenge states in which a failed answer fires ``trigger``."""
+    return tuple(c.name for c in CHALLENGES if c.state and trigger in c.rejections)
 
 
 TRANSITIONS: Final[list[dict[str, Any]]] = [
@@ -130,42 +132,7 @@ TRANSITIONS: Final[list[dict[str, Any]]] = [
         SIGNED_UP,
         "Sign-in answered UserNotConfirmedException (or AdminGetUser found UNCONFIRMED).",
     ),
-    _t(
-        "password_verifier_required",
-        SIGN_IN_SOURCES,
-        REFLEXIVE,
-        "USER_SRP_AUTH answered PASSWORD_VERIFIER; the BFF answers it in the same step.",
-    ),
-    _t(
-        "new_password_required",
-        SIGN_IN_SOURCES,
-        NEW_PASSWORD_REQUIRED,
-        "Sign-in answered NEW_PASSWORD_REQUIRED (temporary password).",
-    ),
-    _t(
-        "mfa_setup_required",
-        (*SIGN_IN_SOURCES, NEW_PASSWORD_REQUIRED),
-        MFA_SETUP,
-        "Sign-in or a challenge answer returned MFA_SETUP.",
-    ),
-    _t(
-        "software_token_mfa_required",
-        (*SIGN_IN_SOURCES, NEW_PASSWORD_REQUIRED),
-        SOFTWARE_TOKEN_MFA,
-        "Sign-in or a challenge answer returned SOFTWARE_TOKEN_MFA.",
-    ),
-    _t(
-        "device_srp_required",
-        SIGN_IN_SOURCES,
-        DEVICE_SRP_AUTH,
-        "Sign-in with a DEVICE_KEY of a remembered device returned DEVICE_SRP_AUTH.",
-    ),
-    _t(
-        "device_password_verifier_required",
-        DEVICE_SRP_AUTH,
-        DEVICE_PASSWORD_VERIFIER,
-        "The DEVICE_SRP_AUTH answer returned DEVICE_PASSWORD_VERIFIER.",
-    ),
+    *_challenge_transitions(),
     _t(
         "authenticated",
         (*SIGN_IN_SOURCES, *CHALLENGE_STATES),
@@ -218,13 +185,13 @@ TRANSITIONS: Final[list[dict[str, Any]]] = [
     ),
     _t(
         "code_rejected",
-        (NEW, SIGNED_UP, MFA_SETUP, SOFTWARE_TOKEN_MFA, AUTHENTICATED, RESET_CODE_SENT),
+        (NEW, SIGNED_UP, *_rejecting("code_rejected"), AUTHENTICATED, RESET_CODE_SENT),
         REFLEXIVE,
         "A wrong, expired or reused code: same state, one more attempt counted.",
     ),
     _t(
         "password_rejected",
-        (NEW, NEW_PASSWORD_REQUIRED, RESET_CODE_SENT, AUTHENTICATED),
+        (NEW, *_rejecting("password_rejected"), RESET_CODE_SENT, AUTHENTICATED),
         REFLEXIVE,
         "The new password breaks the pool's policy (InvalidPasswordException): same state.",
     ),
@@ -237,7 +204,7 @@ TRANSITIONS: Final[list[dict[str, Any]]] = [
     ),
     _t(
         "credentials_rejected",
-        (*SIGN_IN_SOURCES, NEW_PASSWORD_REQUIRED, DEVICE_SRP_AUTH, DEVICE_PASSWORD_VERIFIER),
+        (*SIGN_IN_SOURCES, *_rejecting("credentials_rejected")),
         REFLEXIVE,
         "Cognito answered NotAuthorized (wrong password or device secret): attempt counted.",
     ),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+from .challenges import CHALLENGE_TRIGGERS, NOT_SUPPORTED
 from .cognito_messages import (
     ACCESS_TOKEN_REJECTED,
     ATTEMPTS_EXCEEDED,
@@ -21,32 +22,10 @@ from .cognito_messages import (
 )
 from .errors import UnknownOutcome, UnsupportedChallenge
 
-#: Challenges this project handles, and the trigger each fires.
-CHALLENGE_TRIGGERS: Final[dict[str, str]] = {
-    "NEW_PASSWORD_REQUIRED": "new_password_required",
-    "MFA_SETUP": "mfa_setup_required",
-    "SOFTWARE_TOKEN_MFA": "software_token_mfa_required",
-    "PASSWORD_VERIFIER": "password_verifier_required",
-    "DEVICE_SRP_AUTH": "device_srp_required",
-    "DEVICE_PASSWORD_VERIFIER": "device_password_verifier_required",
-}
+__all__ = ["CHALLENGE_TRIGGERS", "UNSUPPORTED_CHALLENGES", "trigger_for"]
 
-#: Challenges Cognito can send that we do not support (Cognito API reference,
-#: InitiateAuth "ChallengeName" valid values). Anything else unknown is refused too.
-UNSUPPORTED_CHALLENGES: Final[frozenset[str]] = frozenset(
-    {
-        "SMS_MFA",
-        "EMAIL_OTP",
-        "SMS_OTP",
-        "SELECT_MFA_TYPE",
-        "SELECT_CHALLENGE",
-        "CUSTOM_CHALLENGE",
-        "PASSWORD",
-        "PASSWORD_SRP",
-        "WEB_AUTHN",
-        "ADMIN_NO_SRP_AUTH",
-    }
-)
+#: Challenges Cognito can send that we do not support (the registry's list).
+UNSUPPORTED_CHALLENGES: Final[frozenset[str]] = frozenset(NOT_SUPPORTED)
 
 AUTH_ACTIONS: Final[frozenset[str]] = frozenset(
     {"InitiateAuth", "AdminInitiateAuth", "RespondToAuthChallenge", "AdminRespondToAuthChallenge"}

@@ -16,7 +16,14 @@ from importlib import resources
 from flask import Blueprint, Flask, Response
 from flask_smorest import Api
 
-from bff.api import account_views, admin_views, flow_views, session_views, webhook_views
+from bff.api import (
+    account_views,
+    admin_views,
+    challenge_views,  # noqa: F401  (adds the challenge answers to flow_views.blp)
+    flow_views,
+    session_views,
+    webhook_views,
+)
 from bff.api.context import EXTENSION
 from bff.api.errors import init_error_handlers
 from bff.api.schemas import ErrorSchema

@@ -14,11 +14,12 @@ from bff.api.schemas import (
     ChangePasswordSchema,
     EmptySchema,
     FlowResponseSchema,
-    MfaSetupVerifySchema,
     SignedOutSchema,
 )
 from bff.errors import SessionExpired
-from bff.flows import StepOutcome, flow_view
+from bff.flows import StepOutcome, account, flow_view
+from bff.flows import session as session_steps
+from bff.flows.challenges.mfa_setup import MfaSetupVerifySchema
 
 blp = Blueprint(
     "account",
@@ -26,10 +27,6 @@ blp = Blueprint(
     url_prefix="/api/account",
     description="The signed-in user's account: password, MFA, sign out everywhere.",
 )
-
-
-def _access_token(record: dict[str, Any]) -> str:
-    return str(record["tokens"]["access_token"])
 
 
 def _answer(run: Any) -> dict[str, Any]:
@@ -50,14 +47,15 @@ def _answer(run: Any) -> dict[str, Any]:
 def change_password(args: dict[str, Any]) -> dict[str, Any]:
     """Change the password (ChangePassword: the current one is checked). This browser's
     session id is renewed; every other session of the user ends."""
-    record, flow = context.signed_in_flow()
+    session, flow = context.signed_in_flow()
     return _answer(
-        lambda: context.service().change_password(
+        lambda: account.change_password(
+            context.flows(),
             flow,
-            _access_token(record),
+            context.access_token(session),
             args["previous_password"],
             args["new_password"],
-            keep_session=record.get("sid"),
+            keep_session=session.sid,
         )
     )
 
@@ -67,8 +65,8 @@ def change_password(args: dict[str, Any]) -> dict[str, Any]:
 def mfa_status() -> dict[str, Any]:
     """The MFA settings (GetUser): `data.mfa` = `enabled` (UserMFASettingList),
     `preferred` (PreferredMfaSetting), `authenticator_app`."""
-    record, flow = context.signed_in_flow()
-    return _answer(lambda: context.service().mfa_status(flow, _access_token(record)))
+    session, flow = context.signed_in_flow()
+    return _answer(lambda: account.mfa_status(context.flows(), flow, context.access_token(session)))
 
 
 @blp.route("/mfa/authenticator", methods=["POST"])
@@ -79,8 +77,10 @@ def replace_authenticator(_args: dict[str, Any]) -> dict[str, Any]:
     """Start replacing the authenticator app (AssociateSoftwareToken with the access
     token): `data` has the new otpauth URI, QR code and secret, shown once. The old app
     keeps working until the new one is verified."""
-    record, flow = context.signed_in_flow()
-    return _answer(lambda: context.service().replace_authenticator(flow, _access_token(record)))
+    session, flow = context.signed_in_flow()
+    return _answer(
+        lambda: account.replace_authenticator(context.flows(), flow, context.access_token(session))
+    )
 
 
 @blp.route("/mfa/authenticator/verify", methods=["POST"])
@@ -90,10 +90,14 @@ def replace_authenticator(_args: dict[str, Any]) -> dict[str, Any]:
 def verify_authenticator(args: dict[str, Any]) -> dict[str, Any]:
     """The new app's first code (VerifySoftwareToken, then SetUserMFAPreference: TOTP
     preferred). From now on the old app's codes fail. The session id is renewed."""
-    record, flow = context.signed_in_flow()
+    session, flow = context.signed_in_flow()
     return _answer(
-        lambda: context.service().verify_authenticator(
-            flow, _access_token(record), args["code"], friendly_device_name=args.get("device_name")
+        lambda: account.verify_authenticator(
+            context.flows(),
+            flow,
+            context.access_token(session),
+            args["code"],
+            friendly_device_name=args.get("device_name"),
         )
     )
 
@@ -104,7 +108,9 @@ def verify_authenticator(args: dict[str, Any]) -> dict[str, Any]:
 def sign_out_everywhere(_args: dict[str, Any]) -> dict[str, Any]:
     """Sign out of every browser (GlobalSignOut): the user's tokens are revoked at Cognito
     and every BFF session of the user ends, this one included."""
-    record, flow = context.signed_in_flow()
-    flow, ended = context.service().sign_out_everywhere(flow, _access_token(record))
+    session, flow = context.signed_in_flow()
+    flow, ended = session_steps.sign_out_everywhere(
+        context.flows(), flow, context.access_token(session)
+    )
     sessions.end_session()
     return {"signed_out": True, "sessions_ended": ended, "flow": flow_view(flow)["flow"]}

@@ -25,10 +25,9 @@ from bff.api.schemas import (
     UserPageSchema,
     UserSchema,
 )
-from bff.cognito import applicants
 from bff.cognito.types import CognitoUser
 from bff.errors import AdminDisabled, AdminKeyMissing, AdminKeyRejected
-from bff.flows import NoFlow
+from bff.flows import NoFlow, applicants
 
 log = logging.getLogger(__name__)
 

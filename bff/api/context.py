@@ -1,17 +1,9 @@
-"""What the views share: the app's service objects, the browser's session and flow.
+"""What the views share: the app's service objects, the browser's typed session
+(bff.session_record.BrowserSession) and its flow, and recording a step's outcome.
 
-The session record (server-side, see bff.sessions) holds::
-
-    flow_id        the browser's current flow
-    username       what the user typed at sign-in / sign-up
-    device_name    how this browser asked to be listed among the user's devices (sign-in)
-    step_data      the last step's public data (for GET /api/flow after a reload; never
-                   the TOTP secret, which is shown once)
-    tokens         Cognito's tokens, once AUTHENTICATED (never sent to the browser)
-    cognito_username  Cognito's internal username (refresh with a client secret)
-    device_key     the device key the tokens were issued to (refresh needs it)
-    pending_device the secrets of the device confirmed at this sign-in, until the user
-                   remembers it (→ the vault) or declines; the record is encrypted at rest
+Views parse with a schema, call one function of the service layer (bff.flows) with what
+they get here, and answer with ``answer_step``; the session cookie is theirs, the flow is
+the service's.
 """
 
 from __future__ import annotations
@@ -22,20 +14,16 @@ from flask import current_app
 
 from bff import ops, sessions
 from bff.cognito.gateway import CognitoGateway
-from bff.cognito.types import RememberedDevice
 from bff.config import BffSettings
 from bff.errors import NotAuthorized, NotSignedIn, SessionExpired, UserNotFound
-from bff.flows import (
-    CLEAR_DEVICE_COOKIE,
-    ExistingDevice,
-    FlowService,
-    NoFlow,
-    StepOutcome,
-    flow_view,
-)
+from bff.flows import CLEAR_DEVICE_COOKIE, Flows, NoFlow, StepOutcome, devices, flow_view
+from bff.flows import session as session_steps
 from bff.flows.applications import ApplicationIntake
+from bff.flows.challenges import AnswerContext
+from bff.flows.outcome import ExistingDevice
 from bff.flows.steps import next_steps
-from bff.flows.tokens import claims, secrets_from_record, secrets_to_record, tokens_to_record
+from bff.flows.tokens import claims
+from bff.session_record import BrowserSession, device_secrets, token_record
 from bff.store import Store
 from statemachine import Flow
 from statemachine.lifecycle import AUTHENTICATED
@@ -49,8 +37,9 @@ def ext() -> dict[str, Any]:
     return current_app.extensions[EXTENSION]  # type: ignore[no-any-return]
 
 
-def service() -> FlowService:
-    return ext()["flows"]  # type: ignore[no-any-return]
+def flows() -> Flows:
+    found: Flows = ext()["flows"]
+    return found
 
 
 def applications() -> ApplicationIntake:
@@ -58,38 +47,69 @@ def applications() -> ApplicationIntake:
 
 
 def gateway() -> CognitoGateway:
-    return ext()["gateway"]  # type: ignore[no-any-return]
+    found: CognitoGateway = ext()["gateway"]
+    return found
 
 
 def settings() -> BffSettings:
-    return ext()["settings"]  # type: ignore[no-any-return]
+    found: BffSettings = ext()["settings"]
+    return found
 
 
 def store() -> Store:
-    return ext()["store"]  # type: ignore[no-any-return]
+    found: Store = ext()["store"]
+    return found
+
+
+def browser_session() -> BrowserSession | None:
+    """This browser's live session, or None."""
+    record = sessions.current_session()
+    return BrowserSession.from_record(record) if record is not None else None
+
+
+def save(session: BrowserSession) -> None:
+    sessions.save_session(session.to_record())
 
 
 def current_flow() -> Flow | None:
     """The browser's flow (None without a session or flow; expired flows come back EXPIRED)."""
-    record = sessions.current_session()
-    if not record or not record.get("flow_id"):
+    session = browser_session()
+    if session is None or not session.flow_id:
         return None
     try:
-        return service().load(record["flow_id"])
+        return flows().load(session.flow_id)
     except NoFlow:
         return None
 
 
-def signed_in_record() -> dict[str, Any]:
-    """The session record of a signed-in browser, or 401; its tokens re-validated with
-    Cognito when due (``revalidate``)."""
-    record = sessions.current_session()
-    if not record or not record.get("tokens"):
+def require_flow() -> Flow:
+    """The browser's flow, or NoFlow."""
+    flow = current_flow()
+    if flow is None:
+        raise NoFlow()
+    return flow
+
+
+def signed_in() -> BrowserSession:
+    """The session of a signed-in browser, or 401; its tokens re-validated with Cognito
+    when due (``revalidate``)."""
+    session = browser_session()
+    if session is None or session.tokens is None:
         raise NotSignedIn()
-    return revalidate(record)
+    return revalidate(session)
 
 
-def revalidate(record: dict[str, Any]) -> dict[str, Any]:
+def signed_in_flow() -> tuple[BrowserSession, Flow]:
+    """The signed-in session and its flow (401 / 404 otherwise)."""
+    return signed_in(), require_flow()
+
+
+def access_token(session: BrowserSession) -> str:
+    assert session.tokens is not None, "signed_in() answers signed-in sessions only"
+    return session.tokens["access_token"]
+
+
+def revalidate(session: BrowserSession) -> BrowserSession:
     """Ask Cognito whether the session's tokens still stand, at most every
     ``BFF_SESSION_REVALIDATE_SECONDS`` (and always once the access token has expired).
 
@@ -99,55 +119,75 @@ def revalidate(record: dict[str, Any]) -> dict[str, Any]:
     ``session_expired``. A Cognito outage is a 503; the session is kept.
     """
     now = store().clock()
-    tokens = record["tokens"]
-    expires_at = claims(tokens.get("access_token") or "").get("exp")
+    expires_at = claims(access_token(session)).get("exp")
     expired = isinstance(expires_at, int | float) and expires_at <= now
-    due = now - float(record.get("validated_at") or 0) >= settings().session_revalidate_seconds
-    if not (expired or due):
-        return record
+    due = now - session.validated_at >= settings().session_revalidate_seconds
+    if expired:
+        return refresh(session, flow=None)
+    if not due:
+        return session
     try:
-        if expired:
-            if not tokens.get("refresh_token"):
-                raise NotAuthorized()
-            fresh = service().refresh(
-                None,
-                tokens["refresh_token"],
-                username=record.get("cognito_username"),
-                device_key=record.get("device_key"),
-            )
-            tokens = tokens_to_record(fresh, previous=tokens)
-        else:
-            gateway().get_user(tokens["access_token"])
+        gateway().get_user(access_token(session))
     except (NotAuthorized, UserNotFound, SessionExpired):
         sessions.end_session()
         raise SessionExpired("Your session has ended. Sign in again.") from None
-    updated = {k: v for k, v in record.items() if k not in ("sid", "created_at", "last_seen_at")}
-    updated["tokens"] = tokens
-    updated["validated_at"] = now
-    sessions.save_session(updated)
-    return sessions.current_session() or {**record, "tokens": tokens, "validated_at": now}
+    session.validated_at = now
+    save(session)
+    return session
+
+
+def refresh(session: BrowserSession, *, flow: Flow | None) -> BrowserSession:
+    """New tokens from the session's refresh token (REFRESH_TOKEN_AUTH, with the device the
+    tokens were issued to), saved. Refused, the session ends: 401 ``session_expired``."""
+    tokens = session.tokens
+    if tokens is None or not tokens.get("refresh_token"):
+        sessions.end_session()
+        raise SessionExpired("Your session has ended. Sign in again.")
+    try:
+        fresh = session_steps.refresh(
+            flows(),
+            flow,
+            tokens["refresh_token"] or "",
+            username=session.cognito_username,
+            device_key=session.device_key,
+        )
+    except (NotAuthorized, UserNotFound, SessionExpired):
+        sessions.end_session()
+        raise SessionExpired("Your session has ended. Sign in again.") from None
+    session.tokens = token_record(fresh, previous=tokens)
+    session.validated_at = store().clock()
+    save(session)
+    return session
+
+
+def device_id() -> str | None:
+    """The browser's device cookie (shape-checked; the vault decides whether it is real)."""
+    return sessions.current_device_id()
 
 
 def remembered_device() -> ExistingDevice | None:
-    """The browser's device (device cookie → the service's vault), if any: remembered, or
-    declined but kept so the next sign-in reuses it (``device.remembered`` tells)."""
-    device_id = sessions.current_device_id()
-    if not device_id:
+    """The browser's device (device cookie → the vault), if any: remembered, or declined
+    but kept so the next sign-in reuses it (``device.remembered`` tells)."""
+    found_id = device_id()
+    if not found_id:
         return None
-    found = service().browser_device(device_id)
+    found = devices.browser_device(flows(), found_id)
     if found is None:
         sessions.clear_device_cookie()  # a cookie for nothing: drop it
     return found
 
 
-def sign_in_device() -> ExistingDevice | None:
-    """The browser's device, for the later steps of a sign-in: only when it belongs to the
-    user signing in (as ``sign_in`` named it to Cognito)."""
-    found = remembered_device()
-    username = str((sessions.current_session() or {}).get("username") or "")
-    if found is None or found.username.casefold() != username.casefold():
-        return None
-    return found
+def answer_context() -> AnswerContext:
+    """What this browser's session adds to a challenge answer: the last step's data, its
+    device name, and its device when it belongs to the user signing in."""
+    session = browser_session() or BrowserSession()
+    device = remembered_device()
+    username = (session.username or "").casefold()
+    if device is not None and device.username.casefold() != username:
+        device = None
+    return AnswerContext(
+        step_data=session.step_data, device_name=session.device_name, device=device
+    )
 
 
 def apply_device_cookie(instruction: str | None) -> None:
@@ -156,10 +196,6 @@ def apply_device_cookie(instruction: str | None) -> None:
         sessions.clear_device_cookie()
     elif instruction is not None:
         sessions.set_device_cookie(instruction)
-
-
-def _public(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in data.items() if k not in ONCE_ONLY}
 
 
 def answer_step(
@@ -177,81 +213,56 @@ def answer_step(
     ``device_name``: the sign-in's name for this browser, kept for the later steps.
     """
     flow = outcome.flow
-    previous = sessions.current_session() or {}
-    record: dict[str, Any] = {
-        k: v for k, v in previous.items() if k not in ("sid", "created_at", "last_seen_at")
-    }
     if start:
-        record = {"username": outcome.data.get("username") or flow.username}
-        if device_name:
-            record["device_name"] = device_name
-    record["flow_id"] = flow.id
-    record["step_data"] = _public(outcome.data)
+        session = BrowserSession(
+            username=outcome.data.get("username") or flow.username, device_name=device_name
+        )
+    else:
+        session = browser_session() or BrowserSession()
+    session.flow_id = flow.id
+    session.step_data = {k: v for k, v in outcome.data.items() if k not in ONCE_ONLY}
     if outcome.tokens is not None:
-        access = outcome.tokens.access_token
-        record["tokens"] = tokens_to_record(outcome.tokens)
-        record["validated_at"] = store().clock()  # Cognito just issued them
-        record["cognito_username"] = claims(access).get("username") or flow.username
-        record["pending_device"] = secrets_to_record(outcome.confirmed_device)
-        record["device_key"] = (
+        session.tokens = token_record(outcome.tokens)
+        session.validated_at = store().clock()  # Cognito just issued them
+        session.cognito_username = claims(outcome.tokens.access_token).get("username") or (
+            flow.username
+        )
+        session.pending_device = device_secrets(outcome.confirmed_device)
+        session.device_key = (
             outcome.new_device.device_key if outcome.new_device else outcome.device_key_used
         )
     if forget_new_device:
-        record["pending_device"] = None
+        session.pending_device = None
     apply_device_cookie(outcome.device_cookie)
     if start:
-        sessions.start_session(record)
+        sessions.start_session(session.to_record())
     else:
-        sessions.save_session(record)
+        save(session)
         if outcome.privilege_changed:
             sessions.rotate_session()
     ops.note_step_state(flow.state)
-    return flow_view(flow, outcome.data, can_remember=can_remember(flow, record))
+    return flow_view(flow, outcome.data, can_remember=_device_offered(flow.state, session))
 
 
-def can_remember(flow: Flow, record: dict[str, Any]) -> bool:
-    return _device_offered(flow.state, record)
-
-
-def _device_offered(state: str, record: dict[str, Any]) -> bool:
-    return state == AUTHENTICATED and pending_device(record) is not None
+def _device_offered(state: str, session: BrowserSession) -> bool:
+    return state == AUTHENTICATED and session.pending_device is not None
 
 
 def steps_here(state: str) -> list[str]:
     """The steps this browser may take from ``state``: the machine's, minus
     ``remember_device`` when Cognito offered no device at this sign-in. The step answers
     and the 409 ``illegal_step`` answers both list these, so they always agree."""
-    record = sessions.current_session() or {}
-    exclude = frozenset() if _device_offered(state, record) else frozenset({"remember_device"})
+    session = browser_session() or BrowserSession()
+    offered = _device_offered(state, session)
+    exclude = frozenset() if offered else frozenset({"remember_device"})
     return next_steps(state, exclude=exclude)
 
 
-def signed_in_flow() -> tuple[dict[str, Any], Flow]:
-    """The signed-in session record and its flow (401 / 404 otherwise)."""
-    record = signed_in_record()
-    flow = current_flow()
-    if flow is None:
-        raise NoFlow()
-    return record, flow
-
-
-def device_name() -> str | None:
-    """How this browser asked to be listed when Cognito issues it a device (sign-in's
-    ``device_name``), for the steps after the sign-in."""
-    record = sessions.current_session() or {}
-    name = record.get("device_name")
-    return str(name) if name else None
-
-
-def pending_device(record: dict[str, Any]) -> RememberedDevice | None:
-    """The device confirmed at this sign-in, awaiting the user's remember / not choice."""
-    return secrets_from_record(record.get("pending_device"))
-
-
-def view_of(flow: Flow, record: dict[str, Any]) -> dict[str, Any]:
+def view_of(flow: Flow, session: BrowserSession) -> dict[str, Any]:
     """The step shape for a flow read back (GET /api/flow)."""
-    data = dict(record.get("step_data") or {})
-    data.setdefault("username", record.get("username"))
+    data = dict(session.step_data)
+    data.setdefault("username", session.username)
+    offered = _device_offered(flow.state, session)
     if flow.state == AUTHENTICATED:
-        data["can_remember_device"] = can_remember(flow, record)
-    return flow_view(flow, data, can_remember=can_remember(flow, record))
+        data["can_remember_device"] = offered
+    return flow_view(flow, data, can_remember=offered)

@@ -2,7 +2,8 @@
 ``{"flow": {"id", "state", "next_steps", "data"}}``; everything else is an error.
 
 Views are thin: the schema parses, the service layer (bff.flows) talks to Cognito and the
-flow store, ``answer_step`` records the step in the browser's session.
+flow store, ``answer_step`` records the step in the browser's session. The answers to
+Cognito's challenges are routed from the challenge registry (bff.api.challenge_views).
 """
 
 from __future__ import annotations
@@ -18,9 +19,6 @@ from bff.api.schemas import (
     ConfirmSchema,
     CurrentFlowSchema,
     FlowResponseSchema,
-    MfaCodeSchema,
-    MfaSetupVerifySchema,
-    NewPasswordSchema,
     RememberDeviceSchema,
     ResendCodeSchema,
     ResetPasswordSchema,
@@ -29,7 +27,8 @@ from bff.api.schemas import (
     UsernameSchema,
 )
 from bff.errors import TemporaryPasswordExpired
-from bff.flows import NoFlow
+from bff.flows import devices, recovery, signin, signup
+from bff.session_record import BrowserSession
 
 blp = Blueprint(
     "flow",
@@ -38,13 +37,6 @@ blp = Blueprint(
     description="Sign-up and sign-in, one step at a time. Every step answers the flow: "
     "its state, the steps allowed next, and what the next screen needs.",
 )
-
-
-def _flow_or_404() -> Any:
-    flow = context.current_flow()
-    if flow is None:
-        raise NoFlow()
-    return flow
 
 
 @blp.route("/flow")
@@ -56,7 +48,7 @@ class CurrentFlow(MethodView):
         flow = context.current_flow()
         if flow is None:
             return {"flow": None}
-        return context.view_of(flow, sessions.current_session() or {})
+        return context.view_of(flow, context.browser_session() or BrowserSession())
 
 
 @blp.route("/sign-up", methods=["POST"])
@@ -69,8 +61,12 @@ def sign_up(args: dict[str, Any]) -> dict[str, Any]:
     The username defaults to the email address.
     """
     username = args.get("username") or args["email"]
-    outcome = context.service().sign_up(
-        username, args["password"], email=args["email"], attributes=args["attributes"]
+    outcome = signup.sign_up(
+        context.flows(),
+        username,
+        args["password"],
+        email=args["email"],
+        attributes=args["attributes"],
     )
     return context.answer_step(outcome, start=True)
 
@@ -85,7 +81,7 @@ def confirm(args: dict[str, Any]) -> dict[str, Any]:
     Without a sign-up in this browser, give the username too.
     """
     flow = context.current_flow()
-    outcome = context.service().confirm(flow, args["code"], username=args.get("username"))
+    outcome = signup.confirm(context.flows(), flow, args["code"], username=args.get("username"))
     return context.answer_step(outcome, start=outcome.flow is not flow)
 
 
@@ -96,7 +92,7 @@ def confirm(args: dict[str, Any]) -> dict[str, Any]:
 def resend_code(args: dict[str, Any]) -> dict[str, Any]:
     """Email another confirmation code (ResendConfirmationCode)."""
     flow = context.current_flow()
-    outcome = context.service().resend_code(flow, username=args.get("username"))
+    outcome = signup.resend_code(context.flows(), flow, username=args.get("username"))
     return context.answer_step(outcome, start=outcome.flow is not flow)
 
 
@@ -114,7 +110,8 @@ def sign_in(args: dict[str, Any]) -> dict[str, Any]:
     from which `resend_temporary_password` continues.
     """
     try:
-        outcome = context.service().sign_in(
+        outcome = signin.sign_in(
+            context.flows(),
             context.current_flow(),
             args["username"],
             args["password"],
@@ -124,7 +121,8 @@ def sign_in(args: dict[str, Any]) -> dict[str, Any]:
     except TemporaryPasswordExpired as exc:
         # The error is the answer, but the flow moved on: a reload (GET /api/flow) and the
         # next step continue it.
-        sessions.start_session({"username": args["username"], "flow_id": exc.details["flow_id"]})
+        moved_on = BrowserSession(username=args["username"], flow_id=exc.details["flow_id"])
+        sessions.start_session(moved_on.to_record())
         raise
     outcome.data["username"] = args["username"]
     return context.answer_step(outcome, start=True, device_name=args.get("device_name"))
@@ -139,7 +137,7 @@ def resend_temporary_password(args: dict[str, Any]) -> dict[str, Any]:
     (AdminCreateUser, MessageAction=RESEND). The same answer whether or not the account
     exists or waits for a new password."""
     flow = context.current_flow()
-    outcome = context.service().resend_temporary_password(flow, args["username"])
+    outcome = recovery.resend_temporary_password(context.flows(), flow, args["username"])
     return context.answer_step(outcome, start=outcome.flow is not flow)
 
 
@@ -151,7 +149,7 @@ def forgot_password(args: dict[str, Any]) -> dict[str, Any]:
     """Forgot the password: Cognito emails a reset code (ForgotPassword). An unknown user
     gets the same answer (nothing is sent)."""
     flow = context.current_flow()
-    outcome = context.service().forgot_password(flow, args["username"])
+    outcome = recovery.forgot_password(context.flows(), flow, args["username"])
     return context.answer_step(outcome, start=outcome.flow is not flow)
 
 
@@ -164,66 +162,16 @@ def reset_password(args: dict[str, Any]) -> dict[str, Any]:
     Every signed-in session of the user ends. Without a forgot-password in this browser,
     give the username too."""
     flow = context.current_flow()
-    outcome = context.service().reset_password(
+    session = context.browser_session()
+    outcome = recovery.reset_password(
+        context.flows(),
         flow,
         args["code"],
         args["new_password"],
         username=args.get("username"),
-        keep_session=(sessions.current_session() or {}).get("sid"),
+        keep_session=session.sid if session else None,
     )
     return context.answer_step(outcome, start=outcome.flow is not flow)
-
-
-@blp.route("/sign-in/new-password", methods=["POST"])
-@security.limit_mfa
-@blp.arguments(NewPasswordSchema)
-@blp.response(200, FlowResponseSchema)
-def new_password(args: dict[str, Any]) -> dict[str, Any]:
-    """Replace the temporary password (NEW_PASSWORD_REQUIRED), with any attributes Cognito
-    listed in `data.required_attributes`."""
-    step_data = (sessions.current_session() or {}).get("step_data") or {}
-    required = step_data.get("required_attributes")
-    outcome = context.service().new_password(
-        _flow_or_404(),
-        args["new_password"],
-        attributes=args["attributes"],
-        required=required if isinstance(required, list) else None,
-        device_name=context.device_name(),
-        device=context.sign_in_device(),
-    )
-    return context.answer_step(outcome)
-
-
-@blp.route("/sign-in/mfa-setup", methods=["POST"])
-@security.limit_mfa
-@blp.arguments(MfaSetupVerifySchema)
-@blp.response(200, FlowResponseSchema)
-def mfa_setup_verify(args: dict[str, Any]) -> dict[str, Any]:
-    """Register the authenticator app with its first code (VerifySoftwareToken, then
-    MFA_SETUP): signed in."""
-    outcome = context.service().mfa_setup_verify(
-        _flow_or_404(),
-        args["code"],
-        friendly_device_name=args.get("device_name"),
-        device_name=context.device_name(),
-        device=context.sign_in_device(),
-    )
-    return context.answer_step(outcome)
-
-
-@blp.route("/sign-in/mfa", methods=["POST"])
-@security.limit_mfa
-@blp.arguments(MfaCodeSchema)
-@blp.response(200, FlowResponseSchema)
-def mfa_code(args: dict[str, Any]) -> dict[str, Any]:
-    """Answer SOFTWARE_TOKEN_MFA with the authenticator app's current code."""
-    outcome = context.service().mfa_code(
-        _flow_or_404(),
-        args["code"],
-        device_name=context.device_name(),
-        device=context.sign_in_device(),
-    )
-    return context.answer_step(outcome)
 
 
 @blp.route("/sign-in/remember-device", methods=["POST"])
@@ -232,15 +180,17 @@ def mfa_code(args: dict[str, Any]) -> dict[str, Any]:
 def remember_device(args: dict[str, Any]) -> dict[str, Any]:
     """Remember this browser (next sign-ins skip MFA) or not: UpdateDeviceStatus for the
     device the BFF confirmed when the tokens came (ConfirmDevice). The device's secrets
-    stay on the server, encrypted."""
-    record = context.signed_in_record()
-    outcome = context.service().remember_device(
-        _flow_or_404(),
-        record["tokens"]["access_token"],
-        context.pending_device(record),
+    stay on the server, encrypted. A second tab answering after the first gets the answer
+    already given (`data.already_answered`)."""
+    session = context.signed_in()
+    outcome = devices.remember_device(
+        context.flows(),
+        context.require_flow(),
+        context.access_token(session),
+        session.pending(),
         remember=args["remember"],
-        username=record.get("username") or "",
-        browser_device_id=sessions.current_device_id(),
+        username=session.username or "",
+        browser_device_id=context.device_id(),
     )
     # Cognito offered the device once: whatever the answer, it is not offered again.
     return context.answer_step(outcome, forget_new_device=True)

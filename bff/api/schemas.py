@@ -8,67 +8,19 @@ the rest (``EXCLUDE``), after its HMAC signature has authenticated the body.
 
 from __future__ import annotations
 
-from typing import Any
-
-from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 from bff.errors import registered
+from bff.fields import (
+    CONFIRMATION_CODE,
+    BaseSchema,
+    StrictBoolean,
+    attributes_field,
+    password_field,
+    username_field,
+)
 from bff.flows.steps import STEP_NAMES
 from statemachine import STATES
-
-# Cognito's limits: passwords up to 256 characters, usernames up to 128, codes are digits.
-CODE_PATTERN = validate.Regexp(r"^[0-9]{6}$", error="Enter the 6-digit code.")
-CONFIRMATION_CODE = validate.Regexp(r"^[0-9]{4,10}$", error="Enter the code from the email.")
-
-
-class StrictBoolean(fields.Boolean):
-    """A JSON ``true`` or ``false`` and nothing else (marshmallow's Boolean also takes 0, 1,
-    "yes", "on"...; the OpenAPI document says boolean, so the API takes only booleans)."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
-        if value is True or value is False:
-            return value
-        raise self.make_error("invalid")
-
-
-class BaseSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
-
-def _username(required: bool = True) -> fields.String:
-    return fields.String(
-        required=required,
-        validate=validate.Length(min=1, max=128),
-        metadata={"description": "The Cognito username (this pool: the email address)."},
-    )
-
-
-def _password() -> fields.String:
-    """A password field: required, never dumped back."""
-    return fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=256))
-
-
-#: The attributes a user may set at sign-up: the app client's WriteAttributes in
-#: local_cognito/user-pool.yaml (email has its own field). Never email_verified,
-#: phone_number_verified or a custom attribute: Cognito would store them.
-SIGN_UP_ATTRIBUTES = ("name", "given_name", "family_name", "locale", "zoneinfo")
-#: At NEW_PASSWORD_REQUIRED Cognito asks for every required attribute the account lacks: an
-#: admin-created account without an email is asked for ``email`` (a WriteAttribute too).
-NEW_PASSWORD_ATTRIBUTES = ("email", *SIGN_UP_ATTRIBUTES)
-
-
-def _attributes(allowed: tuple[str, ...] = SIGN_UP_ATTRIBUTES) -> fields.Dict:
-    return fields.Dict(
-        keys=fields.String(validate=validate.OneOf(allowed)),
-        values=fields.String(validate=validate.Length(max=2048)),
-        load_default=dict,
-        metadata={
-            "description": 'Cognito user attributes by name, e.g. {"name": "Ada"}; only '
-            + ", ".join(allowed)
-            + "."
-        },
-    )
 
 
 class EmptySchema(BaseSchema):
@@ -77,23 +29,23 @@ class EmptySchema(BaseSchema):
 
 class SignUpSchema(BaseSchema):
     email = fields.Email(required=True)
-    password = _password()
-    username = _username(required=False)
-    attributes = _attributes()
+    password = password_field()
+    username = username_field(required=False)
+    attributes = attributes_field()
 
 
 class ConfirmSchema(BaseSchema):
     code = fields.String(required=True, load_only=True, validate=CONFIRMATION_CODE)
-    username = _username(required=False)
+    username = username_field(required=False)
 
 
 class ResendCodeSchema(BaseSchema):
-    username = _username(required=False)
+    username = username_field(required=False)
 
 
 class SignInSchema(BaseSchema):
-    username = _username()
-    password = _password()
+    username = username_field()
+    password = password_field()
     device_name = fields.String(
         validate=validate.Length(min=1, max=64),
         metadata={
@@ -104,34 +56,18 @@ class SignInSchema(BaseSchema):
 
 
 class UsernameSchema(BaseSchema):
-    username = _username()
+    username = username_field()
 
 
 class ResetPasswordSchema(BaseSchema):
     code = fields.String(required=True, load_only=True, validate=CONFIRMATION_CODE)
-    new_password = _password()
-    username = _username(required=False)
+    new_password = password_field()
+    username = username_field(required=False)
 
 
 class ChangePasswordSchema(BaseSchema):
-    previous_password = _password()
-    new_password = _password()
-
-
-class NewPasswordSchema(BaseSchema):
-    new_password = _password()
-    attributes = _attributes(NEW_PASSWORD_ATTRIBUTES)
-
-
-class MfaCodeSchema(BaseSchema):
-    code = fields.String(required=True, load_only=True, validate=CODE_PATTERN)
-
-
-class MfaSetupVerifySchema(MfaCodeSchema):
-    device_name = fields.String(
-        validate=validate.Length(min=1, max=64),
-        metadata={"description": "A name for the authenticator app (FriendlyDeviceName)."},
-    )
+    previous_password = password_field()
+    new_password = password_field()
 
 
 class RememberDeviceSchema(BaseSchema):

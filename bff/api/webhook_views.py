@@ -1,5 +1,5 @@
 """The application pipeline's webhook: a completed PandaDoc document creates the applicant's
-Cognito account (bff/cognito/applicants.py), and Cognito emails the temporary password.
+Cognito account (bff/flows/applicants.py), and Cognito emails the temporary password.
 
 PandaDoc POSTs a JSON array of events and signs it: ``?signature=`` is the hex
 HMAC-SHA256 of the *raw* body under the webhook's shared key (PandaDoc developer docs,

@@ -130,12 +130,31 @@ class Device:
     last_authenticated: datetime | None
     attributes: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def remembered(self) -> bool:
+        """Whether the user chose to remember it (``dev:device_remembered_status``)."""
+        return self.attributes.get("dev:device_remembered_status") == "remembered"
+
+
+@dataclass(frozen=True)
+class SoftwareTokenVerification:
+    """VerifySoftwareToken's answer: its Status, and the Session to answer MFA_SETUP with
+    (None when verified with an access token)."""
+
+    status: str
+    session: str | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == "SUCCESS"
+
 
 @dataclass(frozen=True)
 class DeviceSrpChallenge:
     """Cognito's DEVICE_PASSWORD_VERIFIER step plus the client's SRP secret needed to answer it.
 
-    Built by ``CognitoGateway.respond_device_srp_auth``; keep it only for the second round.
+    Built by ``bff.flows.challenges.device_srp.start_device_srp``; kept only for the
+    second round.
     """
 
     username: str

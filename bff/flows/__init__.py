@@ -1,14 +1,11 @@
-"""The service layer: the sign-up / sign-in steps over the Cognito gateway and the store."""
+"""The service layer: every step over the Cognito gateway and the store, one module per use
+case (signup, signin and its challenges, devices, recovery, account, session), each a set of
+functions taking the ``Flows`` of the step protocol (bff.flows.protocol)."""
 
-from .service import (
-    CLEAR_DEVICE_COOKIE,
-    ExistingDevice,
-    FlowService,
-    NoDeviceOffered,
-    NoFlow,
-    StepOutcome,
-    flow_view,
-)
+from bff.errors import NoDeviceOffered, NoFlow
+
+from .outcome import CLEAR_DEVICE_COOKIE, ExistingDevice, StepOutcome, flow_view
+from .protocol import Flows
 from .steps import STEP_NAMES, STEPS, next_steps, step_allowed
 
 __all__ = [
@@ -16,7 +13,7 @@ __all__ = [
     "STEPS",
     "STEP_NAMES",
     "ExistingDevice",
-    "FlowService",
+    "Flows",
     "NoDeviceOffered",
     "NoFlow",
     "StepOutcome",

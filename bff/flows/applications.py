@@ -1,5 +1,5 @@
 """The application pipeline's use case: a completed PandaDoc document creates the applicant's
-Cognito account (``bff.cognito.applicants.create_cognito_user``), and Cognito emails them a
+Cognito account (``bff.flows.applicants.create_cognito_user``), and Cognito emails them a
 temporary password.
 
 The webhook view (bff/api/webhook_views.py) checks PandaDoc's signature and parses the
@@ -32,9 +32,9 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bff.cognito import applicants
 from bff.cognito.gateway import CognitoGateway
 from bff.errors import InvalidParameter, UsernameExists
+from bff.flows import applicants
 from bff.store import Store
 
 log = logging.getLogger(__name__)

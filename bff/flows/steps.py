@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 from statemachine import STATES, TRANSITIONS, may_fire
+from statemachine.challenges import CHALLENGES
 
 Kind = Literal["fires", "answers"]
 
@@ -60,24 +61,8 @@ STEPS: Final[tuple[Step, ...]] = (
         "fires",
         "Email a new temporary password (AdminCreateUser, MessageAction=RESEND).",
     ),
-    Step(
-        "new_password",
-        "new_password_required",
-        "answers",
-        "Replace the temporary password (NEW_PASSWORD_REQUIRED).",
-    ),
-    Step(
-        "mfa_setup_verify",
-        "mfa_setup_required",
-        "answers",
-        "Register the authenticator app with its first code (MFA_SETUP).",
-    ),
-    Step(
-        "mfa_code",
-        "software_token_mfa_required",
-        "answers",
-        "Enter the authenticator app's current code (SOFTWARE_TOKEN_MFA).",
-    ),
+    # The challenge answers, from the challenge registry, each offered in its state.
+    *(Step(c.step, c.trigger, "answers", c.step_doc) for c in CHALLENGES if c.step is not None),
     Step(
         "remember_device",
         "device_remembered",

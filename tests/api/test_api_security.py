@@ -21,8 +21,10 @@ from flask import Flask
 
 from bff.app import create_app
 from bff.cognito.gateway import CognitoGateway
+from bff.flows import signin
 from bff.flows.steps import STEP_NAMES
 from local_cognito.clock import Clock
+from statemachine.challenges import SOFTWARE_TOKEN_MFA
 from tests.support.passwords import PASSWORD
 from tests.support.totp import fresh_totp, totp_code
 
@@ -235,10 +237,11 @@ class CountingGateway(CognitoGateway):
     mfa_calls = 0
     lock = threading.Lock()
 
-    def respond_software_token_mfa(self, *args: Any, **kwargs: Any) -> Any:
-        with self.lock:
-            type(self).mfa_calls += 1
-        return super().respond_software_token_mfa(*args, **kwargs)
+    def respond(self, challenge: str, *args: Any, **kwargs: Any) -> Any:
+        if challenge == SOFTWARE_TOKEN_MFA:
+            with self.lock:
+                type(self).mfa_calls += 1
+        return super().respond(challenge, *args, **kwargs)
 
 
 def test_row16_concurrent_submissions_advance_the_flow_once(
@@ -329,7 +332,7 @@ def test_row21_an_unexpected_exception_is_a_generic_500(
     def boom(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("database exploded at /srv/secret/path line 42")
 
-    monkeypatch.setattr(app.extensions["bff"]["flows"], "sign_in", boom)
+    monkeypatch.setattr(signin, "sign_in", boom)
     response = spa.post("/api/sign-in", {"username": "a@example.com", "password": PASSWORD})
     error = error_of(response, 500)
     assert error["code"] == "internal_error"

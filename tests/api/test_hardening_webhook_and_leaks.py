@@ -121,7 +121,7 @@ def test_new_password_takes_email_but_not_its_verification(
     marking it verified stays out of reach."""
     from marshmallow import ValidationError
 
-    from bff.api.schemas import NewPasswordSchema
+    from bff.flows.challenges.new_password import NewPasswordSchema
 
     body = {"new_password": PASSWORD, "attributes": attributes}
     if accepted:
@@ -134,7 +134,7 @@ def test_new_password_takes_email_but_not_its_verification(
 def test_the_app_client_allows_only_those_attributes(
     cognito_client: Any, local_cognito: LocalCognitoInfo
 ) -> None:
-    from bff.api.schemas import NEW_PASSWORD_ATTRIBUTES, SIGN_UP_ATTRIBUTES
+    from bff.fields import NEW_PASSWORD_ATTRIBUTES, SIGN_UP_ATTRIBUTES
 
     client = cognito_client.describe_user_pool_client(
         UserPoolId=local_cognito.user_pool_id, ClientId=local_cognito.client_id

@@ -23,19 +23,28 @@ from bff.cognito.types import (
     AuthStep,
     CodeDelivery,
     CognitoUser,
-    DeviceSrpChallenge,
+    Device,
     NewDeviceMetadata,
     RememberedDevice,
     SoftwareTokenAssociation,
     Tokens,
 )
 from bff.errors import CognitoError
+from local_cognito.srp_server import (
+    ServerHandshake,
+    compute_verifier,
+    new_salt,
+    parse_srp_a,
+    salt_hex,
+)
 
 GOOD_TOTP = "123456"
 INCORRECT = "Incorrect username or password."
 SESSION_EXPIRED = "Invalid session for the user, session is expired."
 TEMPORARY_PASSWORD_EXPIRED = "Temporary password has expired and must be reset by an administrator."
 RESET_CODE = "424242"
+#: The device group of every device the fake remembers (tests/flows: "group-1").
+DEVICE_GROUP = "group-1"
 
 
 def fake_jwt(claims: Mapping[str, object]) -> str:
@@ -54,7 +63,7 @@ class FakeUser:
     #: FORCE_CHANGE_PASSWORD: sign-in answers NEW_PASSWORD_REQUIRED with these attributes
     required_attributes: list[str] | None = None
     reset_code: str | None = None
-    #: device key -> device password, for the devices Cognito remembers
+    #: device key -> device password, for the devices Cognito remembers (group DEVICE_GROUP)
     devices: dict[str, str] = field(default_factory=dict)
 
 
@@ -80,6 +89,10 @@ class FakeCognito(CognitoGateway):
         self.device_status: dict[str, bool] = {}
         #: a Cognito error ConfirmDevice answers with, if set
         self.confirm_device_error: tuple[str, str] | None = None
+        #: the attributes the last NEW_PASSWORD_REQUIRED answer sent
+        self.sent_attributes: dict[str, str] = {}
+        #: DEVICE_SRP_AUTH's server half, by the Session it answered with
+        self._handshakes: dict[str, tuple[ServerHandshake, int, str]] = {}
 
     def add_user(self, username: str, password: str, **kwargs: object) -> FakeUser:
         user = FakeUser(username, password, **kwargs)  # type: ignore[arg-type]
@@ -134,30 +147,82 @@ class FakeCognito(CognitoGateway):
             return AuthStep("SOFTWARE_TOKEN_MFA", {"USERNAME": username}, session)
         return AuthStep("MFA_SETUP", {"USERNAME": username}, session)
 
-    def respond_device_srp_auth(
-        self, username: str, device: RememberedDevice, session: str
-    ) -> DeviceSrpChallenge:
-        self.calls.append("RespondToAuthChallenge")
-        self._check_session(session)
-        step = AuthStep("DEVICE_PASSWORD_VERIFIER", {"USERNAME": username}, self._session(username))
-        return DeviceSrpChallenge(username, device, step, srp_small_a=1, srp_large_a=2)
-
-    def respond_device_password_verifier(self, challenge: DeviceSrpChallenge) -> AuthStep:
-        self.calls.append("RespondToAuthChallenge")
-        user = self.users[challenge.username]
-        device = challenge.device
-        if user.devices.get(device.device_key) != device.device_password:
-            raise _error("NotAuthorizedException", INCORRECT)
-        return self._tokens(challenge.username, new_device=False)
-
-    def respond_software_token_mfa(
-        self, username: str, code: str, session: str, *, admin: bool = False
+    def respond(
+        self,
+        challenge: str,
+        responses: Mapping[str, str],
+        session: str | None,
+        *,
+        admin: bool = False,
     ) -> AuthStep:
         self.calls.append("RespondToAuthChallenge")
-        self._check_session(session)
-        if code != GOOD_TOTP:
+        username = responses["USERNAME"]
+        answer = {
+            "NEW_PASSWORD_REQUIRED": self._new_password,
+            "SOFTWARE_TOKEN_MFA": self._software_token_mfa,
+            "DEVICE_SRP_AUTH": self._device_srp_auth,
+            "DEVICE_PASSWORD_VERIFIER": self._device_password_verifier,
+        }[challenge]
+        self._check_session(session or "")
+        return answer(username, responses, session or "")
+
+    def _software_token_mfa(
+        self, username: str, responses: Mapping[str, str], session: str
+    ) -> AuthStep:
+        if responses["SOFTWARE_TOKEN_MFA_CODE"] != GOOD_TOTP:
             raise _error("CodeMismatchException", "Invalid code received for user")
         return self._tokens(username, new_device=True)
+
+    def _new_password(self, username: str, responses: Mapping[str, str], session: str) -> AuthStep:
+        user = self.users[username]
+        prefix = "userAttributes."
+        self.sent_attributes = {
+            name.removeprefix(prefix): value
+            for name, value in responses.items()
+            if name.startswith(prefix)
+        }
+        user.password, user.required_attributes = responses["NEW_PASSWORD"], None
+        return AuthStep("MFA_SETUP", {"USERNAME": username}, self._session(username))
+
+    def _device_srp_auth(
+        self, username: str, responses: Mapping[str, str], session: str
+    ) -> AuthStep:
+        """Real SRP, as Cognito does it (the local Cognito's server half), over the device
+        password the fake user remembers."""
+        key = responses["DEVICE_KEY"]
+        password = self.users[username].devices.get(key)
+        if password is None:
+            raise _error("NotAuthorizedException", INCORRECT)
+        salt = new_salt()
+        handshake = ServerHandshake.start(compute_verifier(salt, DEVICE_GROUP, key, password))
+        next_session = self._session(username)
+        self._handshakes[next_session] = (handshake, parse_srp_a(responses["SRP_A"]), key)
+        parameters = {
+            "USERNAME": username,
+            "DEVICE_KEY": key,
+            "SALT": salt_hex(salt),
+            "SRP_B": handshake.srp_b_hex,
+            "SECRET_BLOCK": handshake.secret_block_b64,
+        }
+        return AuthStep("DEVICE_PASSWORD_VERIFIER", parameters, next_session)
+
+    def _device_password_verifier(
+        self, username: str, responses: Mapping[str, str], session: str
+    ) -> AuthStep:
+        session = next(
+            s for s, (_, _, k) in self._handshakes.items() if k == responses["DEVICE_KEY"]
+        )
+        handshake, big_a, key = self._handshakes.pop(session)
+        proven = handshake.verify_claim(
+            big_a,
+            DEVICE_GROUP,
+            key,
+            responses["TIMESTAMP"],
+            responses["PASSWORD_CLAIM_SIGNATURE"],
+        )
+        if not proven:
+            raise _error("NotAuthorizedException", INCORRECT)
+        return self._tokens(username, new_device=False)
 
     def associate_software_token(
         self, *, session: str | None = None, access_token: str | None = None
@@ -173,6 +238,11 @@ class FakeCognito(CognitoGateway):
         self.calls.append("ForgetDevice")
         for user in self.users.values():
             user.devices.pop(device_key, None)
+
+    def list_devices(self, access_token: str) -> list[Device]:
+        self.calls.append("ListDevices")
+        found = [key for user in self.users.values() for key in user.devices]
+        return [Device(key, None, "valid", None, None) for key in found]
 
     def forgot_password(self, username: str) -> CodeDelivery:
         self.calls.append("ForgotPassword")
@@ -217,22 +287,6 @@ class FakeCognito(CognitoGateway):
             user.temporary_expired = False
             user.password = "Temp-0rary-2!"
         return CognitoUser(username, "FORCE_CHANGE_PASSWORD", True, {})
-
-    def respond_new_password(
-        self,
-        username: str,
-        new_password: str,
-        session: str,
-        *,
-        attributes: Mapping[str, str] | None = None,
-        admin: bool = False,
-    ) -> AuthStep:
-        self.calls.append("RespondToAuthChallenge")
-        self._check_session(session)
-        user = self.users[username]
-        self.sent_attributes = dict(attributes or {})
-        user.password, user.required_attributes = new_password, None
-        return AuthStep("MFA_SETUP", {"USERNAME": username}, self._session(username))
 
     def confirm_device(
         self, access_token: str, new_device: NewDeviceMetadata, *, device_name: str

@@ -7,6 +7,7 @@ from typing import Any
 
 from bff.cognito.gateway import CognitoGateway
 from bff.cognito.types import AuthStep
+from tests.support.challenges import respond_mfa_setup
 from tests.support.passwords import PASSWORD
 from tests.support.totp import CognitoClock, totp_code
 
@@ -43,8 +44,8 @@ def set_up_mfa(
         totp_code(association.secret_code, -1, clock=clock),
         session=association.session,
         friendly_device_name="test phone",
-    )
+    ).session
     assert session
-    done = gateway.respond_mfa_setup(step.challenge_username(email), session)
+    done = respond_mfa_setup(gateway, step.challenge_username(email), session)
     assert done.tokens is not None, done
     return MfaUser(email, password, association.secret_code, done)

@@ -1,4 +1,4 @@
-"""An applicant's three functions (bff/cognito/applicants.py): success and every failure
+"""An applicant's three functions (bff/flows/applicants.py): success and every failure
 their docstrings name.
 
 Cognito's own answers come over the wire from the local Cognito; throttling and
@@ -8,8 +8,6 @@ client that does not retry (the errors are what matter there, not the wire).
 
 from __future__ import annotations
 
-import json
-
 import boto3
 import pytest
 from botocore.config import Config
@@ -17,9 +15,9 @@ from botocore.stub import Stubber
 from gateway_wire_support import gateway_for, set_up_mfa, sign_up_confirmed
 
 from bff import errors
-from bff.cognito import applicants
 from bff.cognito.gateway import CognitoGateway
 from bff.cognito.settings import CognitoSettings
+from bff.flows import applicants
 from tests.support.passwords import PASSWORD
 
 NEW_PASSWORD = "Brand-New-Passw0rd!"
@@ -257,17 +255,3 @@ def test_unreachable_cognito_is_cognito_unavailable(function):
     )
     with pytest.raises(errors.CognitoUnavailable):
         CALLS[function][0](gateway)
-
-
-@pytest.mark.slow
-def test_default_gateway_comes_from_the_environment(
-    monkeypatch, local_cognito, outbox, unique_email
-):
-    monkeypatch.setenv("COGNITO_USER_POOL_ID", local_cognito.user_pool_id)
-    monkeypatch.setenv("COGNITO_CLIENT_ID", local_cognito.client_id)
-    monkeypatch.setenv("COGNITO_ENDPOINT_URL", local_cognito.endpoint_url)
-    monkeypatch.setenv("AWS_REGION", local_cognito.region)
-    monkeypatch.delenv("COGNITO_CLIENT_SECRET", raising=False)
-    user = applicants.create_cognito_user(unique_email)
-    assert user.status == "FORCE_CHANGE_PASSWORD"
-    assert json.dumps(outbox.messages(to=unique_email))  # the email went out

@@ -17,6 +17,7 @@ from botocore.stub import Stubber
 
 from bff import errors
 from bff.cognito.gateway import CognitoGateway, secret_hash
+from tests.support.challenges import respond_software_token_mfa
 
 POOL = "us-east-1_StUbPoOl"
 CLIENT_ID = "6m1a2b3c4d5e6f7g8h9i0j1k2l"
@@ -139,8 +140,8 @@ def test_sign_in_calls_hash_the_typed_name_then_cognitos_name(stubbed):
     )
     step = gateway.admin_initiate_auth("Ada@Example.com", "Pw-123456")
     assert step.challenge_name == "SOFTWARE_TOKEN_MFA"
-    final = gateway.respond_software_token_mfa(
-        step.challenge_parameters["USERNAME"], "654321", step.session, admin=True
+    final = respond_software_token_mfa(
+        gateway, step.challenge_parameters["USERNAME"], "654321", step.session, admin=True
     )
     assert final.tokens is not None and final.tokens.refresh_token == "refresh-token"
 

@@ -4,6 +4,7 @@ the same device answered by pycognito's independent implementation."""
 from __future__ import annotations
 
 import base64
+import functools
 
 import pytest
 from pycognito import aws_srp
@@ -11,6 +12,13 @@ from pycognito import aws_srp
 from bff import errors
 from bff.cognito import srp
 from bff.cognito.types import RememberedDevice
+from tests.support.challenges import (
+    initiate_srp_auth,
+    respond_device_password_verifier,
+    respond_device_srp_auth,
+    respond_software_token_mfa,
+    sign_in_with_device,
+)
 from tests.support.totp import totp_code
 
 
@@ -40,11 +48,14 @@ def test_confirmed_device_is_listed_and_remembered(mfa_user, any_gateway, rememb
 
 @pytest.mark.parametrize("flow", ["password", "srp"])
 def test_remembered_device_signs_in_without_mfa(mfa_user, any_gateway, remembered, flow):
-    start = {"password": any_gateway.initiate_auth, "srp": any_gateway.initiate_srp_auth}[flow]
+    start = {
+        "password": any_gateway.initiate_auth,
+        "srp": functools.partial(initiate_srp_auth, any_gateway),
+    }[flow]
     step = start(mfa_user.username, mfa_user.password, device_key=remembered.device_key)
     assert step.challenge_name == "DEVICE_SRP_AUTH"
-    done = any_gateway.sign_in_with_device(
-        step.challenge_username(mfa_user.username), remembered, step.session
+    done = sign_in_with_device(
+        any_gateway, step.challenge_username(mfa_user.username), remembered, step.session
     )
     assert done.challenge_name is None
     assert done.tokens is not None and done.tokens.access_token
@@ -63,13 +74,13 @@ def test_two_rounds_one_by_one(mfa_user, any_gateway, remembered):
     step = any_gateway.initiate_auth(
         mfa_user.username, mfa_user.password, device_key=remembered.device_key
     )
-    challenge = any_gateway.respond_device_srp_auth(
-        step.challenge_username(mfa_user.username), remembered, step.session
+    challenge = respond_device_srp_auth(
+        any_gateway, step.challenge_username(mfa_user.username), remembered, step.session
     )
     assert challenge.step.challenge_name == "DEVICE_PASSWORD_VERIFIER"
     assert {"SRP_B", "SALT", "SECRET_BLOCK"} <= set(challenge.step.challenge_parameters)
     assert str(challenge.srp_small_a) not in repr(challenge)
-    assert any_gateway.respond_device_password_verifier(challenge).tokens is not None
+    assert respond_device_password_verifier(any_gateway, challenge).tokens is not None
 
 
 def test_wrong_device_password_is_not_authorized(mfa_user, any_gateway, remembered):
@@ -82,8 +93,8 @@ def test_wrong_device_password_is_not_authorized(mfa_user, any_gateway, remember
         mfa_user.username, mfa_user.password, device_key=remembered.device_key
     )
     with pytest.raises(errors.NotAuthorized):
-        any_gateway.sign_in_with_device(
-            step.challenge_username(mfa_user.username), impostor, step.session
+        sign_in_with_device(
+            any_gateway, step.challenge_username(mfa_user.username), impostor, step.session
         )
 
 
@@ -104,7 +115,8 @@ def test_forgotten_device_asks_for_mfa_again(mfa_user, any_gateway, remembered, 
         mfa_user.username, mfa_user.password, device_key=remembered.device_key
     )
     assert step.challenge_name == "SOFTWARE_TOKEN_MFA"
-    done = any_gateway.respond_software_token_mfa(
+    done = respond_software_token_mfa(
+        any_gateway,
         step.challenge_username(mfa_user.username),
         totp_code(mfa_user.totp_secret, clock=cognito_clock),
         step.session,
@@ -123,7 +135,7 @@ def test_forgotten_device_at_sign_in_does_not_exist(mfa_user, any_gateway, remem
     start = {
         "password": any_gateway.initiate_auth,
         "admin": any_gateway.admin_initiate_auth,
-        "srp": any_gateway.initiate_srp_auth,
+        "srp": functools.partial(initiate_srp_auth, any_gateway),
     }[flow]
     with pytest.raises(errors.CognitoError) as caught:
         start(mfa_user.username, mfa_user.password, device_key=remembered.device_key)

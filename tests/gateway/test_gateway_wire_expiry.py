@@ -10,9 +10,10 @@ import pytest
 from gateway_wire_support import gateway_for, set_up_mfa
 
 from bff import errors
-from bff.cognito import applicants
 from bff.cognito.gateway import CognitoGateway
+from bff.flows import applicants
 from local_cognito import LocalCognito
+from tests.support.challenges import respond_mfa_setup, respond_software_token_mfa
 from tests.support.passwords import PASSWORD
 from tests.support.totp import totp_code
 
@@ -52,7 +53,8 @@ def test_expired_challenge_session_is_session_expired(time_machine, clocked_gate
     assert step.challenge_name == "SOFTWARE_TOKEN_MFA"
     time_machine.clock.advance(3 * MINUTE + 1)  # AuthSessionValidity: 3 minutes
     with pytest.raises(errors.SessionExpired) as caught:
-        gateway.respond_software_token_mfa(
+        respond_software_token_mfa(
+            gateway,
             step.challenge_username(unique_email),
             totp_code(mfa.totp_secret, 1, clock=time_machine.clock),
             step.session,
@@ -83,10 +85,10 @@ def test_expired_session_at_the_totp_step(time_machine, clocked_gateway, unique_
     association = gateway.associate_software_token(session=step.session)
     session = gateway.verify_software_token(
         totp_code(association.secret_code, clock=time_machine.clock), session=association.session
-    )
+    ).session
     time_machine.clock.advance(3 * MINUTE + 1)
     with pytest.raises(errors.SessionExpired):
-        gateway.respond_mfa_setup(step.challenge_username(unique_email), session)
+        respond_mfa_setup(gateway, step.challenge_username(unique_email), session)
 
 
 def test_confirmation_code_older_than_a_day_is_expired_code(

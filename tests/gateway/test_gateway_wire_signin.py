@@ -9,6 +9,7 @@ from gateway_wire_support import set_up_mfa, sign_up_confirmed
 
 from bff import errors
 from bff.cognito.settings import quiet_wire_loggers
+from tests.support.challenges import initiate_srp_auth, respond_software_token_mfa
 from tests.support.passwords import PASSWORD
 from tests.support.totp import totp_code
 
@@ -27,12 +28,12 @@ def test_wrong_password_and_unknown_user_get_the_same_not_authorized(
 
 def test_srp_sign_in_proves_the_password_without_sending_it(any_gateway, outbox, unique_email):
     sign_up_confirmed(any_gateway, outbox, unique_email)
-    step = any_gateway.initiate_srp_auth(unique_email, PASSWORD)
+    step = initiate_srp_auth(any_gateway, unique_email, PASSWORD)
     # The local Cognito checked PASSWORD_CLAIM_SIGNATURE; MFA is required in this pool.
     assert step.challenge_name == "MFA_SETUP"
     assert step.challenge_parameters["MFAS_CAN_SETUP"] == '["SOFTWARE_TOKEN_MFA"]'
     with pytest.raises(errors.NotAuthorized):
-        any_gateway.initiate_srp_auth(unique_email, PASSWORD + "x")
+        initiate_srp_auth(any_gateway, unique_email, PASSWORD + "x")
 
 
 def test_admin_initiate_auth_reaches_the_same_challenge(any_gateway, outbox, unique_email):
@@ -47,7 +48,8 @@ def test_mfa_setup_then_totp_sign_in_gives_tokens(mfa_user, any_gateway, cognito
 
     step = any_gateway.initiate_auth(mfa_user.username, mfa_user.password)
     assert step.challenge_name == "SOFTWARE_TOKEN_MFA"
-    done = any_gateway.respond_software_token_mfa(
+    done = respond_software_token_mfa(
+        any_gateway,
         step.challenge_username(mfa_user.username),
         totp_code(mfa_user.totp_secret, 0, clock=cognito_clock),
         step.session,
@@ -58,7 +60,8 @@ def test_mfa_setup_then_totp_sign_in_gives_tokens(mfa_user, any_gateway, cognito
 def test_admin_totp_sign_in(mfa_user, any_gateway, cognito_clock):
     step = any_gateway.admin_initiate_auth(mfa_user.username, mfa_user.password)
     assert step.challenge_name == "SOFTWARE_TOKEN_MFA"
-    done = any_gateway.respond_software_token_mfa(
+    done = respond_software_token_mfa(
+        any_gateway,
         step.challenge_username(mfa_user.username),
         totp_code(mfa_user.totp_secret, 1, clock=cognito_clock),
         step.session,
@@ -72,8 +75,8 @@ def test_wrong_totp_code_is_code_mismatch(mfa_user, any_gateway, cognito_clock):
     good = totp_code(mfa_user.totp_secret, 0, clock=cognito_clock)
     bad = f"{(int(good) + 1) % 1_000_000:06d}"
     with pytest.raises(errors.CodeMismatch) as caught:
-        any_gateway.respond_software_token_mfa(
-            step.challenge_username(mfa_user.username), bad, step.session
+        respond_software_token_mfa(
+            any_gateway, step.challenge_username(mfa_user.username), bad, step.session
         )
     assert caught.value.message == "Invalid code received for user"
 
@@ -81,13 +84,13 @@ def test_wrong_totp_code_is_code_mismatch(mfa_user, any_gateway, cognito_clock):
 def test_reused_totp_code_is_expired_code(mfa_user, any_gateway, cognito_clock):
     code = totp_code(mfa_user.totp_secret, 0, clock=cognito_clock)
     first = any_gateway.initiate_auth(mfa_user.username, mfa_user.password)
-    any_gateway.respond_software_token_mfa(
-        first.challenge_username(mfa_user.username), code, first.session
+    respond_software_token_mfa(
+        any_gateway, first.challenge_username(mfa_user.username), code, first.session
     )
     second = any_gateway.initiate_auth(mfa_user.username, mfa_user.password)
     with pytest.raises(errors.ExpiredCode) as caught:
-        any_gateway.respond_software_token_mfa(
-            second.challenge_username(mfa_user.username), code, second.session
+        respond_software_token_mfa(
+            any_gateway, second.challenge_username(mfa_user.username), code, second.session
         )
     assert "already been used" in caught.value.message
 
@@ -105,13 +108,15 @@ def test_wrong_code_at_mfa_setup_is_code_mismatch(gateway, outbox, unique_email,
 
 def test_a_used_session_is_not_authorized(mfa_user, any_gateway, cognito_clock):
     step = any_gateway.initiate_auth(mfa_user.username, mfa_user.password)
-    any_gateway.respond_software_token_mfa(
+    respond_software_token_mfa(
+        any_gateway,
         step.challenge_username(mfa_user.username),
         totp_code(mfa_user.totp_secret, 1, clock=cognito_clock),
         step.session,
     )
     with pytest.raises(errors.NotAuthorized) as caught:
-        any_gateway.respond_software_token_mfa(
+        respond_software_token_mfa(
+            any_gateway,
             step.challenge_username(mfa_user.username),
             totp_code(mfa_user.totp_secret, -1, clock=cognito_clock),
             step.session,
@@ -128,7 +133,7 @@ def test_associate_with_access_token_for_a_signed_in_user(mfa_user, any_gateway,
         totp_code(association.secret_code, clock=cognito_clock),
         access_token=mfa_user.setup.tokens.access_token,
         friendly_device_name="second phone",
-    )
+    ).session
     assert session is None
     assert "secret_code=<hidden>" in repr(association)
 

@@ -6,6 +6,7 @@ import pytest
 from gateway_wire_support import gateway_for, sign_up_confirmed
 
 from bff import errors
+from tests.support.challenges import iter_users
 from tests.support.passwords import PASSWORD
 
 
@@ -97,11 +98,21 @@ def test_list_users_filters_and_pages(gateway, outbox, local_cognito_server):
     assert len(first.users) == 2 and first.pagination_token
     second = isolated.list_users(limit=2, pagination_token=first.pagination_token)
     assert {u.username for u in second.users}.isdisjoint({u.username for u in first.users})
-    assert sorted(u.email for u in isolated.iter_users()) == sorted(emails)
+    assert sorted(
+        u.email
+        for u in iter_users(
+            isolated,
+        )
+    ) == sorted(emails)
     found = isolated.list_users(filter='email = "lister-3@example.com"')
     assert [u.email for u in found.users] == ["lister-3@example.com"]
     assert found.pagination_token is None
-    assert all(u.status == "FORCE_CHANGE_PASSWORD" for u in isolated.iter_users())
+    assert all(
+        u.status == "FORCE_CHANGE_PASSWORD"
+        for u in iter_users(
+            isolated,
+        )
+    )
 
 
 def test_sign_up_confirmed_helper_round_trip(gateway, outbox, unique_email):

@@ -10,15 +10,15 @@ from botocore import xform_name
 
 from bff_tools import docsgen
 from bff_tools.docs_actions import (
-    GATEWAY_PATH,
     SPEC_ACTIONS,
     ActionDocsError,
     collect,
+    gateway_source,
     render_cognito_actions,
 )
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "cognito-actions.md"
-SOURCE = GATEWAY_PATH.read_text(encoding="utf-8")
+SOURCE = gateway_source()
 
 
 def section(text: str, action: str) -> str:
@@ -36,7 +36,7 @@ def test_committed_page_matches_the_gateway_source() -> None:
 
 def test_every_spec_action_and_every_called_action_has_an_excerpt() -> None:
     page = render_cognito_actions()
-    # Independent of the ast walk: every boto3 call written in the gateway file.
+    # Independent of the ast walk: every boto3 call written in the gateway's files.
     called = set(re.findall(r"self\._client\.(\w+)\(", SOURCE))
     sections = re.findall(r"^## (\w+)$", page, re.MULTILINE)
     actions = [s for s in sections if s != "SECRET_HASH"]
@@ -79,7 +79,8 @@ def test_a_new_action_appears_without_touching_the_generator() -> None:
         """Disable a user (AdminDisableUser)."""
         self._client.admin_disable_user(UserPoolId=self.user_pool_id, Username=username)
 '''
-    edited = SOURCE.replace("    # -- sign-out ---", method + "\n    # -- sign-out ---", 1)
+    anchor = "    def global_sign_out("
+    edited = SOURCE.replace(anchor, method.lstrip("\n") + "\n" + anchor, 1)
     assert edited != SOURCE
     page = render_cognito_actions(edited)
 

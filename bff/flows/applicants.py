@@ -2,8 +2,9 @@
 send a new temporary password.
 
 Three functions, ``create_cognito_user``, ``handle_new_password_challenge`` and
-``resend_temporary_password``, call Cognito through ``CognitoGateway``; the local Cognito
-answers them on a laptop, so no AWS account is needed to run or test them.
+``resend_temporary_password``, call Cognito through the app's ``CognitoGateway`` (the
+``gateway`` argument: the admin API, the PandaDoc webhook and the flows pass theirs); the
+local Cognito answers them on a laptop, so no AWS account is needed to run or test them.
 
 The flow, in plain English (six steps; docs/auth-lifecycle.md draws it):
 
@@ -17,8 +18,8 @@ The flow, in plain English (six steps; docs/auth-lifecycle.md draws it):
 4. The user signs in with the temporary password; Cognito answers with the
    NEW_PASSWORD_REQUIRED challenge.
 5. The frontend asks for a new password and the BFF answers the challenge with
-   ``answer_new_password_challenge`` (RespondToAuthChallenge): the SPA's new-password step
-   (``POST /api/sign-in/new-password``, ``FlowService.new_password``) and
+   ``answer_new_password`` (RespondToAuthChallenge, bff/flows/challenges/new_password.py):
+   the SPA's new-password step (``POST /api/sign-in/new-password``) and
    ``handle_new_password_challenge`` (which also signs in, server-side, with the admin
    forms AdminInitiateAuth / AdminRespondToAuthChallenge) share that one function.
 6. The user is authenticated with their own password. In a pool with MFA required (ours),
@@ -28,7 +29,8 @@ The flow, in plain English (six steps; docs/auth-lifecycle.md draws it):
 SDK: boto3's ``cognito-idp`` client (``boto3.client("cognito-idp")``), the Python
 counterpart of JavaScript's ``@aws-sdk/client-cognito-identity-provider``.
 
-Environment variables (see ``.env.example``, read by ``CognitoSettings.from_env``):
+The gateway's settings come from the environment (see ``.env.example``, read by
+``CognitoSettings.from_env`` when the app is built):
 
 * ``COGNITO_USER_POOL_ID``: the user pool, e.g. ``us-east-1_AbCdEf123``.
 * ``COGNITO_CLIENT_ID``: the app client, with ALLOW_ADMIN_USER_PASSWORD_AUTH enabled.
@@ -43,29 +45,16 @@ Environment variables (see ``.env.example``, read by ``CognitoSettings.from_env`
 
 from __future__ import annotations
 
-import json
-import logging
-from collections.abc import Mapping
-from functools import lru_cache
-
 from bff.cognito.gateway import CognitoGateway
-from bff.cognito.settings import CognitoSettings
 from bff.cognito.types import AuthStep, CognitoUser
 from bff.errors import InvalidParameter, UnsupportedUserState
-
-NEW_PASSWORD_REQUIRED = "NEW_PASSWORD_REQUIRED"
-
-log = logging.getLogger(__name__)
-
-
-@lru_cache(maxsize=4)
-def _gateway_for(settings: CognitoSettings) -> CognitoGateway:
-    return CognitoGateway.from_settings(settings)
-
-
-def _default_gateway() -> CognitoGateway:
-    """The gateway for the environment's settings (one boto3 client per distinct settings)."""
-    return _gateway_for(CognitoSettings.from_env())
+from bff.flows.challenges.new_password import (
+    CHALLENGE as NEW_PASSWORD_REQUIRED,
+)
+from bff.flows.challenges.new_password import (
+    answer_new_password,
+    required_attributes,
+)
 
 
 def _checked_email(email: str) -> str:
@@ -80,7 +69,7 @@ def create_cognito_user(
     email: str,
     temporary_password: str | None = None,
     *,
-    gateway: CognitoGateway | None = None,
+    gateway: CognitoGateway,
 ) -> CognitoUser:
     """Create the applicant's Cognito account; Cognito emails them a temporary password.
 
@@ -97,7 +86,7 @@ def create_cognito_user(
         email: the applicant's email address (``str``); it becomes the username.
         temporary_password: ``str`` meeting the pool's password policy, or ``None`` (the
             default, recommended) to let Cognito generate one.
-        gateway: the ``CognitoGateway`` to use; default built from the environment.
+        gateway: the app's ``CognitoGateway``.
 
     Returns:
         ``CognitoUser`` with ``status == "FORCE_CHANGE_PASSWORD"``, the ``sub`` attribute
@@ -117,7 +106,6 @@ def create_cognito_user(
     email with the temporary password, valid for TemporaryPasswordValidityDays.
     """
     email = _checked_email(email)
-    gateway = gateway or _default_gateway()
     return gateway.admin_create_user(
         email,
         email=email,
@@ -132,7 +120,7 @@ def handle_new_password_challenge(
     new_password: str,
     *,
     attributes: dict[str, str] | None = None,
-    gateway: CognitoGateway | None = None,
+    gateway: CognitoGateway,
 ) -> AuthStep:
     """Replace the temporary password with the user's own: sign in, answer NEW_PASSWORD_REQUIRED.
 
@@ -151,7 +139,7 @@ def handle_new_password_challenge(
         new_password: ``str``, the user's new permanent password.
         attributes: values for the challenge's required attributes (``{"name": "Ada"}``);
             none are required in our pool.
-        gateway: the ``CognitoGateway`` to use; default built from the environment.
+        gateway: the app's ``CognitoGateway``.
 
     Returns:
         ``AuthStep``: in a pool without MFA, ``tokens`` (``Tokens`` with access, ID and
@@ -177,14 +165,13 @@ def handle_new_password_challenge(
     Side effects: the user's password changes and their status becomes CONFIRMED; the
     temporary password stops working.
     """
-    gateway = gateway or _default_gateway()
     step = gateway.admin_initiate_auth(username, temp_password)
-    if step.challenge_name != NEW_PASSWORD_REQUIRED:
+    if step.challenge_name != NEW_PASSWORD_REQUIRED.name:
         raise UnsupportedUserState(
             "This account is not waiting for a new password.",
             details={"next_step": step.challenge_name or "signed_in"},
         )
-    return answer_new_password_challenge(
+    return answer_new_password(
         gateway,
         step.challenge_username(username),
         new_password,
@@ -195,54 +182,7 @@ def handle_new_password_challenge(
     )
 
 
-def required_attributes(step: AuthStep) -> list[str]:
-    """NEW_PASSWORD_REQUIRED's ``requiredAttributes`` (a JSON-array string on the wire),
-    without Cognito's ``userAttributes.`` prefix; none when it is not a JSON array."""
-    raw = step.challenge_parameters.get("requiredAttributes") or "[]"
-    try:
-        names = json.loads(raw)
-    except json.JSONDecodeError:
-        log.warning("Cognito sent requiredAttributes that is not JSON; treating as none")
-        return []
-    if not isinstance(names, list):
-        return []
-    return [str(n).removeprefix("userAttributes.") for n in names]
-
-
-def answer_new_password_challenge(
-    gateway: CognitoGateway,
-    username: str,
-    new_password: str,
-    session: str,
-    *,
-    attributes: Mapping[str, str] | None = None,
-    required: list[str] | None = None,
-    admin: bool = False,
-) -> AuthStep:
-    """Answer NEW_PASSWORD_REQUIRED: the one code path of the SPA's new-password step and of
-    ``handle_new_password_challenge``.
-
-    ``username`` is the challenge's (``AuthStep.challenge_username``); ``required`` the
-    challenge's required attributes (``required_attributes``), each of which must be in
-    ``attributes`` (InvalidParameter naming the missing ones, before Cognito is called);
-    when they are known, only they are sent. ``admin`` answers with
-    AdminRespondToAuthChallenge (server-side credentials).
-    """
-    given = dict(attributes or {})
-    missing = [name for name in required or [] if not given.get(name)]
-    if missing:
-        raise InvalidParameter(
-            f"Missing required attributes: {', '.join(missing)}.",
-            details={"missing_attributes": missing},
-        )
-    if required is not None:
-        given = {name: given[name] for name in required}
-    return gateway.respond_new_password(
-        username, new_password, session, attributes=given, admin=admin
-    )
-
-
-def resend_temporary_password(email: str, *, gateway: CognitoGateway | None = None) -> CognitoUser:
+def resend_temporary_password(email: str, *, gateway: CognitoGateway) -> CognitoUser:
     """Have Cognito email the applicant a new temporary password.
 
     When: the user says the invitation email never arrived, or signing in answered
@@ -256,7 +196,7 @@ def resend_temporary_password(email: str, *, gateway: CognitoGateway | None = No
 
     Args:
         email: ``str``, the email the account was created with (its username).
-        gateway: the ``CognitoGateway`` to use; default built from the environment.
+        gateway: the app's ``CognitoGateway``.
 
     Returns:
         ``CognitoUser``, still in ``FORCE_CHANGE_PASSWORD``.
@@ -271,5 +211,4 @@ def resend_temporary_password(email: str, *, gateway: CognitoGateway | None = No
     Side effects: a new invitation email from Cognito with a new temporary password.
     """
     email = _checked_email(email)
-    gateway = gateway or _default_gateway()
     return gateway.admin_create_user(email, email=email, resend=True)

@@ -1,0 +1,77 @@
+"""What every challenge handler declares (bff.flows.challenges)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from marshmallow import Schema
+
+from bff.cognito.types import AuthStep
+from bff.flows.outcome import ExistingDevice
+from statemachine import Flow
+from statemachine.challenges import Challenge
+
+if TYPE_CHECKING:
+    from bff.flows.protocol import Flows
+
+
+@dataclass(frozen=True)
+class AnswerContext:
+    """What the browser's session adds to an answer: the last step's public data, how the
+    browser asked to be listed as a device, and its device for this user."""
+
+    step_data: Mapping[str, Any] = field(default_factory=dict)
+    device_name: str | None = None
+    device: ExistingDevice | None = None
+
+
+class ChallengeHandler:
+    """The BFF half of one registry entry. Subclasses set the class attributes and
+    implement ``answer``; ``on_enter`` defaults to nothing more than the username."""
+
+    challenge: ClassVar[Challenge]
+    #: The answer's body (marshmallow schema; unknown fields are refused).
+    schema: ClassVar[type[Schema]]
+    #: The POST route under /api that takes the answer.
+    route: ClassVar[str]
+    #: The route's description in the OpenAPI document.
+    summary: ClassVar[str]
+    #: The answer changes a credential (password replaced, MFA registered): the browser
+    #: session is rotated even when no tokens come yet.
+    privilege_changed: ClassVar[bool] = False
+
+    @property
+    def step(self) -> str:
+        step = self.challenge.step
+        assert step is not None, f"{self.challenge.name} has no API step"
+        return step
+
+    def on_enter(self, flows: Flows, flow: Flow, step: AuthStep) -> dict[str, Any]:
+        """What the SPA's screen for this challenge needs (never a secret kept anywhere)."""
+        return {}
+
+    def answer(
+        self,
+        flows: Flows,
+        flow: Flow,
+        session: str,
+        args: Mapping[str, Any],
+        context: AnswerContext,
+    ) -> AuthStep:
+        """Call Cognito with the user's answer (``args``, parsed by ``schema``) and the
+        claimed ``session``; Cognito's next step (a challenge or tokens). Every call goes
+        through ``flows.call`` with the session to give back on a retryable error."""
+        raise NotImplementedError
+
+    def respond(
+        self, flows: Flows, flow: Flow, responses: Mapping[str, str], session: str
+    ) -> AuthStep:
+        """RespondToAuthChallenge with ``responses`` for this challenge."""
+        return flows.call(
+            flow,
+            "RespondToAuthChallenge",
+            lambda: flows.gateway.respond(self.challenge.name, responses, session),
+            restore_session=session,
+        )

@@ -1,0 +1,117 @@
+"""Password recovery, signed out: forgot password (a reset code by email), reset with the
+code, and a new temporary password for an account that never signed in.
+
+Every answer is the same whether or not the account exists (docs/security.md,
+enumeration): Cognito simulates a delivery for an unknown user (PreventUserExistenceErrors),
+and what a pool without it says is answered alike here.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bff.errors import (
+    AttemptLimitExceeded,
+    CognitoError,
+    InvalidParameter,
+    InvalidPassword,
+    NotAuthorized,
+    UnsupportedUserState,
+    UserNotConfirmed,
+    UserNotFound,
+)
+from bff.flows import applicants
+from bff.flows.outcome import StepOutcome, delivery_data, simulated_delivery
+from bff.flows.protocol import Flows
+from bff.flows.session import end_user_sessions
+from statemachine import Flow
+
+log = logging.getLogger(__name__)
+
+
+def point_at_field(exc: CognitoError, field_name: str) -> None:
+    """A policy refusal of a new password names its field, like a 422 (``details.fields``)."""
+    if isinstance(exc, InvalidPassword):
+        exc.details["fields"] = {field_name: [exc.message]}
+
+
+def forgot_password(flows: Flows, flow: Flow | None, username: str) -> StepOutcome:
+    """ForgotPassword: a reset code by email; RESET_CODE_SENT.
+
+    A pool without PreventUserExistenceErrors (UserNotFoundException), or a user who cannot
+    reset by email (no verified email: InvalidParameterException; a temporary password or a
+    disabled account: NotAuthorizedException) get the same answer, and nothing is sent. So
+    does Cognito's limit on reset codes per user and hour (LimitExceededException): it
+    never applies to an unknown user, so a 429 would tell who has an account; the journal
+    records it (``attempts_exceeded``), the user still has the codes already sent.
+    """
+    flow, is_new = flows.flow_for(flow, "forgot_password", username)
+    try:
+        delivery = flows.gateway.forgot_password(username)
+    except (UserNotFound, InvalidParameter, NotAuthorized, UserNotConfirmed) as exc:
+        log.info("forgot password: nothing sent (%s)", exc.cognito_code)
+        delivery = simulated_delivery(username)
+    except AttemptLimitExceeded as exc:
+        flows.record_failure(flow, "ForgotPassword", exc, is_new=is_new)
+        if exc.cognito_code != "LimitExceededException":
+            raise
+        log.info("forgot password: nothing sent (Cognito's limit on reset codes)")
+        is_new = False
+        delivery = simulated_delivery(username)
+    except CognitoError as exc:
+        flows.record_failure(flow, "ForgotPassword", exc, is_new=is_new)
+        raise
+    flow.apply("ForgotPassword", {})
+    flows.persist(flow, is_new=is_new)
+    code_delivery = delivery_data(delivery, masked_for=username)
+    return StepOutcome(flow, {"username": username, "code_delivery": code_delivery})
+
+
+def reset_password(
+    flows: Flows,
+    flow: Flow | None,
+    code: str,
+    new_password: str,
+    *,
+    username: str | None = None,
+    keep_session: str | None = None,
+) -> StepOutcome:
+    """ConfirmForgotPassword with the emailed code and the new password; CONFIRMED.
+
+    A wrong or expired code, a weak password and Cognito's attempt limit keep the state
+    (journaled) and answer their error. Once reset, every BFF session of the user but
+    ``keep_session`` (the resetting browser's) ends: whoever knew the old password is
+    signed out here. Remembered devices and the MFA setting stay as Cognito leaves them.
+    """
+    flow, is_new = flows.flow_for_code_step(flow, "reset_password", username)
+    name = flow.username or ""
+    try:
+        flows.gateway.confirm_forgot_password(name, code, new_password)
+    except CognitoError as exc:
+        flows.record_failure(flow, "ConfirmForgotPassword", exc, is_new=is_new)
+        point_at_field(exc, "new_password")
+        raise
+    flow.apply("ConfirmForgotPassword", {})
+    flows.persist(flow, is_new=is_new)
+    ended = end_user_sessions(flows, name, keep_session=keep_session)
+    return StepOutcome(flow, {"username": name, "password_reset": True, "sessions_ended": ended})
+
+
+def resend_temporary_password(flows: Flows, flow: Flow | None, username: str) -> StepOutcome:
+    """ "Send me a new temporary password": AdminCreateUser MessageAction=RESEND
+    (``applicants.resend_temporary_password``); TEMPORARY_PASSWORD_SENT.
+
+    The same answer whether or not the account exists or waits for a new password
+    (UserNotFoundException, UnsupportedUserStateException are logged, not told).
+    """
+    flow, is_new = flows.flow_for(flow, "resend_temporary_password", username)
+    try:
+        applicants.resend_temporary_password(username, gateway=flows.gateway)
+    except (UserNotFound, UnsupportedUserState, NotAuthorized) as exc:
+        log.info("temporary password: nothing sent (%s)", exc.cognito_code)
+    except CognitoError as exc:
+        flows.record_failure(flow, "AdminCreateUser", exc, is_new=is_new)
+        raise
+    flow.apply("AdminCreateUser", {}, request={"MessageAction": "RESEND"})
+    flows.persist(flow, is_new=is_new)
+    return StepOutcome(flow, {"username": username})

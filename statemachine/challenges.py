@@ -1,0 +1,148 @@
+"""The challenge registry, lifecycle half: every Cognito challenge this project handles,
+declared once.
+
+A ``Challenge`` says what Cognito's ``ChallengeName`` means to the lifecycle: the trigger
+its arrival fires, the state it enters (or none, when the BFF answers it within the same
+step), where it can come from, which failures keep a user in it, and the API step that
+answers it. The lifecycle's transitions (statemachine.lifecycle), the outcome mapping
+(statemachine.outcomes), the API's steps and routes (bff.flows.steps, bff.flows.challenges),
+the OpenAPI enums, the generated docs and the local Cognito's dispatch all read this table;
+nothing else lists challenge names. Adding a challenge is one entry here, one handler module
+in bff/flows/challenges/, the local Cognito's handler, the demo screen and tests
+(docs/architecture.md, "Adding a challenge").
+
+Names are Cognito's own (API reference, InitiateAuth and RespondToAuthChallenge,
+``ChallengeName`` valid values; botocore's cognito-idp model, ``ChallengeNameType``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """One Cognito challenge as the lifecycle sees it."""
+
+    #: Cognito's ChallengeName, which is also the state's name when it has one.
+    name: str
+    #: The trigger fired when Cognito answers with this challenge.
+    trigger: str
+    trigger_doc: str
+    #: What being in the state means (None: the BFF answers it in the same step, so the
+    #: trigger is reflexive and no state is entered).
+    state_doc: str | None
+    #: Whether a sign-in (InitiateAuth) can answer with it.
+    from_sign_in: bool = True
+    #: Challenges whose answer can lead to this one.
+    after: tuple[str, ...] = ()
+    #: Reflexive triggers a failed answer fires while in this state (attempts counted).
+    rejections: tuple[str, ...] = ()
+    #: The API step that answers it (None: the BFF answers it itself).
+    step: str | None = None
+    step_doc: str = ""
+
+    @property
+    def state(self) -> str | None:
+        return self.name if self.state_doc is not None else None
+
+
+CHALLENGES: Final[tuple[Challenge, ...]] = (
+    Challenge(
+        name="PASSWORD_VERIFIER",
+        trigger="password_verifier_required",
+        trigger_doc="USER_SRP_AUTH answered PASSWORD_VERIFIER; the BFF answers it in the same "
+        "step.",
+        state_doc=None,
+    ),
+    Challenge(
+        name="NEW_PASSWORD_REQUIRED",
+        trigger="new_password_required",
+        trigger_doc="Sign-in answered NEW_PASSWORD_REQUIRED (temporary password).",
+        state_doc="First sign-in with a temporary password: a new password is required.",
+        rejections=("password_rejected", "credentials_rejected"),
+        step="new_password",
+        step_doc="Replace the temporary password (NEW_PASSWORD_REQUIRED).",
+    ),
+    Challenge(
+        name="MFA_SETUP",
+        trigger="mfa_setup_required",
+        trigger_doc="Sign-in or a challenge answer returned MFA_SETUP.",
+        state_doc="MFA is required and the user has none: register an authenticator app (TOTP).",
+        after=("NEW_PASSWORD_REQUIRED",),
+        rejections=("code_rejected",),
+        step="mfa_setup_verify",
+        step_doc="Register the authenticator app with its first code (MFA_SETUP).",
+    ),
+    Challenge(
+        name="SOFTWARE_TOKEN_MFA",
+        trigger="software_token_mfa_required",
+        trigger_doc="Sign-in or a challenge answer returned SOFTWARE_TOKEN_MFA.",
+        state_doc="The password was accepted; Cognito asks for the current TOTP code.",
+        after=("NEW_PASSWORD_REQUIRED",),
+        rejections=("code_rejected",),
+        step="mfa_code",
+        step_doc="Enter the authenticator app's current code (SOFTWARE_TOKEN_MFA).",
+    ),
+    Challenge(
+        name="DEVICE_SRP_AUTH",
+        trigger="device_srp_required",
+        trigger_doc="Sign-in with a DEVICE_KEY of a remembered device returned DEVICE_SRP_AUTH.",
+        state_doc="The password was accepted on a remembered device; prove the device (SRP).",
+        rejections=("credentials_rejected",),
+    ),
+    Challenge(
+        name="DEVICE_PASSWORD_VERIFIER",
+        trigger="device_password_verifier_required",
+        trigger_doc="The DEVICE_SRP_AUTH answer returned DEVICE_PASSWORD_VERIFIER.",
+        state_doc="Cognito sent the device SRP challenge; answer with the claim.",
+        from_sign_in=False,
+        after=("DEVICE_SRP_AUTH",),
+        rejections=("credentials_rejected",),
+    ),
+)
+
+#: Challenges Cognito can send that this project does not handle yet (API reference,
+#: InitiateAuth "ChallengeName" valid values). Any other unknown name is refused too.
+NOT_SUPPORTED: Final[tuple[str, ...]] = (
+    "SMS_MFA",
+    "EMAIL_OTP",
+    "SMS_OTP",
+    "SELECT_MFA_TYPE",
+    "SELECT_CHALLENGE",
+    "CUSTOM_CHALLENGE",
+    "PASSWORD",
+    "PASSWORD_SRP",
+    "WEB_AUTHN",
+    "ADMIN_NO_SRP_AUTH",
+)
+
+BY_NAME: Final[dict[str, Challenge]] = {challenge.name: challenge for challenge in CHALLENGES}
+SUPPORTED: Final[tuple[str, ...]] = tuple(BY_NAME)
+#: Challenge name → the trigger its arrival fires.
+CHALLENGE_TRIGGERS: Final[dict[str, str]] = {c.name: c.trigger for c in CHALLENGES}
+#: The challenges that are states (each holds a Cognito session that expires).
+CHALLENGE_STATES: Final[tuple[str, ...]] = tuple(c.name for c in CHALLENGES if c.state)
+
+
+def challenge(name: str) -> Challenge:
+    """The registry entry for ``name`` (KeyError for a challenge this project does not
+    handle)."""
+    return BY_NAME[name]
+
+
+def _state(name: str) -> str:
+    if BY_NAME[name].state is None:
+        raise ValueError(f"{name} is answered within its step and is no state")
+    return name
+
+
+#: The challenge the BFF answers within the SRP sign-in (no state).
+PASSWORD_VERIFIER: Final = challenge("PASSWORD_VERIFIER").name
+# The challenge states by name, for the modules that need one in particular.
+NEW_PASSWORD_REQUIRED: Final = _state("NEW_PASSWORD_REQUIRED")
+MFA_SETUP: Final = _state("MFA_SETUP")
+SOFTWARE_TOKEN_MFA: Final = _state("SOFTWARE_TOKEN_MFA")
+DEVICE_SRP_AUTH: Final = _state("DEVICE_SRP_AUTH")
+DEVICE_PASSWORD_VERIFIER: Final = _state("DEVICE_PASSWORD_VERIFIER")

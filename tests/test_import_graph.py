@@ -121,13 +121,13 @@ def test_the_runtime_has_no_import_loop() -> None:
 
 def test_the_graph_sees_function_level_and_relative_imports() -> None:
     tree = ast.parse(
-        "from . import steps\nfrom .service import FlowService\n"
+        "from . import steps\nfrom .protocol import Flows\n"
         "def f():\n    from bff.api import context\n"
         "if TYPE_CHECKING:\n    from bff.app import create_app\n"
     )
     assert _imported("bff.flows", tree) == {
         "bff.flows.steps",
-        "bff.flows.service",
+        "bff.flows.protocol",
         "bff.api.context",
         "bff.api",  # the package runs first
     }

@@ -3,7 +3,8 @@
 Dummy AWS credentials are set before anything imports boto3 so no test can reach a real
 account (the local Cognito ignores the signature), and every app or `bff` subprocess a test
 starts without its own instance folder gets a temporary one, never the repository's
-instance/.
+instance/. The modules with slow or browser tests run first (see
+``pytest_collection_modifyitems``).
 """
 
 from __future__ import annotations
@@ -32,3 +33,15 @@ def temporary_instance_folder(tmp_path_factory: pytest.TempPathFactory) -> Itera
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("BFF_INSTANCE_PATH", str(tmp_path_factory.mktemp("instance")))
         yield
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules with ``slow`` or ``browser`` tests first, every module's tests in their own
+    order. With pytest-xdist (.ci/run: a module stays on one worker) the long modules start
+    while the others share out the short ones, instead of one of them ending the run alone."""
+    slow = {
+        item.path
+        for item in items
+        if item.get_closest_marker("slow") or item.get_closest_marker("browser")
+    }
+    items.sort(key=lambda item: item.path not in slow)  # a stable sort: order kept within

@@ -71,6 +71,10 @@ class LimitExceeded(CognitoError):
     error_code = "LimitExceededException"
 
 
+class RefreshTokenReuse(CognitoError):
+    error_code = "RefreshTokenReuseException"
+
+
 INCORRECT_CREDENTIALS = "Incorrect username or password."
 SESSION_EXPIRED = "Invalid session for the user, session is expired."
 INVALID_SESSION = "Invalid session for the user."

@@ -45,7 +45,7 @@ from statemachine.challenges import (
 )
 
 from . import errors as e
-from . import keys, tokens
+from . import keys, rotation, tokens
 from .clock import Clock
 from .messages import render_email
 from .outbox import Outbox, OutboxMessage
@@ -324,6 +324,19 @@ class LocalCognitoBackend(CognitoIdpBackend):
         pool = LocalUserPool(self, self.account_id, self.region_name, name, extended_config)
         self.user_pools[pool.id] = pool
         return pool
+
+    def create_user_pool_client(
+        self, user_pool_id: str, generate_secret: bool, extended_config: dict[str, Any]
+    ) -> CognitoIdpUserPoolClient:
+        # RefreshTokenRotation checked, and DISABLED when not given (rotation.py).
+        config = rotation.client_config(extended_config)
+        return super().create_user_pool_client(user_pool_id, generate_secret, config)
+
+    def update_user_pool_client(
+        self, user_pool_id: str, client_id: str, extended_config: dict[str, Any]
+    ) -> CognitoIdpUserPoolClient:
+        config = rotation.client_config(extended_config)
+        return super().update_user_pool_client(user_pool_id, client_id, config)
 
     def pool_and_client(
         self, client_id: str
@@ -1060,32 +1073,22 @@ class LocalCognitoBackend(CognitoIdpBackend):
         refresh_token = params.get("REFRESH_TOKEN")
         if not refresh_token:
             raise e.InvalidParameter("Missing required parameter REFRESH_TOKEN")
-        if refresh_token not in pool.refresh_tokens:
-            raise e.NotAuthorized(e.INVALID_REFRESH_TOKEN)
-        record = pool.refresh_tokens[refresh_token]
-        if record is None:
-            raise e.NotAuthorized(e.REFRESH_TOKEN_REVOKED)
-        token_client_id, username, origin_jti = record
-        if token_client_id != client.id:
-            raise e.NotAuthorized(e.INVALID_REFRESH_TOKEN)
-        user = self._user_or_none(pool, username)
-        self._check_secret_hash(
-            client,
-            params.get("SECRET_HASH"),
-            params.get("USERNAME"),
-            username,
-            user.id if user else None,
+        if rotation.Rotation.of(client).enabled:
+            # Cognito: no REFRESH_TOKEN_AUTH in a client that rotates (rotation.py).
+            raise e.InvalidParameter(rotation.USE_GET_TOKENS)
+
+        def check_secret_hash(username: str, user: CognitoIdpUser | None) -> None:
+            self._check_secret_hash(
+                client,
+                params.get("SECRET_HASH"),
+                params.get("USERNAME"),
+                username,
+                user.id if user else None,
+            )
+
+        user, origin_jti, grant = self.redeem_refresh_token(
+            pool, client, refresh_token, params.get("DEVICE_KEY"), check_secret_hash
         )
-        if user is None or not user.enabled:
-            raise e.NotAuthorized(e.INVALID_REFRESH_TOKEN)
-        grant = self.refresh_grants.get(refresh_token)
-        if grant is None:
-            # A refresh token known to the pool without a grant (none is issued so today;
-            # a state file from before grants existed could hold one): no expiry, no device.
-            grant = RefreshGrant(expires_at=float("inf"), auth_time=int(time.time()))
-        if self.clock.now() > grant.expires_at:
-            raise e.NotAuthorized(e.REFRESH_TOKEN_EXPIRED)
-        self._check_refresh_device(user, grant, params.get("DEVICE_KEY"))
         access_token, id_token, expires_in = self._mint(pool, client, user, origin_jti, grant)
         return {
             "ChallengeParameters": {},
@@ -1096,6 +1099,44 @@ class LocalCognitoBackend(CognitoIdpBackend):
                 "TokenType": "Bearer",
             },
         }
+
+    def redeem_refresh_token(
+        self,
+        pool: CognitoIdpUserPool,
+        client: CognitoIdpUserPoolClient,
+        refresh_token: str,
+        device_key: str | None,
+        check_secret: Callable[[str, CognitoIdpUser | None], None] | None = None,
+    ) -> tuple[CognitoIdpUser, str, RefreshGrant]:
+        """The user, ``origin_jti`` and grant of a refresh token that may be used now, for
+        REFRESH_TOKEN_AUTH and GetTokensFromRefreshToken alike; ``check_secret`` (given the
+        token's username and user) checks the client's secret the way the caller's action
+        sends it. Refusals say what Cognito says."""
+        if refresh_token not in pool.refresh_tokens:
+            raise e.NotAuthorized(e.INVALID_REFRESH_TOKEN)
+        record = pool.refresh_tokens[refresh_token]
+        if record is None:
+            raise e.NotAuthorized(e.REFRESH_TOKEN_REVOKED)
+        token_client_id, username, origin_jti = record
+        if token_client_id != client.id:
+            raise e.NotAuthorized(e.INVALID_REFRESH_TOKEN)
+        user = self._user_or_none(pool, username)
+        if check_secret is not None:
+            check_secret(username, user)
+        if user is None or not user.enabled:
+            raise e.NotAuthorized(e.INVALID_REFRESH_TOKEN)
+        grant = self.refresh_grants.get(refresh_token)
+        if grant is None:
+            # A refresh token known to the pool without a grant (none is issued so today;
+            # a state file from before grants existed could hold one): no expiry, no device.
+            grant = RefreshGrant(expires_at=float("inf"), auth_time=int(time.time()))
+        now = self.clock.now()
+        if grant.rotated_until is not None and now >= grant.rotated_until:
+            raise e.RefreshTokenReuse(rotation.TOKEN_ROTATED)
+        if now > grant.expires_at:
+            raise e.NotAuthorized(e.REFRESH_TOKEN_EXPIRED)
+        self._check_refresh_device(user, grant, device_key)
+        return user, origin_jti, grant
 
     def _check_refresh_device(
         self, user: CognitoIdpUser, grant: RefreshGrant, device_key: str | None
@@ -1558,7 +1599,10 @@ class LocalCognitoBackend(CognitoIdpBackend):
         token_client, username, origin_jti = record
         if token_client != client.id:
             raise e.CognitoError("Token does not belong to this client")
-        pool.refresh_tokens[token] = None
+        # Rotation's replacements share the sign-in's origin_jti: the whole chain goes.
+        for other, other_record in pool.refresh_tokens.items():
+            if other_record == record:
+                pool.refresh_tokens[other] = None
         self._revoke_user_access_tokens(pool, username, origin_jti)
 
     def get_user(self, access_token: str) -> CognitoIdpUser:

@@ -3,8 +3,8 @@
 A subclass of moto's ``CognitoIdpResponse`` bound to one private ``LocalCognitoBackend``
 (moto's own picks a backend from its global registry by region, which is why GlobalSignOut
 and friends fail in moto's server mode outside us-east-1). It adds the actions moto lacks
-(ResendConfirmationCode, RevokeToken, the device actions) and passes the extra parameters
-(SecretHash, UserPoolId) moto's handlers drop.
+(ResendConfirmationCode, RevokeToken, GetTokensFromRefreshToken, the device actions) and
+passes the extra parameters (SecretHash, UserPoolId) moto's handlers drop.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from moto.cognitoidp.responses import CognitoIdpResponse
 from moto.core.responses import ActionResult, EmptyResult
 from werkzeug.exceptions import HTTPException
 
+from . import rotation
 from .fidelity import LocalCognitoBackend
 
 # Actions whose AccessToken is checked for revocation/expiry before moto sees it.
@@ -96,6 +97,17 @@ class LocalCognitoResponse(CognitoIdpResponse):
             self._get_param("Token"), self._get_param("ClientId"), self._get_param("ClientSecret")
         )
         return EmptyResult()
+
+    def get_tokens_from_refresh_token(self) -> ActionResult:
+        return ActionResult(
+            rotation.get_tokens_from_refresh_token(
+                self.backend,
+                self._get_param("RefreshToken"),
+                self._get_param("ClientId"),
+                self._get_param("ClientSecret"),
+                self._get_param("DeviceKey"),
+            )
+        )
 
     # moto routes these through its global registry and drops SecretHash; ours has one backend.
 

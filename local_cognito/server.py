@@ -39,6 +39,7 @@ from .fidelity import LocalCognitoBackend
 from .keys import public_jwks
 from .outbox import Outbox
 from .responses import LocalCognitoResponse
+from .rotation import Rotation
 from .state import StateStore, restore, snapshot
 from .template import PoolDefinition, pool_definition
 from .tokens import openid_configuration
@@ -73,11 +74,17 @@ class LocalCognitoInfo:
     user_pool_id: str
     client_id: str
     client_secret: str | None = None
+    #: the app client rotates refresh tokens (RefreshTokenRotation ENABLED)
+    refresh_rotation: bool = False
 
     def as_dict(self) -> dict[str, str]:
         data = asdict(self)
         if data["client_secret"] is None:
             del data["client_secret"]
+        if self.refresh_rotation:
+            data["refresh_rotation"] = "true"
+        else:
+            del data["refresh_rotation"]
         return data
 
     def cognito_settings(self) -> CognitoSettings:
@@ -88,6 +95,7 @@ class LocalCognitoInfo:
             client_secret=self.client_secret,
             region=self.region,
             endpoint_url=self.endpoint_url,
+            refresh_rotation=self.refresh_rotation,
         )
 
     def as_environment(self) -> dict[str, str]:
@@ -99,6 +107,7 @@ class LocalCognitoInfo:
             "COGNITO_CLIENT_SECRET": self.client_secret or "",
             "COGNITO_ENDPOINT_URL": self.endpoint_url,
             "AWS_REGION": self.region,
+            "COGNITO_REFRESH_ROTATION": "true" if self.refresh_rotation else "false",
         }
 
 
@@ -127,8 +136,14 @@ def _error(status: int, code: str, message: str) -> Response:
     )
 
 
+#: Actions named like reads that change the pool: rotation replaces the refresh token.
+_CHANGING_READS = frozenset({"GetTokensFromRefreshToken"})
+
+
 def _reads_only(action: str) -> bool:
     """Actions that change nothing (no state write after them)."""
+    if action in _CHANGING_READS:
+        return False
     return action.startswith(("Get", "List", "Describe", "AdminGet", "AdminList"))
 
 
@@ -362,6 +377,7 @@ class LocalCognito:
             user_pool_id=pool.id,
             client_id=client.id,
             client_secret=client.secret if client.generate_secret else None,
+            refresh_rotation=Rotation.of(client).enabled,
         )
 
     def persist(self) -> bool:
@@ -437,6 +453,7 @@ class LocalCognito:
             user_pool_id=pool.id,
             client_id=client.id,
             client_secret=client.secret if generate_secret else None,
+            refresh_rotation=Rotation.of(client).enabled,
         )
 
     def client(self, **kwargs: Any) -> Any:
@@ -466,6 +483,7 @@ _CLIENT_PROPERTIES = {
     "EnableTokenRevocation",
     "EnablePropagateAdditionalUserContextData",
     "AuthSessionValidity",
+    "RefreshTokenRotation",
 }
 
 

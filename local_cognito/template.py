@@ -96,7 +96,8 @@ class _Evaluator:
 
     def evaluate(self, value: Any) -> Any:
         if isinstance(value, list):
-            return [self.evaluate(v) for v in value]
+            # !If [cond, item, !Ref AWS::NoValue] in a list leaves the item out.
+            return [item for item in map(self.evaluate, value) if item is not _NO_VALUE]
         if not isinstance(value, dict):
             return value
         if len(value) == 1:

@@ -65,6 +65,9 @@ class RefreshGrant:
     #: the device the tokens were issued to (pools with device tracking); a refresh must
     #: present this device's key, and the device must be confirmed and not forgotten
     device_key: str | None = None
+    #: set when rotation replaced this token (rotation.py): it is refused from then on, on
+    #: the local clock (the client's RetryGracePeriodSeconds after its first rotation)
+    rotated_until: float | None = None
 
 
 @dataclass(frozen=True)

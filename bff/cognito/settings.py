@@ -62,6 +62,15 @@ def env_int(
     return value
 
 
+def _flag(environ: Mapping[str, str], name: str) -> bool:
+    raw = environ.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise SettingsError(f"{name} must be true or false, not {raw!r}")
+
+
 def _region_from_pool_id(user_pool_id: str) -> str | None:
     region, sep, _ = user_pool_id.partition("_")
     return region if sep and region else None
@@ -79,6 +88,9 @@ class CognitoSettings:
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     read_timeout: float = DEFAULT_READ_TIMEOUT
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    #: The app client rotates refresh tokens (RefreshTokenRotation ENABLED): refresh with
+    #: GetTokensFromRefreshToken, which answers a new refresh token, not REFRESH_TOKEN_AUTH.
+    refresh_rotation: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> CognitoSettings:
@@ -99,6 +111,7 @@ class CognitoSettings:
             connect_timeout=_float(environ, "COGNITO_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT),
             read_timeout=_float(environ, "COGNITO_READ_TIMEOUT", DEFAULT_READ_TIMEOUT),
             max_attempts=env_int(environ, "COGNITO_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS),
+            refresh_rotation=_flag(environ, "COGNITO_REFRESH_ROTATION"),
         )
 
     @property

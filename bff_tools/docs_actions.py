@@ -30,11 +30,14 @@ GATEWAY_FILES: tuple[str, ...] = (
     "bff/cognito/gateway_base.py",
     "bff/cognito/admin_actions.py",
     "bff/cognito/device_actions.py",
+    "bff/cognito/refresh_actions.py",
     "bff/cognito/wire.py",
 )
 GATEWAY_CLASS = "CognitoGateway"
 #: The classes whose methods are the gateway's (CognitoGateway and its bases).
-GATEWAY_CLASSES = frozenset({GATEWAY_CLASS, "GatewayBase", "AdminActions", "DeviceActions"})
+GATEWAY_CLASSES = frozenset(
+    {GATEWAY_CLASS, "GatewayBase", "AdminActions", "DeviceActions", "RefreshActions"}
+)
 CLIENT_ATTRIBUTE = "_client"
 
 #: The service actions of the sign-up → TOTP MFA → remembered-device scenario, in its

@@ -138,7 +138,9 @@ def revalidate(session: BrowserSession) -> BrowserSession:
 
 def refresh(session: BrowserSession, *, flow: Flow | None) -> BrowserSession:
     """New tokens from the session's refresh token (REFRESH_TOKEN_AUTH, with the device the
-    tokens were issued to), saved. Refused, the session ends: 401 ``session_expired``."""
+    tokens were issued to; GetTokensFromRefreshToken when the client rotates refresh
+    tokens, and its new refresh token replaces the old), saved. Refused, the session ends:
+    401 ``session_expired``."""
     tokens = session.tokens
     if tokens is None or not tokens.get("refresh_token"):
         sessions.end_session()

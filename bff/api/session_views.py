@@ -44,8 +44,9 @@ def me() -> dict[str, Any]:
 @blp.arguments(EmptySchema)
 @blp.response(200, MeSchema)
 def refresh(_args: dict[str, Any]) -> dict[str, Any]:
-    """New access and ID tokens (REFRESH_TOKEN_AUTH). A refused refresh ends the session:
-    401 `session_expired`, sign in again."""
+    """New access and ID tokens (REFRESH_TOKEN_AUTH, or GetTokensFromRefreshToken when the
+    app client rotates refresh tokens: the new refresh token is kept). A refused refresh
+    ends the session: 401 `session_expired`, sign in again."""
     session = context.refresh(context.signed_in(), flow=context.current_flow())
     assert session.tokens is not None
     tokens = session.tokens

@@ -56,6 +56,8 @@ ERRORS_BY_COGNITO_CODE: dict[str, type[CognitoError]] = {
     "EnableSoftwareTokenMFAException": CodeMismatch,
     "ExpiredCodeException": ExpiredCode,
     "NotAuthorizedException": NotAuthorized,
+    # GetTokensFromRefreshToken: a refresh token replaced by rotation, past its grace period.
+    "RefreshTokenReuseException": NotAuthorized,
     "UserNotConfirmedException": UserNotConfirmed,
     "UsernameExistsException": UsernameExists,
     "InvalidPasswordException": InvalidPassword,

@@ -29,6 +29,7 @@ from bff.cognito import wire
 from bff.cognito.admin_actions import AdminActions
 from bff.cognito.device_actions import DeviceActions
 from bff.cognito.error_translation import cognito_call
+from bff.cognito.refresh_actions import RefreshActions
 from bff.cognito.resilience import ResilientClient
 from bff.cognito.settings import CognitoSettings, SettingsError, make_cognito_client
 from bff.cognito.types import (
@@ -64,6 +65,7 @@ COGNITO_ACTIONS: dict[str, str] = {
     "ForgetDevice": "forget_device",
     "GlobalSignOut": "global_sign_out",
     "RevokeToken": "revoke_token",
+    "GetTokensFromRefreshToken": "get_tokens_from_refresh_token",
     "ForgotPassword": "forgot_password",
     "ConfirmForgotPassword": "confirm_forgot_password",
     "AdminResetUserPassword": "admin_reset_user_password",
@@ -76,7 +78,7 @@ COGNITO_ACTIONS: dict[str, str] = {
 READINESS_PROBE_TOKEN = "bff-readiness-probe"
 
 
-class CognitoGateway(AdminActions, DeviceActions):
+class CognitoGateway(AdminActions, DeviceActions, RefreshActions):
     """Every Cognito action the project uses, with the project's types and errors."""
 
     @classmethod
@@ -89,6 +91,7 @@ class CognitoGateway(AdminActions, DeviceActions):
             user_pool_id=settings.user_pool_id,
             client_id=settings.client_id,
             client_secret=settings.client_secret,
+            refresh_rotation=settings.refresh_rotation,
         )
 
     def __repr__(self) -> str:
@@ -200,38 +203,6 @@ class CognitoGateway(AdminActions, DeviceActions):
                 AuthFlow="USER_PASSWORD_AUTH",
                 AuthParameters=self._auth_parameters(
                     username, USERNAME=username, PASSWORD=password, DEVICE_KEY=device_key
-                ),
-            )
-        return wire.auth_step(response)
-
-    def refresh_tokens(
-        self,
-        refresh_token: str,
-        *,
-        username: str | None = None,
-        device_key: str | None = None,
-    ) -> AuthStep:
-        """New access and ID tokens from a refresh token (InitiateAuth, REFRESH_TOKEN_AUTH).
-
-        With a client secret, SECRET_HASH must be computed over the user's *internal*
-        Cognito username (the ``cognito:username`` / ``username`` claim of the tokens, the
-        ``sub`` in pools that sign in by email), not what the user typed: hashing the typed
-        email fails with "SecretHash does not match". The InitiateAuth API reference lists
-        SECRET_HASH as required for REFRESH_TOKEN_AUTH when the client has a secret; which
-        name to hash is a field report (aws-sdk-net-extensions-cognito #35, #94;
-        https://qiita.com/nori3tsu/items/7fa72c297f93efd0b3bb). The answer usually carries
-        no new refresh token: keep the old one.
-        """
-        if self._client_secret and not username:
-            raise InvalidParameter(
-                "Refreshing with a client secret needs the user's Cognito username (sub)."
-            )
-        with cognito_call("InitiateAuth"):
-            response = self._client.initiate_auth(
-                ClientId=self.client_id,
-                AuthFlow="REFRESH_TOKEN_AUTH",
-                AuthParameters=self._auth_parameters(
-                    username, REFRESH_TOKEN=refresh_token, DEVICE_KEY=device_key
                 ),
             )
         return wire.auth_step(response)

@@ -18,11 +18,14 @@ class GatewayBase:
         user_pool_id: str,
         client_id: str,
         client_secret: str | None = None,
+        refresh_rotation: bool = False,
     ) -> None:
         self._client = client
         self.user_pool_id = user_pool_id
         self.client_id = client_id
         self._client_secret = client_secret
+        #: the app client rotates refresh tokens: refresh_tokens uses GetTokensFromRefreshToken
+        self.refresh_rotation = refresh_rotation
 
     def _secret_hash(self, username: str) -> dict[str, str]:
         """``{"SecretHash": ...}`` for the top-level parameter, or nothing without a secret."""

@@ -6,10 +6,19 @@ from __future__ import annotations
 import socket
 import threading
 from dataclasses import dataclass
+from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from .app import create_app
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log line per request (errors are still logged): the API runs beside the
+    BFF, whose own log says what it forwarded."""
+
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        pass
 
 
 @dataclass
@@ -38,7 +47,16 @@ def bind(issuer: str, client_id: str, host: str = "127.0.0.1", port: int = 0) ->
     listener = socket.create_server((host, port))
     try:
         bound_port = listener.getsockname()[1]
-        return NotesServer(make_server(host, bound_port, app, threaded=True, fd=listener.fileno()))
+        return NotesServer(
+            make_server(
+                host,
+                bound_port,
+                app,
+                threaded=True,
+                request_handler=_QuietHandler,
+                fd=listener.fileno(),
+            )
+        )
     finally:
         listener.close()  # werkzeug serves on its own duplicate of the descriptor
 

@@ -115,4 +115,7 @@ def outbox_command(endpoint: str | None, to: str | None, kind: str | None, as_js
         click.echo("(no messages)")
     for message in messages:
         secret = message.get("code") or message.get("temporary_password")
-        click.echo(f"{message['sent_at']}  {message['kind']:<19} {message['to']:<32} {secret}")
+        status = message.get("status", "")  # valid, expired, used, replaced
+        click.echo(
+            f"{message['sent_at']}  {message['kind']:<19} {message['to']:<32} {secret}  {status}"
+        )

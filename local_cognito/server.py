@@ -38,6 +38,7 @@ from .clock import Clock
 from .fidelity import LocalCognitoBackend
 from .keys import public_jwks
 from .outbox import Outbox
+from .outbox_status import statuses
 from .responses import LocalCognitoResponse
 from .rotation import Rotation
 from .state import StateStore, restore, snapshot
@@ -229,8 +230,12 @@ class LocalCognitoApp:
             kind = request.args.get("kind")
             if kind is not None and kind not in KINDS:
                 return _json(400, {"error": f"kind must be one of {list(KINDS)}"})
-            messages = self.backend.outbox.messages(request.args.get("to"), kind)
-            return _json(200, [m.as_dict() for m in messages])
+            with self.backend.lock:
+                messages = self.backend.outbox.messages(request.args.get("to"), kind)
+                status = statuses(self.backend, messages)
+            return _json(
+                200, [m.as_dict() | {"status": s} for m, s in zip(messages, status, strict=True)]
+            )
         if path == "/_local/clock":
             if request.method == "GET":
                 return _json(200, self._clock_state())

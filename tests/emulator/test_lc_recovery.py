@@ -337,7 +337,7 @@ def test_bff_outbox_shows_reset_codes(
     result = CliRunner().invoke(outbox_command, [*args, "--kind", "password_reset_code"])
     assert result.exit_code == 0, result.output
     [line] = result.output.splitlines()
-    assert "password_reset_code" in line and line.endswith(code)
+    assert "password_reset_code" in line and line.endswith(f"{code}  valid")
 
 
 def test_users_without_sms_mfa_have_no_mfa_options(

@@ -12,8 +12,9 @@ Two ways to run it, as the spec asks:
 * straight through (default): no questions. Against the local Cognito the confirmation code
   is read from its outbox and TOTP codes are computed with pyotp. Against real Cognito the
   program cannot read email, so it says what it needs and stops before calling Cognito.
-* ``--interactive``: a question/answer script (user name, email, password, codes, "another
-  code?", "remember this device?"). A password Cognito refuses as too weak is asked again; a
+* ``--interactive``: a question/answer script (user name, email, password, codes, "remember
+  this device?"). A password too weak for Cognito's default policy is refused before it is
+  typed a second time, and one Cognito refuses anyway is asked again; a
   refused code can be typed again at once ("Try ... again? Y" goes straight back to the code
   prompt) or, for the emailed code, replaced by a new one. Each new attempt is a new Cognito
   call, so it is a new numbered step and the total grows by one.
@@ -280,9 +281,40 @@ def _ask_code(text: str) -> str:
     return str(click.prompt(text, value_proc=six_digits))
 
 
+#: Cognito's special characters (Amazon Cognito Developer Guide, "Password requirements").
+COGNITO_SYMBOLS = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+- "
+
+
+def password_problems(password: str) -> list[str]:
+    """What ``password`` lacks under Cognito's default policy, the project's pool's
+    (local_cognito/user-pool.yaml: 8+ characters, upper, lower, digit, symbol). A check
+    before the password is typed a second time; Cognito stays the judge (a pool with a
+    stricter policy still refuses, and the scenario then asks again)."""
+    rules = [
+        (len(password) >= 8, "8 or more characters"),
+        (any(c.isupper() for c in password), "an upper-case letter"),
+        (any(c.islower() for c in password), "a lower-case letter"),
+        (any(c.isdigit() for c in password), "a digit"),
+        (any(c in COGNITO_SYMBOLS for c in password.strip()), "a symbol"),
+    ]
+    return [what for met, what in rules if not met]
+
+
 def ask_password(text: str = PASSWORD_PROMPT) -> str:
-    """A password typed twice, hidden (click asks again when the two differ)."""
-    return str(click.prompt(text, hide_input=True, confirmation_prompt=True))
+    """A password, hidden: one too weak is refused at once, before it is typed again; then
+    typed twice (asked again from the start when the two differ)."""
+
+    def strong_enough(value: str) -> str:
+        missing = password_problems(value)
+        if missing:
+            raise click.BadParameter("this password needs " + ", ".join(missing))
+        return value
+
+    while True:
+        password = str(click.prompt(text, hide_input=True, value_proc=strong_enough))
+        if str(click.prompt("Repeat for confirmation", hide_input=True)) == password:
+            return password
+        click.echo("Error: The two entered values do not match.", err=True)
 
 
 @dataclass
@@ -504,8 +536,8 @@ class Scenario:
             if result.user_confirmed:
                 self._skip("ConfirmSignUp", "Cognito confirmed the user at sign-up")
                 return
-            if self.answers.wants_another_code():
-                self._resend_code()
+        # The code is asked for first; another one is offered only once a code was refused
+        # (_with_retries), never before the user has even looked for the first.
         self._confirm_sign_up()
 
     def _sign_up_with_passwords(self) -> SignUpResult:

@@ -156,21 +156,20 @@ def test_interactive_script_with_a_wrong_code_and_another_code(
     child.sendline(username)
     child.expect("Email address")
     child.sendline(unique_email)
-    # A weak password: Cognito refuses it and the script asks for another (no exit 1).
+    # A weak password is refused as soon as it is typed, before it is asked a second time,
+    # and asked again (no exit 1, no Cognito call for it).
     child.expect("Password")
     child.sendline("weakpass1")
-    child.expect("Repeat for confirmation")
-    child.sendline("weakpass1")
-    child.expect(r"refused: .* \[invalid_password\]")
-    child.expect("Choose another password")
+    child.expect("this password needs an upper-case letter, a symbol")
+    assert "Repeat for confirmation" not in child.before
+    child.expect("Password")
     child.sendline(PASSWORD)
     child.expect("Repeat for confirmation")
     child.sendline(PASSWORD)
-    child.expect(r"\[ 2/14\] SignUp: try again with another password")
 
-    child.expect(r"Do you need another confirmation code\?")
-    child.sendline("n")
+    # The code is asked for first: no "another code?" before anyone looked for one.
     child.expect("Confirmation code emailed to")
+    assert "another confirmation code" not in child.before
     first_code = outbox.latest_code(unique_email)
     child.sendline(wrong_code(first_code))
     child.expect(r"refused: .* \[code_mismatch\]")
@@ -179,7 +178,7 @@ def test_interactive_script_with_a_wrong_code_and_another_code(
     # "Y" goes straight back to the code prompt: no other question in between.
     child.expect("Confirmation code emailed to")
     assert "another confirmation code" not in child.before
-    assert re.search(r"\[ 4/15\] ConfirmSignUp: try the confirmation code again", child.before)
+    assert re.search(r"\[ 3/14\] ConfirmSignUp: try the confirmation code again", child.before)
     child.sendline(wrong_code(first_code))
     child.expect(r"refused: .* \[code_mismatch\]")
     # Declined: a new code is offered before giving up.
@@ -211,13 +210,13 @@ def test_interactive_script_with_a_wrong_code_and_another_code(
     assert "SIGNED_UP (stays; code_resent)" in output
     assert PASSWORD not in output and "weakpass1" not in output
     assert not JWT.search(output)
-    # The counter stays right with the retries: 13 main steps + a second SignUp, two more
-    # ConfirmSignUp tries and a resend; numbered 1..17 with no gap, ending at 17/17.
+    # The counter stays right with the retries: 13 main steps + two more ConfirmSignUp tries
+    # and a resend; numbered 1..16 with no gap, ending at 16/16.
     numbered = [(int(n), int(total)) for n, total, _ in STEP_LINE.findall(output)]
-    assert [n for n, _ in numbered] == list(range(1, 18))
-    assert numbered[-1] == (17, 17)
+    assert [n for n, _ in numbered] == list(range(1, 17))
+    assert numbered[-1] == (16, 16)
     assert all(n <= total for n, total in numbered)
-    assert "Done: 17 Cognito actions" in output
+    assert "Done: 16 Cognito actions" in output
 
 
 def test_interactive_wrong_totp_not_retried_fails_at_that_step(
@@ -226,8 +225,6 @@ def test_interactive_wrong_totp_not_retried_fails_at_that_step(
     transcript = io.StringIO()
     child = spawn(local_cognito, transcript)
     answer_identity(child, f"int-{uuid.uuid4().hex[:10]}", unique_email)
-    child.expect(r"Do you need another confirmation code\?")
-    child.sendline("n")
     child.expect("Confirmation code emailed to")
     child.sendline(outbox.latest_code(unique_email))
     child.expect(r"Secret for manual entry: ([A-Z2-7]+)")

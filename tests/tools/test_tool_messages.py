@@ -145,3 +145,25 @@ def test_local_cognito_stops_on_signals_even_with_sigint_ignored(
         for stream in (process.stdout, process.stderr):
             if stream is not None:
                 stream.close()
+
+
+def test_scenario_password_prompt_refuses_a_weak_one_before_asking_it_again() -> None:
+    import click
+
+    from bff_tools.scenario import ask_password, password_problems
+
+    assert password_problems("weakpass1") == ["an upper-case letter", "a symbol"]
+    assert password_problems("Str0ng-password") == []
+
+    @click.command()
+    def prompt() -> None:
+        click.echo("chosen " + ask_password())
+
+    typed = "weakpass1\nStr0ng-password\nStr0ng-pasword\nStr0ng-password\nStr0ng-password\n"
+    result = CliRunner().invoke(prompt, input=typed)
+
+    assert result.exit_code == 0, result.output
+    assert result.output.count("Repeat for confirmation") == 2  # never for the weak one
+    assert "this password needs an upper-case letter, a symbol" in result.output
+    assert "The two entered values do not match." in result.output
+    assert result.output.rstrip().endswith("chosen Str0ng-password")

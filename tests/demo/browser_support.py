@@ -39,6 +39,11 @@ ACCOUNT_STEPS = (
 SIGNED_IN = "sign_in, " + ACCOUNT_STEPS
 SIGNED_IN_OFFERED = "sign_in, remember_device, " + ACCOUNT_STEPS
 CONFIRMED_STEPS = "sign_in, forgot_password, sign_out"
+# Why a signed-in browser finds itself signed out (a refused request, or a reload).
+SESSION_ENDED = (
+    "Your session was ended on the server: by a password change or reset, by \u201cSign out "
+    "everywhere\u201d, by an administrator, or by a timeout. Sign in again."
+)
 
 
 class Watched:

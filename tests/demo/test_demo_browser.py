@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 from browser_support import (
     CONFIRMED_STEPS,
+    SESSION_ENDED,
     SIGNED_IN,
     SIGNED_IN_OFFERED,
     SIGNED_OUT_STEPS,
@@ -428,7 +429,7 @@ def test_demo_page_signed_out_when_cognito_refuses_the_tokens(
 
         page.reload()
         expect(page.locator(STATUS)).to_have_text("no sign-in in progress")
-        expect(page.locator("#start-notice")).to_have_text("Your session has ended. Sign in again.")
+        expect(page.locator("#start-notice")).to_have_text(SESSION_ENDED)
         expect(page.locator("#error")).to_be_hidden()
         expect(page.locator("body")).not_to_contain_text("Access Token")
         # The server session is gone too: another reload stays signed out, with no error.

@@ -10,11 +10,14 @@ function el(tag, attrs, ...children) {
   return node;
 }
 
-// OpenAPI descriptions are CommonMark: show `code` spans as code, everything else as text.
+// OpenAPI summaries and descriptions are CommonMark: show `code` spans as code, everything
+// else as text (never as HTML).
+function inline(text) {
+  return (text || "").split(/`([^`]+)`/).map((part, i) => (i % 2 ? el("code", {}, part) : part));
+}
+
 function markdown(text) {
-  const node = el("p");
-  (text || "").split(/`([^`]+)`/).forEach((part, i) => node.append(i % 2 ? el("code", {}, part) : part));
-  return node;
+  return el("p", {}, ...inline(text));
 }
 
 function resolve(spec, schema) {
@@ -79,7 +82,7 @@ function operation(spec, path, method, op) {
   });
   form.append(send, out);
   const title = el("summary", {}, el("span", { class: "method " + method.toUpperCase() },
-    method.toUpperCase()), " " + path + " — " + (op.summary || ""));
+    method.toUpperCase()), " " + path + " — ", ...inline(op.summary));
   return el("details", {}, title, markdown(op.description), form);
 }
 
@@ -87,6 +90,7 @@ async function main() {
   const spec = await (await fetch("/api/openapi.json")).json();
   const root = document.getElementById("operations");
   root.textContent = "";
+  root.append(markdown(spec.info.description));
   const byTag = {};
   for (const [path, item] of Object.entries(spec.paths)) {
     for (const [method, op] of Object.entries(item)) {

@@ -38,6 +38,9 @@ const STEP_PATHS = {
 const NEW_STEPS = [
   "sign_up", "confirm", "resend_code", "sign_in", "forgot_password", "reset_password", "resend_temporary_password",
 ];
+// Why an outbox message is no longer offered (the local Cognito's `status` of it).
+const OUTBOX_STATUS = { used: "used", expired: "expired", replaced: "replaced by a newer one" };
+
 // What each outbox message kind is called on the page, and the field "Use" fills.
 const OUTBOX_KINDS = {
   confirmation_code: { what: "code", value: "code", field: "input[name=code]" },
@@ -490,6 +493,7 @@ function signOutButton(flow, label) {
   const node = button(label || "Sign out", () =>
     run(node.closest(".card") || node, async () => {
       const payload = await api("POST", STEP_PATHS.sign_out, {});
+      forgetSignedIn();
       const notice = cancel ? CANCELLED[flow.state] || "Sign-in cancelled." : "You are signed out.";
       if (payload.flow) show(payload.flow, notice);
       else renderNoFlow(notice);
@@ -706,15 +710,34 @@ const SCREENS = {
     const d = flow.data || {};
     const qr = d.qr_svg ? qrNode(d.qr_svg) : null;
     if (!d.secret) {
-      // Shown once: GET /api/flow never repeats the secret. A new sign-in gives a new one,
-      // and an entry already made from the old one will never give a working code.
+      // Shown once: GET /api/flow never repeats the secret (after a reload). An app that
+      // already scanned it still gives working codes, so the code field stays while the flow
+      // allows mfa_setup_verify; a new sign-in gives a new key, and an entry made from the
+      // old one will then never give a working code.
+      const verify = flow.next_steps.includes("mfa_setup_verify");
       return card(
         "Set up your authenticator app",
-        el("p", {}, "The QR code is shown only once. Sign in again to get a new one."),
+        el(
+          "p",
+          {},
+          verify
+            ? "The QR code is shown only once. Already scanned it? Enter the code your authenticator app shows."
+            : "The QR code is shown only once. Sign in again to get a new one.",
+        ),
+        verify
+          ? form(
+              "mfa-setup",
+              [{ name: "code", label: "Code from the app", autocomplete: "one-time-code", inputmode: "numeric" }],
+              "Verify",
+              async (v) => show(await step("mfa_setup_verify", { code: v.code })),
+            )
+          : null,
         el(
           "p",
           { class: "warning", id: "new-key-warning" },
-          "Already scanned it? Signing in again issues a new key: the entry your authenticator app made from the old QR code will not work. Delete it and scan the new code.",
+          verify
+            ? "Not scanned yet? Sign in again for a new QR code. The new key replaces this one: an entry your app made from the old QR code will not work, delete it and scan the new code."
+            : "Already scanned it? Signing in again issues a new key: the entry your authenticator app made from the old QR code will not work. Delete it and scan the new code.",
         ),
         flow.next_steps.includes("sign_in") ? signInForm("sign-in", d.username) : null,
         el("div", { class: "actions" }, signOutButton(flow, "Cancel")),
@@ -768,6 +791,7 @@ const SCREENS = {
 
   AUTHENTICATED(flow) {
     forgetKeyShown();
+    rememberSignedIn();
     if (flow.next_steps.includes("remember_device")) return rememberDevice(flow);
     return signedIn(flow);
   },
@@ -913,23 +937,39 @@ function accountPanel(flow) {
     panel.append(el("div", { class: "actions" }, start), area);
   }
   if (steps.includes("sign_out_everywhere")) {
-    const everywhere = button(
-      "Sign out everywhere",
-      () =>
-        run(panel, () =>
-          whileSignedIn(async () => {
-            const answer = await api("POST", STEP_PATHS.sign_out_everywhere, {});
-            const others = (answer.sessions_ended || 1) - 1;
-            const notice = "You are signed out on every browser." + (others > 0 ? endedSentence(others) : "");
-            if (answer.flow) show(answer.flow, notice);
-            else renderNoFlow(notice);
-          }),
+    const actions = el("div", { class: "actions", id: "sign-out-everywhere-actions" });
+    const signOutEverywhere = () =>
+      run(panel, () =>
+        whileSignedIn(async () => {
+          const answer = await api("POST", STEP_PATHS.sign_out_everywhere, {});
+          forgetSignedIn(); // this browser asked: no "why" is owed after a reload
+          const others = (answer.sessions_ended || 1) - 1;
+          const notice = "You are signed out on every browser." + (others > 0 ? endedSentence(others) : "");
+          if (answer.flow) show(answer.flow, notice);
+          else renderNoFlow(notice);
+        }),
+      );
+    // Every browser is signed out at once: asked twice, and saying what it does not do.
+    const ask = () =>
+      actions.replaceChildren(
+        el(
+          "p",
+          { class: "warning", id: "sign-out-everywhere-question" },
+          "Sign out of every browser, this one included? Each must sign in again.",
         ),
-      { class: "secondary", id: "sign-out-everywhere" },
-    );
+        button("Yes, sign out everywhere", signOutEverywhere, { id: "sign-out-everywhere-confirm" }),
+        button("Cancel", offer, { class: "secondary", id: "sign-out-everywhere-cancel" }),
+      );
+    const offer = () =>
+      actions.replaceChildren(button("Sign out everywhere", ask, { class: "secondary", id: "sign-out-everywhere" }));
+    offer();
     panel.append(
-      el("p", { class: "hint" }, "Lost a device, or signed in somewhere you should not have? Sign out of every browser: each must sign in again."),
-      el("div", { class: "actions" }, everywhere),
+      el(
+        "p",
+        { class: "hint", id: "sign-out-everywhere-hint" },
+        "Signed in somewhere you should not be? Sign out of every browser: each must sign in again. A remembered browser still signs in without a code from your authenticator app: for a lost or shared device, choose Forget on it in Your devices above.",
+      ),
+      actions,
     );
   }
   return panel.childElementCount > 1 ? panel : null;
@@ -1000,9 +1040,42 @@ async function signedOutByServer() {
   } catch (err) {
     if (!(err instanceof ApiError)) throw err; // 401 not_signed_in: nothing was left
   }
+  forgetSignedIn();
   clearError();
   showNotice("");
-  renderNoFlow("Your session has ended. Sign in again.");
+  renderNoFlow(SESSION_ENDED);
+}
+
+// Why a signed-in browser finds itself signed out, told the same after a request is refused
+// and after a reload. The server deletes an ended session outright (no record says why), so
+// the page names the reasons a session ends without this browser asking.
+const SESSION_ENDED =
+  "Your session was ended on the server: by a password change or reset, by \u201cSign out everywhere\u201d, by an administrator, or by a timeout. Sign in again.";
+// This tab was signed in (sessionStorage: survives a reload, not the tab; holds no token).
+const SIGNED_IN_KEY = "bff-demo-signed-in";
+
+function rememberSignedIn() {
+  try {
+    sessionStorage.setItem(SIGNED_IN_KEY, "1");
+  } catch (e) {
+    /* storage off: a reload then just starts over */
+  }
+}
+
+function forgetSignedIn() {
+  try {
+    sessionStorage.removeItem(SIGNED_IN_KEY);
+  } catch (e) {
+    /* storage off */
+  }
+}
+
+function wasSignedIn() {
+  try {
+    return sessionStorage.getItem(SIGNED_IN_KEY) === "1";
+  } catch (e) {
+    return false;
+  }
 }
 
 function fillClaims(dl, me) {
@@ -1043,6 +1116,7 @@ function fillDevices(tbody, view, devices, refill) {
               const answer = await api("DELETE", "/api/devices/" + encodeURIComponent(device.device_key));
               if (answer.signed_out) {
                 // This session's own device: Cognito refreshes its tokens no more.
+                forgetSignedIn();
                 if (answer.flow) show(answer.flow);
                 else renderNoFlow();
                 showNotice("Device forgotten: this session was signed in with it and has ended.");
@@ -1109,8 +1183,16 @@ function renderNoFlow(notice) {
 async function resume() {
   try {
     const flow = (await api("GET", "/api/flow")).flow;
-    if (flow) show(flow);
-    else renderNoFlow(); // a fresh page: GET /api/flow answers {"flow": null}
+    if (flow) {
+      if (flow.state !== "AUTHENTICATED") forgetSignedIn();
+      show(flow);
+    } else if (wasSignedIn()) {
+      // Signed in before the reload, no session now: ended on the server, say why.
+      forgetSignedIn();
+      renderNoFlow(SESSION_ENDED);
+    } else {
+      renderNoFlow(); // a fresh page: GET /api/flow answers {"flow": null}
+    }
   } catch (err) {
     if (!(err instanceof ApiError) || err.code !== "no_flow") {
       if (err instanceof ApiError) {
@@ -1146,17 +1228,23 @@ function fillOutbox(messages) {
       const kind = OUTBOX_KINDS[m.kind] || { what: m.kind, value: "code", field: "input[name=code]" };
       const value = m[kind.value];
       const what = kind.what;
-      const use = button("Use", () => {
-        const target = page.screen.querySelector(kind.field);
-        if (!target) return;
-        target.value = value;
-        // The value in the field is new: an error about the previous one no longer applies.
-        clearError();
-        target.focus();
-      }, { class: "secondary", "aria-label": "Use this " + what });
+      // The local Cognito says whether the code still works: "Use" only for a valid one
+      // (no status: an older local Cognito, which could not tell).
+      const status = m.status || "valid";
+      const use =
+        status === "valid"
+          ? button("Use", () => {
+              const target = page.screen.querySelector(kind.field);
+              if (!target) return;
+              target.value = value;
+              // The value in the field is new: an error about the previous one no longer applies.
+              clearError();
+              target.focus();
+            }, { class: "secondary", "aria-label": "Use this " + what })
+          : el("span", { class: "status" }, OUTBOX_STATUS[status] || status);
       return el(
         "tr",
-        { "data-kind": m.kind, "data-to": m.to },
+        { "data-kind": m.kind, "data-to": m.to, "data-status": status },
         el("td", { class: "to" }, m.to),
         el("td", {}, what),
         el("td", { class: "value" }, value),

@@ -28,6 +28,7 @@ from browser_support import (
 )
 from playwright.sync_api import Browser, expect
 
+from bff_tools.local_clock import LocalClock
 from tests.support.passwords import NEW_PASSWORD, PASSWORD
 from tests.support.serve import bff_serve, serve_environment
 
@@ -35,15 +36,27 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`bff serve --port 0`'s demo page, without its slash."""
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """`bff serve --port 0`: label → URL."""
     workdir = tmp_path_factory.mktemp("demo-answers")
     with bff_serve(workdir, serve_environment(workdir, BFF_RATELIMIT_ENABLED="0")) as urls:
-        yield urls["Demo page"].rstrip("/")
+        yield urls
+
+
+@pytest.fixture(scope="module")
+def base(served: dict[str, str]) -> str:
+    """The demo page, without its slash."""
+    return served["Demo page"].rstrip("/")
+
+
+@pytest.fixture
+def codes(served: dict[str, str]) -> UserCodes:
+    """TOTP codes at the served local Cognito's clock."""
+    return UserCodes(LocalClock(served["local Cognito"]))
 
 
 def test_outbox_use_only_on_live_codes_and_mfa_code_after_a_reload(
-    browser: Browser, base: str
+    browser: Browser, base: str, codes: UserCodes
 ) -> None:
     email = f"answers-{uuid.uuid4().hex[:8]}@example.com"
     context = browser.new_context()
@@ -80,7 +93,7 @@ def test_outbox_use_only_on_live_codes_and_mfa_code_after_a_reload(
     expect(page.locator("#qr")).to_have_count(0)
     expect(page.locator("#screen")).to_contain_text("Already scanned it?")
     expect(page.locator("#mfa-setup-code")).to_be_visible()
-    page.fill("#mfa-setup-code", UserCodes().code(secret))
+    page.fill("#mfa-setup-code", codes.code(secret))
     submit(page, "mfa-setup")
     expect_state(page, "AUTHENTICATED")
     assert watched.problems == []
@@ -88,12 +101,11 @@ def test_outbox_use_only_on_live_codes_and_mfa_code_after_a_reload(
 
 
 def test_sign_out_everywhere_asks_and_a_signed_out_tab_says_why(
-    browser: Browser, base: str
+    browser: Browser, base: str, codes: UserCodes
 ) -> None:
     email = f"answers-{uuid.uuid4().hex[:8]}@example.com"
-    codes = UserCodes()
     context = browser.new_context()
-    key = Api(context, base).sign_up_with_mfa(email, codes=codes)
+    key = Api(context, base).sign_up_with_mfa(email, codes)
     page = context.new_page()
     watched = Watched(page)
     page.goto(base + "/")

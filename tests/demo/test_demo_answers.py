@@ -6,6 +6,7 @@ browser (Debian's chromium, headless, Playwright) against a `bff serve` subproce
 - a reload during MFA set-up keeps the code field while `mfa_setup_verify` is allowed;
 - "Sign out everywhere" asks first and points a lost device to "Forget";
 - a tab signed out by a password change in another browser says why after a reload;
+- a second tab still at "Remember this browser?" shows the answer the first tab gave;
 - /docs shows the OpenAPI document's `code` spans as code, never as backticks.
 """
 
@@ -164,5 +165,37 @@ def test_api_page_shows_code_spans_as_code(browser: Browser, base: str) -> None:
     expect(summary.locator("code")).to_have_text('{"flow": null}')
     expect(operations.locator("code", has_text="X-CSRF: 1").first).to_be_visible()
     assert "`" not in operations.inner_text()
+    assert watched.problems == []
+    context.close()
+
+
+def test_a_stale_tab_at_the_remember_prompt_shows_the_answer_given(
+    browser: Browser, base: str, codes: UserCodes
+) -> None:
+    email = f"answers-{uuid.uuid4().hex[:8]}@example.com"
+    context = browser.new_context()
+    api = Api(context, base)
+    api.sign_up(email)
+    flow = api.post("/api/sign-in", {"username": email, "password": PASSWORD})["flow"]
+    secret = flow["data"]["secret"]
+    flow = api.post("/api/sign-in/mfa-setup", {"code": codes.code(secret)})["flow"]
+    assert "remember_device" in flow["next_steps"]
+
+    first, second = context.new_page(), context.new_page()
+    watched = Watched(second)
+    for tab in (first, second):
+        tab.goto(base + "/")
+        expect(tab.locator("#remember")).to_be_visible()
+    submit(first, "remember")  # "Yes, remember it"
+    expect(first.locator("#remembered")).to_have_text(" This browser is remembered.")
+
+    # The second tab still asks; its "No" comes too late: it shows the first tab's answer.
+    second.click("#remember-no")
+    expect_state(second, "AUTHENTICATED", SIGNED_IN)
+    expect(second.locator("#notice")).to_have_text(
+        "Another tab already answered: this browser is remembered."
+    )
+    expect(second.locator("#error")).to_be_hidden()
+    expect(second.locator("#remembered")).to_have_text(" This browser is remembered.")
     assert watched.problems == []
     context.close()

@@ -825,7 +825,18 @@ function rememberDevice(flow) {
   // The BFF confirmed this browser as a device when the tokens came, under the name sent
   // with the sign-in (browserName()); the only choice left is whether it skips MFA.
   const answer = (remember) => () =>
-    whileSignedIn(async () => show(await step("remember_device", { remember })));
+    whileSignedIn(async () => {
+      const next = await step("remember_device", { remember });
+      show(next);
+      // A second tab still showing this question: the BFF answers with the choice already
+      // made in the first (data.already_answered), which is what this tab now shows.
+      const d = next.data || {};
+      if (d.already_answered) {
+        showNotice(
+          "Another tab already answered: this browser is " + (d.device_remembered ? "remembered." : "not remembered."),
+        );
+      }
+    });
   const f = form("remember", [], "Yes, remember it", answer(true));
   f.querySelector(".actions").append(
     button("No", () => run(f, () => answer(false)()), {

@@ -24,6 +24,7 @@ from flask.sansio.scaffold import find_package
 from limits import parse_many
 
 from bff.cognito.settings import CognitoSettings, SettingsError, env_int
+from bff.store_config import REDIS_SCHEMES, StoreTls, store_tls
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ class BffSettings:
     #: How long one store operation may wait (SQLite busy timeout, Redis socket timeouts)
     #: before the request answers 503 store_unavailable.
     store_timeout_seconds: float = 2.0
+    store_tls: StoreTls = field(default_factory=StoreTls)
     #: A signed-in session's tokens are checked with Cognito (GetUser, or a refresh once
     #: the access token expired) at most this often; 0 = on every request.
     session_revalidate_seconds: int = 60
@@ -105,7 +107,7 @@ class BffSettings:
 
     @property
     def store_is_redis(self) -> bool:
-        return self.store_url.startswith(("redis://", "rediss://", "unix://"))
+        return self.store_url.startswith(REDIS_SCHEMES)
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -247,11 +249,15 @@ def load_settings(
     )
     if "store_url" in field_overrides:
         store_url = str(field_overrides["store_url"])
-    store_is_redis = store_url.startswith(("redis://", "rediss://", "unix://"))
+    store_is_redis = store_url.startswith(REDIS_SCHEMES)
     ratelimit_storage = (env.get("BFF_RATELIMIT_STORAGE_URL") or "").strip() or (
         store_url if store_is_redis else "memory://"
     )
 
+    try:
+        tls = store_tls(env, store_url, ratelimit_storage)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     log_format = (env.get("BFF_LOG_FORMAT") or "").strip().lower() or ("text" if local else "json")
     if log_format not in LOG_FORMATS:
         raise ConfigError(f"BFF_LOG_FORMAT must be json or text, not {log_format!r}")
@@ -290,6 +296,7 @@ def load_settings(
         totp_issuer=(env.get("BFF_TOTP_ISSUER") or "").strip() or "Cognito BFF",
         trusted_proxies=_int(env, "BFF_TRUSTED_PROXIES", 0, minimum=0),
         store_timeout_seconds=_seconds(env, "BFF_STORE_TIMEOUT_SECONDS", 2.0),
+        store_tls=tls,
         session_revalidate_seconds=_int(env, "BFF_SESSION_REVALIDATE_SECONDS", 60, minimum=0),
         ratelimit_enabled=_bool(env, "BFF_RATELIMIT_ENABLED", True),
         ratelimit_storage_url=ratelimit_storage,

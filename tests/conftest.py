@@ -24,7 +24,11 @@ for _key, _value in {
     os.environ[_key] = _value
 os.environ.pop("AWS_PROFILE", None)
 
-pytest_plugins = ["tests.support.cognito", "tests.support.redis_server"]
+pytest_plugins = [
+    "tests.support.cognito",
+    "tests.support.redis_server",
+    "tests.support.redis_topologies",
+]
 
 
 @pytest.fixture(scope="session", autouse=True)

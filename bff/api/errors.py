@@ -21,7 +21,6 @@ import logging
 import sqlite3
 from typing import Any
 
-import redis
 from flask import Flask, Response
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
@@ -44,6 +43,7 @@ from bff.errors import (
 from bff.errors.response import error_response
 from bff.flows.steps import next_steps
 from bff.store.base import redact_url
+from bff.store.redis_connect import OUTAGES as REDIS_OUTAGES
 from statemachine import IllegalTransition, LifecycleError, UnsupportedChallenge
 
 log = logging.getLogger("bff.api")
@@ -138,8 +138,9 @@ _SQLITE_OUTAGE = ("locked", "busy", "unable to open", "disk i/o")
 
 
 def handle_store_outage(exc: Exception) -> Response:
-    """Redis refused, timed out or is loading; SQLite stayed locked past the busy timeout:
-    503 ``store_unavailable`` with Retry-After. Any other store error is a bug (500)."""
+    """Redis refused, timed out, is loading or failing over (redis_connect.OUTAGES); SQLite
+    stayed locked past the busy timeout: 503 ``store_unavailable`` with Retry-After. Any
+    other store error is a bug (500)."""
     if isinstance(exc, sqlite3.OperationalError) and not any(
         fragment in str(exc).lower() for fragment in _SQLITE_OUTAGE
     ):
@@ -167,6 +168,6 @@ def init_error_handlers(app: Flask) -> None:
     app.register_error_handler(ValidationError, handle_validation_error)
     app.register_error_handler(LifecycleError, handle_lifecycle_error)
     app.register_error_handler(HTTPException, handle_http_exception)
-    for outage in (redis.ConnectionError, redis.TimeoutError, sqlite3.OperationalError):
+    for outage in (*REDIS_OUTAGES, sqlite3.OperationalError):
         app.register_error_handler(outage, handle_store_outage)
     app.register_error_handler(Exception, handle_unexpected)

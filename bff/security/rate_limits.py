@@ -33,6 +33,7 @@ from bff.errors import RateLimited, retry_after
 from bff.ops.metrics import count_rate_limit_refusal
 from bff.security.counters import counter_storage
 from bff.security.proxies import client_address
+from bff.store.redis_connect import limiter_storage
 
 EXTENSION = "bff_rate_limits"
 LIMIT_NAMES = ("sign_in", "mfa", "sign_up", "resend")
@@ -135,21 +136,19 @@ def exempt_when(app: Flask, predicate: Callable[[], bool]) -> None:
         limits.exemptions.append(predicate)
 
 
-def storage_options(settings: BffSettings) -> dict[str, Any]:
-    """Options for a Redis counter storage: the store's timeout, so a stopped Redis is a
-    quick 503 ``store_unavailable``, not a request hanging on the limiter (limits passes
-    them to redis-py)."""
-    if not settings.ratelimit_storage_url.startswith(("redis://", "rediss://", "unix://")):
-        return {}
-    timeout = settings.store_timeout_seconds
-    return {"socket_timeout": timeout, "socket_connect_timeout": timeout}
-
-
 def init_app(app: Flask, settings: BffSettings) -> None:
     """Build the app's limits (nothing when ``BFF_RATELIMIT_ENABLED`` is false)."""
     if not settings.ratelimit_enabled:
         app.extensions.pop(EXTENSION, None)
         return
-    storage = counter_storage(settings.ratelimit_storage_url, storage_options(settings))
+    # A Redis for the counters (one node, a cluster, Sentinel) gets the store's timeout,
+    # TLS and no-retry rule: a stopped Redis is a quick 503 store_unavailable, not a request
+    # hanging on the limiter.
+    uri, options = limiter_storage(
+        settings.ratelimit_storage_url,
+        timeout=settings.store_timeout_seconds,
+        tls=settings.store_tls,
+    )
+    storage = counter_storage(uri, options)
     items = {name: parse_many(getattr(settings, f"ratelimit_{name}")) for name in LIMIT_NAMES}
     app.extensions[EXTENSION] = RateLimits(storage, SlidingWindowCounterRateLimiter(storage), items)

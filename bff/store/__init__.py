@@ -1,13 +1,16 @@
 """Where flows, sessions, remembered devices and webhook events live.
 
 ``open_store(url)`` picks the backend from the URL: ``sqlite:///path`` (the default, one
-machine, several worker processes) or ``redis://...`` (any number of instances). Both give
-the same four stores with the same behaviour; the tests run against both.
+machine, several worker processes) or Redis (any number of instances): one node
+``redis://...``, a Redis Cluster ``redis+cluster://...`` or a Sentinel-managed primary
+``redis+sentinel://...``, each with TLS as ``rediss...`` (bff.store.redis_connect). All give
+the same four stores with the same behaviour; the tests run against each.
 """
 
 from __future__ import annotations
 
 from bff.config import BffSettings, ConfigError
+from bff.store_config import REDIS_SCHEMES, StoreTls
 
 from .base import (
     DEFAULT_TIMEOUT_SECONDS,
@@ -33,8 +36,6 @@ __all__ = [
     "store_from_settings",
 ]
 
-REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
-
 
 def open_store(
     url: str,
@@ -42,12 +43,14 @@ def open_store(
     key: str | bytes | None = None,
     clock: Clock | None = None,
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    tls: StoreTls | None = None,
 ) -> Store:
     """Open the store at ``url``. ``key`` is the Fernet key for secrets at rest (sessions,
     remembered devices): pass ``settings.device_key``; without it secrets are sealed with a
     per-process key and do not survive a restart. ``clock`` (epoch seconds) is for tests.
     ``timeout``: how long one operation may wait for the backend (SQLite's busy timeout,
-    Redis' socket timeouts) before it fails with ``StoreUnavailable``.
+    Redis' socket timeouts) before it fails with ``StoreUnavailable``. ``tls``: the CA and
+    client certificate for a ``rediss...`` URL.
     """
     if url.startswith("sqlite:///"):
         from .sqlite_store import SqliteStore
@@ -56,9 +59,10 @@ def open_store(
     if url.startswith(REDIS_SCHEMES):
         from .redis_store import RedisStore
 
-        return RedisStore(url, key=key, clock=clock, timeout=timeout)
+        return RedisStore(url, key=key, clock=clock, timeout=timeout, tls=tls)
     raise ConfigError(
-        f"BFF_STORE_URL {redact_url(url)!r} is not supported: use sqlite:///<path> or redis://..."
+        f"BFF_STORE_URL {redact_url(url)!r} is not supported: use sqlite:///<path>, "
+        "redis://..., redis+cluster://... or redis+sentinel://..."
     )
 
 
@@ -69,4 +73,5 @@ def store_from_settings(settings: BffSettings, *, clock: Clock | None = None) ->
         key=settings.device_key or None,
         clock=clock,
         timeout=settings.store_timeout_seconds,
+        tls=settings.store_tls,
     )

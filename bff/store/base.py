@@ -163,9 +163,14 @@ class SessionStore(StoreBound, ABC):
     # A user's sessions are indexed by the hashed session id (like the sessions themselves:
     # read access to the store yields no usable cookie) under ``user_key`` of each name.
 
+    def _member(self, sid: str) -> str:
+        """What the index keeps for ``sid``: its keyed hash (the Redis store adds its key's
+        hash tag)."""
+        return self.cipher.hashed_id(sid)
+
     @abstractmethod
     def _indexed(self, user_key: str) -> list[str]:
-        """The hashed session ids indexed under ``user_key`` (some may be gone)."""
+        """The members (``_member``) indexed under ``user_key`` (some may be gone)."""
 
     @abstractmethod
     def _peek(self, hashed_sid: str) -> dict[str, Any] | None:
@@ -192,7 +197,7 @@ class SessionStore(StoreBound, ABC):
         many ended. For a password reset or change, and signing out everywhere."""
         if not username.strip():
             return 0
-        kept = self.cipher.hashed_id(keep) if keep else None
+        kept = self._member(keep) if keep else None
         ended = 0
         for hashed_sid in self._user_sessions(username):
             if hashed_sid != kept:

@@ -5,18 +5,27 @@ command runs in between: https://redis.io/docs/latest/develop/interact/programma
 so compare-and-set on a flow's version needs no WATCH/retry loop. Keys carry native TTLs
 (PEXPIRE) so nothing outlives its use, while expiry decisions use the store's clock like the
 SQLite backend (a test moving the clock sees the same behaviour on both).
+
+The same code serves one node, a Redis Cluster and a Sentinel-managed primary
+(bff.store.redis_connect). In a cluster a script or a transaction may only touch keys of
+one hash slot, so every operation here touches one slot by design (docs/operations.md,
+"Key layout"): a flow is one key; a session's key carries a hash tag that its rotated
+successor keeps (the id's first ``FAMILY_CHARS`` characters, kept across rotation), so the
+rename that rotates it stays in one slot; the per-user index of sessions is its own key,
+written *before* the session it points to, so a session is never live without being
+indexed (a dangling index entry is dropped when read).
 """
 
 from __future__ import annotations
 
+import secrets
 from typing import Any, ClassVar
 
 import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from bff.cognito.types import RememberedDevice
 from bff.errors import Conflict
+from bff.store_config import StoreTls
 from statemachine.flow import Flow
 
 from .base import (
@@ -28,13 +37,16 @@ from .base import (
     SessionStore,
     Store,
     StoreBound,
-    StoreError,
     new_device_id,
-    new_session_id,
     user_keys,
 )
+from .redis_connect import RedisClient, redis_client
 
 PREFIX = "bff:"
+#: A Redis session id starts with this many characters of its family, which rotation keeps:
+#: the session's hash tag is derived from them (8 base64url characters: 48 random bits, so
+#: sessions spread over all 16384 slots).
+FAMILY_CHARS = 8
 ScriptArg = str | int | float  # what the store passes to its Lua scripts
 
 # KEYS[1] flow; ARGV: version, data, expires_at, now, ttl_ms. 1 = created, 0 = id taken.
@@ -72,6 +84,14 @@ redis.call('PEXPIRE', KEYS[2], ARGV[2])
 return 1
 """
 
+# KEYS[1] session; ARGV: data, created_at, idle_seconds, absolute_seconds, ttl_ms.
+CREATE_SESSION = """
+redis.call('HSET', KEYS[1], 'data', ARGV[1], 'created_at', ARGV[2], 'last_seen_at', ARGV[2],
+           'idle_seconds', ARGV[3], 'absolute_seconds', ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return 1
+"""
+
 # KEYS[1] session; ARGV: data. Only an existing session is updated (never resurrected).
 UPDATE_SESSION = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
@@ -99,23 +119,15 @@ class RedisStore(Store):
         key: str | bytes | None = None,
         clock: Clock | None = None,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        tls: StoreTls | None = None,
     ):
         super().__init__(url, key, clock)
-        try:
-            # One try per command within ``timeout``: redis-py 6+ retries a timed-out or
-            # refused command 3 times with backoff by default, which made a stopped Redis
-            # cost ~5 s per request. A failed command is a 503 store_unavailable
-            # (bff/api/errors.py); the client retries (Retry-After), not the server.
-            self.redis = redis.Redis.from_url(
-                url,
-                socket_timeout=timeout,
-                socket_connect_timeout=timeout,
-                retry=Retry(NoBackoff(), 0),
-            )
-        except ValueError as exc:
-            raise StoreError(f"not a usable Redis URL: {exc}") from exc
+        # One try per command within ``timeout``; a failed command is a 503
+        # store_unavailable (bff/api/errors.py): the client retries, not the server.
+        self.redis: RedisClient = redis_client(url, timeout=timeout, tls=tls)
         self.script_create_flow = self.redis.register_script(CREATE_FLOW)
         self.script_save_flow = self.redis.register_script(SAVE_FLOW)
+        self.script_create_session = self.redis.register_script(CREATE_SESSION)
         self.script_touch_session = self.redis.register_script(TOUCH_SESSION)
         self.script_update_session = self.redis.register_script(UPDATE_SESSION)
         self.script_first_time = self.redis.register_script(FIRST_TIME)
@@ -138,16 +150,20 @@ class _OneKeyEach(StoreBound):
     """For a Redis sub-store that keeps each record under one key, ``bff:<KIND>:<id>``.
 
     ``HASHED``: the id is a cookie's value (sessions, remembered devices), so the key holds
-    its keyed hash (``Cipher.hashed_id``), never the value itself.
+    its keyed hash (``Cipher.hashed_id``), never the value itself. ``TAGGED``: the id is the
+    key's hash tag (``{id}``), so keys added for the record later share its slot.
     """
 
     _store: RedisStore
     KIND: ClassVar[str]
     HASHED: ClassVar[bool] = False
+    TAGGED: ClassVar[bool] = False
 
     def key(self, record_id: str) -> str:
         if self.HASHED:
             record_id = self.cipher.hashed_id(record_id)
+        if self.TAGGED:
+            record_id = "{" + record_id + "}"
         return f"{PREFIX}{self.KIND}:{record_id}"
 
     def delete(self, record_id: str) -> None:
@@ -157,6 +173,7 @@ class _OneKeyEach(StoreBound):
 class RedisFlowStore(_OneKeyEach, FlowStore):
     _store: RedisStore
     KIND = "flow"
+    TAGGED = True
 
     def create(self, flow: Flow, ttl_seconds: float) -> None:
         now = self.now()
@@ -195,57 +212,77 @@ class RedisFlowStore(_OneKeyEach, FlowStore):
 
 
 class RedisSessionStore(_OneKeyEach, SessionStore):
+    """``bff:session:{<tag>}:<hashed id>``, the tag derived from the id's family (the first
+    ``FAMILY_CHARS`` characters, kept when the session rotates), so the old and the new key
+    of a rotation share a slot; hashed like the id, so the key holds no part of a cookie."""
+
     _store: RedisStore
     KIND = "session"
     HASHED = True
 
+    def key(self, record_id: str) -> str:
+        return self._member_key(self._member(record_id))
+
+    def _member(self, sid: str) -> str:
+        return f"{self.slot_tag(sid)}:{self.cipher.hashed_id(sid)}"
+
+    def slot_tag(self, sid: str) -> str:
+        """The hash tag of ``sid``'s key, ``{...}``: a key another part keeps for this session
+        (a lock, a counter) with this tag in its name lives in the session's slot."""
+        family = self.cipher.hashed_id("family\x00" + sid[:FAMILY_CHARS])
+        return "{" + family[:16] + "}"
+
+    @staticmethod
+    def _new_id(family: str | None = None) -> str:
+        return (family or secrets.token_urlsafe(6))[:FAMILY_CHARS] + secrets.token_urlsafe(32)
+
     def create(self, record: dict[str, Any], idle_seconds: float, absolute_seconds: float) -> str:
         now = self.now()
-        sid = new_session_id()
-        key = self.key(sid)
-        pipe = self._store.redis.pipeline(transaction=True)
-        pipe.hset(
-            key,
-            mapping={
-                "data": self.cipher.seal(self._payload(record)),
-                "created_at": repr(now),
-                "last_seen_at": repr(now),
-                "idle_seconds": repr(float(idle_seconds)),
-                "absolute_seconds": repr(float(absolute_seconds)),
-            },
-        )
-        pipe.pexpire(key, _ms(self._remaining(now, now, idle_seconds, absolute_seconds)))
-        self._index(pipe, sid, record, absolute_seconds)
-        pipe.execute()
+        sid = self._new_id()
+        self._index(sid, record, absolute_seconds)
+        args: list[ScriptArg] = [
+            self.cipher.seal(self._payload(record)).decode(),
+            repr(now),
+            repr(float(idle_seconds)),
+            repr(float(absolute_seconds)),
+            _ms(self._remaining(now, now, idle_seconds, absolute_seconds)),
+        ]
+        self._store.script_create_session(keys=[self.key(sid)], args=args)
         return sid
 
     @staticmethod
     def _user_set(key: str) -> str:
         return f"{PREFIX}session-users:{key}"
 
-    def _hashed_key(self, hashed_sid: str) -> str:
-        return f"{PREFIX}{self.KIND}:{hashed_sid}"
+    def _member_key(self, member: str) -> str:
+        return f"{PREFIX}{self.KIND}:{member}"
 
-    def _index(self, pipe: Any, sid: str, record: dict[str, Any], lifetime: float) -> None:
-        """Add the hashed ``sid`` to the user's set. Every session has the same absolute
-        lifetime, so the set, renewed at each add, outlives its members (stale ones are
-        dropped when read)."""
-        hashed_sid = self.cipher.hashed_id(sid)
-        for key in user_keys(record):
-            pipe.sadd(self._user_set(key), hashed_sid)
+    def _index(self, sid: str, record: dict[str, Any], lifetime: float) -> None:
+        """Add ``sid`` to its users' sets, before the session is written (each set is a key
+        of its own, in its own slot). Every session has the same absolute lifetime, so the
+        set, renewed at each add, outlives its members (stale ones are dropped when read).
+        The index holds the session's key suffix, ``<tag>:<hashed id>``: no cookie."""
+        keys = user_keys(record)
+        if not keys:
+            return
+        member = self._member(sid)
+        pipe = self._store.redis.pipeline(transaction=False)
+        for key in keys:
+            pipe.sadd(self._user_set(key), member)
             pipe.expire(self._user_set(key), max(1, int(lifetime) + 1))
+        pipe.execute()
 
     def _indexed(self, user_key: str) -> list[str]:
         members = self._store.redis.smembers(self._user_set(user_key))
         hashed = [m.decode() if isinstance(m, bytes) else str(m) for m in members]
-        gone = [h for h in hashed if not self._store.redis.exists(self._hashed_key(h))]
+        gone = [h for h in hashed if not self._store.redis.exists(self._member_key(h))]
         if gone:
             self._store.redis.srem(self._user_set(user_key), *gone)
         return [h for h in hashed if h not in gone]
 
     def _peek(self, hashed_sid: str) -> dict[str, Any] | None:
         data, created, seen, idle, absolute = self._store.redis.hmget(
-            self._hashed_key(hashed_sid),
+            self._member_key(hashed_sid),
             ["data", "created_at", "last_seen_at", "idle_seconds", "absolute_seconds"],
         )
         if not isinstance(data, bytes) or None in (created, seen, idle, absolute):
@@ -255,7 +292,7 @@ class RedisSessionStore(_OneKeyEach, SessionStore):
         return dict(self.cipher.open(data))
 
     def _delete_hashed(self, hashed_sid: str) -> None:
-        self._store.redis.delete(self._hashed_key(hashed_sid))
+        self._store.redis.delete(self._member_key(hashed_sid))
 
     def _live(self, sid: str) -> tuple[bytes, float, float, float] | None:
         """(data, created_at, idle, absolute) of a live session; an expired one is deleted."""
@@ -293,13 +330,12 @@ class RedisSessionStore(_OneKeyEach, SessionStore):
         return record
 
     def update(self, sid: str, record: dict[str, Any]) -> bool:
+        lifetime = self._lifetime(sid)
+        if not lifetime:
+            return False  # gone: an update must not resurrect it
+        self._index(sid, record, lifetime)
         blob = self.cipher.seal(self._payload(record))
-        if not self._store.script_update_session(keys=[self.key(sid)], args=[blob]):
-            return False
-        pipe = self._store.redis.pipeline(transaction=False)
-        self._index(pipe, sid, record, self._lifetime(sid))
-        pipe.execute()
-        return True
+        return bool(self._store.script_update_session(keys=[self.key(sid)], args=[blob]))
 
     def _lifetime(self, sid: str) -> float:
         absolute = self._store.redis.hget(self.key(sid), "absolute_seconds")
@@ -309,12 +345,10 @@ class RedisSessionStore(_OneKeyEach, SessionStore):
         live = self._live(sid)
         if live is None:
             return None
-        new_sid = new_session_id()
+        new_sid = self._new_id(family=sid)
+        self._index(new_sid, dict(self.cipher.open(live[0])), live[3])
         if not self._move(sid, new_sid, live[1], live[2], live[3]):
             return None
-        pipe = self._store.redis.pipeline(transaction=False)
-        self._index(pipe, new_sid, dict(self.cipher.open(live[0])), live[3])
-        pipe.execute()
         return new_sid
 
 

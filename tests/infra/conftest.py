@@ -1,6 +1,6 @@
-"""Fixtures for the infrastructure tests: both store backends (SQLite in a temp folder, the
-session's redis-server from tests/support), a clock, production-mode settings and the tiny
-app of infra_support.build_app."""
+"""Fixtures for the infrastructure tests: every store backend (SQLite in a temp folder, the
+session's redis-server and Redis Cluster from tests/support), a clock, production-mode
+settings and the tiny app of infra_support.build_app."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from infra_support import build_app, make_settings
 
 from bff.config import BffSettings
 from bff.store import Store, open_store
+from bff.store.redis_connect import redis_client
 from tests.support.clock import FakeClock
 
 
@@ -28,7 +29,7 @@ def fernet_key() -> str:
     return Fernet.generate_key().decode()
 
 
-@pytest.fixture(params=["sqlite", "redis"])
+@pytest.fixture(params=["sqlite", "redis", "cluster"])
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
@@ -37,6 +38,12 @@ def backend(request: pytest.FixtureRequest) -> str:
 def store_url(backend: str, request: pytest.FixtureRequest, tmp_path: Any) -> str:
     if backend == "sqlite":
         return f"sqlite:///{tmp_path}/bff.sqlite3"
+    if backend == "cluster":
+        url = str(request.getfixturevalue("redis_cluster_url"))
+        cluster = redis_client(url, timeout=5)
+        cluster.flushall()  # every primary
+        cluster.close()
+        return url
     url = str(request.getfixturevalue("redis_url"))
     client = redis.Redis.from_url(url)
     client.flushdb()

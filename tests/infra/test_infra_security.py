@@ -6,11 +6,11 @@ import logging
 from typing import Any
 
 import pytest
-import redis
 from infra_support import JSON_CSRF, build_app, make_settings
 
 from bff import security
 from bff.security import STATE_CHANGING, scrub
+from tests.support.redis_topologies import redis_keys
 
 ALLOWED = "https://app.example.com"
 FOREIGN = "https://evil.example.net"
@@ -216,7 +216,7 @@ def test_rate_limit_storage_follows_the_store(tmp_path: Any, store: Any, backend
     # Another instance (a fresh app and limiter storage on the same Redis) sees the count.
     other = _limited_app(tmp_path, store).test_client(use_cookies=False)
     assert _attempt(other, "carol@example.com", "10.3.0.9").status_code == 429
-    keys = redis.Redis.from_url(store.url).keys("*bff-*")
+    keys = redis_keys(store.redis, "*bff-*")
     assert keys and not any(b"carol" in k for k in keys), "usernames are hashed in keys"
 
 

@@ -9,7 +9,6 @@ import threading
 from typing import Any
 
 import pytest
-import redis
 from cryptography.fernet import Fernet
 
 from bff.cognito.types import RememberedDevice
@@ -18,13 +17,14 @@ from bff.errors import Conflict
 from bff.store import StoreError, open_store
 from bff.store.sqlite_store import MAX_IDLE_CONNECTIONS
 from statemachine.flow import Flow
+from tests.support.redis_topologies import redis_keys
 
 DEVICE_PASSWORD = "Dev1cePassw0rdThatMustNeverBeStoredInPlaintext"
 REFRESH_TOKEN = "refresh-token-eyJjdHkiOiJKV1QiLCJlbmMiOiJBMjU2R0NNIn0-plaintext-marker"
 
 
 def raw_dump(store: Any) -> bytes:
-    """Every byte the backend holds: all SQLite rows, or every Redis value."""
+    """Every byte the backend holds: all SQLite rows, or every Redis value (on every node)."""
     if store.url.startswith("sqlite"):
         db = sqlite3.connect(store.path)
         parts: list[bytes] = []
@@ -33,16 +33,17 @@ def raw_dump(store: Any) -> bytes:
                 parts.extend(str(v).encode() if not isinstance(v, bytes) else v for v in row)
         db.close()
         return b"\n".join(parts)
-    client = redis.Redis.from_url(store.url)
+    client = store.redis
     parts = []
-    for key in client.scan_iter("*"):
+    for key in redis_keys(client):
         kind = client.type(key)
         if kind == b"hash":
             parts.extend(v for pair in client.hgetall(key).items() for v in pair)
         elif kind == b"string":
             parts.append(client.get(key))
+        elif kind == b"set":
+            parts.extend(client.smembers(key))
         parts.append(key)
-    client.close()
     return b"\n".join(parts)
 
 

@@ -12,10 +12,13 @@ operation before a cluster does.
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import socket
 import threading
+import urllib.error
+import urllib.request
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -112,9 +115,29 @@ def recorded(tmp_path: Path) -> Iterator[tuple[list[tuple[str, list[str]]], Serv
                     environ=env,
                 )
                 assert all(result.passed for result in runner.run()), "\n".join(lines)
+            # The runner's admin key skips the limits (bff.qa_allowance): a browser's
+            # sign-ins do not, and count in the limiter and the per-username throttle.
+            for _ in range(3):
+                assert _wrong_sign_in(base_url) == 401
         yield recorder.stop(), server
     finally:
         server.stop()
+
+
+def _wrong_sign_in(base_url: str) -> int:
+    body = json.dumps({"username": "nobody@example.com", "password": "Wrong-passw0rd!"}).encode()
+    request = urllib.request.Request(
+        base_url + "/api/sign-in",
+        data=body,
+        method="POST",
+        headers={"X-CSRF": "1", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        error.close()
+        return int(error.code)
 
 
 def _keys(client: redis.Redis, args: list[str]) -> list[str]:

@@ -1,5 +1,7 @@
 """The production shape, for real: two gunicorn instances (the shipped bff.gunicorn_conf, two
-workers each) sharing one redis-server and one local Cognito running in its own process.
+workers each) sharing one Redis and one local Cognito running in its own process. Every test
+runs twice: on one redis-server, and on a six-node Redis Cluster (three primaries, a replica
+each) of the module's own.
 
 The shipped QA journeys run with requests alternating between the instances (so each step
 may land on any of four worker processes), one step submitted concurrently to both
@@ -19,6 +21,7 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +41,7 @@ from tests.support.production import (
     gunicorn,
     local_cognito_process,
 )
+from tests.support.redis_topologies import redis_cluster
 from tests.support.totp import totp_code
 
 pytestmark = pytest.mark.slow
@@ -60,10 +64,22 @@ class Deployment:
         return [self.a.base_url, self.b.base_url]
 
 
-@pytest.fixture(scope="module")
-def deployment(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    workdir = tmp_path_factory.mktemp("gunicorn-redis")
-    store = redis_url.rsplit("/", 1)[0] + "/7"  # a database of its own on the shared server
+@pytest.fixture(scope="module", params=["node", "cluster"])
+def deployment(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Deployment]:
+    workdir = tmp_path_factory.mktemp(f"gunicorn-redis-{request.param}")
+    with ExitStack() as stack:
+        if request.param == "node":
+            # A database of its own on the shared server (other tests flush database 0).
+            store = str(request.getfixturevalue("redis_url")).rsplit("/", 1)[0] + "/7"
+        else:
+            # A cluster of its own: the session's is flushed by the store tests.
+            store = stack.enter_context(redis_cluster(workdir / "cluster")).url
+        yield from _deploy(store, workdir)
+
+
+def _deploy(store: str, workdir: Path) -> Iterator[Deployment]:
     with local_cognito_process(workdir) as cognito:
         env = bff_environment(
             cognito,

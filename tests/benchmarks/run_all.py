@@ -2,10 +2,10 @@
 
 Run: .venv/bin/python tests/benchmarks/run_all.py [--quick]
 
-Runs import_time.py, journey.py, qr.py, step_overhead.py, srp_device.py and throughput.py
-(each also runs alone; each module's docstring says what it measures), prints their own
-lines, then a table with each goal next to the measured figure and ratio. Ratios compare
-two things measured in the same run on the same machine; nothing is asserted.
+Runs import_time.py, journey.py, qr.py, step_overhead.py, srp_device.py, throughput.py and
+store_cluster.py (each also runs alone; each module's docstring says what it measures),
+prints their own lines, then a table with each goal next to the measured figure and ratio.
+Ratios compare two things measured in the same run on the same machine; nothing is asserted.
 docs/performance.md has the figures of a run and the machine it ran on. --quick: fewer
 rounds (a smoke run).
 """
@@ -25,6 +25,7 @@ import journey  # noqa: E402
 import qr  # noqa: E402
 import srp_device  # noqa: E402
 import step_overhead  # noqa: E402
+import store_cluster  # noqa: E402
 import throughput  # noqa: E402
 
 
@@ -53,6 +54,8 @@ def main() -> None:
     device = srp_device.measure(rounds=50 if quick else 300)
     _section("throughput")
     rates = throughput.measure(per_browser=1 if quick else 4)
+    _section("Redis store: compare-and-set on one node vs a cluster")
+    cas = store_cluster.measure(ops=500 if quick else 4000)
 
     rows = [
         (
@@ -98,6 +101,24 @@ def main() -> None:
             step_overhead.GOAL,
         ),
     ]
+    rows.append(
+        (
+            "CAS saves/s cluster / node",
+            "(none)",
+            f"{cas['cluster_ops']:,.0f} / {cas['node_ops']:,.0f} /s",
+            cas["ratio"],
+            None,
+        )
+    )
+    rows.append(
+        (
+            f"  {cas['threads']:.0f} threads: cluster / node",
+            "(none)",
+            f"{cas['cluster_threaded_ops']:,.0f} / {cas['node_threaded_ops']:,.0f} /s",
+            cas["threaded_ratio"],
+            None,
+        )
+    )
     if device:
         rows.append(
             (

@@ -24,7 +24,7 @@ from flask.sansio.scaffold import find_package
 from limits import parse_many
 
 from bff.cognito.settings import CognitoSettings, SettingsError, env_int
-from bff.store_config import REDIS_SCHEMES, StoreTls, store_tls
+from bff.store_config import REDIS_SCHEMES, StoreIam, StoreTls, store_iam, store_tls
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,7 @@ class BffSettings:
     #: before the request answers 503 store_unavailable.
     store_timeout_seconds: float = 2.0
     store_tls: StoreTls = field(default_factory=StoreTls)
+    store_iam: StoreIam = field(default_factory=StoreIam)
     #: A signed-in session's tokens are checked with Cognito (GetUser, or a refresh once
     #: the access token expired) at most this often; 0 = on every request.
     session_revalidate_seconds: int = 60
@@ -256,6 +257,7 @@ def load_settings(
 
     try:
         tls = store_tls(env, store_url, ratelimit_storage)
+        iam = store_iam(env, store_url)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     log_format = (env.get("BFF_LOG_FORMAT") or "").strip().lower() or ("text" if local else "json")
@@ -297,6 +299,7 @@ def load_settings(
         trusted_proxies=_int(env, "BFF_TRUSTED_PROXIES", 0, minimum=0),
         store_timeout_seconds=_seconds(env, "BFF_STORE_TIMEOUT_SECONDS", 2.0),
         store_tls=tls,
+        store_iam=iam,
         session_revalidate_seconds=_int(env, "BFF_SESSION_REVALIDATE_SECONDS", 60, minimum=0),
         ratelimit_enabled=_bool(env, "BFF_RATELIMIT_ENABLED", True),
         ratelimit_storage_url=ratelimit_storage,

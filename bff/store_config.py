@@ -31,6 +31,46 @@ class StoreTls:
     key_file: str = ""
 
 
+@dataclass(frozen=True)
+class StoreIam:
+    """ElastiCache IAM authentication (bff.store.elasticache_iam): on when ``cache`` (the
+    replication group id, or the serverless cache's name) is set; the user is the URL's."""
+
+    cache: str = ""
+    serverless: bool = False
+    region: str = ""
+
+
+def store_iam(env: Mapping[str, str], url: str) -> StoreIam:
+    """The IAM settings in ``env`` for the store ``url``. ValueError when IAM is asked for
+    and the URL has no TLS, no user, or a password (the token is the password), or no AWS
+    region is set."""
+    cache = (env.get("BFF_STORE_IAM_CACHE") or "").strip()
+    serverless_raw = (env.get("BFF_STORE_IAM_SERVERLESS") or "").strip().lower()
+    if serverless_raw not in ("", "1", "true", "yes", "on", "0", "false", "no", "off"):
+        raise ValueError(f"BFF_STORE_IAM_SERVERLESS must be true or false, not {serverless_raw!r}")
+    if not cache:
+        if serverless_raw:
+            raise ValueError("BFF_STORE_IAM_SERVERLESS needs BFF_STORE_IAM_CACHE")
+        return StoreIam()
+    region = (env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "").strip()
+    if "+sentinel://" in url:
+        raise ValueError("BFF_STORE_IAM_CACHE is for ElastiCache, which has no Sentinel")
+    scheme, _, rest = url.partition("://")
+    creds = rest.partition("/")[0].rpartition("@")[0]
+    user, _, password = creds.partition(":")
+    if not scheme.startswith("rediss"):
+        raise ValueError("BFF_STORE_IAM_CACHE needs a TLS BFF_STORE_URL (rediss...://)")
+    if not user or password:
+        raise ValueError(
+            "BFF_STORE_IAM_CACHE needs the ElastiCache user in BFF_STORE_URL and no password: "
+            "rediss+cluster://<user id>@<endpoint>:6379"
+        )
+    if not region:
+        raise ValueError("BFF_STORE_IAM_CACHE needs AWS_REGION (the cache's region)")
+    return StoreIam(cache, serverless_raw in ("1", "true", "yes", "on"), region)
+
+
 def store_tls(env: Mapping[str, str], *urls: str) -> StoreTls:
     """The TLS files named in ``env``. ValueError (a ConfigError in bff.config) when one is
     missing, or when none of ``urls`` (the store's, the rate limiter's) uses TLS: the files

@@ -148,6 +148,7 @@ def init_app(app: Flask, settings: BffSettings) -> None:
         settings.ratelimit_storage_url,
         timeout=settings.store_timeout_seconds,
         tls=settings.store_tls,
+        iam=settings.store_iam,
     )
     storage = counter_storage(uri, options)
     items = {name: parse_many(getattr(settings, f"ratelimit_{name}")) for name in LIMIT_NAMES}

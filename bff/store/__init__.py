@@ -10,7 +10,7 @@ the same four stores with the same behaviour; the tests run against each.
 from __future__ import annotations
 
 from bff.config import BffSettings, ConfigError
-from bff.store_config import REDIS_SCHEMES, StoreTls
+from bff.store_config import REDIS_SCHEMES, StoreIam, StoreTls
 
 from .base import (
     DEFAULT_TIMEOUT_SECONDS,
@@ -44,13 +44,14 @@ def open_store(
     clock: Clock | None = None,
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
     tls: StoreTls | None = None,
+    iam: StoreIam | None = None,
 ) -> Store:
     """Open the store at ``url``. ``key`` is the Fernet key for secrets at rest (sessions,
     remembered devices): pass ``settings.device_key``; without it secrets are sealed with a
     per-process key and do not survive a restart. ``clock`` (epoch seconds) is for tests.
     ``timeout``: how long one operation may wait for the backend (SQLite's busy timeout,
     Redis' socket timeouts) before it fails with ``StoreUnavailable``. ``tls``: the CA and
-    client certificate for a ``rediss...`` URL.
+    client certificate for a ``rediss...`` URL; ``iam``: ElastiCache IAM authentication.
     """
     if url.startswith("sqlite:///"):
         from .sqlite_store import SqliteStore
@@ -59,7 +60,7 @@ def open_store(
     if url.startswith(REDIS_SCHEMES):
         from .redis_store import RedisStore
 
-        return RedisStore(url, key=key, clock=clock, timeout=timeout, tls=tls)
+        return RedisStore(url, key=key, clock=clock, timeout=timeout, tls=tls, iam=iam)
     raise ConfigError(
         f"BFF_STORE_URL {redact_url(url)!r} is not supported: use sqlite:///<path>, "
         "redis://..., redis+cluster://... or redis+sentinel://..."
@@ -74,4 +75,5 @@ def store_from_settings(settings: BffSettings, *, clock: Clock | None = None) ->
         clock=clock,
         timeout=settings.store_timeout_seconds,
         tls=settings.store_tls,
+        iam=settings.store_iam,
     )

@@ -15,7 +15,8 @@ the ones the ``limits`` library reads, so the limiter's counters follow the stor
 TLS verifies the server's certificate and host name against ``BFF_STORE_TLS_CA_FILE`` (the
 system's CAs when unset: enough for ElastiCache, whose certificates Amazon's public CAs sign)
 and presents ``BFF_STORE_TLS_CERT_FILE``/``..._KEY_FILE`` when the server asks for a client
-certificate.
+certificate. ``BFF_STORE_IAM_CACHE`` replaces the URL's password with ElastiCache IAM tokens
+(bff.store.elasticache_iam).
 
 Every client fails a command at once instead of retrying it: a Redis that is down or failing
 over answers 503 ``store_unavailable`` with ``Retry-After`` (bff/api/errors.py) within the
@@ -44,7 +45,7 @@ from redis.retry import Retry
 from redis.sentinel import Sentinel
 
 from bff.config import ConfigError
-from bff.store_config import StoreTls
+from bff.store_config import StoreIam, StoreTls
 
 NODE_SCHEMES = ("redis://", "rediss://", "unix://")
 CLUSTER_SCHEMES = ("redis+cluster://", "rediss+cluster://")
@@ -146,6 +147,27 @@ def _tls_kwargs(target: RedisTarget, tls: StoreTls) -> dict[str, Any]:
     return kwargs
 
 
+def _auth(url: str, target: RedisTarget, iam: StoreIam | None) -> dict[str, Any]:
+    """The credentials: the URL's, or with IAM (ElastiCache) a provider that signs a token
+    for the URL's user at each new connection."""
+    if iam is None or not iam.cache:
+        return {"username": target.username, "password": target.password}
+    from .elasticache_iam import ElastiCacheIamAuth  # botocore: only when asked for
+
+    user = target.username or unquote(urlsplit(url.split(",", 1)[0]).username or "")
+    return {
+        "credential_provider": ElastiCacheIamAuth(
+            user, iam.cache, iam.region, serverless=iam.serverless
+        )
+    }
+
+
+def _without_credentials(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    netloc, sep, path = rest.partition("/")
+    return f"{scheme}://{netloc.rpartition('@')[2]}{sep}{path}"
+
+
 def _timeouts(timeout: float) -> dict[str, Any]:
     return {"socket_timeout": timeout, "socket_connect_timeout": timeout}
 
@@ -156,18 +178,22 @@ def _no_retry() -> Retry:
     return Retry(NoBackoff(), 0)
 
 
-def redis_client(url: str, *, timeout: float, tls: StoreTls | None = None) -> RedisClient:
+def redis_client(
+    url: str, *, timeout: float, tls: StoreTls | None = None, iam: StoreIam | None = None
+) -> RedisClient:
     """The redis-py client for ``url`` in its mode. A cluster's slot map is read here, so a
     cluster that no node of the URL can answer for fails now (RedisClusterException)."""
     target = parse_redis_url(url)
     tls = tls or StoreTls()
     common = {**_timeouts(timeout), **_tls_kwargs(target, tls), "retry": _no_retry()}
+    auth = _auth(url, target, iam)
     if target.mode == "node":
         try:
+            if "credential_provider" in auth:
+                return redis.Redis.from_url(_without_credentials(url), **auth, **common)
             return redis.Redis.from_url(url, **common)
         except ValueError as exc:
             raise ConfigError(f"BFF_STORE_URL is not a usable Redis URL: {exc}") from exc
-    auth: dict[str, Any] = {"username": target.username, "password": target.password}
     if target.mode == "cluster":
         return RedisCluster(
             startup_nodes=[
@@ -196,7 +222,7 @@ def redis_client(url: str, *, timeout: float, tls: StoreTls | None = None) -> Re
 
 
 def limiter_storage(
-    url: str, *, timeout: float, tls: StoreTls | None = None
+    url: str, *, timeout: float, tls: StoreTls | None = None, iam: StoreIam | None = None
 ) -> tuple[str, dict[str, Any]]:
     """The ``limits`` storage URI and options for the rate limiter's counters at ``url``:
     the same Redis, mode, TLS, timeout and no-retry rule as the store. Any other URL
@@ -210,12 +236,15 @@ def limiter_storage(
         **_tls_kwargs(target, tls),
         "retry": _no_retry(),
     }
+    auth = _auth(url, target, iam)
     if target.mode == "node":
+        if "credential_provider" in auth:
+            return _without_credentials(url), {**options, **auth}
         return url, options
     # limits reads redis+cluster:// and redis+sentinel:// only: TLS goes in the options.
     scheme = "redis+" + target.mode
     netloc = ",".join(f"{host}:{port}" for host, port in target.nodes)
-    options.update(username=target.username, password=target.password)
+    options.update(auth)
     options = {key: value for key, value in options.items() if value is not None}
     if target.mode == "cluster":
         options["ssl"] = target.tls

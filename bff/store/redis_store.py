@@ -25,7 +25,7 @@ import redis
 
 from bff.cognito.types import RememberedDevice
 from bff.errors import Conflict
-from bff.store_config import StoreTls
+from bff.store_config import StoreIam, StoreTls
 from statemachine.flow import Flow
 
 from .base import (
@@ -120,11 +120,12 @@ class RedisStore(Store):
         clock: Clock | None = None,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         tls: StoreTls | None = None,
+        iam: StoreIam | None = None,
     ):
         super().__init__(url, key, clock)
         # One try per command within ``timeout``; a failed command is a 503
         # store_unavailable (bff/api/errors.py): the client retries, not the server.
-        self.redis: RedisClient = redis_client(url, timeout=timeout, tls=tls)
+        self.redis: RedisClient = redis_client(url, timeout=timeout, tls=tls, iam=iam)
         self.script_create_flow = self.redis.register_script(CREATE_FLOW)
         self.script_save_flow = self.redis.register_script(SAVE_FLOW)
         self.script_create_session = self.redis.register_script(CREATE_SESSION)

@@ -4,9 +4,11 @@ TLS, with a throw-away CA and client certificates; a Redis outage of any mode is
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import redis
@@ -19,8 +21,9 @@ from bff.api import context
 from bff.api.errors import init_error_handlers
 from bff.config import ConfigError, load_settings
 from bff.store import StoreError, open_store
+from bff.store.elasticache_iam import ElastiCacheIamAuth
 from bff.store.redis_connect import RedisTarget, limiter_storage, parse_redis_url
-from bff.store_config import StoreTls
+from bff.store_config import StoreIam, StoreTls
 from statemachine.flow import Flow
 from tests.support.redis_topologies import (
     Server,
@@ -236,3 +239,80 @@ def test_a_tls_cluster_with_client_certificates(tls_files: TlsFiles, tmp_path: P
         tls = StoreTls(str(tls_files.ca), str(tls_files.cert), str(tls_files.key))
         _round_trip(cluster.url, tls)
         _count_once(*limiter_storage(cluster.url, timeout=2, tls=tls))
+
+
+def test_the_iam_token_is_a_presigned_connect_request() -> None:
+    """The shape AWS documents: the cache as host, Action=connect, the user, a SigV4 query
+    signature for the elasticache service valid 900 s, without the scheme."""
+    auth = ElastiCacheIamAuth("bff-app", "bff-cache", "eu-west-1", serverless=True)
+    user, token = auth.get_credentials()
+    assert user == "bff-app" and not token.startswith(("https://", "http://"))
+    parsed = urlsplit("https://" + token)
+    query = dict(parse_qsl(parsed.query))
+    assert parsed.hostname == "bff-cache" and parsed.path == "/"
+    assert query["Action"] == "connect" and query["User"] == "bff-app"
+    assert query["ResourceType"] == "ServerlessCache"
+    assert query["X-Amz-Algorithm"] == "AWS4-HMAC-SHA256" and query["X-Amz-Expires"] == "900"
+    assert query["X-Amz-Credential"].endswith("/eu-west-1/elasticache/aws4_request")
+    assert re.fullmatch(r"[0-9a-f]{64}", query["X-Amz-Signature"])
+    assert auth.get_credentials() == (user, token), "reused, not signed per connection"
+    node_based = ElastiCacheIamAuth("bff-app", "bff-group", "eu-west-1", serverless=False)
+    assert "ResourceType" not in node_based.token()
+
+
+@pytest.mark.parametrize(
+    ("url", "extra", "message"),
+    [
+        ("redis+cluster://bff@a:7000", {}, "needs a TLS"),
+        ("rediss+cluster://a:7000", {}, "needs the ElastiCache user"),
+        ("rediss+cluster://bff:pw@a:7000", {}, "needs the ElastiCache user"),
+        ("rediss+sentinel://bff@s:26379/bff", {}, "no Sentinel"),
+        ("rediss+cluster://bff@a:7000", {"AWS_REGION": ""}, "needs AWS_REGION"),
+        ("rediss+cluster://bff@a:7000", {"BFF_STORE_IAM_SERVERLESS": "maybe"}, "true or false"),
+    ],
+)
+def test_iam_settings_are_refused_when_they_cannot_work(
+    tmp_path: Path, url: str, extra: dict[str, str], message: str
+) -> None:
+    env = _env(tmp_path, BFF_STORE_URL=url, BFF_STORE_IAM_CACHE="bff-cache", AWS_REGION="eu-west-1")
+    with pytest.raises(ConfigError, match=message):
+        load_settings(environ={**env, **extra})
+
+
+def test_the_store_signs_in_as_the_iam_user(tls_files: TlsFiles, tmp_path: Path) -> None:
+    """A TLS node whose only user is the IAM user (any password: the server cannot check a
+    SigV4 token): the store and the limiter connect as that user."""
+    server = start_server(
+        tmp_path / "iam",
+        ["--tls-auth-clients", "no", "--user", "bff-app", "on", "nopass", "~*", "&*", "+@all"]
+        + ["--user", "default", "off"],
+        tls_files,
+        auth={"username": "bff-app", "password": "any"},
+    )
+    try:
+        url = f"rediss://bff-app@127.0.0.1:{server.port}/0"
+        settings = load_settings(
+            environ=_env(
+                tmp_path,
+                BFF_STORE_URL=url,
+                BFF_STORE_TLS_CA_FILE=str(tls_files.ca),
+                BFF_STORE_IAM_CACHE="bff-cache",
+                AWS_REGION="eu-west-1",
+            )
+        )
+        assert settings.store_iam == StoreIam("bff-cache", False, "eu-west-1")
+        store = open_store(
+            url, key=Fernet.generate_key(), tls=settings.store_tls, iam=settings.store_iam
+        )
+        try:
+            assert store.redis.acl_whoami() == "bff-app"
+            flow = Flow()
+            store.flows.create(flow, 180)
+            assert store.flows.load(flow.id) is not None
+        finally:
+            store.close()
+        _count_once(
+            *limiter_storage(url, timeout=2, tls=settings.store_tls, iam=settings.store_iam)
+        )
+    finally:
+        server.stop()

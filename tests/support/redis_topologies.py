@@ -168,8 +168,10 @@ class Server:
     port: int
     process: subprocess.Popen[bytes]
     tls: TlsFiles | None = None
+    auth: dict[str, str] = field(default_factory=dict)  # username, password of the tests
 
     def client(self, **kwargs: object) -> redis.Redis:
+        kwargs = {**self.auth, **kwargs}
         if self.tls is not None:
             kwargs = {"ssl": True, **self.tls.client_kwargs(), **kwargs}
         return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=5, **kwargs)  # type: ignore[arg-type]
@@ -207,9 +209,11 @@ class Server:
                 self.process.wait()
 
 
-def start_server(folder: Path, args: list[str], tls: TlsFiles | None = None) -> Server:
+def start_server(
+    folder: Path, args: list[str], tls: TlsFiles | None = None, auth: dict[str, str] | None = None
+) -> Server:
     """A redis-server on a free port with no persistence, its log in ``folder``; waits until
-    it answers PING."""
+    it answers PING (as ``auth``'s user when the default user is off)."""
     folder.mkdir(parents=True, exist_ok=True)
     port = free_port()
     ports = ["--port", "0", "--tls-port", str(port), *tls.server_args()] if tls else []
@@ -229,7 +233,7 @@ def start_server(folder: Path, args: list[str], tls: TlsFiles | None = None) -> 
         "no",
     ]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    server = Server(port, process, tls)
+    server = Server(port, process, tls, auth or {})
 
     def answers() -> bool:
         if process.poll() is not None:

@@ -22,7 +22,7 @@ from typing import Any
 from flask import Flask, Response, g, request
 
 from bff.config import BffSettings
-from bff.ops import logs, metrics, request_id
+from bff.ops import labels, logs, metrics, request_id
 from bff.ops.views import ops
 
 log = logging.getLogger("bff.request")
@@ -72,15 +72,25 @@ def _finish(response: Response) -> Response:
         return response
     seconds = time.perf_counter() - began
     route = _route()
-    metrics.HTTP_REQUESTS.labels(route, request.method, str(response.status_code)).inc()
+    # Labels from known sets only (bff.ops.labels): a client chooses its method freely.
+    method = labels.method(request.method)
+    metrics.HTTP_REQUESTS.labels(route, method, labels.status(response.status_code)).inc()
     metrics.HTTP_SECONDS.labels(route).observe(seconds)
-    if request.method == "POST" and route.startswith("/api/"):
-        metrics.STEPS.labels(route, _step_outcome(response)).inc()
+    if method == "POST" and route.startswith("/api/"):
+        metrics.STEPS.labels(route, labels.step_outcome(_step_outcome(response))).inc()
     level = logging.DEBUG if route in QUIET_ROUTES else logging.INFO
     if log.isEnabledFor(level):
-        # The route template, not the path: a path can hold an e-mail (admin routes).
+        # The route template, not the path: a path can hold an e-mail (admin routes). The
+        # method as sent, escaped by the formatter; a proxy's request id beside ours.
+        upstream = request_id.upstream()
         log.log(
-            level, "%s %s %d %.1f ms", request.method, route, response.status_code, seconds * 1000
+            level,
+            "%s %s %d %.1f ms%s",
+            request.method,
+            route,
+            response.status_code,
+            seconds * 1000,
+            f" upstream_id={upstream}" if upstream else "",
         )
     return response
 

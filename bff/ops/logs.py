@@ -6,6 +6,11 @@ request the thread is handling, ``-`` outside a request. ``JsonFormatter`` write
 object a line (``ts``, ``level``, ``logger``, ``message``, ``request_id``, plus ``exc`` for
 a traceback, already scrubbed); ``TEXT_FORMAT`` is the text form.
 
+A text line never carries a control character from its message: an ESC sequence in a
+request's method could recolour or rewrite a terminal, a CR or LF could forge a line. They
+are written as escapes (``\x1b``, ``\n``) instead; a traceback below the line keeps its
+line breaks. JSON lines escape them by JSON's own rules.
+
 ``configure_logging`` installs one stderr handler on the root logger when nobody configured
 logging (a server such as gunicorn with ``bff.gunicorn_conf`` configures it itself, with the
 same formatters), sets the level, and quiets botocore's wire loggers.
@@ -15,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import threading
 from datetime import UTC, datetime
@@ -46,12 +52,24 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, ensure_ascii=False)
 
 
+#: C0 controls, DEL and C1 controls: none may reach a text line as it is.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with each control character written as a ``\\xNN`` escape."""
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+
+
 class TextFormatter(logging.Formatter):
-    """``TEXT_FORMAT``; a record born before the request-id factory was installed (a server's
-    own start-up lines) shows ``-``."""
+    """``TEXT_FORMAT``, control characters escaped; a record born before the request-id
+    factory was installed (a server's own start-up lines) shows ``-``."""
 
     def __init__(self) -> None:
         super().__init__(TEXT_FORMAT)
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
+        return escape_controls(super().formatMessage(record))
 
     def format(self, record: logging.LogRecord) -> str:
         if not hasattr(record, "request_id"):

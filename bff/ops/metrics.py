@@ -1,7 +1,8 @@
 """Prometheus metrics: what the BFF counts, and ``GET /metrics`` in the text format.
 
 What is counted (labels never carry a username, an e-mail, a flow id or anything a user
-typed: only route templates, Cognito action names, error codes, states and store names):
+typed: only route templates, methods, Cognito action names, error codes, states and store
+names, each from a known set, ``other`` for anything else: bff.ops.labels):
 
 ================================  =========================================================
 ``bff_http_requests_total``       requests by route template, method and status
@@ -41,6 +42,8 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client.multiprocess import MultiProcessCollector
+
+from bff.ops import labels
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 disable_created_metrics()  # no *_created series: they double the output and say little
@@ -87,7 +90,7 @@ RATE_LIMIT_REFUSALS = Counter(
 
 def observe_cognito_call(action: str, seconds: float, error_code: str | None) -> None:
     """One Cognito call (registered with bff.cognito.error_translation.add_call_observer)."""
-    COGNITO_CALLS.labels(action, error_code or "ok").inc()
+    COGNITO_CALLS.labels(action, labels.cognito_outcome(error_code)).inc()
     COGNITO_SECONDS.labels(action).observe(seconds)
 
 

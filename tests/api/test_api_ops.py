@@ -7,9 +7,14 @@ flow's journal)."""
 from __future__ import annotations
 
 import logging
+import random
 import re
 import socket
+import string
+import sys
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -18,11 +23,13 @@ from cryptography.fernet import Fernet
 from flask import Flask
 
 from bff.cognito.gateway import CognitoGateway
-from bff.ops import views
-from bff.ops.logs import JsonFormatter
+from bff.ops import labels, readiness
+from bff.ops.logs import JsonFormatter, TextFormatter
 
 REQUEST_ID = re.compile(r"[0-9a-f]{32}")
 METRICS_KEY = "metrics-" + "m" * 32
+#: A safety net for waits on other threads: reaching it means the thing never happened.
+PATIENCE = 30.0
 
 
 def _closed_port() -> int:
@@ -115,9 +122,79 @@ def test_readyz_is_cached_for_a_few_seconds(
         assert client.get("/readyz").status_code == 200
     assert probes == ["probe"]
 
-    monkeypatch.setattr(views, "READY_CACHE_SECONDS", 0.0)
+    monkeypatch.setattr(readiness, "CACHE_SECONDS", 0.0)
     assert client.get("/readyz").status_code == 200
     assert probes == ["probe", "probe"]
+
+
+class _HeldProbe(CognitoGateway):
+    """A gateway whose probe waits until the test lets it go (an unanswering Cognito),
+    counting the probes made."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.probes = 0
+
+    def probe(self) -> str | None:
+        self.probes += 1
+        self.entered.set()
+        assert self.release.wait(PATIENCE), "the test never released the probe"
+        return super().probe()
+
+
+def test_readyz_probes_one_at_a_time_and_never_waits_for_the_probe(
+    make_app: Callable[..., Flask], local_cognito: Any
+) -> None:
+    """While one /readyz probes a Cognito that does not answer, 16 more /readyz answer at
+    once (not ready: nothing checked yet) without probing, and /healthz and the API
+    answer; once the probe is back its answer is kept for the next ones."""
+    gateway = _HeldProbe.from_settings(local_cognito.cognito_settings())
+    app = make_app(gateway=gateway)
+    with ThreadPoolExecutor(max_workers=17) as pool:
+        first = pool.submit(app.test_client().get, "/readyz")
+        assert gateway.entered.wait(PATIENCE)
+        others = [pool.submit(app.test_client().get, "/readyz") for _ in range(16)]
+        answers = [future.result(timeout=PATIENCE) for future in others]
+        healthz = app.test_client().get("/healthz")
+        flow = app.test_client().get("/api/flow")
+        assert gateway.probes == 1
+        gateway.release.set()
+        assert first.result(timeout=PATIENCE).status_code == 200
+
+    for answer in answers:
+        error = error_of(answer, 503)
+        assert error["details"]["checks"]["cognito"] == readiness.NOT_CHECKED
+        assert answer.headers["Retry-After"]
+    assert healthz.status_code == 200
+    assert flow.status_code in (200, 401, 404), flow.get_json()
+    assert app.test_client().get("/readyz").status_code == 200
+    assert gateway.probes == 1
+
+
+def test_the_cognito_probe_has_a_short_deadline_of_its_own(
+    make_app: Callable[..., Flask], local_cognito: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A probe past ``PROBE_SECONDS`` is "unreachable", whatever the request's deadline."""
+    from bff.cognito import resilience
+
+    seen: list[float | None] = []
+
+    class DeadlineReader(CognitoGateway):
+        def probe(self) -> str | None:
+            seen.append(resilience.remaining())
+            return super().probe()
+
+    app = make_app(gateway=DeadlineReader.from_settings(local_cognito.cognito_settings()))
+    assert app.test_client().get("/readyz").status_code == 200
+    (left,) = seen
+    assert left is not None and 0 < left <= readiness.PROBE_SECONDS
+    monkeypatch.setattr(readiness, "PROBE_SECONDS", 0.0)
+    monkeypatch.setattr(readiness, "CACHE_SECONDS", 0.0)
+    error = error_of(app.test_client().get("/readyz"), 503)
+    assert error["details"]["failing"] == ["cognito"]
+    assert "unreachable" in error["details"]["checks"]["cognito"]
 
 
 def test_probe_against_the_local_cognito_and_a_dead_port(local_cognito: Any) -> None:
@@ -167,6 +244,52 @@ def test_metrics_count_steps_cognito_calls_and_store_ops_without_personal_data(
     }
 
 
+def _label_values(text: str, name: str, label: str) -> set[str]:
+    values = set()
+    for line in text.splitlines():
+        if line.startswith(name + "{"):
+            found = dict(re.findall(r'(\w+)="([^"]*)"', line.split("}")[0]))
+            values.add(found[label])
+    return values
+
+
+def test_random_methods_do_not_mint_metric_labels(app: Flask) -> None:
+    """Any token is a valid HTTP method: each one a client invents is counted as
+    ``other``, so 500 of them add one series, not 500."""
+    client = app.test_client()
+    rng = random.Random(22)
+    for _ in range(500):
+        name = "".join(rng.choices(string.ascii_uppercase, k=rng.randint(3, 12)))
+        client.open("/api/flow", method=name)
+        client.open("/api/sign-in", method=name, headers={"X-CSRF": "1"})
+    text = _metrics(app)
+    methods = _label_values(text, "bff_http_requests_total", "method")
+    assert "other" in methods
+    assert methods <= labels.METHODS | {labels.OTHER}
+    # 405: no rule matched this method, so the route is "unmatched" too.
+    assert _sample(text, "bff_http_requests_total", route="unmatched", method="other") >= 1000
+    series = [line for line in text.splitlines() if line.startswith("bff_http_requests_total{")]
+    assert len(series) < 40, series
+
+
+def test_label_values_come_from_known_sets_only() -> None:
+    assert labels.method("GET") == "GET"
+    assert labels.method("G\x1bET") == labels.method("get") == labels.OTHER
+    assert labels.status(404) == "404" and labels.status(999) == labels.OTHER
+    assert labels.step_outcome("MFA_SETUP") == "MFA_SETUP"
+    assert labels.step_outcome("code_mismatch") == "code_mismatch"
+    assert labels.step_outcome("csrf_required") == "csrf_required"
+    assert labels.step_outcome("payload_too_large") == "payload_too_large"
+    assert labels.step_outcome("429") == "429"
+    assert labels.step_outcome("someone@example.com") == labels.OTHER
+    assert labels.step_outcome("made_up_code") == labels.OTHER
+    assert labels.cognito_outcome(None) == "ok"
+    assert labels.cognito_outcome("CodeMismatchException") == "CodeMismatchException"
+    assert labels.cognito_outcome("EndpointConnectionError") == "EndpointConnectionError"
+    assert labels.cognito_outcome("RequestDeadlineExceeded") == "RequestDeadlineExceeded"
+    assert labels.cognito_outcome("NoSuchThingException") == labels.OTHER
+
+
 def test_rate_limit_refusals_are_counted(make_app: Callable[..., Flask]) -> None:
     app = make_app(BFF_RATELIMIT_ENABLED="true", BFF_RATELIMIT_SIGN_UP="1 per minute")
     spa = SpaClient(app.test_client())
@@ -210,15 +333,27 @@ def test_a_request_id_is_generated_and_a_client_cannot_choose_it(app: Flask) -> 
     assert first.headers["X-Request-Id"] != second.headers["X-Request-Id"]
 
 
-def test_the_request_id_of_a_trusted_proxy_is_kept(make_app: Callable[..., Flask]) -> None:
+def test_with_proxies_trusted_a_client_still_cannot_choose_the_request_id(
+    make_app: Callable[..., Flask], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Trusting a proxy does not prove that a request came through it: a client that
+    reaches the BFF directly sends the same header. Its value is logged as the upstream id
+    of the request's line, never taken as the id its lines and journal entries carry."""
     app = make_app(BFF_TRUSTED_PROXIES="1")
     client = app.test_client()
+    caplog.set_level(logging.DEBUG, logger="bff.request")
 
-    kept = client.get("/healthz", headers={"X-Request-Id": "lb-1234.abc:5"})
-    assert kept.headers["X-Request-Id"] == "lb-1234.abc:5"
+    chosen = client.get("/healthz", headers={"X-Request-Id": "lb-1234.abc:5"})
+    ours = chosen.headers["X-Request-Id"]
+    assert REQUEST_ID.fullmatch(ours)
+    (line,) = [r for r in caplog.records if r.name == "bff.request"]
+    assert line.request_id == ours
+    assert line.getMessage().endswith(" upstream_id=lb-1234.abc:5")
+    caplog.clear()
     for bad in ("has space", "x" * 129, 'quote"d', ""):
         replaced = client.get("/healthz", headers={"X-Request-Id": bad})
         assert REQUEST_ID.fullmatch(replaced.headers["X-Request-Id"]), bad
+    assert not any("upstream_id" in r.getMessage() for r in caplog.records)
 
 
 def test_the_request_id_is_in_every_log_line_and_the_journal(
@@ -235,9 +370,10 @@ def test_the_request_id_is_in_every_log_line_and_the_journal(
     )
     refused = spa.post("/api/sign-up/confirm", {"code": "000000"})
 
-    assert signed_up.headers["X-Request-Id"] == "req-sign-up"
+    sign_up_id = signed_up.headers["X-Request-Id"]
+    assert REQUEST_ID.fullmatch(sign_up_id)
     refused_id = refused.headers["X-Request-Id"]
-    during_sign_up = [r for r in caplog.records if r.request_id == "req-sign-up"]
+    during_sign_up = [r for r in caplog.records if r.request_id == sign_up_id]
     assert any(r.name == "bff.request" for r in during_sign_up)
     assert any(r.name == "bff.cognito.error_translation" for r in during_sign_up)
     cognito_refusal = [r for r in caplog.records if "ConfirmSignUp refused" in r.getMessage()]
@@ -245,11 +381,46 @@ def test_the_request_id_is_in_every_log_line_and_the_journal(
 
     flow = app.extensions["bff"]["flows"].load(flow_of(signed_up)["id"])
     assert [(e.trigger, e.request_id) for e in flow.journal] == [
-        ("signed_up", "req-sign-up"),
+        ("signed_up", sign_up_id),
         ("code_rejected", refused_id),
     ]
     outside = logging.getLogger("bff.test").makeRecord("bff.test", 20, "f", 1, "x", None, None)
     assert outside.request_id == "-"
+
+
+def test_text_log_lines_never_carry_control_characters() -> None:
+    """An ESC sequence in a request's method would recolour a terminal; a CR or LF would
+    forge a line: the text format writes them as escapes (a traceback keeps its lines)."""
+    record = logging.getLogger("bff.request").makeRecord(
+        "bff.request", logging.INFO, __file__, 1, "%s %s", ("G\x1b[31mET\r\nX", "/x\x9b"), None
+    )
+    record.request_id = "abc"
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        record.exc_info = sys.exc_info()
+    line = TextFormatter().format(record)
+
+    first, *traceback = line.split("\n")
+    assert first.endswith(r"G\x1b[31mET\x0d\x0aX /x\x9b")
+    assert not any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in first)
+    assert traceback[0] == "Traceback (most recent call last):"
+
+
+def test_a_doubled_slash_never_redirects_to_the_host_header(app: Flask) -> None:
+    """werkzeug redirected /api//flow to http://<Host>/api/flow (308): with a forged Host,
+    to another site. A doubled slash inside the path is simply not found (leading slashes
+    werkzeug folds into one when matching, without a redirect)."""
+    client = app.test_client()
+    for path in ("/api//flow", "//api/flow", "/api/flow//", "//evil.example/api/flow"):
+        # As a server hands it over (the test client would read //host/ as a host).
+        response = client.get(
+            "/", headers={"Host": "evil.example"}, environ_overrides={"PATH_INFO": path}
+        )
+        assert response.status_code < 300 or response.status_code >= 400, path
+        assert "Location" not in response.headers, path
+        if not path.startswith("//"):
+            assert response.status_code == 404, path
 
 
 def test_json_log_lines_carry_the_request_id_and_stay_scrubbed() -> None:

@@ -22,6 +22,7 @@ from flask import Flask, g
 from bff import demo, ops, qa_allowance, security, sessions, spa
 from bff.api import init_api
 from bff.api.context import EXTENSION
+from bff.body import MAX_BODY_BYTES
 from bff.cognito import resilience, srp
 from bff.cognito.gateway import CognitoGateway
 from bff.config import ConfigError, default_instance_path, load_settings
@@ -51,10 +52,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         local_cognito = _start_local_cognito(settings.instance_path)
         settings = load_settings({**options, **local_cognito.info.as_environment()})
     app = Flask("bff", instance_path=settings.instance_path or None)
+    # No redirect from /api//flow to /api/flow: werkzeug builds that redirect's Location
+    # from the request's Host header, so `Host: evil.example` sent the client elsewhere.
+    # Set before any rule is added (a rule takes the map's value when it is bound).
+    app.url_map.merge_slashes = False
     app.config.update(
         TESTING=testing,
         SECRET_KEY=settings.secret_key,
-        MAX_CONTENT_LENGTH=256 * 1024,  # nothing the API takes is bigger; PandaDoc's included
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         JSON_SORT_KEYS=False,
     )
     # Refuses an unsafe production configuration (ConfigError) before anything is opened.

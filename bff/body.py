@@ -31,10 +31,13 @@ from typing import Any
 from flask import Request, request
 from werkzeug.exceptions import ClientDisconnected, HTTPException
 
-from bff.errors import InvalidJson, RequestTimeout, UnreadableBody
+from bff.errors import InvalidJson, PayloadTooLarge, RequestTimeout, UnreadableBody
 
 log = logging.getLogger(__name__)
 
+#: The largest body the API takes (Flask's ``MAX_CONTENT_LENGTH``; 413 above it, whatever
+#: the framing): nothing the API takes is bigger, PandaDoc's webhook events included.
+MAX_BODY_BYTES = 256 * 1024
 #: Deeper than any body the API takes (PandaDoc's webhook events nest ~6 levels).
 MAX_DEPTH = 32
 #: Characters of one JSON number: enough for any 64-bit integer or double written out.
@@ -117,6 +120,21 @@ def has_body(req: Request) -> bool:
     return bool(req.content_length) or "chunked" in req.headers.get("Transfer-Encoding", "").lower()
 
 
+def _refuse_a_longer_stream(raw: bytes) -> None:
+    """A body without a Content-Length (chunked) is read up to ``MAX_CONTENT_LENGTH`` and
+    silently cut there by werkzeug (``LimitedStream`` stops at its limit without looking
+    further): one byte more on the stream means the body is over the limit, 413."""
+    limit = request.max_content_length
+    if request.content_length is not None or limit is None or len(raw) < limit:
+        return
+    try:
+        more = request.environ["wsgi.input"].read(1)
+    except Exception:  # the stream cannot be read on: nothing more arrived
+        more = b""
+    if more:
+        raise PayloadTooLarge()
+
+
 def parse_request_body() -> None:
     """``before_request``: read the body once, then parse a JSON body (400 ``invalid_json``
     outside the limits) and cache it where ``request.get_json()`` looks. A body the server
@@ -143,6 +161,7 @@ def parse_request_body() -> None:
         # NoMoreData. A client error, whichever server runs the app.
         log.info("request body unreadable: %s", type(exc).__name__)
         raise UnreadableBody() from None
+    _refuse_a_longer_stream(raw)
     if not raw or not request.is_json:
         return
     value = parse_json(raw)

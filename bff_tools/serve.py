@@ -17,9 +17,13 @@ URLs are in the instance folder for ``bff outbox`` and ``bff qa run`` (bff_tools
 
 from __future__ import annotations
 
+import io
 import ipaddress
 import os
 import signal
+import socket
+import time
+from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar
 
 import click
@@ -32,18 +36,64 @@ from bff.server_errors import server_error_body, status_phrase
 from bff_tools import discovery
 
 LOOPBACK_NAMES = ("localhost",)
-#: Seconds a connection may stay silent while its request line, headers or body are read.
+#: Seconds a client has to send its request line and headers, and again for its body.
 DEFAULT_READ_TIMEOUT = 10.0
+#: Seconds the server goes on reading a body the app did not read (a 413 answered before
+#: it) so that the client sees the answer, not a reset; then it closes the connection.
+DRAIN_SECONDS = 0.5
+#: Where the handler puts the connection's ``ReadDeadline`` in the WSGI environ.
+DEADLINE_KEY = "bff.read_deadline"
+
+
+class ReadDeadline:
+    """The moment the part of the request being read must have arrived by."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.at = time.monotonic() + seconds
+
+    def restart(self, seconds: float | None = None) -> None:
+        self.at = time.monotonic() + (self.seconds if seconds is None else seconds)
+
+    def remaining(self) -> float:
+        return self.at - time.monotonic()
+
+
+class _DeadlineReader(socket.SocketIO):
+    """The connection's raw reader: each read waits at most until the deadline, so a client
+    that sends a byte now and then cannot stretch its request for ever (a timeout per read
+    would restart with every byte)."""
+
+    def __init__(self, sock: socket.socket, deadline: ReadDeadline, idle: float | None) -> None:
+        super().__init__(sock, "rb")
+        self._deadline_sock = sock
+        self._deadline = deadline
+        self._idle = idle
+
+    def readinto(self, buffer: Any) -> int | None:
+        left = self._deadline.remaining()
+        if left <= 0:
+            raise TimeoutError("the request did not arrive in time")
+        self._deadline_sock.settimeout(left)
+        try:
+            return super().readinto(buffer)
+        finally:
+            self._deadline_sock.settimeout(self._idle)  # writes keep the usual timeout
 
 
 class BffRequestHandler(WSGIRequestHandler):
-    """werkzeug's request handler with a read timeout and the API's error shape.
+    """werkzeug's request handler with read deadlines and the API's error shape.
 
-    * ``timeout``: the socket timeout for every read of the request (``socketserver``'s
-      ``StreamRequestHandler.timeout``). werkzeug sets none, so a client that sends a partial
-      request line, headers or body holds a thread for ever; with one, the read fails after
-      ``timeout`` seconds: a partial request line or headers closes the connection, a partial
-      body answers 408 ``request_timeout`` (``bff.body``).
+    * ``timeout``: how long the client has to send its request line and headers, counted
+      from the connection, and then again its body, counted from the end of the headers
+      (a deadline, not a timeout per read: a client trickling a byte every few seconds is
+      cut off too). werkzeug sets none, so a client that sends a partial request line,
+      headers or body held a thread and a connection for ever. Past the deadline a partial
+      request line or headers closes the connection, a partial body answers 408
+      ``request_timeout`` (``bff.body``); a connection that sends nothing is closed too.
+    * After the answer, a body the app did not read (a 413 answered at once) is drained for
+      ``DRAIN_SECONDS`` at most, then the connection closes (werkzeug's own drain waited
+      for the client as long as the read timeout).
     * No access log line of its own (``log_request``): the app's one line per request says
       more and never carries a query string.
     * ``send_error``: the errors ``http.server`` answers before the app runs (431 header
@@ -54,6 +104,24 @@ class BffRequestHandler(WSGIRequestHandler):
     """
 
     timeout: ClassVar[float | None] = DEFAULT_READ_TIMEOUT
+    deadline: ReadDeadline
+
+    def setup(self) -> None:
+        super().setup()
+        self.deadline = ReadDeadline(self.timeout or DEFAULT_READ_TIMEOUT)
+        self.rfile.close()  # socketserver's reader, replaced before anything was read
+        raw = _DeadlineReader(self.connection, self.deadline, self.timeout)
+        self.rfile = io.BufferedReader(raw)
+
+    def parse_request(self) -> bool:
+        parsed = super().parse_request()  # reads the headers, within the first deadline
+        self.deadline.restart()  # the body has its own
+        return parsed
+
+    def make_environ(self) -> Any:
+        environ = super().make_environ()
+        environ[DEADLINE_KEY] = self.deadline
+        return environ
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """No access line of werkzeug's: the app logs every request itself (``bff.request``:
@@ -73,12 +141,31 @@ class BffRequestHandler(WSGIRequestHandler):
         self.close_connection = True
 
 
+class _DrainBounded:
+    """The app, with the drain after its answer bounded to ``DRAIN_SECONDS``."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, environ: Any, start_response: Any) -> Iterator[bytes]:
+        answer: Iterable[bytes] = self.app(environ, start_response)
+        try:
+            yield from answer
+        finally:
+            close = getattr(answer, "close", None)
+            if close is not None:
+                close()
+            deadline = environ.get(DEADLINE_KEY)
+            if isinstance(deadline, ReadDeadline):
+                deadline.restart(min(DRAIN_SECONDS, deadline.remaining()))
+
+
 def make_bff_server(
     host: str, port: int, app: Flask, *, read_timeout: float = DEFAULT_READ_TIMEOUT
 ) -> BaseWSGIServer:
     """werkzeug's threaded server for ``app`` with ``BffRequestHandler`` and ``read_timeout``."""
     handler = type("Handler", (BffRequestHandler,), {"timeout": read_timeout})
-    return make_server(host, port, app, threaded=True, request_handler=handler)
+    return make_server(host, port, _DrainBounded(app), threaded=True, request_handler=handler)
 
 
 def _is_loopback(host: str) -> bool:
@@ -132,7 +219,7 @@ def _stop_on_signals() -> None:
     type=click.FloatRange(min=0.1),
     default=DEFAULT_READ_TIMEOUT,
     show_default=True,
-    help="Seconds a client may stay silent while sending its request (then cut off).",
+    help="Seconds a client has to send its headers, and again its body (then cut off).",
 )
 @click.option(
     "--reset",

@@ -9,9 +9,11 @@ still be overridden on gunicorn's command line (``-w 4``) or in ``GUNICORN_CMD_A
 * Workers and threads: ``WEB_CONCURRENCY`` worker processes (default 2: one per core of a
   small machine) of ``BFF_THREADS`` threads each (default 4): a step spends most of its time
   waiting for Cognito, so threads overlap those waits. The worker is gunicorn's ``gthread``
-  (bff.gunicorn_worker.BffThreadWorker) but for its own error answers (a malformed or
-  over-long request line, too many or too large headers: 400, 414, 431...), written in the
-  one error shape instead of gunicorn's HTML page.
+  (bff.gunicorn_worker.BffThreadWorker) but that it reads each request whole in its event
+  loop before a thread sees it, so slow clients hold no thread (``BFF_READ_TIMEOUT``,
+  default 10 s: for the request line and headers, and again for the body; 408 past it),
+  and that its own error answers (a malformed or over-long request line, too many or too
+  large headers: 400, 414, 431...) are in the one error shape, not gunicorn's HTML page.
 * Timeouts: ``BFF_WORKER_TIMEOUT`` (default 60 s) must outlast the slowest Cognito call with
   its retries (``COGNITO_READ_TIMEOUT`` × ``COGNITO_MAX_ATTEMPTS``, 30 s by default);
   ``BFF_GRACEFUL_TIMEOUT`` (default 30 s): on SIGTERM a worker stops accepting and finishes
@@ -19,6 +21,8 @@ still be overridden on gunicorn's command line (``-w 4``) or in ``GUNICORN_CMD_A
   one still running then is cut off (its connection closes without an answer). A
   connection made while a worker drains is not refused: it waits unanswered and is reset
   when the worker exits, so take the instance out of the load balancer before SIGTERM.
+  The worker timeout only restarts a worker whose main loop stopped: it never bounded a
+  slow client (gthread read one in a thread; BffThreadWorker's deadlines do now).
   ``keepalive`` 5 s behind a proxy.
 * Forwarded headers: gunicorn's own handling is switched off (``forwarded_allow_ips`` empty,
   no ``secure_scheme_headers``); the app's ProxyFix, configured by ``BFF_TRUSTED_PROXIES``,
@@ -42,6 +46,7 @@ import tempfile
 from typing import Any
 
 from bff.config import ConfigError, load_settings, validate
+from bff.gunicorn_worker import read_timeout
 from bff.ops.server import server_problems
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -62,6 +67,10 @@ workers = _int("WEB_CONCURRENCY", 2)
 threads = _int("BFF_THREADS", 4)
 # gthread, answering its own errors (400, 414, 431...) in the one error shape.
 worker_class = "bff.gunicorn_worker.BffThreadWorker"
+try:
+    read_timeout()  # read again by each worker; refused here, before any starts
+except ValueError as exc:
+    raise ConfigError(str(exc)) from None
 timeout = _int("BFF_WORKER_TIMEOUT", 60)
 graceful_timeout = _int("BFF_GRACEFUL_TIMEOUT", 30)
 keepalive = 5

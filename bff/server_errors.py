@@ -21,7 +21,9 @@ from bff.errors.base import (
     HeaderFieldsTooLarge,
     HttpError,
     HttpVersionNotSupported,
+    PayloadTooLarge,
     RequestTimeout,
+    ServerBusy,
     TransferCodingNotSupported,
     UriTooLong,
     error_document,
@@ -40,11 +42,13 @@ SERVER_ERRORS: dict[int, tuple[str, str]] = {
     400: _entry(BadRequest, "The request line or headers are malformed."),
     403: _entry(Forbidden),
     408: _entry(RequestTimeout, "The request did not arrive in time."),
+    413: _entry(PayloadTooLarge),
     414: _entry(UriTooLong),
     417: _entry(ExpectationFailed),
     431: _entry(HeaderFieldsTooLarge),
     500: _entry(BffError),
     501: _entry(TransferCodingNotSupported),
+    503: _entry(ServerBusy),
     505: _entry(HttpVersionNotSupported),
 }
 OTHER = _entry(HttpError)

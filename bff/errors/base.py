@@ -112,7 +112,7 @@ class MethodNotAllowed(BffError):
 
 
 class PayloadTooLarge(BffError):
-    """The body is over the limit (256 KB)."""
+    """The body is over the limit (256 KB), with a ``Content-Length`` or chunked."""
 
     code = "payload_too_large"
     status = 413
@@ -152,8 +152,8 @@ class UnreadableBody(BffError):
 
 
 class RequestTimeout(BffError):
-    """The body did not arrive within the server's read timeout (`bff serve`'s
-    ``--read-timeout``)."""
+    """The headers, or then the body, did not arrive within the server's read deadline
+    (gunicorn: ``BFF_READ_TIMEOUT``; `bff serve`: ``--read-timeout``)."""
 
     code = "request_timeout"
     status = 408
@@ -185,8 +185,8 @@ class ExpectationFailed(BffError):
 
 
 class HeaderFieldsTooLarge(BffError):
-    """Under gunicorn: over 100 header fields, or one over 8190 bytes (answered before the
-    app runs)."""
+    """Under gunicorn: over 100 header fields, one over 8190 bytes, or a head over 64 KiB
+    (answered before the app runs)."""
 
     code = "header_fields_too_large"
     status = 431
@@ -355,6 +355,15 @@ class NoLocalOutbox(BffError):
         "No local Cognito outbox: the BFF runs in local mode against a Cognito that is not "
         "a local one (COGNITO_ENDPOINT_URL is not set)."
     )
+
+
+class ServerBusy(BffError):
+    """Under gunicorn: the worker already holds 64 MiB of unfinished requests (answered
+    before the app runs, with ``Retry-After``)."""
+
+    code = "server_busy"
+    status = 503
+    default_message = "The server is busy. Try again shortly."
 
 
 class NotReady(BffError):

@@ -38,3 +38,23 @@ def test_per_process_rate_limits_with_several_workers(
 def test_no_pool_is_refused_whatever_the_workers() -> None:
     problems = server_problems(_settings(BFF_RATELIMIT_ENABLED="false"), 1)
     assert len(problems) == 1 and "no Cognito pool is configured" in problems[0]
+
+
+@pytest.mark.parametrize(
+    ("raw", "seconds"),
+    [("", 10.0), ("2.5", 2.5), (" 30 ", 30.0), ("0", None), ("-1", None)]
+    + [("ten", None), ("nan", None)],
+)
+def test_the_read_timeout_of_the_worker(
+    raw: str, seconds: float | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """BFF_READ_TIMEOUT: seconds over 0, or a clear refusal (bff.gunicorn_conf reads it at
+    start-up, before any worker)."""
+    from bff.gunicorn_worker import read_timeout
+
+    monkeypatch.setenv("BFF_READ_TIMEOUT", raw)
+    if seconds is None:
+        with pytest.raises(ValueError, match="BFF_READ_TIMEOUT must be a number of seconds"):
+            read_timeout()
+    else:
+        assert read_timeout() == seconds

@@ -81,16 +81,17 @@ def _finish(response: Response) -> Response:
     level = logging.DEBUG if route in QUIET_ROUTES else logging.INFO
     if log.isEnabledFor(level):
         # The route template, not the path: a path can hold an e-mail (admin routes). The
-        # method as sent, escaped by the formatter; a proxy's request id beside ours.
+        # method as sent, escaped by the formatter. A proxy's request id goes beside ours as
+        # a field of the record (bff.ops.logs), not into the message the scrubber rewrites.
         upstream = request_id.upstream()
         log.log(
             level,
-            "%s %s %d %.1f ms%s",
+            "%s %s %d %.1f ms",
             request.method,
             route,
             response.status_code,
             seconds * 1000,
-            f" upstream_id={upstream}" if upstream else "",
+            extra={logs.UPSTREAM_ID: upstream} if upstream else None,
         )
     return response
 

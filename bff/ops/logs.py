@@ -2,7 +2,9 @@
 
 Every record gets a ``request_id`` attribute when it is born (a log record factory, like
 the secret scrubber in bff.security, so every logger and handler sees it): the id of the
-request the thread is handling, ``-`` outside a request. ``JsonFormatter`` writes one JSON
+request the thread is handling, ``-`` outside a request. A request's own line also carries
+the id a trusted proxy sent (``upstream_id``), a field of its own: it is not the BFF's
+text, and the scrubber would take its hex digits for a code. ``JsonFormatter`` writes one JSON
 object a line (``ts``, ``level``, ``logger``, ``message``, ``request_id``, plus ``exc`` for
 a traceback, already scrubbed); ``TEXT_FORMAT`` is the text form.
 
@@ -29,6 +31,9 @@ from typing import Any
 from bff.ops import request_id
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
+#: The record attribute of a request's line holding a trusted proxy's request id
+#: (bff.ops.request_id): ``upstream_id`` in JSON, `` upstream_id=...`` after a text line.
+UPSTREAM_ID = "upstream_id"
 _HANDLER_MARK = "_bff_ops_handler"
 
 
@@ -43,6 +48,9 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             "request_id": getattr(record, "request_id", request_id.NO_REQUEST),
         }
+        upstream = getattr(record, UPSTREAM_ID, None)
+        if upstream:
+            data[UPSTREAM_ID] = upstream
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:
@@ -69,7 +77,11 @@ class TextFormatter(logging.Formatter):
         super().__init__(TEXT_FORMAT)
 
     def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
-        return escape_controls(super().formatMessage(record))
+        line = super().formatMessage(record)
+        upstream = getattr(record, UPSTREAM_ID, None)
+        if upstream:
+            line += f" {UPSTREAM_ID}={upstream}"
+        return escape_controls(line)
 
     def format(self, record: logging.LogRecord) -> str:
         if not hasattr(record, "request_id"):

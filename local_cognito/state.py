@@ -38,7 +38,7 @@ from moto.cognitoidp.models import (
     UserStatus,
 )
 
-from . import keys
+from . import keys, rotation
 from .fidelity import Device, LocalUserPool, UserState
 from .outbox import OutboxMessage
 from .tokens import RefreshGrant
@@ -261,6 +261,9 @@ def _restore_pool(backend: LocalCognitoBackend, saved: dict[str, Any]) -> None:
         client = CognitoIdpUserPoolClient(pool.id, bool(c["generate_secret"]), None)
         client.id, client.secret = c["id"], c["secret"]
         client.extended_config = _decode(c["extended_config"])
+        # A client saved before rotation existed is described as Cognito describes one
+        # never given the setting.
+        client.extended_config.setdefault("RefreshTokenRotation", dict(rotation.DISABLED))
         pool.clients[client.id] = client
     for u in saved.get("users", []):
         user = CognitoIdpUser(pool.id, u["username"], u["password"], UserStatus(u["status"]), [])

@@ -4,6 +4,7 @@ refused while a client rotates. docs/local-cognito.md says which rules Cognito d
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from pycognito.aws_srp import generate_hash_device
 from bff.cognito.gateway import secret_hash
 from local_cognito import LocalCognito, LocalCognitoInfo, make_boto3_client
 from local_cognito.rotation import TOKEN_ROTATED, USE_GET_TOKENS
+from local_cognito.state import STATE_FILE
 from tests.support.passwords import PASSWORD
 
 ROTATING = {"RefreshTokenRotation": "ENABLED", "RefreshTokenRetryGracePeriodSeconds": "10"}
@@ -277,5 +279,27 @@ def test_rotation_and_the_grace_period_survive_a_restart(tmp_path: Path, unique_
         with pytest.raises(ClientError, match="RefreshTokenReuseException"):
             _get_tokens(client, moved, old)
         assert _get_tokens(client, moved, new)["RefreshToken"]
+    finally:
+        second_run.stop()
+
+
+def test_a_client_saved_before_rotation_existed_does_not_rotate(
+    tmp_path: Path, unique_email: str
+) -> None:
+    first_run = LocalCognito(state_dir=tmp_path)
+    first_run.start()
+    first_run.stop()
+    state = json.loads((tmp_path / STATE_FILE).read_text())
+    for saved in state["pools"][0]["clients"]:
+        saved["extended_config"].pop("RefreshTokenRotation")
+    (tmp_path / STATE_FILE).write_text(json.dumps(state))
+    second_run = LocalCognito(state_dir=tmp_path)
+    info = second_run.start()
+    try:
+        assert not info.refresh_rotation
+        assert _rotation(second_run.client(), info) == {
+            "Feature": "DISABLED",
+            "RetryGracePeriodSeconds": 0,
+        }
     finally:
         second_run.stop()

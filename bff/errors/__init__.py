@@ -8,9 +8,10 @@ declares a code another class already declared is refused when it is defined, an
 enum of codes are generated from it). A class's docstring says when it is answered.
 
 The gateway translates Cognito's errors into these at one boundary
-(bff.cognito.error_translation); the API renders them in one place (bff.api.errors);
-``error_document`` is the shape both the app and the servers (bff.server_errors) write.
-Nothing here imports more than the standard library.
+(bff.cognito.error_translation); the API picks the error for every failure in one place
+(bff.api.errors) and ``bff.errors.response`` writes it; ``error_document`` is the shape
+both the app and the servers (bff.server_errors) write. Apart from that Flask response,
+the package imports nothing beyond the standard library, so the servers can use it.
 """
 
 from __future__ import annotations

@@ -11,7 +11,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +21,7 @@ import pyotp
 import pytest
 
 from local_cognito import LocalCognitoInfo
+from local_cognito.clock import Clock
 
 pytestmark = pytest.mark.slow  # `bff` subprocesses
 
@@ -147,7 +147,7 @@ STEP_LINE = re.compile(r"^\[\s*(\d+)/(\d+)\] (\w+):", re.MULTILINE)
 
 
 def test_interactive_script_with_a_wrong_code_and_another_code(
-    local_cognito: LocalCognitoInfo, outbox: Any, unique_email: str
+    local_cognito: LocalCognitoInfo, outbox: Any, unique_email: str, cognito_clock: Clock
 ) -> None:
     username = f"int-{uuid.uuid4().hex[:10]}"
     transcript = io.StringIO()
@@ -195,10 +195,12 @@ def test_interactive_script_with_a_wrong_code_and_another_code(
     child.expect(r"Secret for manual entry: ([A-Z2-7]+)")
     totp = pyotp.TOTP(child.match.group(1))
     child.expect("Code shown by your authenticator app")
-    child.sendline(totp.now())
+    # Codes at the local Cognito's time: its TOTP steps follow its clock, which other tests
+    # of this session may have moved.
+    child.sendline(totp.at(cognito_clock.now()))
     child.expect("A NEW code from your authenticator app")
     # A code works once: the next 30-s step's code (the local Cognito accepts ±1 step).
-    child.sendline(totp.at(time.time() + 30))
+    child.sendline(totp.at(cognito_clock.now() + 30))
     child.expect(r"Remember this device")
     child.sendline("y")
     child.expect("signed in with the remembered device: no MFA code was asked")
@@ -220,7 +222,7 @@ def test_interactive_script_with_a_wrong_code_and_another_code(
 
 
 def test_interactive_wrong_totp_not_retried_fails_at_that_step(
-    local_cognito: LocalCognitoInfo, outbox: Any, unique_email: str
+    local_cognito: LocalCognitoInfo, outbox: Any, unique_email: str, cognito_clock: Clock
 ) -> None:
     transcript = io.StringIO()
     child = spawn(local_cognito, transcript)
@@ -230,7 +232,7 @@ def test_interactive_wrong_totp_not_retried_fails_at_that_step(
     child.expect(r"Secret for manual entry: ([A-Z2-7]+)")
     totp = pyotp.TOTP(child.match.group(1))
     child.expect("Code shown by your authenticator app")
-    now = time.time()
+    now = cognito_clock.now()
     # Not the code of any step the server's ±1 window could accept around now.
     child.sendline(wrong_code(*(totp.at(now + 30 * k) for k in (-2, -1, 0, 1, 2))))
     child.expect(r"Try the authenticator code again\?")

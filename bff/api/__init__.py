@@ -12,6 +12,7 @@ renders every operation from the document with a "try it" form. It is served whe
 from __future__ import annotations
 
 from importlib import resources
+from typing import Any
 
 from flask import Blueprint, Flask, Response
 from flask_smorest import Api
@@ -26,6 +27,7 @@ from bff.api import (
 )
 from bff.api.context import EXTENSION
 from bff.api.errors import init_error_handlers
+from bff.api.flow_schemas import step_flow_property
 from bff.api.schemas import ErrorSchema
 
 API_TITLE = "Cognito BFF"
@@ -70,6 +72,23 @@ def _docs_blueprint() -> Blueprint:
 
 
 def init_api(app: Flask) -> Api:
+    """The API on ``app``: its routes and OpenAPI document, the error handlers, and the
+    ``/docs`` page when enabled."""
+    api = _api_routes(app)
+    if app.extensions[EXTENSION]["settings"].api_docs_enabled:  # BFF_API_DOCS_ENABLED
+        app.register_blueprint(_docs_blueprint())
+    init_error_handlers(app)
+    return api
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI document served at ``/api/openapi.json``, without building the BFF (no
+    store, no Cognito): ``bff docs`` writes it into the TypeScript client."""
+    document: dict[str, Any] = _api_routes(Flask("bff")).spec.to_dict()
+    return document
+
+
+def _api_routes(app: Flask) -> Api:
     app.config.update(
         API_TITLE=API_TITLE,
         API_VERSION=API_VERSION,
@@ -88,6 +107,8 @@ def init_api(app: Flask) -> Api:
             }
         },
     )
+    # Before the routes: their response schemas use StepFlow.
+    api.ma_plugin.converter.add_attribute_function(step_flow_property)
     for blueprint in (
         flow_views.blp,
         session_views.blp,
@@ -99,7 +120,4 @@ def init_api(app: Flask) -> Api:
     api.spec.components.security_scheme(
         "AdminKey", {"type": "apiKey", "in": "header", "name": admin_views.ADMIN_HEADER}
     )
-    if app.extensions[EXTENSION]["settings"].api_docs_enabled:  # BFF_API_DOCS_ENABLED
-        app.register_blueprint(_docs_blueprint())
-    init_error_handlers(app)
     return api

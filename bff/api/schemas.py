@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from bff.api.flow_schemas import StepFlow
 from bff.errors import registered
 from bff.fields import (
     CONFIRMATION_CODE,
@@ -130,36 +131,16 @@ STEP_ENUM = validate.OneOf(STEP_NAMES)
 ERROR_CODE_ENUM = validate.OneOf(sorted(registered()))
 
 
-class FlowSchema(Schema):
-    id = fields.String(required=True)
-    state = fields.String(
-        required=True, validate=STATE_ENUM, metadata={"description": "The lifecycle state."}
-    )
-    next_steps = fields.List(
-        fields.String(validate=STEP_ENUM),
-        required=True,
-        metadata={"description": "Steps allowed from here."},
-    )
-    data = fields.Dict(
-        required=True,
-        metadata={
-            "description": "What the next screen needs: username, code_delivery, reason, "
-            "required_attributes, otpauth_uri + qr_svg + secret (once), can_remember_device, "
-            "mfa, password_reset, password_changed, authenticator_replaced, sessions_ended."
-        },
-    )
-
-
 class FlowResponseSchema(Schema):
     """The ONE step shape."""
 
-    flow = fields.Nested(FlowSchema, required=True)
+    flow = StepFlow(required=True)
 
 
 class CurrentFlowSchema(Schema):
     """The step shape of the browser's flow; ``flow`` is null when there is none."""
 
-    flow = fields.Nested(FlowSchema, required=True, allow_none=True)
+    flow = StepFlow(required=True, allow_none=True)
 
 
 class ErrorBodySchema(Schema):
@@ -190,7 +171,7 @@ class MeSchema(Schema):
 
 class SignedOutSchema(Schema):
     signed_out = fields.Boolean(required=True)
-    flow = fields.Nested(FlowSchema, allow_none=True)
+    flow = StepFlow(allow_none=True)
     sessions_ended = fields.Integer(
         metadata={"description": "Sign out everywhere: how many BFF sessions ended."}
     )
@@ -218,7 +199,7 @@ class DeviceListSchema(Schema):
     signed_out = fields.Boolean(
         metadata={"description": "True when forgetting the session's own device ended it."}
     )
-    flow = fields.Nested(FlowSchema, allow_none=True)
+    flow = StepFlow(allow_none=True)
 
 
 class UserSchema(Schema):

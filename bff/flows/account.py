@@ -5,16 +5,46 @@ from __future__ import annotations
 
 import logging
 
+from marshmallow import Schema, fields
+
 from bff.errors import CodeMismatch, CognitoError, IncorrectPassword, NotAuthorized
-from bff.flows.challenges.mfa_setup import authenticator_data
+from bff.flows.challenges.mfa_setup import AuthenticatorData, authenticator_data
+from bff.flows.data import StepData, produces
 from bff.flows.outcome import StepOutcome
 from bff.flows.protocol import Flows
 from bff.flows.recovery import point_at_field
 from bff.flows.session import end_user_sessions
 from statemachine import Flow
 from statemachine.challenges import SOFTWARE_TOKEN_MFA
+from statemachine.lifecycle import AUTHENTICATED
 
 log = logging.getLogger(__name__)
+
+
+class MfaStatusSchema(Schema):
+    enabled = fields.List(
+        fields.String(), required=True, metadata={"description": "UserMFASettingList."}
+    )
+    preferred = fields.String(
+        required=True, allow_none=True, metadata={"description": "PreferredMfaSetting."}
+    )
+    authenticator_app = fields.Boolean(required=True)
+
+
+@produces(AUTHENTICATED)
+class AccountData(StepData):
+    """The account steps' answers (signed in)."""
+
+    password_changed = fields.Boolean()
+    sessions_ended = fields.Integer(
+        metadata={"description": "The user's other BFF sessions that ended."}
+    )
+    mfa = fields.Nested(MfaStatusSchema)
+    authenticator_replaced = fields.Boolean()
+
+
+# replace_authenticator's new key, shown once
+produces(AUTHENTICATED)(AuthenticatorData)
 
 
 def change_password(

@@ -12,17 +12,31 @@ import logging
 from dataclasses import dataclass, replace
 from typing import Final
 
+from marshmallow import fields
+
 from bff.cognito.types import Device, NewDeviceMetadata, RememberedDevice
 from bff.errors import CognitoError, NoDeviceOffered
+from bff.flows.data import StepData, produces
 from bff.flows.outcome import CLEAR_DEVICE_COOKIE, ExistingDevice, StepOutcome
 from bff.flows.protocol import Flows
 from bff.flows.session import sign_out
 from statemachine import Flow
+from statemachine.lifecycle import AUTHENTICATED
 
 log = logging.getLogger(__name__)
 
 #: How a device the BFF confirms is listed (ConfirmDevice DeviceName, ListDevices).
 DEVICE_NAME: Final = "Web browser"
+
+
+@produces(AUTHENTICATED)
+class RememberedData(StepData):
+    """The answer to "remember this browser?"."""
+
+    device_remembered = fields.Boolean()
+    already_answered = fields.Boolean(
+        metadata={"description": "Another tab answered first: this is its answer."}
+    )
 
 
 def confirm_new_device(

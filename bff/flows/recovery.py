@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 
+from marshmallow import fields
+
 from bff.errors import (
     AttemptLimitExceeded,
     CognitoError,
@@ -21,12 +23,36 @@ from bff.errors import (
     UserNotFound,
 )
 from bff.flows import applicants
+from bff.flows.data import CodeDeliverySchema, StepData, produces
 from bff.flows.outcome import StepOutcome, delivery_data, simulated_delivery
 from bff.flows.protocol import Flows
 from bff.flows.session import end_user_sessions
 from statemachine import Flow
+from statemachine.lifecycle import CONFIRMED, RESET_CODE_SENT, TEMPORARY_PASSWORD_SENT
 
 log = logging.getLogger(__name__)
+
+
+@produces(RESET_CODE_SENT)
+class ResetCodeSentData(StepData):
+    """Forgot password: where the reset code went (the same for an unknown user)."""
+
+    code_delivery = fields.Nested(CodeDeliverySchema)
+
+
+@produces(CONFIRMED)
+class PasswordResetData(StepData):
+    """The password was reset with the emailed code: sign in with the new one."""
+
+    password_reset = fields.Boolean()
+    sessions_ended = fields.Integer(
+        metadata={"description": "The user's other BFF sessions that ended."}
+    )
+
+
+@produces(TEMPORARY_PASSWORD_SENT)
+class TemporaryPasswordSentData(StepData):
+    """A new temporary password was emailed (the same answer for anyone)."""
 
 
 def point_at_field(exc: CognitoError, field_name: str) -> None:

@@ -13,6 +13,8 @@ import logging
 from collections.abc import Mapping
 from typing import Any, Final
 
+from marshmallow import fields, validate
+
 from bff.cognito.types import AuthStep
 from bff.errors import (
     CognitoError,
@@ -25,12 +27,13 @@ from bff.errors import (
 from bff.flows import devices
 from bff.flows.challenges import AnswerContext, ChallengeHandler, handler_for_state
 from bff.flows.challenges.device_srp import prove_device
+from bff.flows.data import StepData, produces
 from bff.flows.outcome import ExistingDevice, StepOutcome
 from bff.flows.protocol import Flows
 from bff.flows.steps import next_steps
 from statemachine import Flow
 from statemachine.challenges import DEVICE_SRP_AUTH, MFA_SETUP, SOFTWARE_TOKEN_MFA
-from statemachine.lifecycle import AUTHENTICATED
+from statemachine.lifecycle import AUTHENTICATED, RESET_CODE_SENT, SIGNED_UP
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +41,28 @@ log = logging.getLogger(__name__)
 PASSWORD_RESET_REQUIRED_MESSAGE: Final = (
     "An administrator reset your password. Enter the code we emailed you and choose a new password."
 )
+
+
+@produces(SIGNED_UP)
+class UnconfirmedAtSignInData(StepData):
+    """A sign-in found the user unconfirmed: confirm the sign-up first."""
+
+    reason = fields.String(validate=validate.OneOf(["user_not_confirmed"]))
+
+
+@produces(RESET_CODE_SENT)
+class ResetRequiredAtSignInData(StepData):
+    """A sign-in found that an administrator reset the password."""
+
+    reason = fields.String(validate=validate.OneOf(["password_reset_required"]))
+    message = fields.String(metadata={"description": "What to tell the user."})
+
+
+@produces(AUTHENTICATED)
+class SignedInData(StepData):
+    can_remember_device = fields.Boolean(
+        metadata={"description": "Cognito issued this browser a device: ask to remember it."}
+    )
 
 
 class _DeviceRefused(Exception):

@@ -9,14 +9,30 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from marshmallow import fields
+
 from bff.cognito.types import CodeDelivery
 from bff.errors import CodeMismatch, InvalidParameter, NotAuthorized, UserNotFound
+from bff.flows.data import CodeDeliverySchema, StepData, produces
 from bff.flows.outcome import StepOutcome, delivery_data
 from bff.flows.protocol import Flows
 from statemachine import Flow
+from statemachine.lifecycle import CONFIRMED, SIGNED_UP
 
 #: Cognito's text for a wrong confirmation code (ConfirmSignUp, CodeMismatchException).
 CODE_MISMATCH_MESSAGE = "Invalid verification code provided, please try again."
+
+
+@produces(SIGNED_UP)
+class SignedUpData(StepData):
+    """Sign-up and "send another code": where the confirmation code went."""
+
+    code_delivery = fields.Nested(CodeDeliverySchema)
+
+
+@produces(CONFIRMED)
+class ConfirmedData(StepData):
+    """Confirmed: sign in next."""
 
 
 def sign_up(

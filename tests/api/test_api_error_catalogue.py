@@ -14,7 +14,7 @@ from flask import Flask
 
 import bff.app  # noqa: F401  # every module of the runtime: any error class defined anywhere
 from bff.errors import BffError, catalogue, registered
-from bff.flows.steps import STEP_NAMES
+from bff.flows.steps import STEP_NAMES, next_steps
 from statemachine import STATES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,9 +34,20 @@ def test_the_openapi_document_publishes_codes_states_and_steps_as_enums(app: Fla
     spec = app.test_client().get("/api/openapi.json").get_json()
     error_body = _schema(spec, "ErrorBody")["properties"]
     assert error_body["code"]["enum"] == sorted(registered())
-    flow = _schema(spec, "Flow")["properties"]
-    assert flow["state"]["enum"] == list(STATES)
-    assert flow["next_steps"]["items"]["enum"] == list(STEP_NAMES)
+    # The step shape is a union of one flow schema per state, discriminated on ``state``;
+    # each lists the steps the machine allows from its state.
+    union = _schema(spec, "FlowResponse")["properties"]["flow"]
+    mapping = union["discriminator"]["mapping"]
+    assert union["discriminator"]["propertyName"] == "state"
+    assert list(mapping) == list(STATES)
+    assert [ref["$ref"] for ref in union["oneOf"]] == list(mapping.values())
+    steps_seen: set[str] = set()
+    for state, ref in mapping.items():
+        flow = _schema(spec, ref.rsplit("/", 1)[1])["properties"]
+        assert flow["state"]["enum"] == [state]
+        assert flow["next_steps"]["items"]["enum"] == next_steps(state)
+        steps_seen.update(next_steps(state))
+    assert steps_seen <= set(STEP_NAMES)
 
 
 def test_the_catalogue_in_docs_lists_every_code_once() -> None:

@@ -43,6 +43,7 @@ class Blueprint(flask.Blueprint):
 
 class Api:
     spec: Any
+    ma_plugin: Any
     ERROR_SCHEMA: Any
     def __init__(
         self,

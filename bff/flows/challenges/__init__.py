@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from bff.flows.data import produces
 from statemachine.challenges import CHALLENGES
 
 from .base import AnswerContext, ChallengeHandler
@@ -38,6 +39,9 @@ def _check_registry() -> None:
 
 
 _check_registry()
+
+for _handler in HANDLERS.values():
+    produces(_handler.challenge.name)(_handler.data_schema)
 
 #: The handler answering each API step.
 BY_STEP: Final[dict[str, ChallengeHandler]] = {h.step: h for h in HANDLERS.values()}

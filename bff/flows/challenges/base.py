@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from marshmallow import Schema
 
 from bff.cognito.types import AuthStep
+from bff.flows.data import StepData
 from bff.flows.outcome import ExistingDevice
 from statemachine import Flow
 from statemachine.challenges import Challenge
@@ -41,6 +42,9 @@ class ChallengeHandler:
     #: The answer changes a credential (password replaced, MFA registered): the browser
     #: session is rotated even when no tokens come yet.
     privilege_changed: ClassVar[bool] = False
+    #: What ``on_enter`` gives the SPA (with the username): the challenge state's ``data``
+    #: in the OpenAPI document (bff.flows.data).
+    data_schema: ClassVar[type[StepData]] = StepData
 
     @property
     def step(self) -> str:

@@ -17,6 +17,7 @@ from bff.cognito import totp
 from bff.cognito.types import AuthStep
 from bff.errors import CodeMismatch
 from bff.fields import BaseSchema, code_field
+from bff.flows.data import StepData
 from statemachine import Flow
 from statemachine.challenges import MFA_SETUP, challenge
 
@@ -36,6 +37,15 @@ class MfaSetupVerifySchema(BaseSchema):
     )
 
 
+class AuthenticatorData(StepData):
+    """A new authenticator's secret, shown in this one answer (a reload does not repeat
+    it: sign in again for a new one)."""
+
+    otpauth_uri = fields.String(metadata={"description": "otpauth://totp/… for the app."})
+    qr_svg = fields.String(metadata={"description": "The otpauth URI as an inline SVG QR code."})
+    secret = fields.String(metadata={"description": "The base32 secret, for manual entry."})
+
+
 def authenticator_data(flows: Flows, username: str | None, secret: str) -> dict[str, Any]:
     """The new authenticator's secret for the SPA, as an otpauth URI, a QR code and the
     secret itself (manual entry); shown in this one answer only, stored nowhere."""
@@ -52,6 +62,7 @@ class MfaSetup(ChallengeHandler):
         "MFA_SETUP): signed in."
     )
     privilege_changed = True
+    data_schema = AuthenticatorData
 
     def on_enter(self, flows: Flows, flow: Flow, step: AuthStep) -> dict[str, Any]:
         session = flow.cognito_session or ""

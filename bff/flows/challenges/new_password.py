@@ -12,10 +12,13 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from marshmallow import fields
+
 from bff.cognito.gateway import CognitoGateway
 from bff.cognito.types import AuthStep
 from bff.errors import InvalidParameter
 from bff.fields import NEW_PASSWORD_ATTRIBUTES, BaseSchema, attributes_field, password_field
+from bff.flows.data import StepData
 from statemachine import Flow
 from statemachine.challenges import NEW_PASSWORD_REQUIRED, challenge
 
@@ -32,6 +35,16 @@ CHALLENGE = challenge(NEW_PASSWORD_REQUIRED)
 class NewPasswordSchema(BaseSchema):
     new_password = password_field()
     attributes = attributes_field(NEW_PASSWORD_ATTRIBUTES)
+
+
+class NewPasswordData(StepData):
+    required_attributes = fields.List(
+        fields.String(),
+        metadata={
+            "description": "Attributes to send as `attributes` with the new password "
+            "(Cognito's requiredAttributes, without the `userAttributes.` prefix)."
+        },
+    )
 
 
 def required_attributes(step: AuthStep) -> list[str]:
@@ -89,6 +102,7 @@ class NewPassword(ChallengeHandler):
         "listed in `data.required_attributes`."
     )
     privilege_changed = True
+    data_schema = NewPasswordData
 
     def on_enter(self, flows: Flows, flow: Flow, step: AuthStep) -> dict[str, Any]:
         return {"required_attributes": required_attributes(step)}

@@ -25,6 +25,7 @@ from statemachine.mermaid import journey_diagram, state_diagram
 
 from .docs_actions import render_cognito_actions
 from .docs_errors import render_error_catalogue
+from .docs_typescript import TYPES_FILE, GeneratorMissing, render_typescript_types
 
 ROOT = Path(__file__).resolve().parent.parent
 WHOLE_FILE = "*"
@@ -63,18 +64,31 @@ def _lifecycle_tables() -> str:
     return "\n".join(lines) + "\n"
 
 
-#: Every generated part of docs/. Other modules add theirs here.
+def _typescript_types() -> str:
+    try:
+        return render_typescript_types(ROOT)
+    except GeneratorMissing as exc:
+        raise ToolMissing(str(exc)) from exc
+
+
+#: Every generated part of docs/ (and the TypeScript client's types). Other modules add
+#: theirs here.
 GENERATED_DOCS: list[GeneratedPart] = [
     GeneratedPart("docs/auth-lifecycle.md", "lifecycle-journeys", _lifecycle_journeys),
     GeneratedPart("docs/auth-lifecycle.md", "lifecycle-diagram", _lifecycle_diagram),
     GeneratedPart("docs/auth-lifecycle.md", "lifecycle-tables", _lifecycle_tables),
     GeneratedPart("docs/cognito-actions.md", WHOLE_FILE, render_cognito_actions),
     GeneratedPart("docs/api.md", "error-catalogue", render_error_catalogue),
+    GeneratedPart(TYPES_FILE.as_posix(), WHOLE_FILE, _typescript_types),
 ]
 
 
 class DocsError(Exception):
     pass
+
+
+class ToolMissing(DocsError):
+    """A program a generated part needs is not installed (said, never reported as stale)."""
 
 
 def _require_checkout(root: Path) -> None:
@@ -125,6 +139,8 @@ def stale_docs(root: Path | None = None, only: str | None = None) -> list[Path]:
         current = path.read_text(encoding="utf-8") if path.exists() else ""
         try:
             fresh = render_file(current, parts)
+        except ToolMissing:
+            raise
         except DocsError:
             stale.append(path)
             continue
@@ -144,6 +160,7 @@ def write_docs(root: Path | None = None, only: str | None = None) -> list[Path]:
         current = path.read_text(encoding="utf-8") if path.exists() else ""
         fresh = render_file(current, parts)
         if fresh != current:
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(fresh, encoding="utf-8")
             changed.append(path)
     return changed

@@ -27,3 +27,14 @@ def require_program(name: str, found: str | None, how_to_get: str) -> str:
     if in_ci():
         pytest.fail(f"{message} (CI=true: tests needing {name} must run, not skip)")
     pytest.skip(message)
+
+
+def require_typescript_generator() -> None:
+    """Node.js and the TypeScript client's npm install (openapi-typescript), which
+    ``bff docs`` needs to generate the client's types: skip without them, fail in CI."""
+    from bff_tools.docs_typescript import generator_missing
+    from bff_tools.docsgen import ROOT
+
+    problem = generator_missing(ROOT)
+    if problem is not None:
+        require_program("openapi-typescript", None, problem)

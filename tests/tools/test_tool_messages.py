@@ -15,8 +15,9 @@ import pytest
 from click.testing import CliRunner
 
 from bff import extras
-from bff_tools import docsgen
+from bff_tools import docs_typescript, docsgen
 from bff_tools.cli import cli
+from tests.support.programs import require_typescript_generator
 
 BFF = Path(sys.executable).with_name("bff")
 
@@ -107,7 +108,30 @@ def test_docs_check_outside_a_checkout_says_so(
 
 
 def test_docs_check_in_the_checkout_is_fresh() -> None:
+    require_typescript_generator()
     assert docsgen.stale_docs() == []
+
+
+def test_docs_check_says_when_node_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(docs_typescript.shutil, "which", lambda name: None)
+
+    for args in (["docs", "--check"], ["docs"]):
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 1, result.output
+        assert "Node.js is not installed" in result.output
+        assert "npm ci --prefix clients/typescript" in result.output
+        assert "stale" not in result.output
+        assert "Traceback" not in result.output
+
+
+def test_docs_check_says_when_the_client_is_not_installed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    assert docs_typescript.generator_missing(tmp_path) == (
+        "openapi-typescript is not installed in clients/typescript: run "
+        "`npm ci --prefix clients/typescript` (it generates clients/typescript/src/openapi.ts "
+        "for `bff docs`)"
+    )
 
 
 def _ignore_sigint() -> None:

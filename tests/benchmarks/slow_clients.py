@@ -8,7 +8,8 @@ a local Cognito in its own process); the second with ``--worker-class gthread``.
 
 * requests/s of a client sending 16 KB JSON bodies on one kept-alive connection (the
   event loop reads each request before a thread parses it: what that costs), and of
-  ``GET /healthz``;
+  ``GET /healthz``: both instances run at once and are measured in turn, five rounds,
+  the median of each (the shared machine's load moves during a run);
 * ``GET /healthz`` probes (one at a time, each given up after 5 s) while ``--slow``
   connections trickle their headers (half) or bodies (half) a byte every 0.5 s: how many
   were answered, and their latency.
@@ -33,6 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.support.production import (  # noqa: E402
+    Instance,
     bff_environment,
     gunicorn,
     local_cognito_process,
@@ -117,29 +119,48 @@ def _probes(address: tuple[str, int], seconds: float) -> tuple[int, int, list[fl
     return sent, answered, latencies
 
 
-def measure(
-    env: dict[str, str], workdir: Path, name: str, slow: int, seconds: float, *args: str
-) -> dict[str, float]:
-    with gunicorn(env, workdir, name, *args) as instance:
-        host, port = instance.base_url.removeprefix("http://").rsplit(":", 1)
-        address = (host, int(port))
-        figures = {
-            "body_rps": _rate(address, "POST", "/api/sign-in", BODY, seconds / 2),
-            "healthz_rps": _rate(address, "GET", "/healthz", b"", seconds / 2),
-        }
-        stop = threading.Event()
-        trickler = threading.Thread(target=_trickle, args=(address, slow, stop), daemon=True)
-        trickler.start()
-        try:
-            sent, answered, latencies = _probes(address, seconds)
-        finally:
-            stop.set()
-            trickler.join(timeout=30)
-        figures["probes_sent"] = sent
-        figures["probes_answered"] = answered
-        figures["probe_p50_ms"] = statistics.median(latencies) * 1000 if latencies else 0.0
-        figures["probe_max_ms"] = max(latencies) * 1000 if latencies else 0.0
-    return figures
+def _address(instance: Instance) -> tuple[str, int]:
+    host, port = instance.base_url.removeprefix("http://").rsplit(":", 1)
+    return host, int(port)
+
+
+def rates(
+    instances: dict[str, Instance], seconds: float, rounds: int
+) -> dict[str, dict[str, float]]:
+    """Requests/s of each instance, the median of ``rounds`` rounds taken in turn (the
+    machine's load moves; both see the same)."""
+    samples: dict[str, dict[str, list[float]]] = {name: {} for name in instances}
+    for _ in range(rounds):
+        for name, instance in instances.items():
+            address = _address(instance)
+            for key, method, path, body in (
+                ("body_rps", "POST", "/api/sign-in", BODY),
+                ("healthz_rps", "GET", "/healthz", b""),
+            ):
+                rate = _rate(address, method, path, body, seconds / rounds / 2)
+                samples[name].setdefault(key, []).append(rate)
+    return {
+        name: {key: statistics.median(values) for key, values in by_key.items()}
+        for name, by_key in samples.items()
+    }
+
+
+def under_slow_clients(instance: Instance, slow: int, seconds: float) -> dict[str, float]:
+    address = _address(instance)
+    stop = threading.Event()
+    trickler = threading.Thread(target=_trickle, args=(address, slow, stop), daemon=True)
+    trickler.start()
+    try:
+        sent, answered, latencies = _probes(address, seconds)
+    finally:
+        stop.set()
+        trickler.join(timeout=30)
+    return {
+        "probes_sent": sent,
+        "probes_answered": answered,
+        "probe_p50_ms": statistics.median(latencies) * 1000 if latencies else 0.0,
+        "probe_max_ms": max(latencies) * 1000 if latencies else 0.0,
+    }
 
 
 def main() -> None:
@@ -157,16 +178,16 @@ def main() -> None:
                 BFF_RATELIMIT_ENABLED="false",
                 BFF_LOG_LEVEL="WARNING",
             )
-            ours = measure(env, workdir, "bff-worker", options.slow, options.seconds)
-            theirs = measure(
-                env,
-                workdir,
-                "gthread",
-                options.slow,
-                options.seconds,
-                "--worker-class",
-                "gthread",
-            )
+            with (
+                gunicorn(env, workdir, "bff-worker") as bff_worker,
+                gunicorn(env, workdir, "gthread", "--worker-class", "gthread") as gthread,
+            ):
+                instances = {"ours": bff_worker, "theirs": gthread}
+                figures = rates(instances, options.seconds, rounds=5)
+                for name, instance in instances.items():
+                    slow = under_slow_clients(instance, options.slow, options.seconds)
+                    figures[name].update(slow)
+            ours, theirs = figures["ours"], figures["theirs"]
     print(
         f"slow clients: {options.slow}, a byte every {TRICKLE} s; probes time out at "
         f"{PROBE_TIMEOUT} s"

@@ -30,6 +30,7 @@ from tests.support.redis_topologies import (
     TlsFiles,
     make_tls_files,
     redis_cluster,
+    redis_sentinels,
     start_server,
 )
 
@@ -229,6 +230,17 @@ def test_a_tls_node_refuses_a_client_without_certificate_or_trust(
             plain.flows.create(Flow(), 180)
         finally:
             plain.close()
+
+
+@pytest.mark.slow
+def test_a_tls_sentinel_set_with_client_certificates(tls_files: TlsFiles, tmp_path: Path) -> None:
+    """A primary, a replica and three sentinels speaking TLS only, to clients and among
+    themselves: the store asks the sentinels for the primary over TLS, then talks to it."""
+    with redis_sentinels(tmp_path / "sentinels", tls=tls_files) as found:
+        assert found.url.startswith("rediss+sentinel://")
+        tls = StoreTls(str(tls_files.ca), str(tls_files.cert), str(tls_files.key))
+        _round_trip(found.url, tls)
+        _count_once(*limiter_storage(found.url, timeout=2, tls=tls))
 
 
 @pytest.mark.slow

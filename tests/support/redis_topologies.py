@@ -351,11 +351,13 @@ class SentinelSet:
     replica: Server
     sentinels: list[Server]
     service: str = "bff"
+    tls: TlsFiles | None = None
 
     @property
     def url(self) -> str:
         hosts = ",".join(f"127.0.0.1:{s.port}" for s in self.sentinels)
-        return f"redis+sentinel://{hosts}/{self.service}/0"
+        scheme = "rediss+sentinel" if self.tls else "redis+sentinel"
+        return f"{scheme}://{hosts}/{self.service}/0"
 
     def current_primary_port(self) -> int:
         client = self.sentinels[0].client()
@@ -367,11 +369,20 @@ class SentinelSet:
 
 
 @contextmanager
-def redis_sentinels(folder: Path, *, down_after_ms: int = NODE_TIMEOUT_MS) -> Iterator[SentinelSet]:
+def redis_sentinels(
+    folder: Path, *, down_after_ms: int = NODE_TIMEOUT_MS, tls: TlsFiles | None = None
+) -> Iterator[SentinelSet]:
+    """A primary, a replica and three sentinels; with ``tls``, every link speaks TLS only
+    (clients, replication, the sentinels' own connections)."""
+    replication = ["--tls-replication", "yes"] if tls else []
     with ExitStack() as stack:
-        primary = start_server(folder / "primary", [])
+        primary = start_server(folder / "primary", replication, tls)
         stack.callback(primary.stop)
-        replica = start_server(folder / "replica", ["--replicaof", "127.0.0.1", str(primary.port)])
+        replica = start_server(
+            folder / "replica",
+            ["--replicaof", "127.0.0.1", str(primary.port), *replication],
+            tls,
+        )
         stack.callback(replica.stop)
         wait_until(
             lambda: replica.info("replication").get("master_link_status") == "up",
@@ -388,10 +399,10 @@ def redis_sentinels(folder: Path, *, down_after_ms: int = NODE_TIMEOUT_MS) -> It
                 "sentinel failover-timeout bff 10000\n"
                 "sentinel parallel-syncs bff 1\n"
             )
-            sentinel = start_server(conf.parent, [str(conf), "--sentinel"])
+            sentinel = start_server(conf.parent, [str(conf), "--sentinel", *replication], tls)
             stack.callback(sentinel.stop)
             sentinels.append(sentinel)
-        found = SentinelSet(primary, replica, sentinels)
+        found = SentinelSet(primary, replica, sentinels, tls=tls)
 
         def all_see_both() -> bool:
             for sentinel in sentinels:

@@ -37,6 +37,7 @@ from redis.exceptions import (
     ClusterDownError,
     ClusterError,
     ReadOnlyError,
+    RedisClusterException,
     RedisClusterUnreachableError,
     SlotNotCoveredError,
     TryAgainError,
@@ -46,6 +47,8 @@ from redis.sentinel import Sentinel
 
 from bff.config import ConfigError
 from bff.store_config import StoreIam, StoreTls
+
+from .base import StoreError, redact_url
 
 NODE_SCHEMES = ("redis://", "rediss://", "unix://")
 CLUSTER_SCHEMES = ("redis+cluster://", "rediss+cluster://")
@@ -182,7 +185,7 @@ def redis_client(
     url: str, *, timeout: float, tls: StoreTls | None = None, iam: StoreIam | None = None
 ) -> RedisClient:
     """The redis-py client for ``url`` in its mode. A cluster's slot map is read here, so a
-    cluster that no node of the URL can answer for fails now (RedisClusterException)."""
+    cluster that no node of the URL can answer for fails now (StoreError)."""
     target = parse_redis_url(url)
     tls = tls or StoreTls()
     common = {**_timeouts(timeout), **_tls_kwargs(target, tls), "retry": _no_retry()}
@@ -195,15 +198,20 @@ def redis_client(
         except ValueError as exc:
             raise ConfigError(f"BFF_STORE_URL is not a usable Redis URL: {exc}") from exc
     if target.mode == "cluster":
-        return RedisCluster(
-            startup_nodes=[
-                ClusterNode(host, port)  # type: ignore[no-untyped-call]
-                for host, port in target.nodes
-            ],
-            ssl=target.tls,
-            **auth,
-            **common,
-        )
+        try:
+            return RedisCluster(
+                startup_nodes=[
+                    ClusterNode(host, port)  # type: ignore[no-untyped-call]
+                    for host, port in target.nodes
+                ],
+                ssl=target.tls,
+                **auth,
+                **common,
+            )
+        except RedisClusterException as exc:
+            raise StoreError(
+                f"no node of BFF_STORE_URL {redact_url(url)!r} answered for the cluster: {exc}"
+            ) from exc
     sentinel = Sentinel(
         list(target.nodes),
         sentinel_kwargs={

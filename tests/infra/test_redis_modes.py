@@ -28,6 +28,7 @@ from statemachine.flow import Flow
 from tests.support.redis_topologies import (
     Server,
     TlsFiles,
+    free_port,
     make_tls_files,
     redis_cluster,
     redis_sentinels,
@@ -76,6 +77,14 @@ def test_malformed_store_urls_are_refused_without_their_password(url: str, messa
     with pytest.raises(ConfigError, match=message) as refused:
         open_store(url, key=Fernet.generate_key())
     assert "secret" not in str(refused.value)
+
+
+def test_a_cluster_that_no_node_answers_for_stops_the_start(tmp_path: Path) -> None:
+    closed = [free_port(), free_port()]
+    url = f"redis+cluster://bff:hunter2@127.0.0.1:{closed[0]},127.0.0.1:{closed[1]}"
+    with pytest.raises(StoreError, match="no node of BFF_STORE_URL") as refused:
+        open_store(url, key=Fernet.generate_key(), timeout=1)
+    assert "hunter2" not in str(refused.value) and "bff:***@" in str(refused.value)
 
 
 def test_the_limiter_gets_the_stores_mode_tls_and_timeout() -> None:

@@ -128,6 +128,7 @@ class BufferedConn(TConn):
         self.buffer: RequestBuffer | None = None
         self.ready: bytes | None = None  # a whole request, for the thread's parser
         self.cut_short = False
+        self.sent_continue = False
         self.deadline = 0.0
 
     def close(self, graceful: bool = False) -> None:
@@ -231,6 +232,7 @@ class BffThreadWorker(ThreadWorker):
                 conn.deadline = time.monotonic() + self.read_timeout  # the body's own
                 if buffer.expects_continue():
                     _send_quietly(conn.sock, _CONTINUE)
+                    conn.sent_continue = True
             return False
         request, cut_short = bytes(buffer.data), buffer.cut_short
         self._stop_reading(conn)
@@ -318,10 +320,15 @@ class BffThreadWorker(ThreadWorker):
         return super().handle(conn)
 
     def handle_request(self, req: Any, conn: Any) -> Any:
-        if isinstance(conn, BufferedConn) and conn.cut_short:
-            # The rest of the body is unread and may never come: answer, then close.
-            req.must_close = True
-            conn.cut_short = False
+        if isinstance(conn, BufferedConn):
+            if conn.cut_short:
+                # The rest of the body is unread and may never come: answer, then close.
+                req.must_close = True
+                conn.cut_short = False
+            if conn.sent_continue:
+                # The event loop said 100 Continue already; gunicorn would say it again.
+                req._expected_100_continue = False
+                conn.sent_continue = False
         return super().handle_request(req, conn)
 
     def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:

@@ -19,7 +19,8 @@ import pytest
 
 from tests.support.programs import require_program, require_typescript_generator
 
-pytestmark = pytest.mark.slow  # npm, node and `bff serve` subprocesses
+#: npm, node and `bff serve` subprocesses; clients/typescript/dist is this module's meanwhile
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("client_build")]
 
 CLIENT = Path(__file__).resolve().parents[2] / "clients" / "typescript"
 BFF = Path(sys.executable).with_name("bff")

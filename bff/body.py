@@ -26,9 +26,10 @@ import json
 import logging
 import math
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from flask import Request, request
+from flask import Request, current_app, request
 from werkzeug.exceptions import ClientDisconnected, HTTPException
 
 from bff.errors import InvalidJson, PayloadTooLarge, RequestTimeout, UnreadableBody
@@ -116,6 +117,24 @@ def parse_json(raw: bytes) -> Any:
     return value
 
 
+_STREAMS_OWN_BODY = "_bff_streams_own_body"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def streams_own_body(view: F) -> F:
+    """Mark a view that reads its body itself, as a stream of any media type (the relay's
+    proxy routes): ``parse_request_body`` leaves it unread and the JSON-only media-type
+    guard does not apply. The view bounds the body's size itself."""
+    setattr(view, _STREAMS_OWN_BODY, True)
+    return view
+
+
+def view_streams_own_body() -> bool:
+    """Whether this request's view is marked ``streams_own_body``."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, _STREAMS_OWN_BODY, False))
+
+
 def has_body(req: Request) -> bool:
     return bool(req.content_length) or "chunked" in req.headers.get("Transfer-Encoding", "").lower()
 
@@ -141,7 +160,7 @@ def parse_request_body() -> None:
     cannot read (bad chunk framing, cut short) is 400 ``invalid_body`` here, before any
     view or guard reads it; bodies of other types are left to the media-type guard; an
     empty body stays empty."""
-    if not (request.is_json or has_body(request)):
+    if not (request.is_json or has_body(request)) or view_streams_own_body():
         return
     try:
         raw = request.get_data(cache=True)

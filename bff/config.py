@@ -16,7 +16,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.fernet import Fernet
 from dotenv import dotenv_values
@@ -25,6 +25,9 @@ from limits import parse_many
 
 from bff.cognito.settings import CognitoSettings, SettingsError, env_int
 from bff.store_config import REDIS_SCHEMES, StoreIam, StoreTls, store_iam, store_tls
+
+if TYPE_CHECKING:
+    from bff.relay.config import RemoteApi
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +104,8 @@ class BffSettings:
     #: A built SPA folder served at ``/`` with a history-API fallback (bff.spa); "" = none.
     spa_dir: str = ""
     cognito: CognitoSettings = field(default_factory=CognitoSettings)
+    #: The APIs the SPA reaches through the BFF (BFF_REMOTE_APIS, BFF_REMOTE_APIS_FILE)
+    remote_apis: tuple[RemoteApi, ...] = ()
 
     @property
     def is_local(self) -> bool:
@@ -277,6 +282,14 @@ def load_settings(
     # unless asked for, and validate() refuses both asked for at once.
     demo_enabled = _bool(env, "BFF_DEMO_ENABLED", default=local and not spa_dir)
 
+    # Imported here: bff.relay's package imports the API, which imports these settings.
+    from bff.relay.config import RemoteApiError, remote_apis_from_env
+
+    try:
+        remote_apis = remote_apis_from_env(env)
+    except RemoteApiError as exc:
+        raise ConfigError(str(exc)) from None
+
     origins = tuple(
         o.strip().rstrip("/") for o in (env.get("BFF_CORS_ORIGINS") or "").split(",") if o.strip()
     )
@@ -317,6 +330,7 @@ def load_settings(
         api_docs_enabled=_bool(env, "BFF_API_DOCS_ENABLED", default=local),
         spa_dir=os.path.abspath(spa_dir) if spa_dir else "",
         cognito=cognito,
+        remote_apis=remote_apis,
     )
     rest = {
         k: v

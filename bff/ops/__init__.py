@@ -21,6 +21,7 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 
+from bff import body
 from bff.config import BffSettings
 from bff.ops import labels, logs, metrics, request_id
 from bff.ops.views import ops
@@ -76,7 +77,8 @@ def _finish(response: Response) -> Response:
     method = labels.method(request.method)
     metrics.HTTP_REQUESTS.labels(route, method, labels.status(response.status_code)).inc()
     metrics.HTTP_SECONDS.labels(route).observe(seconds)
-    if method == "POST" and route.startswith("/api/"):
+    if method == "POST" and route.startswith("/api/") and not body.view_streams_own_body():
+        # Not a proxied POST (bff.relay): its answer is the upstream's, streamed, not a step.
         metrics.STEPS.labels(route, labels.step_outcome(_step_outcome(response))).inc()
     level = logging.DEBUG if route in QUIET_ROUTES else logging.INFO
     if log.isEnabledFor(level):

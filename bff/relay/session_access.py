@@ -1,0 +1,210 @@
+"""The relay's one door to the browser session: who is signed in, with a fresh access token.
+
+Every read and write of the session record the relay makes is here (the record's shape is
+bff.api.context's), so a change of that shape is a change of this module alone.
+
+Tokens kept fresh: an access token within ``REFRESH_BEFORE_SECONDS`` of its expiry is
+refreshed before it is used, with the device key it was issued to, **once per session**:
+
+- in one process, requests of the same session queue on a lock and, once through, read the
+  record again: the first one refreshed, the rest find fresh tokens;
+- across processes and instances, the refresh is claimed in the store (bff.relay.lease);
+  a request that finds it claimed waits for the record to change, bounded by the Cognito
+  deadline, then answers 503 ``refresh_pending`` with ``Retry-After``.
+
+A refresh Cognito refuses (revoked, expired, forgotten device) ends the session: the record
+is deleted, the cookie cleared, and the answer is 401 ``session_expired``. When the app
+client rotates refresh tokens, the new refresh token replaces the old one in the same write.
+A token's expiry is kept in the store's clock at the moment Cognito answered
+(``expires_at``, from ``expires_in``), so it does not depend on the BFF's clock agreeing
+with Cognito's.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from bff import sessions
+from bff.api import context
+from bff.errors import (
+    OUTAGE_RETRY_AFTER_SECONDS,
+    BffError,
+    NotAuthorized,
+    SessionExpired,
+    UserNotFound,
+)
+from bff.flows.tokens import claims, tokens_to_record, user_claims
+from bff.relay import lease, metrics
+
+#: Refresh an access token this close to its expiry (a request in flight must not carry a
+#: token that expires on the way; Duende BFF's default is also a minute).
+REFRESH_BEFORE_SECONDS = 60
+#: How often a request polls the store while another instance holds the refresh.
+POLL_SECONDS = 0.05
+_RESERVED = ("sid", "created_at", "last_seen_at")
+
+
+class RefreshPending(BffError):
+    code = "refresh_pending"
+    status = 503
+    default_message = "This session's tokens are being renewed. Try again in a moment."
+
+    def __init__(self) -> None:
+        super().__init__(details={"retry_after": OUTAGE_RETRY_AFTER_SECONDS})
+
+
+@dataclass(frozen=True)
+class SignedInUser:
+    """The signed-in user as a view sees it: the ID token's claims and an access token
+    good for at least ``REFRESH_BEFORE_SECONDS``."""
+
+    claims: dict[str, Any]
+    access_token: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class SessionTimes:
+    """Seconds left before the session ends for idleness and for good."""
+
+    idle_expires_in: int
+    absolute_expires_in: int
+
+
+def has_user() -> bool:
+    """Whether the browser holds a signed-in session (no Cognito call, no refresh)."""
+    record = sessions.current_session()
+    return bool(record and record.get("tokens"))
+
+
+def signed_in_user() -> SignedInUser:
+    """The signed-in user with fresh tokens; 401 ``not_signed_in`` without a session,
+    401 ``session_expired`` when Cognito refuses to refresh."""
+    record = sessions.current_session()
+    if not record or not record.get("tokens"):
+        raise context.NotSignedIn()
+    tokens = record["tokens"]
+    if _expiring(tokens, context.store().clock()):
+        tokens = _refresh_once(record)
+    return SignedInUser(user_claims(tokens.get("id_token") or ""), tokens["access_token"])
+
+
+def session_times() -> SessionTimes:
+    """The current session's idle and absolute time left (read after the request's own
+    touch, so idle time is full unless the absolute limit comes first)."""
+    record = sessions.current_session()
+    if not record:
+        raise context.NotSignedIn()
+    settings = context.settings()
+    now = context.store().clock()
+    absolute = float(record["created_at"]) + settings.session_absolute_seconds - now
+    idle = float(record["last_seen_at"]) + settings.session_idle_seconds - now
+    return SessionTimes(int(max(0.0, min(idle, absolute))), int(max(0.0, absolute)))
+
+
+def _expires_at(tokens: dict[str, Any]) -> float | None:
+    stamped = tokens.get("expires_at")
+    if isinstance(stamped, int | float):
+        return float(stamped)
+    exp = claims(tokens.get("access_token") or "").get("exp")
+    return float(exp) if isinstance(exp, int | float) else None
+
+
+def _expiring(tokens: dict[str, Any], now: float) -> bool:
+    expires_at = _expires_at(tokens)
+    return expires_at is not None and expires_at - now <= REFRESH_BEFORE_SECONDS
+
+
+_locks_guard = threading.Lock()
+_locks: dict[str, tuple[threading.Lock, int]] = {}
+
+
+@contextmanager
+def _process_lock(key: str) -> Iterator[None]:
+    """One lock per session in this process, dropped when nobody holds or waits for it."""
+    with _locks_guard:
+        lock, users = _locks.get(key, (threading.Lock(), 0))
+        _locks[key] = (lock, users + 1)
+    try:
+        with lock:
+            yield
+    finally:
+        with _locks_guard:
+            lock, users = _locks[key]
+            if users <= 1:
+                del _locks[key]
+            else:
+                _locks[key] = (lock, users - 1)
+
+
+def _refresh_once(record: dict[str, Any]) -> dict[str, Any]:
+    store = context.store()
+    sid: str = record["sid"]
+    key = store.cipher.hashed_id(sid)
+    cognito = context.settings().cognito
+    wait_seconds = cognito.connect_timeout + cognito.read_timeout
+    with _process_lock(key):
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            current = _reread(sid)
+            if not _expiring(current["tokens"], store.clock()):
+                metrics.count_token_refresh("shared")
+                return dict(current["tokens"])
+            if lease.claim(store, key, wait_seconds + 1):
+                break
+            if time.monotonic() >= deadline:
+                raise RefreshPending()
+            time.sleep(POLL_SECONDS)  # another instance is refreshing this session
+        try:
+            current = _reread(sid)  # it may have finished just before the claim
+            if not _expiring(current["tokens"], store.clock()):
+                metrics.count_token_refresh("shared")
+                return dict(current["tokens"])
+            return _refresh(sid, current)
+        finally:
+            lease.release(store, key)
+
+
+def _reread(sid: str) -> dict[str, Any]:
+    current = context.store().sessions.get(sid)
+    if current is None or not current.get("tokens"):
+        sessions.end_session()
+        raise SessionExpired("Your session has ended. Sign in again.")
+    return current
+
+
+def _refresh(sid: str, record: dict[str, Any]) -> dict[str, Any]:
+    store = context.store()
+    old = record["tokens"]
+    try:
+        if not old.get("refresh_token"):
+            raise NotAuthorized()
+        fresh = context.service().refresh(
+            None,
+            old["refresh_token"],
+            username=record.get("cognito_username"),
+            device_key=record.get("device_key"),
+        )
+    except (NotAuthorized, UserNotFound, SessionExpired):
+        metrics.count_token_refresh("refused")
+        store.sessions.delete(sid)
+        sessions.end_session()
+        raise SessionExpired("Your session has ended. Sign in again.") from None
+    except BffError:
+        metrics.count_token_refresh("failed")
+        raise
+    now = store.clock()
+    tokens = tokens_to_record(fresh, previous=old)
+    tokens["expires_at"] = now + float(fresh.expires_in or 0)
+    updated = {k: v for k, v in record.items() if k not in _RESERVED}
+    updated["tokens"] = tokens
+    updated["validated_at"] = now  # Cognito just accepted the refresh token
+    if not store.sessions.update(sid, updated):
+        sessions.end_session()  # signed out while refreshing
+        raise SessionExpired("Your session has ended. Sign in again.")
+    metrics.count_token_refresh("refreshed")
+    return tokens

@@ -1,0 +1,168 @@
+"""The relay's routes: one proxy route per remote API, and ``GET /api/session``.
+
+A remote API's route is ``<prefix><path:rest>`` with exactly the configured methods, so a
+method outside the allow-list is 405 from the router (with ``Allow``) and a path outside it
+404 from bff.relay.paths: in both cases nothing leaves the BFF. The anti-CSRF header is
+required on every proxied request, GET included (RFC 10017, 6.1.3.3.2: the BFF cannot tell
+a safe upstream route from an unsafe one).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException, NotFound
+
+from bff import body
+from bff.api.blueprint import Blueprint
+from bff.errors import BffError
+from bff.ops import request_id
+from bff.relay import metrics, session_access
+from bff.relay.forward import (
+    BodyTooLarge,
+    Outgoing,
+    Upstream,
+    bounded_body,
+    request_headers,
+    response_headers,
+    send,
+    stream_answer,
+)
+from bff.relay.paths import PathRefused, upstream_path
+from bff.relay.schemas import SessionSchema
+from bff.security import CSRF_HEADER, CsrfRequired, client_address
+
+log = logging.getLogger(__name__)
+
+#: The route that ends the session (POST, with ``X-CSRF: 1``), as ``/api/session`` tells.
+SIGN_OUT_URL = "/api/sign-out"
+ENDPOINT_PREFIX = "relay_"
+
+blp = Blueprint(
+    "relay_session",
+    __name__,
+    url_prefix="/api",
+    description="The browser session as the SPA may see it: claims and time left.",
+)
+
+
+@blp.route("/session", methods=["GET"])
+@blp.response(200, SessionSchema)
+def session() -> dict[str, Any]:
+    """The signed-in user's claims, the seconds left before the session ends for idleness
+    (`idle_expires_in`) and for good (`absolute_expires_in`), and where to sign out
+    (`sign_out_url`, a POST with `X-CSRF: 1`). 401 without a session. Reading it counts as
+    activity, like any request of the session."""
+    user = session_access.signed_in_user()
+    times = session_access.session_times()
+    return {
+        "user": user.claims,
+        "idle_expires_in": times.idle_expires_in,
+        "absolute_expires_in": times.absolute_expires_in,
+        "sign_out_url": SIGN_OUT_URL,
+    }
+
+
+def is_proxy_endpoint(endpoint: str | None) -> bool:
+    """Whether ``endpoint`` is a remote API's proxy route (its body is the upstream's)."""
+    return bool(endpoint and endpoint.startswith(ENDPOINT_PREFIX + "proxy_"))
+
+
+def add_proxy_route(app: Flask, upstream: Upstream) -> None:
+    api = upstream.api
+    view = body.streams_own_body(_proxy_view(upstream))
+    app.add_url_rule(
+        api.prefix + "<path:rest>",
+        endpoint=f"{ENDPOINT_PREFIX}proxy_{api.name}",
+        view_func=view,
+        methods=list(api.methods),
+        merge_slashes=False,  # "//" must reach the path check, not become a redirect
+    )
+
+
+def _proxy_view(upstream: Upstream) -> Callable[[str], Response]:
+    api = upstream.api
+
+    def proxy(rest: str) -> Response:
+        status = 500
+        try:
+            response = _forward(upstream, rest)
+            status = response.status_code
+            return response
+        except BffError as exc:
+            status = exc.status
+            raise
+        except HTTPException as exc:
+            status = exc.code or 500
+            raise
+        finally:
+            metrics.count_request(api.name, request.method, status)
+
+    proxy.__name__ = f"proxy_{api.name}"
+    return proxy
+
+
+def _forward(upstream: Upstream, rest: str) -> Response:
+    api = upstream.api
+    if request.headers.get(CSRF_HEADER) != "1":
+        raise CsrfRequired(f"Requests to this API must carry the header {CSRF_HEADER}: 1.")
+    raw_target = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    try:
+        path = upstream_path(api, rest, raw_target)
+    except PathRefused as exc:
+        log.info("relay %s: path refused (%s)", api.name, exc.reason)
+        raise NotFound() from None
+    added = {
+        "X-Forwarded-For": client_address(),
+        "X-Forwarded-Proto": request.scheme,
+        "X-Forwarded-Host": request.host,
+        "X-Forwarded-Prefix": api.prefix.rstrip("/"),
+    }
+    rid = request_id.current()
+    if rid:
+        added["X-Request-Id"] = rid
+    if api.token == "access" and (api.require_user or session_access.has_user()):
+        added["Authorization"] = "Bearer " + session_access.signed_in_user().access_token
+    length = request.content_length
+    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    outgoing_body = None
+    if length is not None and length > api.max_body_bytes:
+        raise BodyTooLarge()
+    if length or chunked:
+        # The API's limit, not the app's JSON-sized one. Werkzeug refuses a chunked body
+        # that reaches its limit; bounded_body refuses one past the API's: one byte apart.
+        request.max_content_length = api.max_body_bytes + 1
+        outgoing_body = bounded_body(request.stream, api.max_body_bytes)
+        if length:
+            added["Content-Length"] = str(length)
+    query = request.environ.get("QUERY_STRING") or ""
+    outgoing = Outgoing(
+        method=request.method,
+        target=path + (f"?{query}" if query else ""),
+        headers=request_headers(list(request.headers.items()), added),
+        body=outgoing_body,
+        length=length if outgoing_body is not None else None,
+    )
+    started = time.perf_counter()
+    answer = send(upstream, outgoing)
+    elapsed = time.perf_counter() - started
+    metrics.observe_upstream(api.name, elapsed)
+    log.info("relay %s %s: %d in %.1f ms", api.name, request.method, answer.status, elapsed * 1000)
+
+    method = request.method  # the generator below runs after the request context ends
+
+    def done(complete: bool) -> None:
+        if not complete:
+            log.info("relay %s %s: answer cut short", api.name, method)
+
+    headers = response_headers(answer)
+    response = Response(
+        stream_answer(answer, done), status=answer.status, headers=headers, direct_passthrough=True
+    )
+    if not any(name.lower() == "content-type" for name, _ in headers):
+        del response.headers["Content-Type"]  # not Flask's default text/html
+    return response

@@ -103,9 +103,24 @@ def completed_event(email: str) -> bytes:
     ).encode()
 
 
+#: Every API test app has one remote API, so the tests that walk the url_map (CSRF, crafted
+#: bodies, rate limits, noise) cover the relay's proxy routes too. Nothing listens on its
+#: upstream: those tests never get past the BFF's own checks (no session).
+REMOTE_APIS = json.dumps(
+    [
+        {
+            "name": "walked",
+            "upstream": "http://127.0.0.1:1/",
+            "methods": ["GET", "POST", "PUT", "PATCH", "DELETE"],
+        }
+    ]
+)
+
+
 def settings_for(info: LocalCognitoInfo, instance: Path, **extra: Any) -> dict[str, Any]:
     return {
         **info.as_environment(),
+        "BFF_REMOTE_APIS": REMOTE_APIS,
         "BFF_ADMIN_API_KEY": ADMIN_KEY,
         "PANDADOC_WEBHOOK_KEY": WEBHOOK_KEY,
         "BFF_RATELIMIT_ENABLED": "false",

@@ -1,0 +1,158 @@
+"""Tokens kept fresh for the relay: an access token about to expire is refreshed once per
+session before it is forwarded, however many requests arrive with it; a refused refresh ends
+the session. Time moves by the clocks (the store's, the local Cognito's), never by waiting."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from api_helpers import SpaClient, sign_in_through_mfa_setup, sign_up_and_confirm
+from flask import Flask
+from prometheus_client import REGISTRY
+from relay_support import Recorder, Served, call, remote_apis
+from test_api_recovery import advance_cognito_clock
+
+from tests.support.clock import StoreClock
+
+HOUR = 3600
+
+
+def _refreshes(outcome: str) -> float:
+    return REGISTRY.get_sample_value("bff_relay_token_refreshes_total", {"outcome": outcome}) or 0
+
+
+def _cognito_refresh_calls() -> float:
+    labels = {"action": "InitiateAuth", "outcome": "ok"}
+    return REGISTRY.get_sample_value("bff_cognito_calls_total", labels) or 0
+
+
+@pytest.fixture
+def recorder() -> Iterator[tuple[Recorder, Served]]:
+    recording = Recorder()
+    served = Served(recording)
+    yield recording, served
+    recording.release.set()
+    served.close()
+
+
+@pytest.fixture
+def relay_app(make_app: Callable[..., Flask], recorder: tuple[Recorder, Served]) -> Flask:
+    # Sessions outlive the hour the clocks move (an access token lives an hour).
+    return make_app(
+        BFF_REMOTE_APIS=remote_apis(recorder[1].url),
+        BFF_SESSION_IDLE_SECONDS=str(4 * HOUR),
+    )
+
+
+@pytest.fixture
+def bff(relay_app: Flask) -> Iterator[Served]:
+    served = Served(relay_app)
+    yield served
+    served.close()
+
+
+@pytest.fixture
+def signed_in(relay_app: Flask, outbox: Any, unique_email: str) -> SpaClient:
+    spa = SpaClient(relay_app.test_client())
+    sign_up_and_confirm(spa, outbox, unique_email)
+    sign_in_through_mfa_setup(spa, unique_email, set())
+    return spa
+
+
+def _tokens(app: Flask, sid: str) -> dict[str, Any]:
+    record = app.extensions["bff"]["store"].sessions.get(sid)
+    assert record is not None
+    return dict(record["tokens"])
+
+
+def _expire(store_clock: StoreClock, local_cognito: Any) -> None:
+    store_clock.advance(HOUR)
+    advance_cognito_clock(local_cognito, HOUR)
+
+
+def test_an_expired_access_token_is_refreshed_once_and_the_call_succeeds(
+    relay_app: Flask,
+    bff: Served,
+    recorder: tuple[Recorder, Served],
+    signed_in: SpaClient,
+    store_clock: StoreClock,
+    local_cognito: Any,
+) -> None:
+    sid = signed_in.cookie()
+    assert sid
+    old = _tokens(relay_app, sid)
+    _expire(store_clock, local_cognito)
+    before = _refreshes("refreshed")
+
+    status, _, body = call(bff, "GET", "/api/remote/notes/notes", sid)
+    assert status == 200, body
+    new = _tokens(relay_app, sid)
+    assert new["access_token"] != old["access_token"]
+    assert recorder[0].last.headers["Authorization"] == "Bearer " + new["access_token"]
+    assert _refreshes("refreshed") == before + 1
+
+    status, _, _ = call(bff, "GET", "/api/remote/notes/notes", sid)
+    assert status == 200
+    assert _refreshes("refreshed") == before + 1  # fresh now: no second refresh
+    assert recorder[0].last.headers["Authorization"] == "Bearer " + new["access_token"]
+
+
+def test_twenty_concurrent_calls_with_an_expired_token_make_one_refresh(
+    relay_app: Flask,
+    bff: Served,
+    recorder: tuple[Recorder, Served],
+    signed_in: SpaClient,
+    store_clock: StoreClock,
+    local_cognito: Any,
+) -> None:
+    sid = signed_in.cookie()
+    assert sid
+    old = _tokens(relay_app, sid)["access_token"]
+    _expire(store_clock, local_cognito)
+    refreshed, shared = _refreshes("refreshed"), _refreshes("shared")
+    cognito_calls = _cognito_refresh_calls()
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        answers = list(
+            pool.map(lambda i: call(bff, "GET", f"/api/remote/notes/notes/{i}", sid), range(20))
+        )
+
+    assert [status for status, _, _ in answers] == [200] * 20, answers
+    assert _refreshes("refreshed") == refreshed + 1
+    assert _cognito_refresh_calls() == cognito_calls + 1  # one REFRESH_TOKEN_AUTH at Cognito
+    assert _refreshes("shared") >= shared + 1
+    sent = {r.headers["Authorization"] for r in recorder[0].received}
+    new = _tokens(relay_app, sid)["access_token"]
+    assert sent == {"Bearer " + new} and new != old
+
+
+def test_a_refused_refresh_ends_the_session_with_401_session_expired(
+    relay_app: Flask,
+    bff: Served,
+    recorder: tuple[Recorder, Served],
+    signed_in: SpaClient,
+    store_clock: StoreClock,
+    local_cognito: Any,
+    cognito_client: Any,
+) -> None:
+    sid = signed_in.cookie()
+    assert sid
+    # Revoked behind the BFF's back: every refresh token of the user stops working.
+    cognito_client.global_sign_out(AccessToken=_tokens(relay_app, sid)["access_token"])
+    _expire(store_clock, local_cognito)
+    refused = _refreshes("refused")
+
+    status, headers, body = call(bff, "GET", "/api/remote/notes/notes", sid)
+    assert status == 401
+    assert json.loads(body)["error"]["code"] == "session_expired"
+    assert "bff_session=;" in headers.get("Set-Cookie", "")
+    assert relay_app.extensions["bff"]["store"].sessions.get(sid) is None
+    assert recorder[0].received == []
+    assert _refreshes("refused") == refused + 1
+    status, _, body = call(bff, "GET", "/api/remote/notes/notes", sid)
+    assert status == 401
+    assert json.loads(body)["error"]["code"] == "not_signed_in"

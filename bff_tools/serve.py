@@ -193,6 +193,20 @@ def local_cognito_state_dir() -> str:
     return os.path.join(instance, INSTANCE_STATE_FOLDER)
 
 
+def _start_notes_api(env: dict[str, Any], info: Any) -> Any:
+    """The example notes API for ``/api/remote/notes/`` (bff_tools.notes_api), unless the
+    environment declares its own remote APIs or the example is not installed."""
+    from bff_tools import notes_api
+
+    if env.get("BFF_REMOTE_APIS") or env.get("BFF_REMOTE_APIS_FILE") or not notes_api.available():
+        return None
+    try:
+        return notes_api.start(f"{info.endpoint_url}/{info.user_pool_id}", info.client_id)
+    except notes_api.NotesApiError as exc:
+        click.echo(f"(no notes API: {exc})", err=True)
+        return None
+
+
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
@@ -240,6 +254,7 @@ def serve_command(
     from bff.config import ConfigError
 
     local = None
+    notes = None
     overrides: dict[str, Any] = {}
     try:
         env = _environment()
@@ -265,6 +280,9 @@ def serve_command(
             except StateError as exc:
                 raise click.ClickException(f"{exc} (bff serve --reset)") from exc
             overrides = info.as_environment()
+            notes = _start_notes_api(env, info)
+            if notes is not None:
+                overrides["BFF_REMOTE_APIS"] = notes.remote_apis()
             if not env.get("BFF_ADMIN_API_KEY"):
                 # Local mode only: the admin routes on, with a key `bff qa run` can read.
                 overrides["BFF_ADMIN_API_KEY"] = discovery.create_local_admin_key()
@@ -295,6 +313,10 @@ def serve_command(
             click.echo(f"  outbox       {endpoint}/_local/outbox  (bff outbox)")
             kept = "restored from" if local.restored else "new, kept in"
             click.echo(f"  state        {kept} {local_cognito_state_dir()}  (--reset: a new pool)")
+            if notes is not None:
+                click.echo(
+                    f"notes API      {notes.url}  (through the BFF: {base}/api/remote/notes/notes)"
+                )
             if "BFF_ADMIN_API_KEY" in overrides:
                 click.echo(
                     f"admin key      {discovery.LOCAL_ADMIN_KEY_PATH_HINT}  (bff qa run reads it)"
@@ -324,5 +346,7 @@ def serve_command(
             store = app.extensions["bff"]["store"]
             store.close()
     finally:
+        if notes is not None:
+            notes.stop()
         if local is not None:
             local.stop()

@@ -4,8 +4,9 @@ The demo is a *client* of the JSON API, kept out of ``bff.api`` on purpose: it u
 what any SPA may use (the step responses, the error shape, ``X-CSRF: 1``, same-origin
 cookies), it has its own Content-Security-Policy (the API's ``default-src 'none'`` would
 block the page's own script and style), and it can be left out by not calling
-``init_app``. Three static files, no dependencies, no build step: ``static/index.html``,
-``static/app.js``, ``static/app.css``. The page is served when ``BFF_DEMO_ENABLED`` (on
+``init_app``. Four static files, no dependencies, no build step: ``static/index.html``,
+``static/app.js``, ``static/app.css``, and ``static/notes.js`` (the notes panel: the example
+notes API through the BFF's token relay, shown when it answers). The page is served when ``BFF_DEMO_ENABLED`` (on
 locally, off in production and when ``BFF_SPA_DIR`` serves a team's own SPA at ``/``).
 
 ``GET /api/local/outbox`` shows a developer what the local Cognito "emailed" (confirmation
@@ -34,7 +35,7 @@ DEMO_CSP = (
     "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
     "form-action 'none'; frame-ancestors 'none'"
 )
-_ASSETS = {"app.js": "text/javascript", "app.css": "text/css"}
+_ASSETS = {"app.js": "text/javascript", "notes.js": "text/javascript", "app.css": "text/css"}
 #: At most this many outbox messages, newest first: the panel is for the current sign-up.
 OUTBOX_LIMIT = 50
 
@@ -61,7 +62,7 @@ def page() -> Response:
     return _static("index.html", "text/html")
 
 
-@demo.get("/demo/<any('app.js', 'app.css'):name>")
+@demo.get("/demo/<any('app.js', 'notes.js', 'app.css'):name>")
 def asset(name: str) -> Response:
     return _static(name, _ASSETS[name])
 

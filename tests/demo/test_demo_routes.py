@@ -100,8 +100,13 @@ def test_page_has_its_own_strict_csp_and_no_inline_code(local_app: Flask) -> Non
     markup = _Markup()
     markup.feed(response.get_data(as_text=True))
     assert markup.refused == []
-    assert markup.scripts == ["/demo/app.js"] and markup.stylesheets == ["/demo/app.css"]
-    for path, mimetype in (("/demo/app.js", "text/javascript"), ("/demo/app.css", "text/css")):
+    assert markup.scripts == ["/demo/app.js", "/demo/notes.js"]
+    assert markup.stylesheets == ["/demo/app.css"]
+    for path, mimetype in (
+        ("/demo/app.js", "text/javascript"),
+        ("/demo/notes.js", "text/javascript"),
+        ("/demo/app.css", "text/css"),
+    ):
         asset = client.get(path)
         assert asset.status_code == 200 and asset.mimetype == mimetype, path
         assert asset.headers["Content-Security-Policy"] == DEMO_CSP
@@ -190,3 +195,13 @@ def test_local_outbox_without_a_local_cognito(
     assert response.status_code == 502
     body = response.get_json()
     assert set(body) == {"error"} and body["error"]["code"] == "outbox_unavailable"
+
+
+def test_the_notes_panel_inserts_text_only_and_sends_the_csrf_header(local_app: Flask) -> None:
+    """The notes panel (notes.js) builds its list from text nodes and sends ``X-CSRF: 1`` on
+    every call to the relay, GET included."""
+    script = local_app.test_client().get("/demo/notes.js").get_data(as_text=True)
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
+        assert sink not in script, sink
+    assert script.count("fetch(") == 1
+    assert 'const headers = { "X-CSRF": "1"' in script

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 CHUNK = 64 * 1024
 
@@ -97,11 +97,20 @@ def _blocks(total: int) -> Iterator[bytes]:
         yield piece
 
 
+class _Quiet(WSGIRequestHandler):
+    """No access-log line per request (the tests send thousands)."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
 class Served:
     """A WSGI app on a free loopback port, threaded, until ``close``."""
 
     def __init__(self, app: Any) -> None:
-        self.server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
+        self.server: BaseWSGIServer = make_server(
+            "127.0.0.1", 0, app, threaded=True, request_handler=_Quiet
+        )
         self.port = self.server.server_port
         self.url = f"http://127.0.0.1:{self.port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)

@@ -2,10 +2,11 @@
 
 Run: .venv/bin/python tests/benchmarks/run_all.py [--quick]
 
-Runs import_time.py, journey.py, qr.py, step_overhead.py, srp_device.py, throughput.py and
-store_cluster.py (each also runs alone; each module's docstring says what it measures),
-prints their own lines, then a table with each goal next to the measured figure and ratio.
-Ratios compare two things measured in the same run on the same machine; nothing is asserted.
+Runs import_time.py, journey.py, qr.py, step_overhead.py, srp_device.py, relay.py,
+throughput.py and store_cluster.py (each also runs alone; each module's docstring says what
+it measures), prints their own lines, then a table with each goal next to the measured
+figure and ratio. Ratios compare two things measured in the same run on the same machine;
+nothing is asserted.
 docs/performance.md has the figures of a run and the machine it ran on. --quick: fewer
 rounds (a smoke run).
 """
@@ -23,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import import_time  # noqa: E402
 import journey  # noqa: E402
 import qr  # noqa: E402
+import relay  # noqa: E402
 import srp_device  # noqa: E402
 import step_overhead  # noqa: E402
 import store_cluster  # noqa: E402
@@ -52,6 +54,8 @@ def main() -> None:
     step = step_overhead.measure(requests=200 if quick else 2000)
     _section("device SRP client CPU")
     device = srp_device.measure(rounds=50 if quick else 300)
+    _section("token relay: proxied GET vs the same GET direct")
+    proxy = relay.measure(requests=300 if quick else 2000, seconds=3 if quick else 10)
     _section("throughput")
     rates = throughput.measure(per_browser=1 if quick else 4)
     _section("Redis store: compare-and-set on one node vs a cluster")
@@ -119,6 +123,29 @@ def main() -> None:
             None,
         )
     )
+    rows += [
+        (
+            "relay: added latency, median",
+            f"<= {relay.GOAL_ADDED_MS:g} ms",
+            f"{proxy['proxied_median_ms']:.2f} - {proxy['direct_median_ms']:.2f} ms",
+            proxy["added_median_ms"] / relay.GOAL_ADDED_MS,
+            1.0,
+        ),
+        (
+            "  p99 proxied / direct",
+            "(none)",
+            f"{proxy['proxied_p99_ms']:.2f} / {proxy['direct_p99_ms']:.2f} ms",
+            proxy["proxied_p99_ms"] / proxy["direct_p99_ms"],
+            None,
+        ),
+        (
+            "relay: proxied GETs/s, 1 worker",
+            f">= {relay.GOAL_RPS:g}/s",
+            f"{proxy['rps']:.0f}/s",
+            relay.GOAL_RPS / proxy["rps"],
+            1.0,
+        ),
+    ]
     if device:
         rows.append(
             (
@@ -137,7 +164,10 @@ def main() -> None:
     print(f"\n{'journeys/s':<32} " + "  ".join(f"{n:>2} browsers" for n in throughput.LEVELS))
     for setup, by_level in rates.items():
         print(f"{setup:<32} " + "  ".join(f"{by_level[n]:>10.2f}" for n in throughput.LEVELS))
-    print("(QR ratio: measured / goal. Other benchmarks in this folder print their own figures.)")
+    print(
+        "(QR and relay ratios: measured / goal, goal / measured for requests/s. Other "
+        "benchmarks in this folder print their own figures.)"
+    )
 
 
 if __name__ == "__main__":

@@ -6,8 +6,9 @@ cookies), it has its own Content-Security-Policy (the API's ``default-src 'none'
 block the page's own script and style), and it can be left out by not calling
 ``init_app``. Four static files, no dependencies, no build step: ``static/index.html``,
 ``static/app.js``, ``static/app.css``, and ``static/notes.js`` (the notes panel: the example
-notes API through the BFF's token relay, shown when it answers). The page is served when ``BFF_DEMO_ENABLED`` (on
-locally, off in production and when ``BFF_SPA_DIR`` serves a team's own SPA at ``/``).
+notes API through the BFF's token relay, shown when it answers). The page is served when
+``BFF_DEMO_ENABLED`` (on locally, off in production and when ``BFF_SPA_DIR`` serves a
+team's own SPA at ``/``).
 
 ``GET /api/local/outbox`` shows a developer what the local Cognito "emailed" (confirmation
 codes, temporary passwords) so sign-up completes without a mailbox. It answers only in

@@ -151,7 +151,8 @@ def _forward(upstream: Upstream, rest: str) -> Response:
     answer = send(upstream, outgoing)
     elapsed = time.perf_counter() - started
     metrics.observe_upstream(api.name, elapsed)
-    log.info("relay %s %s: %d in %.1f ms", api.name, request.method, answer.status, elapsed * 1000)
+    # DEBUG: the request's own line (bff.ops) already has the route, status and time.
+    log.debug("relay %s %s: %d in %.1f ms", api.name, request.method, answer.status, elapsed * 1000)
 
     method = request.method  # the generator below runs after the request context ends
 

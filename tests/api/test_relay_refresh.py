@@ -5,12 +5,13 @@ the session. Time moves by the clocks (the store's, the local Cognito's), never 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from api_helpers import SpaClient, sign_in_through_mfa_setup, sign_up_and_confirm
+from api_helpers import JWT, SpaClient, sign_in_through_mfa_setup, sign_up_and_confirm
 from flask import Flask
 from prometheus_client import REGISTRY
 from relay_support import Recorder, Served, call, remote_apis
@@ -156,3 +157,28 @@ def test_a_refused_refresh_ends_the_session_with_401_session_expired(
     status, _, body = call(bff, "GET", "/api/remote/notes/notes", sid)
     assert status == 401
     assert json.loads(body)["error"]["code"] == "not_signed_in"
+
+
+def test_no_token_or_cookie_in_any_log_line(
+    relay_app: Flask,
+    bff: Served,
+    signed_in: SpaClient,
+    store_clock: StoreClock,
+    local_cognito: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    sid = signed_in.cookie()
+    assert sid
+    old = _tokens(relay_app, sid)
+    _expire(store_clock, local_cognito)
+    caplog.set_level(logging.DEBUG)
+    assert call(bff, "GET", "/api/remote/notes/notes", sid)[0] == 200  # with a refresh
+    assert call(bff, "GET", "/api/remote/notes/%2e%2e/x", sid)[0] == 404
+    new = _tokens(relay_app, sid)
+    secrets = [sid, *old.values(), *new.values()]
+    lines = [record.getMessage() for record in caplog.records]
+    assert any("relay notes GET: 200" in line for line in lines), lines
+    for line in lines:
+        assert not JWT.search(line), line
+        for secret in secrets:
+            assert not isinstance(secret, str) or secret not in line, line

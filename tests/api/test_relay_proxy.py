@@ -39,10 +39,10 @@ def bff(relay_app: Flask) -> Iterator[Served]:
 
 
 @pytest.fixture
-def cookie(relay_app: Flask, outbox: Any, unique_email: str) -> str:
+def cookie(relay_app: Flask, outbox: Any, unique_email: str, cognito_clock: Any) -> str:
     spa = SpaClient(relay_app.test_client())
     sign_up_and_confirm(spa, outbox, unique_email)
-    sign_in_through_mfa_setup(spa, unique_email, set())
+    sign_in_through_mfa_setup(spa, unique_email, set(), cognito_clock)
     sid = spa.cookie()
     assert sid
     return sid
@@ -185,12 +185,12 @@ def test_a_host_header_does_not_change_the_upstream(
 
 
 def test_upstream_down_is_502_with_retry_after(
-    make_app: Callable[..., Flask], outbox: Any, unique_email: str
+    make_app: Callable[..., Flask], outbox: Any, unique_email: str, cognito_clock: Any
 ) -> None:
     app = make_app(BFF_REMOTE_APIS=remote_apis(f"http://127.0.0.1:{closed_port()}"))
     spa = SpaClient(app.test_client())
     sign_up_and_confirm(spa, outbox, unique_email)
-    sign_in_through_mfa_setup(spa, unique_email, set())
+    sign_in_through_mfa_setup(spa, unique_email, set(), cognito_clock)
     served = Served(app)
     try:
         status, headers, body = call(served, "GET", "/api/remote/notes/notes", spa.cookie())
@@ -206,11 +206,12 @@ def test_a_silent_upstream_is_504_within_the_read_timeout(
     recorder: tuple[Recorder, Served],
     outbox: Any,
     unique_email: str,
+    cognito_clock: Any,
 ) -> None:
     app = make_app(BFF_REMOTE_APIS=remote_apis(recorder[1].url, read_timeout=0.5))
     spa = SpaClient(app.test_client())
     sign_up_and_confirm(spa, outbox, unique_email)
-    sign_in_through_mfa_setup(spa, unique_email, set())
+    sign_in_through_mfa_setup(spa, unique_email, set(), cognito_clock)
     served = Served(app)
     try:
         conn = served.connection(timeout=5)  # far above the configured 0.5 s
@@ -233,11 +234,12 @@ def test_a_body_over_the_limit_is_413_before_anything_leaves(
     recorder: tuple[Recorder, Served],
     outbox: Any,
     unique_email: str,
+    cognito_clock: Any,
 ) -> None:
     app = make_app(BFF_REMOTE_APIS=remote_apis(recorder[1].url, max_body_bytes=1000))
     spa = SpaClient(app.test_client())
     sign_up_and_confirm(spa, outbox, unique_email)
-    sign_in_through_mfa_setup(spa, unique_email, set())
+    sign_in_through_mfa_setup(spa, unique_email, set(), cognito_clock)
     served = Served(app)
     try:
         status, _, body = call(

@@ -57,10 +57,10 @@ def bff(relay_app: Flask) -> Iterator[Served]:
 
 
 @pytest.fixture
-def signed_in(relay_app: Flask, outbox: Any, unique_email: str) -> SpaClient:
+def signed_in(relay_app: Flask, outbox: Any, unique_email: str, cognito_clock: Any) -> SpaClient:
     spa = SpaClient(relay_app.test_client())
     sign_up_and_confirm(spa, outbox, unique_email)
-    sign_in_through_mfa_setup(spa, unique_email, set())
+    sign_in_through_mfa_setup(spa, unique_email, set(), cognito_clock)
     return spa
 
 

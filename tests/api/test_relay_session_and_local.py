@@ -26,10 +26,10 @@ def app(make_app: Callable[..., Flask]) -> Flask:
 
 
 @pytest.fixture
-def signed_in(app: Flask, outbox: Any, unique_email: str) -> SpaClient:
+def signed_in(app: Flask, outbox: Any, unique_email: str, cognito_clock: Any) -> SpaClient:
     spa = SpaClient(app.test_client())
     sign_up_and_confirm(spa, outbox, unique_email)
-    sign_in_through_mfa_setup(spa, unique_email, set())
+    sign_in_through_mfa_setup(spa, unique_email, set(), cognito_clock)
     return spa
 
 
@@ -38,7 +38,7 @@ def test_session_is_401_without_a_session(spa: SpaClient) -> None:
 
 
 def test_session_tells_claims_time_left_and_where_to_sign_out(
-    signed_in: SpaClient, unique_email: str, store_clock: StoreClock
+    signed_in: SpaClient, unique_email: str, cognito_clock: Any, store_clock: StoreClock
 ) -> None:
     answer = signed_in.get("/api/session")
     assert answer.status_code == 200, answer.get_json()
@@ -71,7 +71,7 @@ def test_session_is_in_the_openapi_document(app: Flask) -> None:
 
 
 def test_a_local_api_view_gets_the_users_claims_and_a_fresh_token(
-    app: Flask, signed_in: SpaClient, unique_email: str
+    app: Flask, signed_in: SpaClient, unique_email: str, cognito_clock: Any
 ) -> None:
     answer = signed_in.client.get("/api/local/whoami", headers={"X-CSRF": "1"})
     assert answer.status_code == 200, answer.get_json()

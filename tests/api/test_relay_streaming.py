@@ -44,13 +44,13 @@ def _peak_growth(transfer: Callable[[], None]) -> int:
 
 @pytest.fixture
 def setup(
-    make_app: Callable[..., Flask], outbox: Any, unique_email: str
+    make_app: Callable[..., Flask], outbox: Any, unique_email: str, cognito_clock: Any
 ) -> Iterator[tuple[Served, str]]:
     upstream = Served(Recorder())
     app = make_app(BFF_REMOTE_APIS=remote_apis(upstream.url, max_body_bytes=SIZE))
     spa = SpaClient(app.test_client())
     sign_up_and_confirm(spa, outbox, unique_email)
-    sign_in_through_mfa_setup(spa, unique_email, set())
+    sign_in_through_mfa_setup(spa, unique_email, set(), cognito_clock)
     bff = Served(app)
     cookie = spa.cookie()
     assert cookie

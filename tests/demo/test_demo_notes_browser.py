@@ -13,9 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_support import Api, Watched
+from browser_support import Api, UserCodes, Watched
 from playwright.sync_api import Browser, expect
 
+from bff_tools.local_clock import LocalClock
 from tests.support.serve import bff_serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -44,7 +45,8 @@ def test_the_notes_panel_reads_and_writes_through_the_relay(
     expect(page.locator("#flow-status")).to_contain_text("no sign-in in progress")
     expect(page.locator("#notes")).to_be_hidden()
 
-    Api(context, base).sign_up_with_mfa(_email())
+    clock = LocalClock(urls["local Cognito"])
+    Api(context, base).sign_up_with_mfa(_email(), UserCodes(clock))
     page.reload()
     panel = page.locator("#notes")
     expect(panel).to_be_visible()
@@ -65,7 +67,7 @@ def test_the_notes_panel_reads_and_writes_through_the_relay(
     # Another user, another browser: none of the first user's notes.
     other = browser.new_context()
     other_page = other.new_page()
-    Api(other, base).sign_up_with_mfa(_email())
+    Api(other, base).sign_up_with_mfa(_email(), UserCodes(clock))
     other_page.goto(base + "/")
     expect(other_page.locator("#notes-list")).to_have_text("No notes yet.")
     other.close()

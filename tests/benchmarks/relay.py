@@ -12,6 +12,8 @@ and the BFF under gunicorn with the shipped config and **one worker** routing
   straight to the notes API with the same session's access token, one request at a time
   over one keep-alive connection each, in alternating blocks so both see the same machine.
   The added latency is proxied minus direct, at the median and at p99.
+* CPU: the seconds the BFF's processes (gunicorn's master and worker) spent per proxied GET
+  and the notes API's per direct GET, from /proc: steadier than wall times on a busy host.
 * throughput: proxied GETs/s of the one gunicorn worker, with 8 clients each on its own
   keep-alive connection, for ``--seconds``.
 
@@ -48,6 +50,7 @@ from bff.store import open_store  # noqa: E402
 from tests.support.production import (  # noqa: E402
     BIN,
     bff_environment,
+    cpu_seconds,
     free_port,
     gunicorn,
     local_cognito_process,
@@ -138,8 +141,10 @@ def _access_token(env: dict[str, str], workdir: Path, sid: str) -> str:
 
 
 def _latency(
-    bff: str, direct: str, cookie: str, token: str, requests: int
-) -> tuple[list[float], list[float]]:
+    bff: str, direct: str, cookie: str, token: str, requests: int, pids: tuple[int, int]
+) -> tuple[list[float], list[float], float, float]:
+    """Per-request wall times through the BFF and direct, and the CPU seconds the BFF's
+    processes and the notes API's spent per request on each path (from /proc)."""
     proxied_conn, direct_conn = _connection(bff), _connection(direct)
     proxied_headers = {"X-CSRF": "1", "Cookie": cookie}
     direct_headers = {"Authorization": f"Bearer {token}"}
@@ -148,14 +153,20 @@ def _latency(
     for _ in range(20):  # warm both connections and the JWKS cache
         _get(proxied_conn, "/api/remote/notes/notes", proxied_headers)
         _get(direct_conn, "/notes", direct_headers)
+    bff_pid, notes_pid = pids
+    bff_cpu = notes_cpu = 0.0
     while len(proxied) < requests:
+        began = cpu_seconds(bff_pid)
         proxied += [
             _get(proxied_conn, "/api/remote/notes/notes", proxied_headers) for _ in range(BLOCK)
         ]
+        bff_cpu += cpu_seconds(bff_pid) - began
+        began = cpu_seconds(notes_pid)
         straight += [_get(direct_conn, "/notes", direct_headers) for _ in range(BLOCK)]
+        notes_cpu += cpu_seconds(notes_pid) - began
     proxied_conn.close()
     direct_conn.close()
-    return proxied, straight
+    return proxied, straight, bff_cpu / len(proxied), notes_cpu / len(straight)
 
 
 def _throughput(bff: str, cookie: str, seconds: float) -> float:
@@ -204,7 +215,10 @@ def measure(requests: int = 1000, seconds: float = 10.0, echo: Any = print) -> d
                     cookies = _sign_in(bff.base_url, OutboxReader(cognito.endpoint_url))
                     cookie = "; ".join(f"{k}={v}" for k, v in cookies.items())
                     token = _access_token(env, workdir, cookies["bff_session"])
-                    proxied, direct = _latency(bff.base_url, notes_url, cookie, token, requests)
+                    pids = (bff.process.pid, notes.pid)
+                    proxied, direct, bff_cpu, notes_cpu = _latency(
+                        bff.base_url, notes_url, cookie, token, requests, pids
+                    )
                     rps = _throughput(bff.base_url, cookie, seconds)
             finally:
                 notes.terminate()
@@ -215,6 +229,8 @@ def measure(requests: int = 1000, seconds: float = 10.0, echo: Any = print) -> d
         "proxied_p99_ms": _p99(proxied) * 1000,
         "direct_p99_ms": _p99(direct) * 1000,
         "rps": rps,
+        "bff_cpu_ms": bff_cpu * 1000,
+        "notes_cpu_ms": notes_cpu * 1000,
     }
     figures["added_median_ms"] = figures["proxied_median_ms"] - figures["direct_median_ms"]
     figures["added_p99_ms"] = figures["proxied_p99_ms"] - figures["direct_p99_ms"]
@@ -229,6 +245,10 @@ def measure(requests: int = 1000, seconds: float = 10.0, echo: Any = print) -> d
     echo(
         f"added by the BFF: median {figures['added_median_ms']:.2f} ms "
         f"(goal <= {GOAL_ADDED_MS:g} ms), p99 {figures['added_p99_ms']:.2f} ms"
+    )
+    echo(
+        f"CPU per request: the BFF's own {figures['bff_cpu_ms']:.2f} ms per proxied GET, "
+        f"the notes API's {figures['notes_cpu_ms']:.2f} ms per GET"
     )
     echo(
         f"proxied GETs/s, one gunicorn worker, {CLIENTS} keep-alive clients: {rps:.0f} "

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from bff.cognito.types import RememberedDevice, Tokens
 
@@ -23,6 +23,9 @@ class TokenRecord(TypedDict):
     id_token: str
     refresh_token: str | None
     expires_in: int
+    #: when the access token expires, in the store's clock, once the relay refreshed it
+    #: (bff.relay.session_access); before that, the token's own ``exp`` says
+    expires_at: NotRequired[float]
 
 
 class DeviceSecrets(TypedDict):

@@ -84,6 +84,7 @@ from bff.errors.cognito import (
     UserNotConfirmed,
     UserNotFound,
 )
+from bff.errors.relay import RefreshPending, UpstreamTimeout, UpstreamUnavailable
 
 __all__ = [
     "AdminDisabled",
@@ -132,6 +133,7 @@ __all__ = [
     "PasswordResetRequired",
     "PayloadTooLarge",
     "RateLimited",
+    "RefreshPending",
     "RequestTimeout",
     "ServerBusy",
     "SessionExpired",
@@ -141,6 +143,8 @@ __all__ = [
     "TransferCodingNotSupported",
     "UnreadableBody",
     "UnsupportedMediaType",
+    "UpstreamTimeout",
+    "UpstreamUnavailable",
     "UnsupportedUserState",
     "UriTooLong",
     "UserNotConfirmed",

@@ -112,7 +112,8 @@ class MethodNotAllowed(BffError):
 
 
 class PayloadTooLarge(BffError):
-    """The body is over the limit (256 KB), with a ``Content-Length`` or chunked."""
+    """The body is over the limit (256 KB; a remote API's body over its `max_body_bytes`),
+    with a ``Content-Length`` or chunked."""
 
     code = "payload_too_large"
     status = 413

@@ -32,7 +32,7 @@ from urllib3.exceptions import (
     ReadTimeoutError,
 )
 
-from bff.errors import OUTAGE_RETRY_AFTER_SECONDS, BffError
+from bff.errors import PayloadTooLarge, UpstreamTimeout, UpstreamUnavailable
 from bff.relay.config import RemoteApi
 
 log = logging.getLogger(__name__)
@@ -74,28 +74,8 @@ DROPPED_REQUEST = HOP_BY_HOP | {
 DROPPED_RESPONSE = HOP_BY_HOP | {"set-cookie", "set-cookie2"}
 
 
-class UpstreamUnavailable(BffError):
-    code = "upstream_unavailable"
-    status = 502
-    default_message = "The API behind this route cannot be reached. Try again shortly."
-
-    def __init__(self, message: str | None = None) -> None:
-        super().__init__(message, details={"retry_after": OUTAGE_RETRY_AFTER_SECONDS})
-
-
-class UpstreamTimeout(BffError):
-    code = "upstream_timeout"
-    status = 504
-    default_message = "The API behind this route did not answer in time."
-
-    def __init__(self, message: str | None = None) -> None:
-        super().__init__(message, details={"retry_after": OUTAGE_RETRY_AFTER_SECONDS})
-
-
-class BodyTooLarge(BffError):
-    code = "payload_too_large"
-    status = 413
-    default_message = "The request body is larger than this API accepts."
+class BodyTooLarge(PayloadTooLarge):
+    """A proxied body past its remote API's ``max_body_bytes``."""
 
 
 @dataclass(frozen=True)

@@ -32,8 +32,9 @@ from typing import Concatenate, ParamSpec, TypeVar
 
 from flask import request
 
+from bff.errors import CsrfRequired
 from bff.relay.session_access import SignedInUser, signed_in_user
-from bff.security import CSRF_HEADER, CsrfRequired
+from bff.security.csrf import CSRF_HEADER
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -1,23 +1,23 @@
 """The relay's one door to the browser session: who is signed in, with a fresh access token.
 
-Every read and write of the session record the relay makes is here (the record's shape is
-bff.api.context's), so a change of that shape is a change of this module alone.
+Every read and write of the session the relay makes is here (the typed ``BrowserSession``
+of bff.session_record), so a change of the session's shape is a change of this module.
 
 Tokens kept fresh: an access token within ``REFRESH_BEFORE_SECONDS`` of its expiry is
 refreshed before it is used, with the device key it was issued to, **once per session**:
 
 - in one process, requests of the same session queue on a lock and, once through, read the
-  record again: the first one refreshed, the rest find fresh tokens;
+  session again: the first one refreshed, the rest find fresh tokens;
 - across processes and instances, the refresh is claimed in the store (bff.relay.lease);
-  a request that finds it claimed waits for the record to change, bounded by the Cognito
+  a request that finds it claimed waits for the session to change, bounded by the Cognito
   deadline, then answers 503 ``refresh_pending`` with ``Retry-After``.
 
 A refresh Cognito refuses (revoked, expired, forgotten device) ends the session: the record
 is deleted, the cookie cleared, and the answer is 401 ``session_expired``. When the app
-client rotates refresh tokens, the new refresh token replaces the old one in the same write.
-A token's expiry is kept in the store's clock at the moment Cognito answered
-(``expires_at``, from ``expires_in``), so it does not depend on the BFF's clock agreeing
-with Cognito's.
+client rotates refresh tokens (the gateway then calls GetTokensFromRefreshToken), the new
+refresh token replaces the old one in the same write. A token's expiry is kept in the
+store's clock at the moment Cognito answered (``expires_at``, from ``expires_in``), so it
+does not depend on the BFF's clock agreeing with Cognito's.
 """
 
 from __future__ import annotations
@@ -32,30 +32,23 @@ from typing import Any
 from bff import sessions
 from bff.api import context
 from bff.errors import (
-    OUTAGE_RETRY_AFTER_SECONDS,
     BffError,
     NotAuthorized,
+    NotSignedIn,
+    RefreshPending,
     SessionExpired,
     UserNotFound,
 )
-from bff.flows.tokens import claims, tokens_to_record, user_claims
+from bff.flows import session as session_steps
+from bff.flows.tokens import claims, user_claims
 from bff.relay import lease, metrics
+from bff.session_record import BrowserSession, TokenRecord, token_record
 
 #: Refresh an access token this close to its expiry (a request in flight must not carry a
 #: token that expires on the way; Duende BFF's default is also a minute).
 REFRESH_BEFORE_SECONDS = 60
 #: How often a request polls the store while another instance holds the refresh.
 POLL_SECONDS = 0.05
-_RESERVED = ("sid", "created_at", "last_seen_at")
-
-
-class RefreshPending(BffError):
-    code = "refresh_pending"
-    status = 503
-    default_message = "This session's tokens are being renewed. Try again in a moment."
-
-    def __init__(self) -> None:
-        super().__init__(details={"retry_after": OUTAGE_RETRY_AFTER_SECONDS})
 
 
 @dataclass(frozen=True)
@@ -77,44 +70,44 @@ class SessionTimes:
 
 def has_user() -> bool:
     """Whether the browser holds a signed-in session (no Cognito call, no refresh)."""
-    record = sessions.current_session()
-    return bool(record and record.get("tokens"))
+    session = context.browser_session()
+    return session is not None and session.signed_in
 
 
 def signed_in_user() -> SignedInUser:
     """The signed-in user with fresh tokens; 401 ``not_signed_in`` without a session,
     401 ``session_expired`` when Cognito refuses to refresh."""
-    record = sessions.current_session()
-    if not record or not record.get("tokens"):
-        raise context.NotSignedIn()
-    tokens = record["tokens"]
+    session = context.browser_session()
+    if session is None or session.tokens is None or session.sid is None:
+        raise NotSignedIn()
+    tokens = session.tokens
     if _expiring(tokens, context.store().clock()):
-        tokens = _refresh_once(record)
-    return SignedInUser(user_claims(tokens.get("id_token") or ""), tokens["access_token"])
+        tokens = _refresh_once(session.sid)
+    return SignedInUser(user_claims(tokens["id_token"] or ""), tokens["access_token"])
 
 
 def session_times() -> SessionTimes:
     """The current session's idle and absolute time left (read after the request's own
     touch, so idle time is full unless the absolute limit comes first)."""
-    record = sessions.current_session()
-    if not record:
-        raise context.NotSignedIn()
+    session = context.browser_session()
+    if session is None or session.created_at is None or session.last_seen_at is None:
+        raise NotSignedIn()
     settings = context.settings()
     now = context.store().clock()
-    absolute = float(record["created_at"]) + settings.session_absolute_seconds - now
-    idle = float(record["last_seen_at"]) + settings.session_idle_seconds - now
+    absolute = session.created_at + settings.session_absolute_seconds - now
+    idle = session.last_seen_at + settings.session_idle_seconds - now
     return SessionTimes(int(max(0.0, min(idle, absolute))), int(max(0.0, absolute)))
 
 
-def _expires_at(tokens: dict[str, Any]) -> float | None:
+def _expires_at(tokens: TokenRecord) -> float | None:
     stamped = tokens.get("expires_at")
     if isinstance(stamped, int | float):
         return float(stamped)
-    exp = claims(tokens.get("access_token") or "").get("exp")
+    exp = claims(tokens["access_token"] or "").get("exp")
     return float(exp) if isinstance(exp, int | float) else None
 
 
-def _expiring(tokens: dict[str, Any], now: float) -> bool:
+def _expiring(tokens: TokenRecord, now: float) -> bool:
     expires_at = _expires_at(tokens)
     return expires_at is not None and expires_at - now <= REFRESH_BEFORE_SECONDS
 
@@ -141,9 +134,8 @@ def _process_lock(key: str) -> Iterator[None]:
                 _locks[key] = (lock, users - 1)
 
 
-def _refresh_once(record: dict[str, Any]) -> dict[str, Any]:
+def _refresh_once(sid: str) -> TokenRecord:
     store = context.store()
-    sid: str = record["sid"]
     key = store.cipher.hashed_id(sid)
     cognito = context.settings().cognito
     wait_seconds = cognito.connect_timeout + cognito.read_timeout
@@ -151,43 +143,45 @@ def _refresh_once(record: dict[str, Any]) -> dict[str, Any]:
         deadline = time.monotonic() + wait_seconds
         while True:
             current = _reread(sid)
-            if not _expiring(current["tokens"], store.clock()):
+            if not _expiring(current[1], store.clock()):
                 metrics.count_token_refresh("shared")
-                return dict(current["tokens"])
+                return current[1]
             if lease.claim(store, key, wait_seconds + 1):
                 break
             if time.monotonic() >= deadline:
                 raise RefreshPending()
             time.sleep(POLL_SECONDS)  # another instance is refreshing this session
         try:
-            current = _reread(sid)  # it may have finished just before the claim
-            if not _expiring(current["tokens"], store.clock()):
+            session, tokens = _reread(sid)  # it may have finished just before the claim
+            if not _expiring(tokens, store.clock()):
                 metrics.count_token_refresh("shared")
-                return dict(current["tokens"])
-            return _refresh(sid, current)
+                return tokens
+            return _refresh(sid, session, tokens)
         finally:
             lease.release(store, key)
 
 
-def _reread(sid: str) -> dict[str, Any]:
-    current = context.store().sessions.get(sid)
-    if current is None or not current.get("tokens"):
+def _reread(sid: str) -> tuple[BrowserSession, TokenRecord]:
+    """The session as the store holds it now (another request may have refreshed it)."""
+    record = context.store().sessions.get(sid)
+    session = BrowserSession.from_record(record) if record is not None else None
+    if session is None or session.tokens is None:
         sessions.end_session()
         raise SessionExpired("Your session has ended. Sign in again.")
-    return current
+    return session, session.tokens
 
 
-def _refresh(sid: str, record: dict[str, Any]) -> dict[str, Any]:
+def _refresh(sid: str, session: BrowserSession, old: TokenRecord) -> TokenRecord:
     store = context.store()
-    old = record["tokens"]
     try:
         if not old.get("refresh_token"):
             raise NotAuthorized()
-        fresh = context.service().refresh(
+        fresh = session_steps.refresh(
+            context.flows(),
             None,
-            old["refresh_token"],
-            username=record.get("cognito_username"),
-            device_key=record.get("device_key"),
+            old["refresh_token"] or "",
+            username=session.cognito_username,
+            device_key=session.device_key,
         )
     except (NotAuthorized, UserNotFound, SessionExpired):
         metrics.count_token_refresh("refused")
@@ -198,12 +192,11 @@ def _refresh(sid: str, record: dict[str, Any]) -> dict[str, Any]:
         metrics.count_token_refresh("failed")
         raise
     now = store.clock()
-    tokens = tokens_to_record(fresh, previous=old)
+    tokens = token_record(fresh, previous=old)  # a rotated refresh token replaces the old
     tokens["expires_at"] = now + float(fresh.expires_in or 0)
-    updated = {k: v for k, v in record.items() if k not in _RESERVED}
-    updated["tokens"] = tokens
-    updated["validated_at"] = now  # Cognito just accepted the refresh token
-    if not store.sessions.update(sid, updated):
+    session.tokens = tokens
+    session.validated_at = now  # Cognito just accepted the refresh token
+    if not store.sessions.update(sid, session.to_record()):
         sessions.end_session()  # signed out while refreshing
         raise SessionExpired("Your session has ended. Sign in again.")
     metrics.count_token_refresh("refreshed")

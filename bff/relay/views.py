@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 
 from bff import body
 from bff.api.blueprint import Blueprint
-from bff.errors import BffError
+from bff.errors import BffError, CsrfRequired
 from bff.ops import request_id
 from bff.relay import metrics, session_access
 from bff.relay.forward import (
@@ -34,7 +34,8 @@ from bff.relay.forward import (
 )
 from bff.relay.paths import PathRefused, upstream_path
 from bff.relay.schemas import SessionSchema
-from bff.security import CSRF_HEADER, CsrfRequired, client_address
+from bff.security.csrf import CSRF_HEADER
+from bff.security.proxies import client_address
 
 log = logging.getLogger(__name__)
 

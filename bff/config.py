@@ -16,7 +16,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cryptography.fernet import Fernet
 from dotenv import dotenv_values
@@ -24,10 +24,8 @@ from flask.sansio.scaffold import find_package
 from limits import parse_many
 
 from bff.cognito.settings import CognitoSettings, SettingsError, env_int
+from bff.remote_apis import RemoteApi, RemoteApiError, remote_apis_from_env
 from bff.store_config import REDIS_SCHEMES, StoreIam, StoreTls, store_iam, store_tls
-
-if TYPE_CHECKING:
-    from bff.relay.config import RemoteApi
 
 log = logging.getLogger(__name__)
 
@@ -281,9 +279,6 @@ def load_settings(
     # The demo page and a team's SPA would both answer at /: a SPA folder turns the demo off
     # unless asked for, and validate() refuses both asked for at once.
     demo_enabled = _bool(env, "BFF_DEMO_ENABLED", default=local and not spa_dir)
-
-    # Imported here: bff.relay's package imports the API, which imports these settings.
-    from bff.relay.config import RemoteApiError, remote_apis_from_env
 
     try:
         remote_apis = remote_apis_from_env(env)

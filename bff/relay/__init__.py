@@ -1,6 +1,6 @@
 """The BFF's other half: the SPA's API calls, with the user's token attached and kept fresh.
 
-- Remote APIs (``BFF_REMOTE_APIS``, bff.relay.config): ``<prefix><path>`` is forwarded to
+- Remote APIs (``BFF_REMOTE_APIS``, bff.remote_apis): ``<prefix><path>`` is forwarded to
   the configured upstream with the user's access token as ``Authorization: Bearer``,
   within an explicit allow-list of methods and paths (bff.relay.views, .paths, .forward).
 - Local APIs: ``@local_api`` for a team's own Flask views (bff.relay.local).
@@ -18,11 +18,11 @@ from flask import Flask
 from flask_smorest import Api
 
 from bff.config import BffSettings
-from bff.relay.config import RemoteApi, is_loopback
 from bff.relay.forward import Upstream
 from bff.relay.local import local_api
 from bff.relay.session_access import SignedInUser
 from bff.relay.views import add_proxy_route, blp, is_proxy_endpoint
+from bff.remote_apis import RemoteApi, is_loopback
 
 log = logging.getLogger(__name__)
 EXTENSION = "bff_relay"

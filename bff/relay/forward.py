@@ -33,7 +33,7 @@ from urllib3.exceptions import (
 )
 
 from bff.errors import PayloadTooLarge, UpstreamTimeout, UpstreamUnavailable
-from bff.relay.config import RemoteApi
+from bff.remote_apis import RemoteApi
 
 log = logging.getLogger(__name__)
 

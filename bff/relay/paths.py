@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from bff.relay.config import RemoteApi
+from bff.remote_apis import RemoteApi
 
 #: Encoded characters refused in the raw request target (case-insensitive).
 _ENCODED_TRICKS = re.compile(r"%(?:2f|5c|2e|00)", re.IGNORECASE)

@@ -7,7 +7,8 @@ about). ``BFF_REMOTE_APIS`` holds a JSON list of entries; ``BFF_REMOTE_APIS_FILE
 JSON or TOML file with the same entries (TOML: an array of ``[[api]]`` tables). An invalid
 entry stops the app at start with a message naming the entry and the field.
 
-This module imports nothing of the BFF: ``bff.config`` reads it while loading settings.
+This module imports nothing of the BFF: ``bff.config`` reads it while loading settings, and
+the relay that serves these APIs (bff.relay) imports the API and the settings.
 """
 
 from __future__ import annotations

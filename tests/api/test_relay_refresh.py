@@ -8,15 +8,24 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
-from api_helpers import JWT, SpaClient, sign_in_through_mfa_setup, sign_up_and_confirm
+from api_helpers import (
+    JWT,
+    SpaClient,
+    settings_for,
+    sign_in_through_mfa_setup,
+    sign_up_and_confirm,
+)
 from flask import Flask
 from prometheus_client import REGISTRY
 from relay_support import Recorder, Served, call, remote_apis
 from test_api_recovery import advance_cognito_clock
 
+from bff.app import create_app
+from bff.errors import NotAuthorized
 from tests.support.clock import StoreClock
 
 HOUR = 3600
@@ -26,9 +35,13 @@ def _refreshes(outcome: str) -> float:
     return REGISTRY.get_sample_value("bff_relay_token_refreshes_total", {"outcome": outcome}) or 0
 
 
-def _cognito_refresh_calls() -> float:
-    labels = {"action": "InitiateAuth", "outcome": "ok"}
+def _cognito_calls(action: str) -> float:
+    labels = {"action": action, "outcome": "ok"}
     return REGISTRY.get_sample_value("bff_cognito_calls_total", labels) or 0
+
+
+def _cognito_refresh_calls() -> float:
+    return _cognito_calls("InitiateAuth")
 
 
 @pytest.fixture
@@ -182,3 +195,66 @@ def test_no_token_or_cookie_in_any_log_line(
         assert not JWT.search(line), line
         for secret in secrets:
             assert not isinstance(secret, str) or secret not in line, line
+
+
+ROTATING = {"RefreshTokenRotation": "ENABLED", "RefreshTokenRetryGracePeriodSeconds": "10"}
+
+
+def test_with_rotation_the_new_refresh_token_is_stored_and_the_old_one_dies(
+    local_cognito_server: Any,
+    recorder: tuple[Recorder, Served],
+    outbox: Any,
+    unique_email: str,
+    cognito_clock: Any,
+    store_clock: StoreClock,
+    tmp_path: Path,
+) -> None:
+    pool = local_cognito_server.provision(parameters=ROTATING)
+    config = settings_for(
+        pool,
+        tmp_path / "rotating",
+        BFF_REMOTE_APIS=remote_apis(recorder[1].url),
+        BFF_SESSION_IDLE_SECONDS=str(4 * HOUR),
+    )
+    app = create_app({**config, "clock": store_clock})
+    assert app.extensions["bff"]["gateway"].refresh_rotation
+    spa = SpaClient(app.test_client())
+    sign_up_and_confirm(spa, outbox, unique_email)
+    sign_in_through_mfa_setup(spa, unique_email, set(), cognito_clock)
+    sid = spa.cookie()
+    assert sid
+    old = _tokens(app, sid)
+    served = Served(app)
+    try:
+        _expire(store_clock, pool)
+        calls = _cognito_calls("GetTokensFromRefreshToken")
+        with ThreadPoolExecutor(max_workers=20) as threads:
+            answers = list(
+                threads.map(
+                    lambda _: call(served, "GET", "/api/remote/notes/notes", sid), range(20)
+                )
+            )
+        assert [status for status, _, _ in answers] == [200] * 20
+        assert _cognito_calls("GetTokensFromRefreshToken") == calls + 1
+        new = _tokens(app, sid)
+        assert new["refresh_token"] not in (None, old["refresh_token"])
+
+        # Past the grace period the old refresh token is refused at Cognito...
+        advance_cognito_clock(pool, 11)
+        record = app.extensions["bff"]["store"].sessions.get(sid)
+        with pytest.raises(NotAuthorized):
+            app.extensions["bff"]["gateway"].refresh_tokens(
+                old["refresh_token"],
+                username=record["cognito_username"],
+                device_key=record["device_key"],
+            )
+        # ...and the stored one carries the session on at the next expiry.
+        _expire(store_clock, pool)
+        assert call(served, "GET", "/api/remote/notes/notes", sid)[0] == 200
+        assert _tokens(app, sid)["refresh_token"] not in (
+            old["refresh_token"],
+            new["refresh_token"],
+        )
+    finally:
+        served.close()
+        app.extensions["bff"]["store"].close()

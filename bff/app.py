@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import Flask, g
 
-from bff import demo, ops, qa_allowance, relay, security, sessions, spa
+from bff import demo, ops, qa_allowance, security, sessions, spa
 from bff.api import init_api
 from bff.api.context import EXTENSION
 from bff.body import MAX_BODY_BYTES
@@ -29,6 +29,7 @@ from bff.config import ConfigError, default_instance_path, load_settings
 from bff.extras import install_command
 from bff.flows import Flows
 from bff.ops import metrics
+from bff.relay import views as relay_views
 from bff.store import store_from_settings
 
 log = logging.getLogger(__name__)
@@ -93,8 +94,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     }
     _cognito_deadline(app, settings.cognito.connect_timeout + settings.cognito.read_timeout)
     sessions.init_app(app, settings, store)
-    api = init_api(app)
-    relay.init_app(app, settings, api)  # /api/session, the remote APIs' routes
+    init_api(app)
+    relay_views.init_app(app, settings)  # a route per remote API (BFF_REMOTE_APIS)
     demo.init_app(app, enabled=settings.demo_enabled)  # BFF_DEMO_ENABLED; local outbox route
     if settings.spa_dir:
         spa.init_app(app, settings.spa_dir)  # BFF_SPA_DIR: a built SPA at /

@@ -29,8 +29,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import current_app
+
 from bff import sessions
-from bff.api import context
+from bff.config import BffSettings
 from bff.errors import (
     BffError,
     NotAuthorized,
@@ -39,16 +41,20 @@ from bff.errors import (
     SessionExpired,
     UserNotFound,
 )
+from bff.flows import Flows
 from bff.flows import session as session_steps
 from bff.flows.tokens import claims, user_claims
 from bff.relay import lease, metrics
 from bff.session_record import BrowserSession, TokenRecord, token_record
+from bff.store import Store
 
 #: Refresh an access token this close to its expiry (a request in flight must not carry a
 #: token that expires on the way; Duende BFF's default is also a minute).
 REFRESH_BEFORE_SECONDS = 60
 #: How often a request polls the store while another instance holds the refresh.
 POLL_SECONDS = 0.05
+#: Where create_app keeps the app's service objects (bff.api.context reads the same).
+EXTENSION = "bff"
 
 
 @dataclass(frozen=True)
@@ -68,20 +74,44 @@ class SessionTimes:
     absolute_expires_in: int
 
 
+def _service(name: str) -> Any:
+    return current_app.extensions[EXTENSION][name]
+
+
+def _store() -> Store:
+    found: Store = _service("store")
+    return found
+
+
+def _settings() -> BffSettings:
+    found: BffSettings = _service("settings")
+    return found
+
+
+def _flows() -> Flows:
+    found: Flows = _service("flows")
+    return found
+
+
+def _browser_session() -> BrowserSession | None:
+    record = sessions.current_session()
+    return BrowserSession.from_record(record) if record is not None else None
+
+
 def has_user() -> bool:
     """Whether the browser holds a signed-in session (no Cognito call, no refresh)."""
-    session = context.browser_session()
+    session = _browser_session()
     return session is not None and session.signed_in
 
 
 def signed_in_user() -> SignedInUser:
     """The signed-in user with fresh tokens; 401 ``not_signed_in`` without a session,
     401 ``session_expired`` when Cognito refuses to refresh."""
-    session = context.browser_session()
+    session = _browser_session()
     if session is None or session.tokens is None or session.sid is None:
         raise NotSignedIn()
     tokens = session.tokens
-    if _expiring(tokens, context.store().clock()):
+    if _expiring(tokens, _store().clock()):
         tokens = _refresh_once(session.sid)
     return SignedInUser(user_claims(tokens["id_token"] or ""), tokens["access_token"])
 
@@ -89,11 +119,11 @@ def signed_in_user() -> SignedInUser:
 def session_times() -> SessionTimes:
     """The current session's idle and absolute time left (read after the request's own
     touch, so idle time is full unless the absolute limit comes first)."""
-    session = context.browser_session()
+    session = _browser_session()
     if session is None or session.created_at is None or session.last_seen_at is None:
         raise NotSignedIn()
-    settings = context.settings()
-    now = context.store().clock()
+    settings = _settings()
+    now = _store().clock()
     absolute = session.created_at + settings.session_absolute_seconds - now
     idle = session.last_seen_at + settings.session_idle_seconds - now
     return SessionTimes(int(max(0.0, min(idle, absolute))), int(max(0.0, absolute)))
@@ -135,9 +165,9 @@ def _process_lock(key: str) -> Iterator[None]:
 
 
 def _refresh_once(sid: str) -> TokenRecord:
-    store = context.store()
+    store = _store()
     key = store.cipher.hashed_id(sid)
-    cognito = context.settings().cognito
+    cognito = _settings().cognito
     wait_seconds = cognito.connect_timeout + cognito.read_timeout
     with _process_lock(key):
         deadline = time.monotonic() + wait_seconds
@@ -163,7 +193,7 @@ def _refresh_once(sid: str) -> TokenRecord:
 
 def _reread(sid: str) -> tuple[BrowserSession, TokenRecord]:
     """The session as the store holds it now (another request may have refreshed it)."""
-    record = context.store().sessions.get(sid)
+    record = _store().sessions.get(sid)
     session = BrowserSession.from_record(record) if record is not None else None
     if session is None or session.tokens is None:
         sessions.end_session()
@@ -172,12 +202,12 @@ def _reread(sid: str) -> tuple[BrowserSession, TokenRecord]:
 
 
 def _refresh(sid: str, session: BrowserSession, old: TokenRecord) -> TokenRecord:
-    store = context.store()
+    store = _store()
     try:
         if not old.get("refresh_token"):
             raise NotAuthorized()
         fresh = session_steps.refresh(
-            context.flows(),
+            _flows(),
             None,
             old["refresh_token"] or "",
             username=session.cognito_username,

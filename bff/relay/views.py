@@ -1,4 +1,4 @@
-"""The relay's routes: one proxy route per remote API, and ``GET /api/session``.
+"""The relay's routes: one proxy route per remote API.
 
 A remote API's route is ``<prefix><path:rest>`` with exactly the configured methods, so a
 method outside the allow-list is 405 from the router (with ``Allow``) and a path outside it
@@ -12,13 +12,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
 
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, NotFound
 
 from bff import body
-from bff.api.blueprint import Blueprint
+from bff.config import BffSettings
 from bff.errors import BffError, CsrfRequired
 from bff.ops import request_id
 from bff.relay import metrics, session_access
@@ -33,44 +32,14 @@ from bff.relay.forward import (
     stream_answer,
 )
 from bff.relay.paths import PathRefused, upstream_path
-from bff.relay.schemas import SessionSchema
+from bff.remote_apis import is_loopback
 from bff.security.csrf import CSRF_HEADER
 from bff.security.proxies import client_address
 
 log = logging.getLogger(__name__)
 
-#: The route that ends the session (POST, with ``X-CSRF: 1``), as ``/api/session`` tells.
-SIGN_OUT_URL = "/api/sign-out"
 ENDPOINT_PREFIX = "relay_"
-
-blp = Blueprint(
-    "relay_session",
-    __name__,
-    url_prefix="/api",
-    description="The browser session as the SPA may see it: claims and time left.",
-)
-
-
-@blp.route("/session", methods=["GET"])
-@blp.response(200, SessionSchema)
-def session() -> dict[str, Any]:
-    """The signed-in user's claims, the seconds left before the session ends for idleness
-    (`idle_expires_in`) and for good (`absolute_expires_in`), and where to sign out
-    (`sign_out_url`, a POST with `X-CSRF: 1`). 401 without a session. Reading it counts as
-    activity, like any request of the session."""
-    user = session_access.signed_in_user()
-    times = session_access.session_times()
-    return {
-        "user": user.claims,
-        "idle_expires_in": times.idle_expires_in,
-        "absolute_expires_in": times.absolute_expires_in,
-        "sign_out_url": SIGN_OUT_URL,
-    }
-
-
-def is_proxy_endpoint(endpoint: str | None) -> bool:
-    """Whether ``endpoint`` is a remote API's proxy route (its body is the upstream's)."""
-    return bool(endpoint and endpoint.startswith(ENDPOINT_PREFIX + "proxy_"))
+EXTENSION = "bff_relay"
 
 
 def add_proxy_route(app: Flask, upstream: Upstream) -> None:
@@ -168,3 +137,20 @@ def _forward(upstream: Upstream, rest: str) -> Response:
     if not any(name.lower() == "content-type" for name, _ in headers):
         del response.headers["Content-Type"]  # not Flask's default text/html
     return response
+
+
+def init_app(app: Flask, settings: BffSettings) -> dict[str, Upstream]:
+    """One route (and one connection pool) per remote API of ``settings``."""
+    upstreams: dict[str, Upstream] = {}
+    for remote in settings.remote_apis:
+        if remote.scheme == "http" and not is_loopback(remote.host) and not settings.is_local:
+            log.warning(
+                "remote API %s: the access token goes to %s over plain http",
+                remote.name,
+                remote.host,
+            )
+        upstream = Upstream.open(remote)
+        upstreams[remote.name] = upstream
+        add_proxy_route(app, upstream)
+    app.extensions[EXTENSION] = upstreams
+    return upstreams

@@ -685,6 +685,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The signed-in user's claims, the seconds left before the session ends for idleness
+         *     (`idle_expires_in`) and for good (`absolute_expires_in`), and where to sign out
+         *     (`sign_out_url`, a POST with `X-CSRF: 1`). 401 without a session. Reading it counts as
+         *     activity, like any request of the session.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Session"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/session/refresh": {
         parameters: {
             query?: never;
@@ -1360,7 +1402,7 @@ export interface components {
              * @description Stable error code (docs/api.md, the error catalogue).
              * @enum {string}
              */
-            code: "admin_disabled" | "admin_forbidden" | "admin_key_required" | "attempt_limit_exceeded" | "bad_request" | "code_mismatch" | "cognito_error" | "cognito_throttled" | "cognito_unavailable" | "conflict" | "csrf_required" | "device_not_found" | "expectation_failed" | "expired_code" | "forbidden" | "header_fields_too_large" | "http_error" | "http_version_not_supported" | "illegal_step" | "incorrect_password" | "internal_error" | "invalid_body" | "invalid_input" | "invalid_json" | "invalid_pagination_token" | "invalid_parameter" | "invalid_password" | "invalid_signature" | "method_not_allowed" | "no_device_offered" | "no_flow" | "no_local_outbox" | "not_authorized" | "not_found" | "not_implemented" | "not_ready" | "not_signed_in" | "origin_not_allowed" | "outbox_unavailable" | "password_reset_required" | "payload_too_large" | "request_timeout" | "server_busy" | "session_expired" | "sign_in_delayed" | "store_unavailable" | "temporary_password_expired" | "too_many_requests" | "unauthorized" | "unsupported_challenge" | "unsupported_media_type" | "unsupported_user_state" | "uri_too_long" | "user_not_confirmed" | "user_not_found" | "username_exists";
+            code: "admin_disabled" | "admin_forbidden" | "admin_key_required" | "attempt_limit_exceeded" | "bad_request" | "code_mismatch" | "cognito_error" | "cognito_throttled" | "cognito_unavailable" | "conflict" | "csrf_required" | "device_not_found" | "expectation_failed" | "expired_code" | "forbidden" | "header_fields_too_large" | "http_error" | "http_version_not_supported" | "illegal_step" | "incorrect_password" | "internal_error" | "invalid_body" | "invalid_input" | "invalid_json" | "invalid_pagination_token" | "invalid_parameter" | "invalid_password" | "invalid_signature" | "method_not_allowed" | "no_device_offered" | "no_flow" | "no_local_outbox" | "not_authorized" | "not_found" | "not_implemented" | "not_ready" | "not_signed_in" | "origin_not_allowed" | "outbox_unavailable" | "password_reset_required" | "payload_too_large" | "refresh_pending" | "request_timeout" | "server_busy" | "session_expired" | "sign_in_delayed" | "store_unavailable" | "temporary_password_expired" | "too_many_requests" | "unauthorized" | "unsupported_challenge" | "unsupported_media_type" | "unsupported_user_state" | "upstream_timeout" | "upstream_unavailable" | "uri_too_long" | "user_not_confirmed" | "user_not_found" | "username_exists";
             /** @description fields (422), state + allowed_steps (409), retry_after (429, 503), cognito_code (Cognito's own code, when it answered with one). */
             details?: {
                 [key: string]: unknown;
@@ -1558,6 +1600,18 @@ export interface components {
             new_password: string;
             /** @description The Cognito username (this pool: the email address). */
             username?: string;
+        };
+        Session: {
+            /** @description Seconds before the session ends whatever happens. */
+            absolute_expires_in: number;
+            /** @description Seconds before the session ends unless it is used again. */
+            idle_expires_in: number;
+            /** @description Where to sign out: POST with X-CSRF: 1 and a JSON body {}. */
+            sign_out_url: string;
+            /** @description Claims of the ID token. */
+            user: {
+                [key: string]: unknown;
+            };
         };
         SignIn: {
             /** @description How this browser is listed among the user's devices when Cognito issues it one at this sign-in (ConfirmDevice DeviceName; default "Web browser"). */

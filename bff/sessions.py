@@ -133,12 +133,13 @@ def start_session(record: dict[str, Any]) -> str:
     """Store ``record`` as a brand-new session (any current one is ended) and set its cookie."""
     manager = _manager()
     old = current_session()
-    if old is not None:
-        manager.store.sessions.delete(old["sid"])
     settings = manager.settings
     created_at = manager.store.clock()
     sid = manager.store.sessions.create(
-        record, settings.session_idle_seconds, settings.session_absolute_seconds
+        record,
+        settings.session_idle_seconds,
+        settings.session_absolute_seconds,
+        replacing=old["sid"] if old is not None else None,
     )
     return _adopt(sid, record, created_at)
 
@@ -151,11 +152,10 @@ def rotate_session(record: dict[str, Any] | None = None) -> str:
     """
     manager = _manager()
     current = current_session()
-    new_sid = manager.store.sessions.rotate(current["sid"]) if current is not None else None
+    rotate = manager.store.sessions.rotate
+    new_sid = rotate(current["sid"], record) if current is not None else None
     if new_sid is None or current is None:
         return start_session(record if record is not None else {})
-    if record is not None and not manager.store.sessions.update(new_sid, record):
-        return start_session(record)  # gone in between (signed out elsewhere)
     return _adopt(new_sid, current if record is None else record, current["created_at"])
 
 

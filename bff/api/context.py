@@ -238,10 +238,10 @@ def answer_step(
     apply_device_cookie(outcome.device_cookie)
     if start:
         sessions.start_session(session.to_record())
+    elif outcome.privilege_changed:
+        sessions.rotate_session(session.to_record())  # new id and new data in one write
     else:
         save(session)
-        if outcome.privilege_changed:
-            sessions.rotate_session()
     ops.note_step_state(flow.state)
     return flow_view(flow, outcome.data, can_remember=_device_offered(flow.state, session))
 

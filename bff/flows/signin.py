@@ -116,24 +116,39 @@ def _initiate(
         if device is not None and exc.cognito_code == "ResourceNotFoundException":
             raise _DeviceRefused(None if is_new else flow) from None  # "Device does not exist"
         return _refused(flows, flow, is_new, username, exc)
-    if is_new:
+    device_rounds = step.challenge_name == DEVICE_SRP_AUTH
+    if is_new and not device_rounds:
+        # Stored before entering: entering a state may call Cognito (MFA_SETUP associates
+        # an authenticator), and a failure there is journaled in the stored flow.
         flows.store.flows.create(flow, flows.ttl(flow))
-    outcome = enter(flows, flow, "InitiateAuth", step, device_name=device_name, device=device)
-    if (
-        device is not None
-        and device.device.remembered
-        and flow.state in (MFA_SETUP, SOFTWARE_TOKEN_MFA)
-    ):
-        # Cognito ignored the device (forgotten or not remembered any more): the vault's
-        # copy is stale. A device the user declined gets the MFA challenge by design.
-        return devices.forget_browser_device(flows, outcome, device)
-    if flow.state == DEVICE_SRP_AUTH:
+        is_new = False
+    outcome = enter(
+        flows,
+        flow,
+        "InitiateAuth",
+        step,
+        device_name=device_name,
+        device=device,
+        save=not device_rounds,
+    )
+    if device_rounds:
         assert device is not None
-        final = prove_device(flows, flow, device)
+        # The BFF answers at once: the flow is written once, with the single-use session
+        # already taken out of it (the compare-and-set that makes this request its owner).
+        session = flow.cognito_session or ""
+        flow.cognito_session = None
+        flows.persist(flow, is_new=is_new)
+        final = prove_device(flows, flow, device, session)
         if final is None:
             raise _DeviceRefused(None)
         outcome = enter(flows, flow, "RespondToAuthChallenge", final)
         outcome.device_key_used = device.device.device_key
+        return outcome
+    asked_for_mfa = flow.state in (MFA_SETUP, SOFTWARE_TOKEN_MFA)
+    if device is not None and device.device.remembered and asked_for_mfa:
+        # Cognito ignored the device (forgotten or not remembered any more): the vault's
+        # copy is stale. A device the user declined gets the MFA challenge by design.
+        return devices.forget_browser_device(flows, outcome, device)
     return outcome
 
 
@@ -180,8 +195,10 @@ def enter(
     *,
     device_name: str | None = None,
     device: ExistingDevice | None = None,
+    save: bool = True,
 ) -> StepOutcome:
-    """Fire what Cognito's answer means, prepare the next screen's data, save.
+    """Fire what Cognito's answer means, prepare the next screen's data, save (unless the
+    caller writes the flow itself: ``save=False``).
 
     A challenge state's data comes from its handler; tokens sign the user in (and confirm
     the device Cognito issued with them). ``device``: the browser's device named
@@ -199,7 +216,8 @@ def enter(
         data.update(handler.on_enter(flows, flow, step))
     elif flow.state == AUTHENTICATED:
         _signed_in(flows, outcome, step, device_name, device)
-    flows.save(flow)
+    if save:
+        flows.save(flow)
     return outcome
 
 

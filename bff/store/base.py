@@ -136,8 +136,16 @@ class SessionStore(StoreBound, ABC):
     RESERVED = ("sid", "created_at", "last_seen_at", "idle_seconds", "absolute_seconds")
 
     @abstractmethod
-    def create(self, record: dict[str, Any], idle_seconds: float, absolute_seconds: float) -> str:
-        """Store ``record`` under a fresh id and return it."""
+    def create(
+        self,
+        record: dict[str, Any],
+        idle_seconds: float,
+        absolute_seconds: float,
+        *,
+        replacing: str | None = None,
+    ) -> str:
+        """Store ``record`` under a fresh id and return it; the session ``replacing`` (this
+        browser's previous one) is deleted in the same operation."""
 
     @abstractmethod
     def get(self, sid: str) -> dict[str, Any] | None:
@@ -150,8 +158,9 @@ class SessionStore(StoreBound, ABC):
         """Replace the record's data; False when the session is gone."""
 
     @abstractmethod
-    def rotate(self, sid: str) -> str | None:
-        """Move the session to a fresh id (the old id dies); None when the session is gone.
+    def rotate(self, sid: str, record: dict[str, Any] | None = None) -> str | None:
+        """Move the session to a fresh id (the old id dies), and replace its data with
+        ``record`` when given, in one operation; None when the session is gone.
 
         Rotation changes the id, not the lifetime: the absolute timeout still counts from
         the session's creation, so rotating cannot extend a session forever.

@@ -237,7 +237,14 @@ class RedisSessionStore(_OneKeyEach, SessionStore):
     def _new_id(family: str | None = None) -> str:
         return (family or secrets.token_urlsafe(6))[:FAMILY_CHARS] + secrets.token_urlsafe(32)
 
-    def create(self, record: dict[str, Any], idle_seconds: float, absolute_seconds: float) -> str:
+    def create(
+        self,
+        record: dict[str, Any],
+        idle_seconds: float,
+        absolute_seconds: float,
+        *,
+        replacing: str | None = None,
+    ) -> str:
         now = self.now()
         sid = self._new_id()
         self._index(sid, record, absolute_seconds)
@@ -249,6 +256,9 @@ class RedisSessionStore(_OneKeyEach, SessionStore):
             _ms(self._remaining(now, now, idle_seconds, absolute_seconds)),
         ]
         self._store.script_create_session(keys=[self.key(sid)], args=args)
+        if replacing:
+            # Another slot than the new session's (a cluster allows no multi-slot command).
+            self._store.redis.delete(self.key(replacing))
         return sid
 
     @staticmethod
@@ -342,14 +352,18 @@ class RedisSessionStore(_OneKeyEach, SessionStore):
         absolute = self._store.redis.hget(self.key(sid), "absolute_seconds")
         return float(absolute) if absolute is not None else 0.0
 
-    def rotate(self, sid: str) -> str | None:
+    def rotate(self, sid: str, record: dict[str, Any] | None = None) -> str | None:
         live = self._live(sid)
         if live is None:
             return None
         new_sid = self._new_id(family=sid)
-        self._index(new_sid, dict(self.cipher.open(live[0])), live[3])
+        self._index(new_sid, record or dict(self.cipher.open(live[0])), live[3])
         if not self._move(sid, new_sid, live[1], live[2], live[3]):
             return None
+        if record is not None:
+            self._store.redis.hset(
+                self.key(new_sid), "data", self.cipher.seal(self._payload(record))
+            )
         return new_sid
 
 

@@ -285,7 +285,14 @@ def touch_interval(idle_seconds: float) -> float:
 class SqliteSessionStore(SessionStore):
     _store: SqliteStore
 
-    def create(self, record: dict[str, Any], idle_seconds: float, absolute_seconds: float) -> str:
+    def create(
+        self,
+        record: dict[str, Any],
+        idle_seconds: float,
+        absolute_seconds: float,
+        *,
+        replacing: str | None = None,
+    ) -> str:
         now = self.now()
         sid = new_session_id()
         blob = self.cipher.seal(self._payload(record))
@@ -300,6 +307,10 @@ class SqliteSessionStore(SessionStore):
         )
         with self._store.transaction() as db:  # one commit: the session and its index entries
             db.execute("DELETE FROM sessions WHERE expires_at <= ?", (now,))
+            if replacing:
+                db.execute(
+                    "DELETE FROM sessions WHERE sid = ?", (self.cipher.hashed_id(replacing),)
+                )
             db.execute(
                 "INSERT INTO sessions (sid, data, created_at, last_seen_at, idle_seconds, "
                 "absolute_seconds, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -381,15 +392,19 @@ class SqliteSessionStore(SessionStore):
             self._index(db, hashed, record)
         return True
 
-    def rotate(self, sid: str) -> str | None:
+    def rotate(self, sid: str, record: dict[str, Any] | None = None) -> str | None:
         new_sid = new_session_id()
         hashed, new_hashed = self.cipher.hashed_id(sid), self.cipher.hashed_id(new_sid)
+        blob = self.cipher.seal(self._payload(record)) if record is not None else None
         with self._store.transaction() as db:
             row = self._live_row(db, hashed)
             if row is None:
                 return None
             self._touch(db, hashed, row, new_hashed)
             db.execute("UPDATE session_users SET sid = ? WHERE sid = ?", (new_hashed, hashed))
+            if record is not None:
+                db.execute("UPDATE sessions SET data = ? WHERE sid = ?", (blob, new_hashed))
+                self._index(db, new_hashed, record)
         return new_sid
 
     def delete(self, sid: str) -> None:

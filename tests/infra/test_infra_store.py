@@ -147,6 +147,21 @@ def test_session_lifecycle(store: Any) -> None:
     assert store.sessions.get(new) is None
 
 
+def test_a_rotation_can_carry_the_new_record_in_the_same_write(store: Any) -> None:
+    sid = store.sessions.create({"username": "ann", "step_data": {"n": 1}}, 900, 28800)
+    new = store.sessions.rotate(sid, {"username": "ann", "step_data": {"n": 2}})
+    assert new and store.sessions.get(sid) is None
+    assert store.sessions.get(new)["step_data"] == {"n": 2}
+    assert store.sessions.end_user_sessions("ann") == 1, "the index follows the new id"
+
+
+def test_a_new_session_replaces_the_browsers_previous_one_in_the_same_write(store: Any) -> None:
+    old = store.sessions.create({"username": "ann"}, 900, 28800)
+    new = store.sessions.create({"username": "bob"}, 900, 28800, replacing=old)
+    assert store.sessions.get(old) is None
+    assert store.sessions.get(new)["username"] == "bob"
+
+
 def test_session_idle_timeout(store: Any, clock: Any) -> None:
     sid = store.sessions.create({"username": "ann"}, 900, 28800)
     clock.advance(899)

@@ -72,12 +72,12 @@ def answer_device_password_verifier(
     return gateway.respond(DEVICE_PASSWORD_VERIFIER, claim, challenge.step.session)
 
 
-def prove_device(flows: Flows, flow: Flow, device: ExistingDevice) -> AuthStep | None:
-    """Both rounds after a sign-in answered DEVICE_SRP_AUTH, journaled; the final step, or
-    None when Cognito refused the device (forgotten elsewhere: the caller signs in without
-    it). An expired challenge session is raised."""
+def prove_device(flows: Flows, flow: Flow, device: ExistingDevice, session: str) -> AuthStep | None:
+    """Both rounds after a sign-in answered DEVICE_SRP_AUTH, with the Cognito ``session``
+    the caller took out of the flow, journaled; the final step, or None when Cognito
+    refused the device (forgotten elsewhere: the caller signs in without it). An expired
+    challenge session is raised."""
     username = flow.username or device.username
-    session = flows.claim_session(flow)
     try:
         round_one = start_device_srp(flows.gateway, username, device.device, session)
         flow.apply("RespondToAuthChallenge", round_one.step.as_response())

@@ -45,7 +45,8 @@ import os
 import tempfile
 from typing import Any
 
-from bff.config import ConfigError, load_settings, validate
+from bff.config import ConfigError, load_settings
+from bff.config_checks import validate
 from bff.gunicorn_worker import read_timeout
 from bff.ops.server import server_problems
 

@@ -24,7 +24,8 @@ from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
 
 from bff import body
-from bff.config import BffSettings, validate
+from bff.config import BffSettings
+from bff.config_checks import validate
 from bff.security import csrf, headers, proxies, rate_limits, scrubbing, throttle
 from bff.security.csrf import STATE_CHANGING, csrf_exempt
 from bff.security.rate_limits import limit_mfa, limit_resend, limit_sign_up

@@ -151,7 +151,7 @@ class SessionStore(StoreBound, ABC):
     def get(self, sid: str) -> dict[str, Any] | None:
         """The record, or None when unknown or timed out. A read keeps the session alive
         (last_seen_at = now; the SQLite store writes that only once it is stale:
-        ``sqlite_store.touch_interval``)."""
+        ``sqlite_sessions.touch_interval``)."""
 
     @abstractmethod
     def update(self, sid: str, record: dict[str, Any]) -> bool:

@@ -10,7 +10,8 @@ from cryptography.fernet import Fernet
 from flask import Flask
 
 from bff import security
-from bff.config import ConfigError, load_settings, session_cookie_name, validate
+from bff.config import ConfigError, load_settings, session_cookie_name
+from bff.config_checks import validate
 
 GOOD_KEY = Fernet.generate_key().decode()
 PRODUCTION = {

@@ -11,15 +11,12 @@ fallback, the cache headers, and /api's own 404 never replaced by the page.
 
 from __future__ import annotations
 
-import datetime
 import http.client
-import ipaddress
 import json
 import os
 import pwd
 import re
 import secrets
-import shutil
 import ssl
 import subprocess
 from collections.abc import Iterator
@@ -29,16 +26,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from bff.local_outbox import latest_message
 from bff_tools.local_clock import LocalClock
+from tests.support.nginx import nginx_program, self_signed
 from tests.support.passwords import PASSWORD
 from tests.support.production import free_port
-from tests.support.programs import require_program
 from tests.support.serve import bff_serve, serve_environment
 from tests.support.totp import totp_code
 
@@ -49,47 +42,11 @@ HASHED_JS = "assets/index-4f3a9c1b.js"
 SESSION_COOKIE = "__Host-bff_session"
 
 
-def nginx_program() -> str:
-    found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
-    return require_program("nginx", found, "no nginx; apt-get install nginx-light (.ci/run does)")
-
-
 def server_block_from_the_doc() -> str:
     text = (ROOT / "docs" / "hosting.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```nginx\n(.*?)```", text, re.DOTALL)
     assert len(blocks) == 1, "docs/hosting.md has one nginx example"
     return str(blocks[0])
-
-
-def self_signed(folder: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 (and its key), valid for a day."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "app.example.com")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
 
 
 def built_spa(folder: Path) -> Path:

@@ -12,13 +12,10 @@ Slow: nginx, gunicorn and a local Cognito are subprocesses (marked ``slow``).
 
 from __future__ import annotations
 
-import datetime
 import http.client
-import ipaddress
 import os
 import pwd
 import re
-import shutil
 import socket
 import ssl
 import subprocess
@@ -27,13 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
+from tests.support.nginx import nginx_program, self_signed
 from tests.support.production import bff_environment, free_port, gunicorn, local_cognito_process
-from tests.support.programs import require_program
 
 pytestmark = pytest.mark.slow
 
@@ -41,47 +34,11 @@ ROOT = Path(__file__).resolve().parents[2]
 PATIENCE = 30.0
 
 
-def _nginx_program() -> str:
-    found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
-    return require_program("nginx", found, "no nginx; apt-get install nginx-light (.ci/run does)")
-
-
 def _configuration_from_the_doc() -> str:
     text = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```nginx\n(.*?)```", text, re.DOTALL)
     assert len(blocks) == 1, "docs/operations.md has one nginx configuration"
     return str(blocks[0])
-
-
-def _self_signed(folder: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 (and its key), valid for a day."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bff.example.com")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
 
 
 @dataclass
@@ -108,7 +65,7 @@ class Front:
 
 @pytest.fixture(scope="module")
 def front(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Front]:
-    program = _nginx_program()
+    program = nginx_program()
     workdir = tmp_path_factory.mktemp("nginx-front")
     with local_cognito_process(workdir) as cognito:
         env = bff_environment(
@@ -119,7 +76,7 @@ def front(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Front]:
             BFF_TRUSTED_PROXIES="1",
         )
         with gunicorn(env, workdir, "bff") as instance:
-            cert, key = _self_signed(workdir)
+            cert, key = self_signed(workdir)
             port = free_port()
             prefix = workdir / "nginx-prefix"
             prefix.mkdir()

@@ -8,6 +8,10 @@
 - ``programs``: ``require_program``, the skip-or-fail rule for redis-server, chromium and
   mermaid-cli (skip outside CI, fail with ``CI=true``).
 - ``serve``: ``bff_serve``, `bff serve` as a subprocess with a temporary instance folder.
+- ``challenges``: challenge answers through the gateway without a flow (the SRP password
+  sign-in, whole device sign-ins, every user), as the runtime's handlers build them.
+- ``nginx``: the nginx program and a throw-away certificate, for the tests that run the
+  docs' reverse-proxy configurations.
 - ``cognito`` and ``redis_server``: pytest plugins (loaded by ``pytest_plugins`` in
   tests/conftest.py) with the session's local Cognito (and its clock, ``cognito_clock``)
   and a private redis-server.

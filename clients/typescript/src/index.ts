@@ -29,6 +29,7 @@ export type Me = Schemas["Me"];
 export type Device = Schemas["Device"];
 export type DeviceList = Schemas["DeviceList"];
 export type SignedOut = Schemas["SignedOut"];
+export type Session = Schemas["Session"];
 
 type Post = { [P in keyof paths]: paths[P] extends { post: unknown } ? P : never }[keyof paths];
 /** The JSON body a POST route takes. */
@@ -91,6 +92,14 @@ export interface BffClientOptions {
   baseUrl?: string;
   /** The fetch to use (the browser's by default). */
   fetch?: typeof fetch;
+}
+
+/** A relayed call: its method, headers, and a JSON or raw body. */
+export interface RemoteInit {
+  method?: string;
+  headers?: HeadersInit;
+  json?: unknown;
+  body?: BodyInit;
 }
 
 export class BffClient {
@@ -200,6 +209,40 @@ export class BffClient {
     return this.call("DELETE", `/api/devices/${encodeURIComponent(deviceKey)}`, {});
   }
 
+  /** The session: the user's claims, seconds left before the idle and absolute expiry, the
+   * sign-out URL (401 `not_signed_in` without one). */
+  session(): Promise<Session> {
+    return this.call("GET", "/api/session");
+  }
+
+  /**
+   * A call to one of the team's own APIs through the BFF's token relay
+   * (`/api/remote/<api>/<path>`, as configured in BFF_REMOTE_APIS): the BFF attaches the
+   * user's access token; this client sends the CSRF header and the cookies, never a token.
+   * The answer comes back as it is: the upstream's own (4xx/5xx included), or the BFF's
+   * refusal (signed out, not allowed, upstream down) in the BFF's error shape, which
+   * `remoteError` reads as a BffError.
+   */
+  async remote(api: string, path: string, init: RemoteInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    headers.set("X-CSRF", "1");
+    let body: BodyInit | undefined;
+    if (init.json !== undefined) {
+      headers.set("Content-Type", "application/json");
+      body = JSON.stringify(init.json);
+    } else {
+      body = init.body;
+    }
+    const url = `${this.baseUrl}/api/remote/${encodeURIComponent(api)}/${path.replace(/^\/+/, "")}`;
+    const response = await this.fetcher(url, {
+      method: init.method ?? "GET",
+      headers,
+      body,
+      credentials: "include",
+    });
+    return response;
+  }
+
   private async step(path: Post, body: object): Promise<Flow> {
     return (await this.call<Schemas["FlowResponse"]>("POST", path, body)).flow;
   }
@@ -217,6 +260,14 @@ export class BffClient {
     if (response.ok) return JSON.parse(text) as T;
     throw errorOf(response, text);
   }
+}
+
+/** A relayed call's failure as a BffError when the body is the BFF's error shape (the BFF
+ * refused, or the upstream answers in the same shape); null otherwise. Reads the body. */
+export async function remoteError(response: Response): Promise<BffError | null> {
+  if (response.ok) return null;
+  const error = errorOf(response, await response.text());
+  return error.code === "http_error" ? null : error;
 }
 
 function errorOf(response: Response, text: string): BffError {

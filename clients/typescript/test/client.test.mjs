@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { BffClient, BffError, retryAfterSeconds } from "../dist/index.js";
+import { BffClient, BffError, remoteError, retryAfterSeconds } from "../dist/index.js";
 import { browserFetch, cognitoNow, latestMessage, startBff, totp } from "./support.mjs";
 
 const PASSWORD = "Corr3ct-Horse!";
@@ -63,6 +63,19 @@ test("sign-up, MFA set-up, remembered device: the next sign-in skips MFA", async
   assert.equal(me.user["email"], email);
   const { devices } = await client.devices();
   assert.equal(devices.filter((d) => d.this_browser && d.remembered).length, 1);
+
+  const session = await client.session();
+  assert.equal(session.user["email"], email);
+
+  // The team's own API through the token relay: the notes `bff serve` runs locally.
+  const created = await client.remote("notes", "/notes", { method: "POST", json: { text: "hi" } });
+  assert.ok(created.ok, `POST /notes answered ${created.status}`);
+  const listed = await client.remote("notes", "notes");
+  assert.equal(listed.status, 200);
+  assert.ok(JSON.stringify(await listed.json()).includes("hi"));
+  const refused = await client.remote("notes", "/notes", { method: "PUT", json: {} });
+  const error = await remoteError(refused);
+  assert.ok(error instanceof BffError && error.status === 405, `PUT answered ${refused.status}`);
 
   const signedOut = await client.signOut();
   assert.equal(signedOut.signed_out, true);

@@ -138,7 +138,9 @@ def test_twenty_concurrent_calls_with_an_expired_token_make_one_refresh(
     assert [status for status, _, _ in answers] == [200] * 20, answers
     assert _refreshes("refreshed") == refreshed + 1
     assert _cognito_refresh_calls() == cognito_calls + 1  # one REFRESH_TOKEN_AUTH at Cognito
-    assert _refreshes("shared") >= shared + 1
+    # How many of the other 19 waited for that refresh rather than finding the new token
+    # already stored depends on the threads' timing: only the one refresh is asserted.
+    assert _refreshes("shared") >= shared
     sent = {r.headers["Authorization"] for r in recorder[0].received}
     new = _tokens(relay_app, sid)["access_token"]
     assert sent == {"Bearer " + new} and new != old

@@ -33,7 +33,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +53,7 @@ from tests.support.production import (  # noqa: E402
     free_port,
     gunicorn,
     local_cognito_process,
+    wait_until_up,
 )
 
 GOAL_ADDED_MS = 1.0
@@ -71,15 +71,8 @@ def _notes_api(issuer: str, client_id: str, workdir: Path) -> tuple[str, subproc
     command += ["--bind", f"127.0.0.1:{port}", "--keep-alive", "30", factory]
     process = subprocess.Popen(command, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=2):
-                return url, process
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the notes API did not start:\n{log.read_text()}") from None
-        time.sleep(0.1)
+    wait_until_up(url + "/healthz", process, log, 30)
+    return url, process
 
 
 def _remote_apis(url: str) -> str:

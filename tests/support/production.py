@@ -15,7 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,18 +73,32 @@ def _stop(process: subprocess.Popen[bytes] | subprocess.Popen[str], timeout: flo
     return int(process.returncode)
 
 
-def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path, seconds: float) -> None:
+def wait_until(condition: Callable[[], bool], seconds: float, what: str) -> None:
+    """Poll ``condition`` until it holds; RuntimeError naming ``what`` after ``seconds``."""
     deadline = time.monotonic() + seconds
-    while True:
+    while not condition():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out after {seconds} s waiting for {what}")
+        time.sleep(0.05)
+
+
+def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path, seconds: float) -> None:
+    """Wait until ``url`` answers 200; AssertionError with ``log`` when ``process`` exits
+    first or ``seconds`` pass."""
+
+    def up() -> bool:
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
+                return bool(response.status == 200)
         except (urllib.error.URLError, OSError):
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise AssertionError(f"{url} did not come up:\n{log.read_text()}")
-        time.sleep(0.1)
+            if process.poll() is not None:
+                raise AssertionError(f"{url} did not come up:\n{log.read_text()}") from None
+            return False
+
+    try:
+        wait_until(up, seconds, url)
+    except RuntimeError:
+        raise AssertionError(f"{url} did not come up:\n{log.read_text()}") from None
 
 
 @dataclass(frozen=True)
@@ -188,7 +202,7 @@ def gunicorn(
         )
         instance = Instance(f"http://127.0.0.1:{port}", log, process)
         try:
-            _wait_until_up(instance.base_url + "/healthz", process, log, up_seconds)
+            wait_until_up(instance.base_url + "/healthz", process, log, up_seconds)
             yield instance
         finally:
             instance.stop()

@@ -12,10 +12,8 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import shutil
-import socket
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,26 +26,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from redis.cluster import RedisCluster
 
+from tests.support.production import free_port, wait_until
 from tests.support.programs import require_program
 
 #: The cluster's node timeout in the tests: a killed primary is failed over in about two of
 #: them (detection, then the replica's election), so failover tests stay short.
 NODE_TIMEOUT_MS = 1000
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    """Poll ``condition`` until it holds; RuntimeError naming ``what`` after ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"timed out after {seconds} s waiting for {what}")
-        time.sleep(0.05)
 
 
 def redis_keys(client: redis.Redis | RedisCluster, pattern: str = "*") -> list[bytes]:

@@ -4,8 +4,11 @@ The browser holds only a random id (``secrets.token_urlsafe(32)``, 256 bits). Ev
 else (username, flow id, Cognito tokens) stays in the store, encrypted. Rules enforced here:
 
 - an id the store does not know (forged, expired, from another deployment) is never adopted:
-  the request simply has no session, the stale cookie is cleared, and nothing is ever stored
-  under an id the client chose (new ids come only from the store);
+  the request simply has no session and nothing is ever stored under an id the client chose
+  (new ids come only from the store). Such a cookie is left alone, not cleared: the browser
+  applies ``Set-Cookie`` in the order answers arrive, so clearing the id of a read that was
+  sent before a sign-in but answered after its rotation would delete the new session's
+  cookie. A cookie of the wrong shape (never one of ours) is cleared;
 - ``start_session`` always issues a new id; ``rotate_session`` moves the record to a new id
   at every privilege change (sign-in, new password, MFA set up) and kills the old one;
 - idle and absolute timeouts are decided by the store's clock on every read;
@@ -99,7 +102,7 @@ def _cookie_value(name: str) -> str | None:
 def current_session() -> dict[str, Any] | None:
     """The live session record of this request (with ``sid``), or None.
 
-    A cookie naming no live session is cleared on the response, never adopted.
+    A cookie naming no live session is never adopted; one of the wrong shape is cleared.
     """
     state = _state()
     if state.loaded:
@@ -109,8 +112,8 @@ def current_session() -> dict[str, Any] | None:
     raw = request.cookies.get(manager.session_cookie)
     sid = _cookie_value(manager.session_cookie)
     record = manager.store.sessions.get(sid) if sid else None
-    if record is None and raw is not None:
-        state.session_cookie = None  # forged, expired or deleted: tell the browser to drop it
+    if raw is not None and sid is None:
+        state.session_cookie = None  # not even the shape of our ids: tell the browser to drop it
     state.record = record
     return record
 

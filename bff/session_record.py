@@ -36,15 +36,24 @@ class DeviceSecrets(TypedDict):
     device_password: str
 
 
-def token_record(tokens: Tokens, previous: TokenRecord | None = None) -> TokenRecord:
-    """The session's tokens; a refresh without a new refresh token keeps the old one."""
+def token_record(
+    tokens: Tokens, previous: TokenRecord | None = None, *, now: float | None = None
+) -> TokenRecord:
+    """The session's tokens; a refresh without a new refresh token keeps the old one.
+
+    ``now`` (the store's clock when Cognito answered) stamps the access token's expiry as
+    ``expires_at``, so deciding when to refresh does not depend on the BFF's clock agreeing
+    with Cognito's."""
     refresh = tokens.refresh_token or (previous["refresh_token"] if previous else None)
-    return {
+    record: TokenRecord = {
         "access_token": tokens.access_token,
         "id_token": tokens.id_token,
         "refresh_token": refresh,
         "expires_in": tokens.expires_in,
     }
+    if now is not None:
+        record["expires_at"] = now + float(tokens.expires_in or 0)
+    return record
 
 
 def device_secrets(device: RememberedDevice | None) -> DeviceSecrets | None:

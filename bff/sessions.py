@@ -118,6 +118,12 @@ def current_session() -> dict[str, Any] | None:
     return record
 
 
+def reload_session() -> None:
+    """Read the session from the store again on the next ``current_session()`` (another
+    part of the request wrote it behind this request's copy)."""
+    _state().loaded = False
+
+
 def _adopt(sid: str, record: dict[str, Any], created_at: float) -> str:
     """Make ``sid`` this request's session, holding ``record`` as just written to the store
     (what a read would give back: the store's own keys set, JSON types), and set its cookie."""

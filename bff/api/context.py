@@ -17,12 +17,12 @@ from bff.cognito.gateway import CognitoGateway
 from bff.config import BffSettings
 from bff.errors import NotAuthorized, NotSignedIn, SessionExpired, UserNotFound
 from bff.flows import CLEAR_DEVICE_COOKIE, Flows, NoFlow, StepOutcome, devices, flow_view
-from bff.flows import session as session_steps
 from bff.flows.applications import ApplicationIntake
 from bff.flows.challenges import AnswerContext
 from bff.flows.outcome import ExistingDevice
 from bff.flows.steps import next_steps
 from bff.flows.tokens import claims
+from bff.relay import session_access
 from bff.session_record import BrowserSession, device_secrets, token_record
 from bff.store import Store
 from statemachine import Flow
@@ -111,7 +111,8 @@ def access_token(session: BrowserSession) -> str:
 
 def revalidate(session: BrowserSession) -> BrowserSession:
     """Ask Cognito whether the session's tokens still stand, at most every
-    ``BFF_SESSION_REVALIDATE_SECONDS`` (and always once the access token has expired).
+    ``BFF_SESSION_REVALIDATE_SECONDS``; an access token within a minute of its expiry (the
+    store's clock) is refreshed instead, as the relay does.
 
     Sign-out elsewhere (GlobalSignOut, AdminUserGlobalSignOut), a disabled or deleted user,
     a local Cognito restarted with an empty pool: GetUser refuses the access token. An
@@ -119,10 +120,9 @@ def revalidate(session: BrowserSession) -> BrowserSession:
     ``session_expired``. A Cognito outage is a 503; the session is kept.
     """
     now = store().clock()
-    expires_at = claims(access_token(session)).get("exp")
-    expired = isinstance(expires_at, int | float) and expires_at <= now
+    assert session.tokens is not None, "signed_in() answers signed-in sessions only"
     due = now - session.validated_at >= settings().session_revalidate_seconds
-    if expired:
+    if session_access.expiring(session.tokens, now):
         return refresh(session, flow=None)
     if not due:
         return session
@@ -139,27 +139,18 @@ def revalidate(session: BrowserSession) -> BrowserSession:
 def refresh(session: BrowserSession, *, flow: Flow | None) -> BrowserSession:
     """New tokens from the session's refresh token (REFRESH_TOKEN_AUTH, with the device the
     tokens were issued to; GetTokensFromRefreshToken when the client rotates refresh
-    tokens, and its new refresh token replaces the old), saved. Refused, the session ends:
-    401 ``session_expired``."""
-    tokens = session.tokens
-    if tokens is None or not tokens.get("refresh_token"):
+    tokens, and its new refresh token replaces the old), saved — once per session however
+    many requests ask at the same time (bff.relay.session_access). Refused, the session
+    ends: 401 ``session_expired``."""
+    if session.sid is None or session.tokens is None:
         sessions.end_session()
         raise SessionExpired("Your session has ended. Sign in again.")
-    try:
-        fresh = session_steps.refresh(
-            flows(),
-            flow,
-            tokens["refresh_token"] or "",
-            username=session.cognito_username,
-            device_key=session.device_key,
-        )
-    except (NotAuthorized, UserNotFound, SessionExpired):
-        sessions.end_session()
-        raise SessionExpired("Your session has ended. Sign in again.") from None
-    session.tokens = token_record(fresh, previous=tokens)
-    session.validated_at = store().clock()
-    save(session)
-    return session
+    session_access.refresh_tokens(session.sid, replacing=session.tokens["access_token"], flow=flow)
+    fresh = browser_session()
+    if fresh is None or fresh.tokens is None:
+        sessions.end_session()  # signed out while refreshing
+        raise SessionExpired("Your session has ended. Sign in again.")
+    return fresh
 
 
 def device_id() -> str | None:
@@ -224,7 +215,7 @@ def answer_step(
     session.flow_id = flow.id
     session.step_data = {k: v for k, v in outcome.data.items() if k not in ONCE_ONLY}
     if outcome.tokens is not None:
-        session.tokens = token_record(outcome.tokens)
+        session.tokens = token_record(outcome.tokens, now=store().clock())
         session.validated_at = store().clock()  # Cognito just issued them
         session.cognito_username = claims(outcome.tokens.access_token).get("username") or (
             flow.username

@@ -47,7 +47,10 @@ def refresh(_args: dict[str, Any]) -> dict[str, Any]:
     """New access and ID tokens (REFRESH_TOKEN_AUTH, or GetTokensFromRefreshToken when the
     app client rotates refresh tokens: the new refresh token is kept). A refused refresh
     ends the session: 401 `session_expired`, sign in again."""
-    session = context.refresh(context.signed_in(), flow=context.current_flow())
+    seen = context.browser_session()  # not signed_in(): an expired token is refreshed below
+    if seen is None or seen.tokens is None:
+        raise NotSignedIn()
+    session = context.refresh(seen, flow=context.current_flow())
     assert session.tokens is not None
     tokens = session.tokens
     return {"user": user_claims(tokens["id_token"]), "expires_in": tokens["expires_in"]}

@@ -8,7 +8,8 @@ and the refresh outcome. Neither paths nor users appear.
 ================================  =========================================================
 ``bff_relay_requests_total``      proxied requests by API, method class and status
 ``bff_relay_request_seconds``     time to the upstream's status line, by API (histogram)
-``bff_relay_token_refreshes``     token renewals before a proxied or local API call, by
+``bff_relay_token_refreshes``     token renewals (before a proxied or local API call, and
+                                  the session refresh and revalidation), by
                                   outcome: ``refreshed`` (Cognito called), ``shared`` (a
                                   concurrent request's refresh was used), ``refused`` (the
                                   session ended), ``failed`` (Cognito unavailable)

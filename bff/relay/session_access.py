@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,6 +47,7 @@ from bff.flows.tokens import claims, user_claims
 from bff.relay import lease, metrics
 from bff.session_record import BrowserSession, TokenRecord, token_record
 from bff.store import Store
+from statemachine import Flow
 
 #: Refresh an access token this close to its expiry (a request in flight must not carry a
 #: token that expires on the way; Duende BFF's default is also a minute).
@@ -111,8 +112,8 @@ def signed_in_user() -> SignedInUser:
     if session is None or session.tokens is None or session.sid is None:
         raise NotSignedIn()
     tokens = session.tokens
-    if _expiring(tokens, _store().clock()):
-        tokens = _refresh_once(session.sid)
+    if expiring(tokens, _store().clock()):
+        tokens = _refresh_once(session.sid, expiring, flow=None)
     return SignedInUser(user_claims(tokens["id_token"] or ""), tokens["access_token"])
 
 
@@ -137,7 +138,8 @@ def _expires_at(tokens: TokenRecord) -> float | None:
     return float(exp) if isinstance(exp, int | float) else None
 
 
-def _expiring(tokens: TokenRecord, now: float) -> bool:
+def expiring(tokens: TokenRecord, now: float) -> bool:
+    """Whether the access token expires within ``REFRESH_BEFORE_SECONDS`` of ``now``."""
     expires_at = _expires_at(tokens)
     return expires_at is not None and expires_at - now <= REFRESH_BEFORE_SECONDS
 
@@ -164,7 +166,24 @@ def _process_lock(key: str) -> Iterator[None]:
                 _locks[key] = (lock, users - 1)
 
 
-def _refresh_once(sid: str) -> TokenRecord:
+def refresh_tokens(sid: str, *, replacing: str, flow: Flow | None) -> TokenRecord:
+    """New tokens for the session now (an explicit refresh, or an expired access token),
+    through the same once-per-session refresh as the relay's: ``replacing`` is the access
+    token the caller saw; when the store holds another one, a concurrent request already
+    refreshed and its tokens are answered (with a rotating refresh token, a second refresh
+    with the spent one would end the session). A refusal is recorded in ``flow``."""
+
+    def stale(tokens: TokenRecord, now: float) -> bool:
+        return tokens["access_token"] == replacing or expiring(tokens, now)
+
+    tokens = _refresh_once(sid, stale, flow=flow)
+    sessions.reload_session()  # the request's own copy of the record predates the refresh
+    return tokens
+
+
+def _refresh_once(
+    sid: str, stale: Callable[[TokenRecord, float], bool], *, flow: Flow | None
+) -> TokenRecord:
     store = _store()
     key = store.cipher.hashed_id(sid)
     cognito = _settings().cognito
@@ -173,7 +192,7 @@ def _refresh_once(sid: str) -> TokenRecord:
         deadline = time.monotonic() + wait_seconds
         while True:
             current = _reread(sid)
-            if not _expiring(current[1], store.clock()):
+            if not stale(current[1], store.clock()):
                 metrics.count_token_refresh("shared")
                 return current[1]
             if lease.claim(store, key, wait_seconds + 1):
@@ -183,10 +202,10 @@ def _refresh_once(sid: str) -> TokenRecord:
             time.sleep(POLL_SECONDS)  # another instance is refreshing this session
         try:
             session, tokens = _reread(sid)  # it may have finished just before the claim
-            if not _expiring(tokens, store.clock()):
+            if not stale(tokens, store.clock()):
                 metrics.count_token_refresh("shared")
                 return tokens
-            return _refresh(sid, session, tokens)
+            return _refresh(sid, session, tokens, flow)
         finally:
             lease.release(store, key)
 
@@ -201,14 +220,14 @@ def _reread(sid: str) -> tuple[BrowserSession, TokenRecord]:
     return session, session.tokens
 
 
-def _refresh(sid: str, session: BrowserSession, old: TokenRecord) -> TokenRecord:
+def _refresh(sid: str, session: BrowserSession, old: TokenRecord, flow: Flow | None) -> TokenRecord:
     store = _store()
     try:
         if not old.get("refresh_token"):
             raise NotAuthorized()
         fresh = session_steps.refresh(
             _flows(),
-            None,
+            flow,
             old["refresh_token"] or "",
             username=session.cognito_username,
             device_key=session.device_key,
@@ -222,8 +241,7 @@ def _refresh(sid: str, session: BrowserSession, old: TokenRecord) -> TokenRecord
         metrics.count_token_refresh("failed")
         raise
     now = store.clock()
-    tokens = token_record(fresh, previous=old)  # a rotated refresh token replaces the old
-    tokens["expires_at"] = now + float(fresh.expires_in or 0)
+    tokens = token_record(fresh, previous=old, now=now)  # a rotated refresh token replaces the old
     session.tokens = tokens
     session.validated_at = now  # Cognito just accepted the refresh token
     if not store.sessions.update(sid, session.to_record()):

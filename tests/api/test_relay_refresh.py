@@ -146,6 +146,40 @@ def test_twenty_concurrent_calls_with_an_expired_token_make_one_refresh(
     assert sent == {"Bearer " + new} and new != old
 
 
+def test_explicit_refreshes_revalidations_and_relayed_calls_share_one_refresh(
+    relay_app: Flask,
+    bff: Served,
+    signed_in: SpaClient,
+    store_clock: StoreClock,
+    local_cognito: Any,
+) -> None:
+    """The session refresh, the revalidation of an expired token and the relay renew the
+    tokens through one mechanism: arriving together, they make one call to Cognito."""
+    sid = signed_in.cookie()
+    assert sid
+    old = _tokens(relay_app, sid)["access_token"]
+    _expire(store_clock, local_cognito)
+    cognito_calls = _cognito_refresh_calls()
+    requests = [("POST", "/api/session/refresh"), ("GET", "/api/me")] * 5 + [
+        ("GET", f"/api/remote/notes/notes/{i}") for i in range(10)
+    ]
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        answers = list(
+            pool.map(
+                lambda r: call(bff, r[0], r[1], sid, body=b"" if r[0] == "POST" else None), requests
+            )
+        )
+
+    assert [status for status, _, _ in answers] == [200] * 20, answers
+    assert _cognito_refresh_calls() == cognito_calls + 1
+    assert _tokens(relay_app, sid)["access_token"] != old
+    # An explicit refresh with the new token renews again: it is not an expiry check.
+    status, _, _ = call(bff, "POST", "/api/session/refresh", sid, body=b"")
+    assert status == 200
+    assert _cognito_refresh_calls() == cognito_calls + 2
+
+
 def test_a_refused_refresh_ends_the_session_with_401_session_expired(
     relay_app: Flask,
     bff: Served,

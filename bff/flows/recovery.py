@@ -14,7 +14,9 @@ from marshmallow import fields
 
 from bff.errors import (
     AttemptLimitExceeded,
+    CodeMismatch,
     CognitoError,
+    ExpiredCode,
     InvalidParameter,
     InvalidPassword,
     NotAuthorized,
@@ -31,6 +33,26 @@ from statemachine import Flow
 from statemachine.lifecycle import CONFIRMED, RESET_CODE_SENT, TEMPORARY_PASSWORD_SENT
 
 log = logging.getLogger(__name__)
+
+#: The one answer to a reset code Cognito refused, whatever the reason: Cognito's own text
+#: for a code past its life, which is also right for a wrong one.
+RESET_CODE_REFUSED = "Invalid code provided, please request a code again."
+
+#: What ConfirmForgotPassword answers that would tell who has an account, and in which
+#: state: a wrong code (CodeMismatchException) is all an unknown user ever gets with
+#: PreventUserExistenceErrors, while an existing user with no pending code gets
+#: ExpiredCodeException, a disabled one or one with a temporary password
+#: NotAuthorizedException, one without a verified email InvalidParameterException, and
+#: after a few wrong codes LimitExceededException.
+_REFUSED_CODE = (
+    CodeMismatch,
+    ExpiredCode,
+    AttemptLimitExceeded,
+    UserNotFound,
+    NotAuthorized,
+    InvalidParameter,
+    UserNotConfirmed,
+)
 
 
 @produces(RESET_CODE_SENT)
@@ -105,9 +127,12 @@ def reset_password(
     """ConfirmForgotPassword with the emailed code and the new password; CONFIRMED.
 
     A wrong or expired code, a weak password and Cognito's attempt limit keep the state
-    (journaled) and answer their error. Once reset, every BFF session of the user but
-    ``keep_session`` (the resetting browser's) ends: whoever knew the old password is
-    signed out here. Remembered devices and the MFA setting stay as Cognito leaves them.
+    (journaled with Cognito's own error). Every refusal of the code is answered alike, 400
+    ``code_mismatch`` (``_REFUSED_CODE``): an unknown user, one with no pending code, a
+    disabled one, and Cognito's attempt limit (which never applies to an unknown user)
+    cannot be told apart. Once reset, every BFF session of the user but ``keep_session``
+    (the resetting browser's) ends: whoever knew the old password is signed out here.
+    Remembered devices and the MFA setting stay as Cognito leaves them.
     """
     flow, is_new = flows.flow_for_code_step(flow, "reset_password", username)
     name = flow.username or ""
@@ -115,6 +140,9 @@ def reset_password(
         flows.gateway.confirm_forgot_password(name, code, new_password)
     except CognitoError as exc:
         flows.record_failure(flow, "ConfirmForgotPassword", exc, is_new=is_new)
+        if isinstance(exc, _REFUSED_CODE):
+            log.info("reset password: code refused (%s)", exc.cognito_code)
+            raise CodeMismatch(RESET_CODE_REFUSED, cognito_code="CodeMismatchException") from None
         point_at_field(exc, "new_password")
         raise
     flow.apply("ConfirmForgotPassword", {})

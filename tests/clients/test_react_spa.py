@@ -3,7 +3,8 @@ against a real `bff serve`, served both ways docs/hosting.md describes for devel
 for one origin: Vite's dev server proxying ``/api`` to the BFF, and the built files served
 by the BFF itself (``BFF_SPA_DIR``). In each: sign-up, confirm with the emailed code, sign
 in, MFA set-up from the QR code's key, remember the browser, the account panel's MFA
-status, sign out, sign in again with no MFA, forgot password, then the authenticator's code
+status, sign out, sign in again with no MFA, add and delete a note of the example notes
+API through the token relay, forgot password, then the authenticator's code
 in another browser; and an administrator's user replacing the temporary password.
 
 `.ci/run` runs `npm ci` in clients/typescript and examples/react-spa first; the module
@@ -201,8 +202,25 @@ def test_sign_up_mfa_remembered_device_and_password_reset(
     page.get_by_role("button", name="Sign in", exact=True).click()
     _heading(page, "Signed in")  # the remembered browser: no authenticator code
 
-    page.reload()  # the screen comes back from GET /api/flow
+    # The notes of the team's own API, through the BFF's token relay.
+    relayed: list[dict[str, str]] = []
+    page.on(
+        "request",
+        lambda r: relayed.append(r.headers) if "/api/remote/notes/" in r.url else None,
+    )
+    expect(page.get_by_test_id("no-notes")).to_be_visible()
+    page.get_by_label("New note").fill("Buy milk")
+    page.get_by_role("button", name="Add note").click()
+    expect(page.get_by_test_id("notes")).to_contain_text("Buy milk")
+    expect(page.get_by_label("New note")).to_have_value("")
+
+    page.reload()  # the screen comes back from GET /api/flow, the notes from the API
     _heading(page, "Signed in")
+    expect(page.get_by_test_id("notes")).to_contain_text("Buy milk")
+    page.get_by_role("button", name="Delete note Buy milk").click()
+    expect(page.get_by_test_id("no-notes")).to_be_visible()
+    assert relayed, "the notes were read through the relay"
+    assert all("authorization" not in headers for headers in relayed)
     page.get_by_role("button", name="Sign out", exact=True).click()
     page.get_by_role("button", name="Forgot your password?").click()
     page.get_by_label("Email").fill(email)

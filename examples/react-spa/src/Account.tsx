@@ -3,6 +3,7 @@ import { useEffect, useState } from "react";
 
 import { CodeForm, QrCode } from "./App";
 import { bff, describe } from "./bff";
+import { Notes } from "./Notes";
 
 interface Props {
   flow: FlowIn<"AUTHENTICATED">;
@@ -46,6 +47,8 @@ export function Account({ flow, run, signOut, setFlow }: Props) {
         {data.authenticator_replaced && <p>Your new authenticator app is in use.</p>}
         {problem && <p className="error">{problem}</p>}
       </section>
+
+      <Notes />
 
       <section>
         <h2>Devices</h2>

@@ -53,7 +53,6 @@ os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 from bff.cognito import srp  # noqa: E402
 from bff.cognito.totp import current_code  # noqa: E402
 from bff.local_outbox import OutboxReader  # noqa: E402
-from tests.support.challenges import sign_in_with_device
 from tests.support.faults import FaultProxy  # noqa: E402
 from tests.support.production import (  # noqa: E402
     CognitoProcess,
@@ -238,9 +237,7 @@ def direct_journey(client: Any, client_id: str, pool_id: str, outbox: OutboxRead
     steps.mfa_setup(current_code(secret))
     steps.remember()
     steps.sign_out()
-    sign_in_with_device(
-        steps,
-    )
+    steps.sign_in_with_device()
 
 
 FORWARDER_STEPS = ("sign_up", "confirm", "sign_in", "mfa_setup", "remember", "sign_out")
@@ -264,9 +261,7 @@ def forwarder_app(client: Any, client_id: str) -> Any:
             journeys[journey_id] = DirectSteps(client, client_id, body["email"])
         steps = journeys[journey_id]
         if name == "sign_in_with_device":
-            sign_in_with_device(
-                steps,
-            )
+            steps.sign_in_with_device()
             del journeys[journey_id]
             return jsonify(state="AUTHENTICATED")
         answer = getattr(steps, name)(**{k: v for k, v in body.items() if k != "email"})

@@ -79,3 +79,17 @@ def test_the_banner_check_tells_a_banner_from_a_comment() -> None:
         3,
     ]
     assert banner_lines("# --check fails on drift\n# a - b -- c\nx = 1  # -- no ----\n") == []
+
+
+def test_benchmarks_and_test_support_call_what_exists() -> None:
+    """The benchmarks run outside the suite, so nothing else would notice a call that no
+    longer fits what it calls (a helper moved or its parameters changed): mypy's default
+    checks, not strict, over them and the test support they import."""
+    result = _run(
+        "mypy",
+        "--config-file",
+        str(ROOT / "tests" / "mypy-benchmarks.ini"),
+        "tests/benchmarks",
+        "tests/support",
+    )
+    assert result.returncode == 0, result.stdout[-4000:]

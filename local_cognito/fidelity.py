@@ -840,12 +840,20 @@ class LocalCognitoBackend(CognitoIdpBackend):
         password = params.get("PASSWORD")
         if not password:
             raise e.InvalidParameter("Missing required parameter PASSWORD")
+        user = self.verify_password(client, user, password)
+        self._require_known_device(pool, user, params.get("DEVICE_KEY"))
+        return self._after_password(pool, client, user, params.get("DEVICE_KEY"), admin)
+
+    def verify_password(
+        self, client: CognitoIdpUserPoolClient, user: CognitoIdpUser | None, password: str
+    ) -> CognitoIdpUser:
+        """The user, when ``password`` is theirs: the one check of a password sign-in, for
+        InitiateAuth and the managed login page (oauth_login.py) alike."""
         if user is None:
             raise self._unknown_user_error(client)
         if not hmac.compare_digest((user.password or "").encode(), password.encode()):
             raise e.NotAuthorized(e.INCORRECT_CREDENTIALS)
-        self._require_known_device(pool, user, params.get("DEVICE_KEY"))
-        return self._after_password(pool, client, user, params.get("DEVICE_KEY"), admin)
+        return user
 
     def _unknown_user_error(self, client: CognitoIdpUserPoolClient) -> e.CognitoError:
         # Cognito with PreventUserExistenceErrors=ENABLED answers as for a wrong password.
@@ -1050,8 +1058,11 @@ class LocalCognitoBackend(CognitoIdpBackend):
         user: CognitoIdpUser,
         origin_jti: str,
         grant: RefreshGrant,
+        id_claims: dict[str, Any] | None = None,
+        at_hash: bool = False,
     ) -> tuple[str, str, int]:
-        """An access + ID token pair with Cognito's claims and the client's lifetimes."""
+        """An access + ID token pair with Cognito's claims and the client's lifetimes
+        (and the OAuth scopes of a managed-login sign-in, which a refresh keeps)."""
         issue = tokens.Issue(
             client=client,
             username=user.username,
@@ -1060,6 +1071,9 @@ class LocalCognitoBackend(CognitoIdpBackend):
             now=time.time(),
             issuer=self.issuer(pool.id),
             device_key=grant.device_key,
+            scope=grant.scope or tokens.SCOPE,
+            id_claims=id_claims,
+            at_hash=at_hash,
         )
         return tokens.mint(pool, issue)
 

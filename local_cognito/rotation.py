@@ -151,7 +151,10 @@ def get_tokens_from_refresh_token(
         replacement = str(uuid.uuid4())
         pool.refresh_tokens[replacement] = (client.id, user.username, origin_jti)
         backend.refresh_grants[replacement] = RefreshGrant(
-            expires_at=grant.expires_at, auth_time=grant.auth_time, device_key=grant.device_key
+            expires_at=grant.expires_at,
+            auth_time=grant.auth_time,
+            device_key=grant.device_key,
+            scope=grant.scope,
         )
         result["RefreshToken"] = replacement
     return {"AuthenticationResult": result}

@@ -14,6 +14,7 @@ Local-only endpoints (they do not exist in Cognito):
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import ipaddress
 import json
@@ -37,6 +38,7 @@ from bff.local_outbox import KINDS
 from .clock import Clock
 from .fidelity import LocalCognitoBackend
 from .keys import public_jwks
+from .oauth import OAuthEndpoints, has_domain
 from .outbox import Outbox
 from .outbox_status import statuses
 from .responses import LocalCognitoResponse
@@ -159,6 +161,8 @@ class LocalCognitoApp:
     ) -> None:
         self.backend = backend
         self.on_change = on_change
+        # The pool domain's OAuth 2.0 endpoints and managed login (oauth.py).
+        self.oauth = OAuthEndpoints(backend, on_change)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = _WireRequest(environ)
@@ -172,6 +176,8 @@ class LocalCognitoApp:
     def handle(self, request: _WireRequest) -> Response:
         if request.method == "OPTIONS":
             return Response(status=204, headers=_CORS_HEADERS)
+        if self.oauth.handles(request.path):
+            return self.oauth.handle(request)
         path = request.path.rstrip("/") or "/"
         if path.startswith("/_local/"):
             return self._local(request, path)
@@ -209,7 +215,9 @@ class LocalCognitoApp:
         pool_id = path.split("/")[1]
         if pool_id not in self.backend.user_pools:
             return _error(404, "ResourceNotFoundException", f"User pool {pool_id} does not exist.")
-        return _json(200, openid_configuration(self.backend.issuer(pool_id)))
+        pool = self.backend.user_pools[pool_id]
+        domain = self.backend.issuer_base if has_domain(self.backend, pool) else None
+        return _json(200, openid_configuration(self.backend.issuer(pool_id), domain))
 
     def _jwks(self, path: str) -> Response:
         """``/{pool id}/.well-known/jwks.json``: the public half of the pool's own key."""
@@ -447,6 +455,11 @@ class LocalCognito:
                     definition.mfa_config.get("SoftwareTokenMfaConfiguration"),  # type: ignore[arg-type]
                     definition.mfa_config["MfaConfiguration"],
                 )
+            for provider in definition.identity_providers:
+                details = dict(provider)
+                backend.create_identity_provider(pool.id, details.pop("ProviderName"), details)
+            if definition.domain:
+                backend.create_user_pool_domain(pool.id, _free_domain(backend, definition.domain))
             client_config = dict(definition.create_user_pool_client)
             generate_secret = bool(client_config.pop("GenerateSecret", False))
             client = backend.create_user_pool_client(pool.id, generate_secret, client_config)
@@ -464,6 +477,17 @@ class LocalCognito:
     def client(self, **kwargs: Any) -> Any:
         """A boto3 cognito-idp client on this local Cognito (fake credentials if none set)."""
         return make_boto3_client(self.info, **kwargs)
+
+
+def _free_domain(backend: LocalCognitoBackend, prefix: str) -> str:
+    """``prefix``, or ``prefix-<pool suffix>`` when another local pool has it already:
+    every local pool's domain is served on the one local endpoint, so the name only has to
+    be unique (Cognito's are unique per region)."""
+    domain, number = prefix, 1
+    while domain in backend.user_pool_domains:
+        number += 1
+        domain = f"{prefix}-{number}"
+    return domain
 
 
 _CLIENT_PROPERTIES = {
@@ -513,7 +537,9 @@ def _apply_overrides(definition: PoolDefinition, overrides: dict[str, Any]) -> P
             raise ValueError(f"unknown override {key!r}: use CloudFormation property names")
     if "AuthSessionValidity" in client and not 3 <= int(client["AuthSessionValidity"]) <= 15:
         raise ValueError("AuthSessionValidity must be between 3 and 15 minutes")
-    return PoolDefinition(definition.pool_name, pool, mfa, client)
+    return dataclasses.replace(
+        definition, create_user_pool=pool, mfa_config=mfa, create_user_pool_client=client
+    )
 
 
 FAKE_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}

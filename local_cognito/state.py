@@ -33,8 +33,10 @@ from typing import TYPE_CHECKING, Any
 from joserfc import jwk
 from moto.cognitoidp.models import (
     CognitoIdpGroup,
+    CognitoIdpIdentityProvider,
     CognitoIdpUser,
     CognitoIdpUserPoolClient,
+    CognitoIdpUserPoolDomain,
     UserStatus,
 )
 
@@ -196,6 +198,16 @@ def snapshot(backend: LocalCognitoBackend, primary: dict[str, Any] | None) -> di
                     for token in pool.refresh_tokens
                     if token in backend.refresh_grants
                 },
+                # The pool's domain and identity providers (managed login, federation).
+                "domains": sorted(
+                    name
+                    for name, domain in backend.user_pool_domains.items()
+                    if domain.user_pool_id == pool.id
+                ),
+                "identity_providers": [
+                    {"name": name, "extended_config": _encode(provider.extended_config)}
+                    for name, provider in pool.identity_providers.items()
+                ],
                 "access_tokens": _live_tokens(pool.access_tokens, now),
                 "id_tokens": _live_tokens(pool.id_tokens, now),
             }
@@ -301,6 +313,12 @@ def _restore_pool(backend: LocalCognitoBackend, saved: dict[str, Any]) -> None:
     pool.access_tokens = {t: tuple(r) for t, r in saved.get("access_tokens", {}).items()}
     pool.id_tokens = {t: tuple(r) for t, r in saved.get("id_tokens", {}).items()}
     backend.user_pools[pool.id] = pool
+    for name in saved.get("domains", []):
+        backend.user_pool_domains[name] = CognitoIdpUserPoolDomain(pool.id, name)
+    for p in saved.get("identity_providers", []):
+        pool.identity_providers[p["name"]] = CognitoIdpIdentityProvider(
+            p["name"], _decode(p["extended_config"])
+        )
 
 
 class StateStore:

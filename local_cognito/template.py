@@ -67,6 +67,10 @@ class PoolDefinition:
     create_user_pool: dict[str, Any]
     mfa_config: dict[str, Any] | None
     create_user_pool_client: dict[str, Any]
+    #: the user pool domain's prefix (AWS::Cognito::UserPoolDomain), if any
+    domain: str | None = None
+    #: CreateIdentityProvider bodies (AWS::Cognito::UserPoolIdentityProvider)
+    identity_providers: tuple[dict[str, Any], ...] = ()
 
 
 class _Evaluator:
@@ -75,7 +79,10 @@ class _Evaluator:
     def __init__(self, template: dict[str, Any], parameters: dict[str, str]) -> None:
         self.template = template
         self.parameters: dict[str, str] = {}
+        self.lists: set[str] = set()
         for name, spec in (template.get("Parameters") or {}).items():
+            if spec.get("Type") == "CommaDelimitedList":
+                self.lists.add(name)
             if name in parameters:
                 value = str(parameters[name])
             elif "Default" in spec:
@@ -103,6 +110,8 @@ class _Evaluator:
         if len(value) == 1:
             ((key, arg),) = value.items()
             if key == "Ref":
+                if arg in self.lists:
+                    return [v.strip() for v in self.parameters[arg].split(",") if v.strip()]
                 if arg in self.parameters:
                     return self.parameters[arg]
                 if arg in self.resource_refs:
@@ -127,6 +136,18 @@ class _Evaluator:
 
 
 _NO_VALUE = object()
+
+
+def _resources(
+    template: dict[str, Any], cfn_type: str, evaluator: _Evaluator | None = None
+) -> list[tuple[str, dict[str, Any]]]:
+    """The resources of ``cfn_type``, those whose Condition is false left out."""
+    return [
+        (name, dict(res.get("Properties") or {}))
+        for name, res in template["Resources"].items()
+        if res.get("Type") == cfn_type
+        and (evaluator is None or "Condition" not in res or evaluator.conditions[res["Condition"]])
+    ]
 
 
 def _resource(template: dict[str, Any], cfn_type: str) -> tuple[str, dict[str, Any]]:
@@ -159,6 +180,19 @@ def pool_definition(
     client_name, client_props = _resource(template, "AWS::Cognito::UserPoolClient")
     pool = evaluator.evaluate(pool_props)
     evaluator.resource_refs[pool_name] = "<pool>"
+    providers = []
+    for name, props in _resources(template, "AWS::Cognito::UserPoolIdentityProvider", evaluator):
+        provider = evaluator.evaluate(props)
+        provider.pop("UserPoolId", None)
+        # Ref of an identity provider is its name (the client lists it by that).
+        evaluator.resource_refs[name] = provider["ProviderName"]
+        providers.append(provider)
+    domains = [
+        evaluator.evaluate(props)["Domain"]
+        for _, props in _resources(template, "AWS::Cognito::UserPoolDomain", evaluator)
+    ]
+    if len(domains) > 1:
+        raise TemplateError("expected at most one AWS::Cognito::UserPoolDomain")
     client = evaluator.evaluate(client_props)
     client.pop("UserPoolId", None)
 
@@ -179,4 +213,6 @@ def pool_definition(
         create_user_pool=create_pool,
         mfa_config=mfa_config,
         create_user_pool_client=client,
+        domain=str(domains[0]) if domains else None,
+        identity_providers=tuple(providers),
     )

@@ -24,6 +24,9 @@ A refresh token keeps a ``RefreshGrant``: when it expires, the ``auth_time`` of 
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -68,6 +71,9 @@ class RefreshGrant:
     #: set when rotation replaced this token (rotation.py): it is refused from then on, on
     #: the local clock (the client's RetryGracePeriodSeconds after its first rotation)
     rotated_until: float | None = None
+    #: the OAuth scopes of a sign-in through the pool's OAuth 2.0 endpoints (oauth.py),
+    #: space-separated; refreshed tokens keep them. None: an API sign-in (``SCOPE``)
+    scope: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,13 @@ class Issue:
     now: float
     issuer: str
     device_key: str | None = None
+    #: the access token's ``scope`` claim
+    scope: str = SCOPE
+    #: claims the ID token carries on top of the user's (``nonce``)
+    id_claims: Mapping[str, Any] | None = None
+    #: the ID token carries ``at_hash`` (OpenID Connect Core 3.1.3.6), as the ID tokens of
+    #: Cognito's token endpoint do (the developer guide's sample ID token has one)
+    at_hash: bool = False
 
 
 def mint(pool: CognitoIdpUserPool, issue: Issue) -> tuple[str, str, int]:
@@ -105,7 +118,7 @@ def mint(pool: CognitoIdpUserPool, issue: Issue) -> tuple[str, str, int]:
             "origin_jti": issue.origin_jti,
             "event_id": event_id,
             "token_use": "access",
-            "scope": SCOPE,
+            "scope": issue.scope,
             "username": user.id if username_is_email else issue.username,
         }
     )
@@ -120,6 +133,10 @@ def mint(pool: CognitoIdpUserPool, issue: Issue) -> tuple[str, str, int]:
     for attribute in user.attributes:
         if attribute["Name"].startswith("custom:"):
             identity[attribute["Name"]] = attribute["Value"]
+        elif attribute["Name"] == "identities":
+            # A federated user's links (federation.py): a JSON array in the attribute, an
+            # array in the token, as in the developer guide's sample ID token.
+            identity["identities"] = json.loads(attribute["Value"])
     identity.update(
         {
             "iss": issue.issuer,
@@ -132,6 +149,10 @@ def mint(pool: CognitoIdpUserPool, issue: Issue) -> tuple[str, str, int]:
     )
     if username_is_email:
         identity["email"] = issue.username
+    identity.update(issue.id_claims or {})
+    if issue.at_hash:
+        digest = hashlib.sha256(access_token.encode()).digest()
+        identity["at_hash"] = base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
     id_token = _sign(pool, identity, issue, token_lifetime(config, "IdToken"))
     pool.id_tokens[id_token] = (issue.client.id, issue.username)
     return access_token, id_token, access_lifetime
@@ -150,11 +171,16 @@ def _sign(pool: CognitoIdpUserPool, claims: dict[str, Any], issue: Issue, lifeti
     return keys.sign(pool.json_web_key, claims)
 
 
-def openid_configuration(issuer: str) -> dict[str, Any]:
-    """The discovery document Cognito serves at ``{issuer}/.well-known/openid-configuration``,
-    without the hosted-UI endpoints (authorize, token, userInfo, logout) the local Cognito
-    does not have."""
-    return {
+def openid_configuration(issuer: str, domain: str | None = None) -> dict[str, Any]:
+    """The discovery document Cognito serves at ``{issuer}/.well-known/openid-configuration``.
+
+    With a pool domain (``domain``: its base URL) it names the domain's endpoints, as
+    Cognito's does: authorize, token, userInfo, revoke, and ``end_session_endpoint`` = the
+    domain's ``/logout`` (in Cognito's document since February 2024, as users of OIDC
+    client libraries report; that endpoint takes Cognito's ``client_id`` and ``logout_uri``,
+    not OIDC RP-initiated logout's parameters). Without a domain, only the issuer and keys.
+    """
+    document: dict[str, Any] = {
         "issuer": issuer,
         "jwks_uri": f"{issuer}/.well-known/jwks.json",
         "id_token_signing_alg_values_supported": ["RS256"],
@@ -163,3 +189,14 @@ def openid_configuration(issuer: str) -> dict[str, Any]:
         "subject_types_supported": ["public"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
     }
+    if domain is not None:
+        document.update(
+            {
+                "authorization_endpoint": f"{domain}/oauth2/authorize",
+                "token_endpoint": f"{domain}/oauth2/token",
+                "userinfo_endpoint": f"{domain}/oauth2/userInfo",
+                "revocation_endpoint": f"{domain}/oauth2/revoke",
+                "end_session_endpoint": f"{domain}/logout",
+            }
+        )
+    return dict(sorted(document.items()))

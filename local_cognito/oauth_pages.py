@@ -1,0 +1,109 @@
+"""The managed login's HTML: the sign-in page, the MFA code page, the error page.
+
+Plain pages, no script. Every value shown is HTML-escaped; every form carries the sign-in's
+CSRF token (``_csrf``, checked against the ``XSRF-TOKEN`` cookie and the sign-in record,
+as Cognito's own hosted UI names them); the pages forbid framing and caching.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from werkzeug.wrappers import Response
+
+#: No script, no framing, no external resource; forms post to this origin (the redirect
+#: that follows a form goes to the client's callback, which form-action would also have to
+#: name, so it is left to the browser's default).
+_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+    "Pragma": "no-cache",
+    "Referrer-Policy": "no-referrer",
+}
+_STYLE = (
+    "body{font-family:sans-serif;max-width:22rem;margin:3rem auto;padding:0 1rem}"
+    "label,input,button{display:block;width:100%;margin:.4rem 0;box-sizing:border-box}"
+    "input,button{padding:.5rem}.error{color:#a00}.or{margin:1.2rem 0;text-align:center}"
+)
+
+
+def _page(title: str, body: str, status: int = 200) -> Response:
+    html = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)}</title><style>{_STYLE}</style></head>"
+        f"<body><h1>{escape(title)}</h1>{body}</body></html>"
+    )
+    return Response(html, status=status, mimetype="text/html", headers=_HEADERS)
+
+
+def _hidden(login_id: str, csrf: str) -> str:
+    return (
+        f'<input type="hidden" name="login_request" value="{escape(login_id)}">'
+        f'<input type="hidden" name="_csrf" value="{escape(csrf)}">'
+    )
+
+
+def _error(message: str | None) -> str:
+    return f'<p class="error" role="alert">{escape(message)}</p>' if message else ""
+
+
+def sign_in_page(
+    login_id: str,
+    csrf: str,
+    *,
+    with_password: bool,
+    providers: tuple[str, ...],
+    error: str | None = None,
+    username: str = "",
+    status: int = 200,
+) -> Response:
+    """Username and password (when the client allows the pool's own users), and a button
+    per identity provider the client supports."""
+    parts = [_error(error)]
+    if with_password:
+        parts.append(
+            '<form method="post" action="/login">'
+            + _hidden(login_id, csrf)
+            + '<label for="username">Username</label>'
+            f'<input id="username" name="username" autocomplete="username" required '
+            f'value="{escape(username)}">'
+            '<label for="password">Password</label>'
+            '<input id="password" name="password" type="password" '
+            'autocomplete="current-password" required>'
+            "<button type=submit>Sign in</button></form>"
+        )
+    for index, provider in enumerate(providers):
+        if index == 0 and with_password:
+            parts.append('<p class="or">or</p>')
+        parts.append(
+            '<form method="post" action="/login/provider">'
+            + _hidden(login_id, csrf)
+            + f'<input type="hidden" name="provider" value="{escape(provider)}">'
+            f"<button type=submit>Continue with {escape(provider)}</button></form>"
+        )
+    return _page("Sign in", "".join(parts), status)
+
+
+def mfa_page(login_id: str, csrf: str, error: str | None = None, status: int = 200) -> Response:
+    """The code of the user's authenticator app (the pool's TOTP MFA)."""
+    body = (
+        _error(error)
+        + '<form method="post" action="/login/mfa">'
+        + _hidden(login_id, csrf)
+        + '<label for="code">Code from your authenticator app</label>'
+        '<input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" '
+        'pattern="[0-9]{6}" required>'
+        "<button type=submit>Sign in</button></form>"
+    )
+    return _page("Enter your code", body, status)
+
+
+def error_page(error: str, description: str, status: int = 400) -> Response:
+    """A refusal that cannot go back to the client (no valid redirect_uri to send it to)."""
+    body = f'<p class="error" role="alert"><code>{escape(error)}</code>: {escape(description)}</p>'
+    return _page("Sign-in error", body, status)

@@ -20,7 +20,7 @@ from typing import Any
 from flask import Flask, g
 
 from bff import demo, ops, qa_allowance, security, sessions, spa
-from bff.api import init_api
+from bff.api import init_api, oauth_views
 from bff.api.context import EXTENSION
 from bff.body import MAX_BODY_BYTES
 from bff.cognito import resilience, srp
@@ -95,6 +95,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _cognito_deadline(app, settings.cognito.connect_timeout + settings.cognito.read_timeout)
     sessions.init_app(app, settings, store)
     init_api(app)
+    oauth_views.init_app(app, settings, store)  # managed login (BFF_OAUTH_*)
     relay_views.init_app(app, settings)  # a route per remote API (BFF_REMOTE_APIS)
     demo.init_app(app, enabled=settings.demo_enabled)  # BFF_DEMO_ENABLED; local outbox route
     if settings.spa_dir:

@@ -23,6 +23,7 @@ from flask.sansio.scaffold import find_package
 from limits import parse_many
 
 from bff.cognito.settings import CognitoSettings, SettingsError, env_int
+from bff.oauth.settings import OAuthSettings, OAuthSettingsError
 from bff.remote_apis import RemoteApi, RemoteApiError, remote_apis_from_env
 from bff.store_config import REDIS_SCHEMES, StoreIam, StoreTls, store_iam, store_tls
 
@@ -103,6 +104,8 @@ class BffSettings:
     cognito: CognitoSettings = field(default_factory=CognitoSettings)
     #: The APIs the SPA reaches through the BFF (BFF_REMOTE_APIS, BFF_REMOTE_APIS_FILE)
     remote_apis: tuple[RemoteApi, ...] = ()
+    #: Managed login and federation through the pool's OAuth 2.0 endpoints (BFF_OAUTH_*)
+    oauth: OAuthSettings = field(default_factory=OAuthSettings)
 
     @property
     def is_local(self) -> bool:
@@ -283,6 +286,10 @@ def load_settings(
         remote_apis = remote_apis_from_env(env)
     except RemoteApiError as exc:
         raise ConfigError(str(exc)) from None
+    try:
+        oauth = OAuthSettings.from_env(env, local=local)
+    except OAuthSettingsError as exc:
+        raise ConfigError(str(exc)) from None
 
     origins = tuple(
         o.strip().rstrip("/") for o in (env.get("BFF_CORS_ORIGINS") or "").split(",") if o.strip()
@@ -325,6 +332,7 @@ def load_settings(
         spa_dir=os.path.abspath(spa_dir) if spa_dir else "",
         cognito=cognito,
         remote_apis=remote_apis,
+        oauth=oauth,
     )
     rest = {
         k: v

@@ -9,6 +9,7 @@ import os
 from cryptography.fernet import Fernet
 
 from bff.config import MIN_SECRET_KEY_LENGTH, BffSettings, ConfigError
+from bff.oauth.settings import problems as oauth_problems
 
 
 def validate(settings: BffSettings) -> None:
@@ -60,5 +61,8 @@ def validate(settings: BffSettings) -> None:
             problems.append("BFF_DEMO_ENABLED and BFF_SPA_DIR both serve /: turn the demo page off")
     if settings.session_idle_seconds > settings.session_absolute_seconds:
         problems.append("the idle session timeout exceeds the absolute timeout")
+    problems += oauth_problems(
+        settings.oauth, production=production, client_secret=bool(settings.cognito.client_secret)
+    )
     if problems:
         raise ConfigError("Refusing to start with an unsafe configuration: " + "; ".join(problems))

@@ -124,6 +124,16 @@ JOURNEYS: Final[tuple[Journey, ...]] = (
         on_the_way=("code_rejected",),
     ),
     Journey(
+        name="managed-login",
+        title="Managed login and federation",
+        summary="The browser leaves for the pool's managed login page (or straight for a "
+        "federated identity provider) and comes back with an authorization code, which the "
+        "BFF redeems at the token endpoint: signed in, in the same kind of session as a "
+        "step-by-step sign-in, refreshed the same way.",
+        walks=(Walk(NEW, ("signed_in_with_oauth",)),),
+        at_the_end=("authenticated",),  # refreshing the tokens
+    ),
+    Journey(
         name="temporary-password",
         title="Temporary password",
         summary="An account created by an admin or the PandaDoc webhook: the first sign-in "

@@ -140,6 +140,13 @@ TRANSITIONS: Final[list[dict[str, Any]]] = [
         "Cognito returned an AuthenticationResult (tokens).",
     ),
     _t(
+        "signed_in_with_oauth",
+        NEW,
+        AUTHENTICATED,
+        "The token endpoint (/oauth2/token) redeemed an authorization code from managed "
+        "login or a federated identity provider: tokens, the ID token checked.",
+    ),
+    _t(
         "password_reset_required",
         SIGN_IN_SOURCES,
         RESET_CODE_SENT,

@@ -22,7 +22,7 @@ from .cognito_messages import (
 )
 from .errors import UnknownOutcome, UnsupportedChallenge
 
-__all__ = ["CHALLENGE_TRIGGERS", "UNSUPPORTED_CHALLENGES", "trigger_for"]
+__all__ = ["CHALLENGE_TRIGGERS", "TOKEN_ENDPOINT", "UNSUPPORTED_CHALLENGES", "trigger_for"]
 
 #: Challenges Cognito can send that we do not support (the registry's list).
 UNSUPPORTED_CHALLENGES: Final[frozenset[str]] = frozenset(NOT_SUPPORTED)
@@ -37,7 +37,12 @@ NON_FLOW_ACTIONS: Final[frozenset[str]] = frozenset(
     {"ListUsers", "ListDevices", "AdminListDevices", "AdminResetUserPassword"}
 )
 
+#: Not an API action: the user pool domain's OAuth 2.0 token endpoint, which redeems the
+#: authorization code of a managed-login or federated sign-in.
+TOKEN_ENDPOINT: Final = "/oauth2/token"
+
 _SIMPLE: Final[dict[str, str]] = {
+    TOKEN_ENDPOINT: "signed_in_with_oauth",
     "ConfirmSignUp": "confirmed",
     "ResendConfirmationCode": "code_resent",
     "AssociateSoftwareToken": "software_token_associated",

@@ -22,6 +22,7 @@ from bff.api import (
     admin_views,
     challenge_views,  # noqa: F401  (adds the challenge answers to flow_views.blp)
     flow_views,
+    oauth_views,
     session_status_views,
     session_views,
     webhook_views,
@@ -112,6 +113,7 @@ def _api_routes(app: Flask) -> Api:
     api.ma_plugin.converter.add_attribute_function(step_flow_property)
     for blueprint in (
         flow_views.blp,
+        oauth_views.blp,
         session_views.blp,
         session_status_views.blp,
         account_views.blp,

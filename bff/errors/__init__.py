@@ -84,6 +84,15 @@ from bff.errors.cognito import (
     UserNotConfirmed,
     UserNotFound,
 )
+from bff.errors.oauth import (
+    IdTokenRejected,
+    OAuthClientRejected,
+    OAuthDisabled,
+    OAuthRefused,
+    OAuthStateInvalid,
+    ReturnToNotAllowed,
+    UnknownIdentityProvider,
+)
 from bff.errors.relay import RefreshPending, UpstreamTimeout, UpstreamUnavailable
 
 __all__ = [
@@ -110,6 +119,7 @@ __all__ = [
     "HeaderFieldsTooLarge",
     "HttpError",
     "HttpVersionNotSupported",
+    "IdTokenRejected",
     "IllegalStep",
     "IncorrectPassword",
     "InvalidInput",
@@ -127,6 +137,10 @@ __all__ = [
     "NotFound",
     "NotReady",
     "NotSignedIn",
+    "OAuthClientRejected",
+    "OAuthDisabled",
+    "OAuthRefused",
+    "OAuthStateInvalid",
     "OUTAGE_RETRY_AFTER_SECONDS",
     "OriginNotAllowed",
     "OutboxUnavailable",
@@ -135,12 +149,14 @@ __all__ = [
     "RateLimited",
     "RefreshPending",
     "RequestTimeout",
+    "ReturnToNotAllowed",
     "ServerBusy",
     "SessionExpired",
     "SignInDelayed",
     "StoreUnavailable",
     "TemporaryPasswordExpired",
     "TransferCodingNotSupported",
+    "UnknownIdentityProvider",
     "UnreadableBody",
     "UnsupportedMediaType",
     "UpstreamTimeout",

@@ -405,6 +405,7 @@ def test_not_found_method_and_media_type_errors_are_json(app: Flask) -> None:
 #: a key (admin routes, the HMAC-signed webhook).
 NOT_RATE_LIMITED = (
     "/api/sign-out",
+    "/api/oauth/sign-out",
     "/api/session/refresh",
     "/api/sign-in/remember-device",
     "/api/account/sign-out-everywhere",

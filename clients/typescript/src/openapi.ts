@@ -594,6 +594,150 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/oauth/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where Cognito sends the browser back: the state is checked against this browser's
+         *     pre-sign-in record (single use), the code redeemed at /oauth2/token as the
+         *     confidential client with the PKCE verifier, the ID token checked (signature, issuer,
+         *     audience, expiry, nonce); then the session starts (a new session id) and the browser
+         *     goes to the sign-in's `return_to`.
+         * @description Refusals: `oauth_state_invalid` (no, used or another sign-in's state), `oauth_refused`
+         *     (the provider's or Cognito's `error`, or a refused code), `id_token_rejected`,
+         *     `cognito_unavailable` (503, Retry-After). A browser gets them as a page.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    code?: string;
+                    state?: string;
+                    error?: string;
+                    error_description?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Signed in: to the sign-in's return_to path (Location). */
+                302: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/oauth/sign-in": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Start signing in through the managed login page, or straight through an identity
+         *     provider (`provider`): a redirect to Cognito's /oauth2/authorize with the code flow,
+         *     PKCE S256, a state and a nonce kept server-side for `BFF_OAUTH_STATE_SECONDS`.
+         * @description Sets the pre-sign-in cookie (HttpOnly, SameSite=Lax). A browser asking for HTML gets
+         *     an error as a page; other clients get the JSON error.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description An identity provider of BFF_OAUTH_PROVIDERS (e.g. LocalIdP): go straight to it instead of the managed login page. */
+                    provider?: string;
+                    /** @description A same-origin path of BFF_OAUTH_RETURN_PATHS to land on once signed in (default /). */
+                    return_to?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description To the pool's /oauth2/authorize (Location). */
+                302: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/oauth/sign-out": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign out like `/api/sign-out` (RevokeToken at Cognito, the server session deleted)
+         *     and answer `logout_url`, Cognito's /logout for this app client: navigating there ends
+         *     the managed login's own session cookie, so the next managed sign-in asks again, and
+         *     Cognito sends the browser back to `BFF_OAUTH_LOGOUT_URI`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["Empty"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OAuthSignedOut"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/password/forgot": {
         parameters: {
             query?: never;
@@ -1402,7 +1546,7 @@ export interface components {
              * @description Stable error code (docs/api.md, the error catalogue).
              * @enum {string}
              */
-            code: "admin_disabled" | "admin_forbidden" | "admin_key_required" | "attempt_limit_exceeded" | "bad_request" | "code_mismatch" | "cognito_error" | "cognito_throttled" | "cognito_unavailable" | "conflict" | "csrf_required" | "device_not_found" | "expectation_failed" | "expired_code" | "forbidden" | "header_fields_too_large" | "http_error" | "http_version_not_supported" | "illegal_step" | "incorrect_password" | "internal_error" | "invalid_body" | "invalid_input" | "invalid_json" | "invalid_pagination_token" | "invalid_parameter" | "invalid_password" | "invalid_signature" | "method_not_allowed" | "no_device_offered" | "no_flow" | "no_local_outbox" | "not_authorized" | "not_found" | "not_implemented" | "not_ready" | "not_signed_in" | "origin_not_allowed" | "outbox_unavailable" | "password_reset_required" | "payload_too_large" | "refresh_pending" | "request_timeout" | "server_busy" | "session_expired" | "sign_in_delayed" | "store_unavailable" | "temporary_password_expired" | "too_many_requests" | "unauthorized" | "unsupported_challenge" | "unsupported_media_type" | "unsupported_user_state" | "upstream_timeout" | "upstream_unavailable" | "uri_too_long" | "user_not_confirmed" | "user_not_found" | "username_exists";
+            code: "admin_disabled" | "admin_forbidden" | "admin_key_required" | "attempt_limit_exceeded" | "bad_request" | "code_mismatch" | "cognito_error" | "cognito_throttled" | "cognito_unavailable" | "conflict" | "csrf_required" | "device_not_found" | "expectation_failed" | "expired_code" | "forbidden" | "header_fields_too_large" | "http_error" | "http_version_not_supported" | "id_token_rejected" | "illegal_step" | "incorrect_password" | "internal_error" | "invalid_body" | "invalid_input" | "invalid_json" | "invalid_pagination_token" | "invalid_parameter" | "invalid_password" | "invalid_signature" | "method_not_allowed" | "no_device_offered" | "no_flow" | "no_local_outbox" | "not_authorized" | "not_found" | "not_implemented" | "not_ready" | "not_signed_in" | "oauth_client_rejected" | "oauth_disabled" | "oauth_refused" | "oauth_state_invalid" | "origin_not_allowed" | "outbox_unavailable" | "password_reset_required" | "payload_too_large" | "refresh_pending" | "request_timeout" | "return_to_not_allowed" | "server_busy" | "session_expired" | "sign_in_delayed" | "store_unavailable" | "temporary_password_expired" | "too_many_requests" | "unauthorized" | "unknown_identity_provider" | "unsupported_challenge" | "unsupported_media_type" | "unsupported_user_state" | "upstream_timeout" | "upstream_unavailable" | "uri_too_long" | "user_not_confirmed" | "user_not_found" | "username_exists";
             /** @description fields (422), state + allowed_steps (409), retry_after (429, 503), cognito_code (Cognito's own code, when it answered with one). */
             details?: {
                 [key: string]: unknown;
@@ -1526,6 +1670,14 @@ export interface components {
              * @enum {string}
              */
             state: "NEW_PASSWORD_REQUIRED";
+        };
+        OAuthSignedOut: {
+            flow?: (components["schemas"]["NewFlow"] | components["schemas"]["SignedUpFlow"] | components["schemas"]["ConfirmedFlow"] | components["schemas"]["NewPasswordRequiredFlow"] | components["schemas"]["MfaSetupFlow"] | components["schemas"]["SoftwareTokenMfaFlow"] | components["schemas"]["DeviceSrpAuthFlow"] | components["schemas"]["DevicePasswordVerifierFlow"] | components["schemas"]["AuthenticatedFlow"] | components["schemas"]["SignedOutFlow"] | components["schemas"]["ExpiredFlow"] | components["schemas"]["ResetCodeSentFlow"] | components["schemas"]["TemporaryPasswordExpiredFlow"] | components["schemas"]["TemporaryPasswordSentFlow"]) | null;
+            /** @description Cognito's /logout with client_id and logout_uri: navigate there to end the managed login's own session too. */
+            logout_url: string;
+            /** @description Sign out everywhere: how many BFF sessions ended. */
+            sessions_ended?: number;
+            signed_out: boolean;
         };
         PaginationMetadata: {
             /** @description First available page number. */

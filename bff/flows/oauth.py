@@ -12,15 +12,43 @@ sign-in does not continue a step-by-step one, and its journal reads
 from __future__ import annotations
 
 import logging
+from typing import Final
+
+from marshmallow import fields, validate
 
 from bff.cognito.id_tokens import verify_id_token
 from bff.cognito.oauth_endpoints import PoolDomain
+from bff.flows.data import StepData, produces
 from bff.flows.outcome import StepOutcome
 from bff.flows.protocol import Flows
 from bff.oauth.pre_sign_in import PreSignIn
+from statemachine.lifecycle import AUTHENTICATED
 from statemachine.outcomes import TOKEN_ENDPOINT
 
 log = logging.getLogger(__name__)
+
+#: ``data.signed_in_with`` of a session opened through managed login.
+MANAGED_LOGIN: Final = "managed_login"
+
+
+@produces(AUTHENTICATED)
+class SignedInWithOAuthData(StepData):
+    """Signed in through managed login or a federated identity provider."""
+
+    signed_in_with = fields.String(
+        validate=validate.OneOf([MANAGED_LOGIN]),
+        metadata={"description": "How the session began: managed login (the hosted page or "
+                  "a federated identity provider); sign out through /api/oauth/sign-out to end "
+                  "the managed login's own session too."},
+    )  # fmt: skip
+    identity_provider = fields.String(
+        allow_none=True,
+        metadata={"description": "The identity provider the sign-in went through (null: the "
+                  "hosted sign-in page)."},
+    )  # fmt: skip
+    can_remember_device = fields.Boolean(
+        metadata={"description": "Always false: Cognito tracks no device for these sign-ins."}
+    )
 
 
 def sign_in_with_code(
@@ -48,7 +76,12 @@ def sign_in_with_code(
     )
     return StepOutcome(
         flow,
-        {"username": flow.username, "can_remember_device": False},
+        {
+            "username": flow.username,
+            "can_remember_device": False,
+            "signed_in_with": MANAGED_LOGIN,
+            "identity_provider": pre_sign_in.provider,
+        },
         tokens=tokens,
         privilege_changed=True,
     )

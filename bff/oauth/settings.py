@@ -19,7 +19,12 @@ from dataclasses import dataclass
 from typing import Final
 from urllib.parse import urlsplit
 
-DEFAULT_SCOPES: Final = ("openid", "email", "profile")
+#: ``aws.cognito.signin.user.admin`` lets the session's access token call the user-pool
+#: API operations the BFF uses for every session (GetUser to revalidate, ChangePassword,
+#: the MFA and device operations, GlobalSignOut): Cognito refuses them for an access token
+#: from the OAuth endpoints without that scope (developer guide, "Understanding the access
+#: token": the scope "authorizes ... Amazon Cognito user pools API operations").
+DEFAULT_SCOPES: Final = ("openid", "email", "profile", "aws.cognito.signin.user.admin")
 #: The identity provider the local Cognito federates with (the local OIDC provider).
 LOCAL_PROVIDERS: Final = ("LocalIdP",)
 DEFAULT_RETURN_PATHS: Final = ("/",)

@@ -66,7 +66,7 @@ def test_sign_in_redirects_to_authorize_with_pkce_state_and_nonce(
     assert query["client_id"] == confidential.client_id
     assert query["redirect_uri"] == "http://localhost/api/oauth/callback"
     assert query["code_challenge_method"] == "S256"
-    assert query["scope"] == "openid email profile"
+    assert query["scope"] == "openid email profile aws.cognito.signin.user.admin"
     assert "identity_provider" not in query
     assert len(query["state"]) >= 43 and len(query["nonce"]) >= 43
     assert response.headers["Cache-Control"] == "no-store"

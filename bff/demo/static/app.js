@@ -503,6 +503,46 @@ function signOutButton(flow, label) {
   return node;
 }
 
+// Managed login beside the step-by-step form: plain links, because the browser itself
+// navigates (BFF -> Cognito's hosted pages or the identity provider -> BFF) and comes back
+// to this page signed in. The BFF answers "oauth_disabled" when no pool domain is set up.
+function managedLoginCard() {
+  return card(
+    "Or sign in through the hosted pages",
+    el(
+      "p",
+      { class: "hint" },
+      "The user pool's managed login, or a federated identity provider: the BFF redeems the " +
+        "authorization code itself, so this page never holds a token.",
+    ),
+    el(
+      "div",
+      { class: "actions" },
+      el("a", { class: "button", id: "oauth-local-idp", href: "/api/oauth/sign-in?provider=LocalIdP" },
+        "Continue with LocalIdP"),
+      el("a", { class: "button secondary", id: "oauth-hosted", href: "/api/oauth/sign-in" },
+        "Use the hosted sign-in page"),
+    ),
+  );
+}
+
+// A session from managed login also has a session at Cognito's hosted pages: this signs
+// out here (tokens revoked) and then sends the browser through Cognito's /logout, which
+// ends that one too and comes back to this page.
+function managedSignOutButton(flow) {
+  const d = flow.data || {};
+  if (d.signed_in_with !== "managed_login" || !flow.next_steps.includes("sign_out")) return null;
+  const node = button("Sign out of the hosted pages too", () =>
+    run(node.closest(".card") || node, async () => {
+      const payload = await api("POST", "/api/oauth/sign-out", {});
+      forgetSignedIn();
+      window.location.assign(payload.logout_url);
+    }),
+    { class: "secondary", id: "sign-out-hosted" },
+  );
+  return node;
+}
+
 // "… were signed out." after a password change or reset ended other sessions.
 function endedSentence(count) {
   if (!count) return "";
@@ -522,6 +562,7 @@ function renderStart(steps, notice) {
   const cards = [];
   if (notice) cards.push(el("p", { id: "start-notice" }, notice));
   if (steps.includes("sign_in")) cards.push(card("Sign in", signInForm("sign-in")));
+  if (steps.includes("sign_in")) cards.push(managedLoginCard());
   if (steps.includes("sign_up")) {
     cards.push(
       card(
@@ -882,6 +923,7 @@ function signedIn(flow) {
         ),
         { class: "secondary", id: "refresh" }),
       signOutButton(flow),
+      managedSignOutButton(flow),
     ),
     accountPanel(flow),
   );

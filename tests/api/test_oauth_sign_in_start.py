@@ -21,6 +21,7 @@ from bff.config import ConfigError, load_settings
 from bff.config_checks import validate
 from bff.store.pre_sign_ins import pre_sign_in_store
 from local_cognito import LocalCognito, LocalCognitoInfo
+from tests.support.production import free_port
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 
@@ -227,3 +228,24 @@ def test_production_names_each_bad_oauth_setting(tmp_path: Path, name: str, valu
 def test_a_state_lifetime_out_of_range_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="BFF_OAUTH_STATE_SECONDS"):
         load_settings(environ=_production(tmp_path, BFF_OAUTH_STATE_SECONDS="5"))
+
+
+def test_cognito_down_at_the_callback_is_503_with_retry_after(
+    make_app: Callable[..., Flask], confidential: LocalCognitoInfo
+) -> None:
+    """The pool domain does not answer (a closed port): the started sign-in cannot finish;
+    503 `cognito_unavailable` with Retry-After, as JSON or as a page, and no session."""
+    closed = f"http://127.0.0.1:{free_port()}"
+    app = make_app(**confidential.as_environment(), BFF_OAUTH_DOMAIN=closed)
+    for headers in ({}, BROWSER):
+        client = app.test_client()
+        started = client.get("/api/oauth/sign-in")
+        assert started.headers["Location"].startswith(closed + "/oauth2/authorize?")
+        query = {"code": "some-code", "state": _query(started)["state"]}
+        down = client.get("/api/oauth/callback", query_string=query, headers=headers)
+        assert down.status_code == 503 and int(down.headers["Retry-After"]) > 0
+        if headers:
+            assert "cognito_unavailable" in down.get_data(as_text=True)
+        else:
+            assert error_of(down, 503)["code"] == "cognito_unavailable"
+        assert client.get("/api/me").status_code == 401

@@ -257,6 +257,9 @@ async function run(container, action, keepError) {
     await action();
   } catch (err) {
     if (!(err instanceof ApiError)) throw err;
+    // The screen this action belonged to is gone (another answer replaced it, e.g. the
+    // session ended while the account panel's reads were in flight): nothing to say on it.
+    if (!container.isConnected) return;
     limited = err.status === 429;
     await showError(err, container);
   } finally {
@@ -1094,10 +1097,15 @@ async function signedOutByServer() {
     if (!(err instanceof ApiError)) throw err; // 401 not_signed_in: nothing was left
   }
   forgetSignedIn();
+  endedByServer = true;
   clearError();
   showNotice("");
   renderNoFlow(SESSION_ENDED);
 }
+
+// Set when the server ended this browser's session, until a flow is shown again: a
+// concurrent request that then resumes must not replace the reason with a plain start.
+let endedByServer = false;
 
 // Why a signed-in browser finds itself signed out, told the same after a request is refused
 // and after a reload. The server deletes an ended session outright (no record says why), so
@@ -1219,6 +1227,7 @@ function mount(node, status) {
 
 // `notice`: a sentence for the new screen (e.g. why the user is back at the start).
 function show(flow, notice) {
+  endedByServer = false;
   if (flow.state !== "SIGNED_OUT") showNotice("");
   const render = SCREENS[flow.state] || renderUnknown;
   // A finished flow offers nothing more; the start screen's steps begin a new one.
@@ -1239,7 +1248,7 @@ async function resume() {
     if (flow) {
       if (flow.state !== "AUTHENTICATED") forgetSignedIn();
       show(flow);
-    } else if (wasSignedIn()) {
+    } else if (wasSignedIn() || endedByServer) {
       // Signed in before the reload, no session now: ended on the server, say why.
       forgetSignedIn();
       renderNoFlow(SESSION_ENDED);

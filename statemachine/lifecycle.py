@@ -244,7 +244,8 @@ TRANSITIONS: Final[list[dict[str, Any]]] = [
         "mfa_status_read",
         AUTHENTICATED,
         REFLEXIVE,
-        "GetUser read the signed-in user's MFA settings.",
+        "GetUser may read the signed-in user's MFA settings here. A read: the BFF checks "
+        "that it may fire and journals nothing; journals of earlier versions replay.",
     ),
     _t(
         "mfa_preference_set",

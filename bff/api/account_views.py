@@ -1,6 +1,7 @@
 """The signed-in user's own account: change the password, read the MFA status, replace the
 authenticator app, sign out of every browser. Each is a step of the signed-in flow
 (journaled), answering the one step shape; a credential change rotates the session id.
+The MFA status is a read (GET): it answers the same shape and writes nothing.
 """
 
 from __future__ import annotations
@@ -31,12 +32,14 @@ blp = Blueprint(
 
 def _answer(run: Any) -> dict[str, Any]:
     """Run a signed-in step; a revoked access token (signed out everywhere from another
-    browser) ends this session too."""
+    browser) ends this session too. A read (GET) records nothing."""
     try:
         outcome: StepOutcome = run()
     except SessionExpired:
         sessions.end_session()
         raise
+    if context.reading():
+        return context.answer_read(outcome)
     return context.answer_step(outcome)
 
 
@@ -64,7 +67,7 @@ def change_password(args: dict[str, Any]) -> dict[str, Any]:
 @blp.response(200, FlowResponseSchema)
 def mfa_status() -> dict[str, Any]:
     """The MFA settings (GetUser): `data.mfa` = `enabled` (UserMFASettingList),
-    `preferred` (PreferredMfaSetting), `authenticator_app`."""
+    `preferred` (PreferredMfaSetting), `authenticator_app`. A read: nothing is journaled."""
     session, flow = context.signed_in_flow()
     return _answer(lambda: account.mfa_status(context.flows(), flow, context.access_token(session)))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
+from flask import current_app, request
 
 from bff import ops, sessions
 from bff.cognito.gateway import CognitoGateway
@@ -71,13 +71,20 @@ def save(session: BrowserSession) -> None:
     sessions.save_session(session.to_record())
 
 
+def reading() -> bool:
+    """Whether this request only reads (GET, HEAD): it may call Cognito and refresh the
+    session's tokens, but never writes a flow or the session's step data."""
+    return request.method in ("GET", "HEAD")
+
+
 def current_flow() -> Flow | None:
-    """The browser's flow (None without a session or flow; expired flows come back EXPIRED)."""
+    """The browser's flow (None without a session or flow; expired flows come back EXPIRED,
+    saved so only by a request that is not a read)."""
     session = browser_session()
     if session is None or not session.flow_id:
         return None
     try:
-        return flows().load(session.flow_id)
+        return flows().load(session.flow_id, save_expiry=not reading())
     except NoFlow:
         return None
 
@@ -235,6 +242,15 @@ def answer_step(
         save(session)
     ops.note_step_state(flow.state)
     return flow_view(flow, outcome.data, can_remember=_device_offered(flow.state, session))
+
+
+def answer_read(outcome: StepOutcome) -> dict[str, Any]:
+    """The step shape for a read (the MFA status): the flow as it is and the read's data,
+    with nothing recorded, neither in the flow nor in the session."""
+    session = browser_session() or BrowserSession()
+    return flow_view(
+        outcome.flow, outcome.data, can_remember=_device_offered(outcome.flow.state, session)
+    )
 
 
 def _device_offered(state: str, session: BrowserSession) -> bool:

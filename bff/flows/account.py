@@ -78,11 +78,13 @@ def change_password(
 
 def mfa_status(flows: Flows, flow: Flow, access_token: str) -> StepOutcome:
     """GetUser: which MFA the user has (``UserMFASettingList``) and prefers
-    (``PreferredMfaSetting``)."""
+    (``PreferredMfaSetting``).
+
+    A read: the machine says where it is allowed (``mfa_status_read``), but nothing is
+    applied or saved, whatever Cognito answers. A journal entry per read grew the flow
+    record without bound (thousands of reads, hundreds of kilobytes)."""
     flows.require(flow, "mfa_status")
-    user = flows.call(flow, "GetUser", lambda: flows.gateway.get_user(access_token))
-    flow.apply("GetUser", {})
-    flows.save_quietly(flow, "reading the MFA status")
+    user = flows.gateway.get_user(access_token)
     enabled = list(user.mfa_enabled)
     data = {
         "username": flow.username,

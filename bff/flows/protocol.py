@@ -101,16 +101,20 @@ class Flows:
         except Conflict:
             log.info("flow %s changed during %s", flow.id, what)
 
-    def load(self, flow_id: str | None) -> Flow:
-        """The flow (challenge expiry applied), or NoFlow."""
+    def load(self, flow_id: str | None, *, save_expiry: bool = True) -> Flow:
+        """The flow (challenge expiry applied), or NoFlow.
+
+        A read (``save_expiry=False``: a GET) sees a challenge flow past its life as
+        EXPIRED but saves nothing: reads are not transitions, so any number of them leave
+        the stored flow as it was. The next step that loads it journals the expiry."""
         flow = self.store.flows.load(flow_id) if flow_id else None
         if flow is None:
             raise NoFlow()
         flow.clock = self.now
-        self._expire_if_due(flow)
+        self._expire_if_due(flow, save=save_expiry)
         return flow
 
-    def _expire_if_due(self, flow: Flow) -> None:
+    def _expire_if_due(self, flow: Flow, *, save: bool) -> None:
         if flow.state not in CHALLENGE_STATES:
             return
         age = (self.now() - flow.updated_at).total_seconds()
@@ -118,6 +122,8 @@ class Flows:
             return
         flow.fire("session_expired", action="BffFlowTimeout")
         flow.cognito_session = None
+        if not save:
+            return
         try:
             self.save(flow)
         except Conflict:

@@ -59,6 +59,11 @@ def code_at_unused_step(
     raise AssertionError("every step around now was used")
 
 
+def journal_of(app: Flask, flow_id: str) -> list[dict[str, Any]]:
+    answer = app.test_client().get(f"/api/admin/flows/{flow_id}/journal", headers=ADMIN)
+    return answer.get_json()["journal"]  # type: ignore[no-any-return]
+
+
 def last_trigger(app: Flask, flow_id: str) -> str:
     answer = app.test_client().get(f"/api/admin/flows/{flow_id}/journal", headers=ADMIN)
     return str(answer.get_json()["journal"][-1]["trigger"])
@@ -102,13 +107,15 @@ def test_mfa_status_and_replacing_the_authenticator_app(
     sign_up_and_confirm(spa, outbox, unique_email)
     old_secret = sign_in_through_mfa_setup(spa, unique_email, used, cognito_clock)["secret"]
 
+    before = journal_of(app, flow_of(spa.get("/api/flow"))["id"])
     status = flow_of(spa.get("/api/account/mfa"))
     assert status["data"]["mfa"] == {
         "enabled": ["SOFTWARE_TOKEN_MFA"],
         "preferred": "SOFTWARE_TOKEN_MFA",
         "authenticator_app": True,
     }
-    assert last_trigger(app, status["id"]) == "mfa_status_read"
+    assert status["state"] == "AUTHENTICATED" and "mfa_status" in status["next_steps"]
+    assert journal_of(app, status["id"]) == before  # a read journals nothing
 
     used_steps = steps_of(old_secret, used, cognito_clock)
     started = flow_of(spa.post("/api/account/mfa/authenticator", {}))
@@ -219,7 +226,11 @@ def test_a_revoked_access_token_ends_the_session_at_the_next_account_step(
     flow = sign_in_through_mfa_setup(spa, unique_email, set(), cognito_clock)
     tokens = (session_record(app, spa) or {})["tokens"]
     cognito_client.global_sign_out(AccessToken=tokens["access_token"])
+    before = journal_of(app, flow["id"])
     assert error_of(spa.get("/api/account/mfa"), 401)["code"] == "session_expired"
     assert spa.cookie() is None
     assert error_of(spa.get("/api/me"), 401)["code"] == "not_signed_in"
-    assert last_trigger(app, flow["id"]) == "session_expired"
+    # The session ended; the read wrote nothing to the flow (reads are not transitions).
+    assert journal_of(app, flow["id"]) == before
+    body = {"previous_password": PASSWORD, "new_password": NEW_PASSWORD}
+    assert error_of(spa.post("/api/account/password", body), 401)["code"] == "not_signed_in"

@@ -15,7 +15,7 @@ export interface paths {
         };
         /**
          * The MFA settings (GetUser): `data.mfa` = `enabled` (UserMFASettingList),
-         *     `preferred` (PreferredMfaSetting), `authenticator_app`.
+         *     `preferred` (PreferredMfaSetting), `authenticator_app`. A read: nothing is journaled.
          */
         get: {
             parameters: {

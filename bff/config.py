@@ -80,6 +80,8 @@ class BffSettings:
     #: A signed-in session's tokens are checked with Cognito (GetUser, or a refresh once
     #: the access token expired) at most this often; 0 = on every request.
     session_revalidate_seconds: int = 60
+    #: Reads that may call Cognito, per session (bff.security.read_limits).
+    ratelimit_read: str = "5 per second;60 per minute"
     ratelimit_enabled: bool = True
     ratelimit_storage_url: str = "memory://"
     ratelimit_sign_in: str = "10 per minute;50 per hour"
@@ -315,6 +317,7 @@ def load_settings(
         store_tls=tls,
         store_iam=iam,
         session_revalidate_seconds=_int(env, "BFF_SESSION_REVALIDATE_SECONDS", 60, minimum=0),
+        ratelimit_read=_limit(env, "BFF_RATELIMIT_READ", BffSettings.ratelimit_read),
         ratelimit_enabled=_bool(env, "BFF_RATELIMIT_ENABLED", True),
         ratelimit_storage_url=ratelimit_storage,
         ratelimit_sign_in=_limit(env, "BFF_RATELIMIT_SIGN_IN", BffSettings.ratelimit_sign_in),

@@ -64,6 +64,7 @@ def change_password(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/mfa", methods=["GET"])
+@security.limit_read
 @blp.response(200, FlowResponseSchema)
 def mfa_status() -> dict[str, Any]:
     """The MFA settings (GetUser): `data.mfa` = `enabled` (UserMFASettingList),

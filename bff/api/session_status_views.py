@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bff import security
 from bff.api.blueprint import Blueprint
 from bff.relay import session_access
 from bff.relay.schemas import SessionSchema
@@ -22,6 +23,7 @@ blp = Blueprint(
 
 
 @blp.route("/session", methods=["GET"])
+@security.limit_read
 @blp.response(200, SessionSchema)
 def session() -> dict[str, Any]:
     """The signed-in user's claims, the seconds left before the session ends for idleness

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from bff import sessions
+from bff import security, sessions
 from bff.api import context
 from bff.api.blueprint import Blueprint
 from bff.api.schemas import DeviceListSchema, EmptySchema, MeSchema, SignedOutSchema
@@ -32,6 +32,7 @@ blp = Blueprint(
 
 
 @blp.route("/me", methods=["GET"])
+@security.limit_read
 @blp.response(200, MeSchema)
 def me() -> dict[str, Any]:
     """The signed-in user's claims (from the ID token; the tokens never leave the server)."""
@@ -108,6 +109,7 @@ def _devices(session: BrowserSession, listed: Iterable[Device]) -> list[dict[str
 
 
 @blp.route("/devices", methods=["GET"])
+@security.limit_read
 @blp.response(200, DeviceListSchema)
 def list_devices() -> dict[str, Any]:
     """The user's tracked devices (ListDevices); `this_browser` marks this one."""

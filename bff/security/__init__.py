@@ -9,8 +9,8 @@ order a request meets them:
 - bff.security.csrf: ``X-CSRF: 1`` and JSON-only bodies on state-changing requests, then
   the one body parser (bff.body): nothing after it (rate-limit keys, schemas, views) reads
   a body outside its limits;
-- bff.security.rate_limits and bff.security.throttle: the limits the views are decorated
-  with (counters in bff.security.counters);
+- bff.security.rate_limits, bff.security.throttle and bff.security.read_limits: the
+  limits the views are decorated with (counters in bff.security.counters);
 - bff.security.scrubbing: secrets scrubbed from every log record.
 
 Every refusal raises a ``bff.errors.BffError`` and leaves through the one error handler
@@ -26,9 +26,10 @@ from flask.sessions import SessionInterface, SessionMixin
 from bff import body
 from bff.config import BffSettings
 from bff.config_checks import validate
-from bff.security import csrf, headers, proxies, rate_limits, scrubbing, throttle
+from bff.security import csrf, headers, proxies, rate_limits, read_limits, scrubbing, throttle
 from bff.security.csrf import STATE_CHANGING, csrf_exempt
 from bff.security.rate_limits import limit_mfa, limit_resend, limit_sign_up
+from bff.security.read_limits import limit_read
 from bff.security.scrubbing import install_log_scrubbing, scrub
 from bff.security.throttle import failure_delay, limit_sign_in
 
@@ -40,6 +41,7 @@ __all__ = [
     "init_app",
     "install_log_scrubbing",
     "limit_mfa",
+    "limit_read",
     "limit_resend",
     "limit_sign_in",
     "limit_sign_up",
@@ -75,4 +77,5 @@ def init_app(app: Flask, settings: BffSettings) -> None:
     app.before_request(body.parse_request_body)
     rate_limits.init_app(app, settings)
     throttle.init_app(app, settings)
+    read_limits.init_app(app, settings)
     scrubbing.init_app(app)

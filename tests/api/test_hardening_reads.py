@@ -16,12 +16,16 @@ import pytest
 from api_helpers import (
     ADMIN_KEY,
     SpaClient,
+    error_of,
     flow_of,
     sign_in_through_mfa_setup,
     sign_up_and_confirm,
 )
 from flask import Flask
 
+from bff.cognito.gateway import CognitoGateway
+from bff.cognito.settings import make_cognito_client
+from local_cognito import LocalCognitoInfo
 from local_cognito.clock import Clock
 from tests.support.clock import StoreClock
 from tests.support.passwords import PASSWORD
@@ -100,3 +104,68 @@ def test_an_expired_challenge_flow_read_stays_as_stored_until_the_next_step(
     )
     triggers = [entry["trigger"] for entry in journal.get_json()["journal"]]
     assert triggers.count("session_expired") == 1 and again["state"] == "MFA_SETUP"
+
+
+class CountingGateway(CognitoGateway):
+    """The real gateway, counting the reads a session drives (GetUser, ListDevices)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.reads = 0
+
+    def get_user(self, access_token: str) -> Any:
+        self.reads += 1
+        return super().get_user(access_token)
+
+    def list_devices(self, access_token: str) -> Any:
+        self.reads += 1
+        return super().list_devices(access_token)
+
+
+def _signed_in(app: Flask, outbox: Any, email: str, clock: Clock) -> SpaClient:
+    spa = SpaClient(app.test_client())
+    sign_up_and_confirm(spa, outbox, email)
+    sign_in_through_mfa_setup(spa, email, set(), clock)
+    return spa
+
+
+def test_reads_that_call_cognito_are_limited_per_session(
+    make_app: Any, local_cognito: LocalCognitoInfo, outbox: Any, unique_email: str,
+    cognito_clock: Clock,
+) -> None:  # fmt: skip
+    settings = local_cognito.cognito_settings()
+    gateway = CountingGateway(
+        make_cognito_client(settings),
+        user_pool_id=settings.user_pool_id,
+        client_id=settings.client_id,
+    )
+    app = make_app(gateway=gateway, BFF_RATELIMIT_ENABLED="true", BFF_RATELIMIT_READ="4 per minute")
+    spa = _signed_in(app, outbox, unique_email, cognito_clock)
+    other = _signed_in(app, outbox, unique_email.replace("@", "-other@"), cognito_clock)
+    gateway.reads = 0
+    # One budget for every read of the session, whichever route.
+    for path in ("/api/account/mfa", "/api/devices", "/api/me", "/api/session"):
+        assert spa.get(path).status_code == 200, path
+    assert gateway.reads == 2
+    for path in ("/api/account/mfa", "/api/devices", "/api/me", "/api/session"):
+        refused = spa.get(path)
+        error = error_of(refused, 429)
+        assert error["code"] == "too_many_requests"
+        assert 0 < int(refused.headers["Retry-After"]) <= 60
+        assert error["details"]["retry_after"] == int(refused.headers["Retry-After"])
+    assert gateway.reads == 2  # refused before Cognito was asked
+    # Another session has its own budget; the steps (POST) are not reads.
+    assert other.get("/api/account/mfa").status_code == 200
+    assert spa.get("/api/flow").status_code == 200
+
+
+def test_a_cookie_naming_no_session_costs_no_counter(make_app: Any) -> None:
+    app = make_app(BFF_RATELIMIT_ENABLED="true", BFF_RATELIMIT_READ="1 per minute")
+    counters = app.extensions["bff_rate_limits"].storage
+    client = app.test_client()
+    before = len(counters)
+    for i in range(50):
+        client.set_cookie("bff_session", f"{i:04d}" + "A" * 39)
+        for path in ("/api/account/mfa", "/api/devices", "/api/me"):
+            assert error_of(client.get(path), 401)["code"] == "not_signed_in"
+    assert len(counters) == before

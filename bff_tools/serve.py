@@ -5,9 +5,12 @@ Cognito in this process (moto + the project's fidelity layer, on 127.0.0.1:9229,
 port when 9229 is taken, which it says), keeping its pool in ``local-cognito/`` in the
 instance folder so that a restart finds the same users (``--reset``: a new pool), and
 points the BFF at it, in local mode (plain-http cookies, a secret key kept in the instance
-folder). With ``COGNITO_USER_POOL_ID`` and ``COGNITO_CLIENT_ID`` set, it serves against
-that pool (real Cognito, or whatever ``COGNITO_ENDPOINT_URL`` names) with the environment's
-settings, which must then pass the production checks.
+folder). Next to it runs the local OIDC identity provider, LocalIdP (127.0.0.1:9230, or a
+free port; ``--idp-port``), which the pool federates with; the BFF's own URLs are added to
+the app client's callback and sign-out URLs. With ``COGNITO_USER_POOL_ID`` and
+``COGNITO_CLIENT_ID`` set, it serves against that pool (real Cognito, or whatever
+``COGNITO_ENDPOINT_URL`` names) with the environment's settings, which must then pass the
+production checks.
 
 It runs werkzeug's threaded server: fine for a laptop and for the SPA's development, not
 a production server (there: ``gunicorn -c python:bff.gunicorn_conf 'bff:create_app()'``,
@@ -229,6 +232,14 @@ def _stop_on_signals() -> None:
     help="Port of the in-process local Cognito (a free one when it is taken; 0: always free).",
 )
 @click.option(
+    "--idp-port",
+    type=click.IntRange(0, 65535),
+    default=9230,
+    show_default=True,
+    help="Port of the local OIDC identity provider, LocalIdP, started with the local Cognito "
+    "(a free one when it is taken; 0: always free).",
+)
+@click.option(
     "--read-timeout",
     type=click.FloatRange(min=0.1),
     default=DEFAULT_READ_TIMEOUT,
@@ -241,7 +252,7 @@ def _stop_on_signals() -> None:
     help="Start the local Cognito with an empty pool (new ids) instead of the saved one.",
 )
 def serve_command(
-    port: int, host: str, cognito_port: int, read_timeout: float, reset: bool
+    port: int, host: str, cognito_port: int, idp_port: int, read_timeout: float, reset: bool
 ) -> None:
     """Run the BFF (and, without COGNITO_USER_POOL_ID, a local Cognito) until Ctrl-C."""
     if not _is_loopback(host):
@@ -272,6 +283,8 @@ def serve_command(
             local = LocalCognito(
                 port=cognito_port,
                 fallback_to_free_port=True,
+                identity_provider=True,
+                identity_provider_port=idp_port,
                 state_dir=local_cognito_state_dir(),
                 reset=reset,
             )
@@ -295,6 +308,13 @@ def serve_command(
         except OSError as exc:
             raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
         base = f"http://{host}:{server.server_port}"
+        if local is not None:
+            # Managed login sends the browser back to this BFF: its URLs, on whatever port
+            # it got, are the client's callback and sign-out URLs (compared exactly).
+            bases = {base, f"http://localhost:{server.server_port}"}
+            local.allow_oauth_urls(
+                [f"{b}/api/oauth/callback" for b in sorted(bases)], [f"{b}/" for b in sorted(bases)]
+            )
         click.echo(f"BFF            {base}/api")
         served = app.extensions["bff"]["settings"]  # BFF_API_DOCS_ENABLED, BFF_DEMO_ENABLED...
         if served.api_docs_enabled:
@@ -311,8 +331,16 @@ def serve_command(
             click.echo(f"  user pool    {local.info.user_pool_id}  client {local.info.client_id}")
             endpoint = local.info.endpoint_url
             click.echo(f"  outbox       {endpoint}/_local/outbox  (bff outbox)")
+            click.echo(
+                f"  OIDC         {endpoint}/{local.info.user_pool_id}"
+                "/.well-known/openid-configuration  (managed login, /oauth2/*)"
+            )
             kept = "restored from" if local.restored else "new, kept in"
             click.echo(f"  state        {kept} {local_cognito_state_dir()}  (--reset: a new pool)")
+            if local.identity_provider is not None:
+                idp = local.identity_provider
+                users = ", ".join(sorted(u.email for u in idp.users.values()))
+                click.echo(f"local IdP      {idp.issuer}  (LocalIdP; test users: {users})")
             if notes is not None:
                 click.echo(
                     f"notes API      {notes.url}  (through the BFF: {base}/api/remote/notes/notes)"

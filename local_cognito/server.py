@@ -20,6 +20,7 @@ import ipaddress
 import json
 import logging
 import os
+import secrets
 import socket
 import threading
 import time
@@ -36,8 +37,10 @@ from bff.cognito.settings import CognitoSettings
 from bff.local_outbox import KINDS
 
 from .clock import Clock
+from .federation import OidcFederation
 from .fidelity import LocalCognitoBackend
 from .keys import public_jwks
+from .local_idp import LocalIdentityProvider
 from .oauth import OAuthEndpoints, has_domain
 from .outbox import Outbox
 from .outbox_status import statuses
@@ -54,6 +57,10 @@ TARGET_PREFIX = "AWSCognitoIdentityProviderService."
 #: ``bff local-cognito``, ``flask --app bff run`` and the tools that look for it.
 DEFAULT_PORT = 9229
 DEFAULT_ACCOUNT_ID = "123456789012"
+#: The local identity provider's name in the pools (the template's OidcProviderName) and the
+#: client id the pools have there.
+LOCAL_IDP_NAME = "LocalIdP"
+LOCAL_IDP_CLIENT_ID = "local-cognito"
 _CORS_HEADERS = {
     # Cognito's endpoint answers browsers from any origin; SPAs call it directly.
     "Access-Control-Allow-Origin": "*",
@@ -161,8 +168,10 @@ class LocalCognitoApp:
     ) -> None:
         self.backend = backend
         self.on_change = on_change
-        # The pool domain's OAuth 2.0 endpoints and managed login (oauth.py).
+        # The pool domain's OAuth 2.0 endpoints and managed login (oauth.py), and sign-in
+        # through the pools' OIDC identity providers (federation.py).
         self.oauth = OAuthEndpoints(backend, on_change)
+        self.oauth.federation = OidcFederation(backend)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = _WireRequest(environ)
@@ -292,9 +301,16 @@ class LocalCognito:
         fallback_to_free_port: bool = False,
         state_dir: str | os.PathLike[str] | None = None,
         reset: bool = False,
+        identity_provider: bool = False,
+        identity_provider_port: int = 0,
     ) -> None:
         """``port`` 0 picks a free port; with ``fallback_to_free_port`` a taken ``port``
         is replaced by a free one (``fell_back`` then says so) instead of failing.
+
+        With ``identity_provider`` the local OIDC identity provider (local_idp.py) starts
+        too, on ``identity_provider_port`` (0: a free one; taken, with
+        ``fallback_to_free_port``: a free one), and every pool provisioned from the
+        template federates with it as ``LocalIdP``.
 
         With ``state_dir`` the pool is kept in that folder (local_cognito/state.py): a
         start finds the same pool, client, users, devices, tokens and outbox as the last
@@ -320,6 +336,10 @@ class LocalCognito:
         self._thread: threading.Thread | None = None
         self._info: LocalCognitoInfo | None = None
         self.started_in: float | None = None
+        self.identity_provider: LocalIdentityProvider | None = None
+        if identity_provider:
+            self.identity_provider = LocalIdentityProvider(host, identity_provider_port)
+        self._idp_secret = secrets.token_urlsafe(32)
 
     @property
     def info(self) -> LocalCognitoInfo:
@@ -352,8 +372,11 @@ class LocalCognito:
             target=self._server.serve_forever, name="local-cognito", daemon=True
         )
         self._thread.start()
+        if self.identity_provider is not None:
+            self._start_identity_provider()
         if saved is not None:
             self._info = self._info_of(saved)
+            self._relink_identity_provider()
         else:
             self._info = self.provision(with_client_secret=self.with_client_secret)
             self._primary = {
@@ -363,6 +386,61 @@ class LocalCognito:
             self.persist()
         self.started_in = time.perf_counter() - began
         return self._info
+
+    def _start_identity_provider(self) -> None:
+        idp = self.identity_provider
+        assert idp is not None
+        try:
+            idp.start()
+        except OSError as exc:
+            if not (self.fallback_to_free_port and idp.port and exc.errno == errno.EADDRINUSE):
+                raise
+            idp.port = 0
+            idp.start()
+        # The pool's client at the provider: this start's secret, Cognito's idpresponse.
+        idp.register_client(
+            LOCAL_IDP_CLIENT_ID, self._idp_secret, f"{self.endpoint_url}/oauth2/idpresponse"
+        )
+
+    def _identity_provider_parameters(self) -> dict[str, str]:
+        """The template parameters that make a pool federate with the local provider."""
+        if self.identity_provider is None:
+            return {}
+        return {
+            "OidcProviderIssuer": self.identity_provider.issuer,
+            "OidcProviderClientId": LOCAL_IDP_CLIENT_ID,
+            "OidcProviderClientSecret": self._idp_secret,
+        }
+
+    def _relink_identity_provider(self) -> None:
+        """A restored pool's LocalIdP names the last run's provider (another port, another
+        secret): point it at this run's."""
+        parameters = self._identity_provider_parameters()
+        if not parameters:
+            return
+        details = {
+            "oidc_issuer": parameters["OidcProviderIssuer"],
+            "client_id": parameters["OidcProviderClientId"],
+            "client_secret": parameters["OidcProviderClientSecret"],
+        }
+        with self.backend.lock:
+            for pool in self.backend.user_pools.values():
+                provider = pool.identity_providers.get(LOCAL_IDP_NAME)
+                if provider is not None:
+                    provider.extended_config.setdefault("ProviderDetails", {}).update(details)
+        self.persist()
+
+    def allow_oauth_urls(self, callback_urls: list[str], logout_urls: list[str]) -> None:
+        """Add URLs to the primary app client's CallbackURLs and LogoutURLs (as a developer
+        adds them in the console), for a BFF on a port the template did not name: Cognito
+        compares redirect URIs exactly, port included."""
+        with self.backend.lock:
+            client = self.backend.user_pools[self.info.user_pool_id].clients[self.info.client_id]
+            config = client.extended_config
+            for name, urls in (("CallbackURLs", callback_urls), ("LogoutURLs", logout_urls)):
+                known = list(config.get(name) or [])
+                config[name] = known + [url for url in urls if url not in known]
+        self.persist()
 
     def _load_state(self) -> dict[str, Any] | None:
         """The saved primary pool/client, once the backend holds the saved state."""
@@ -418,6 +496,8 @@ class LocalCognito:
             listener.close()  # werkzeug serves on its own duplicate of the descriptor
 
     def stop(self) -> None:
+        if self.identity_provider is not None:
+            self.identity_provider.stop()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -441,6 +521,7 @@ class LocalCognito:
         values (``EmailSourceArn``, ``EmailFrom``...); ``overrides`` are CloudFormation
         property names of the pool (e.g. ``MfaConfiguration="OPTIONAL"``) or of the client
         (e.g. ``AuthSessionValidity=5``, ``ExplicitAuthFlows=[...]``)."""
+        parameters = {**self._identity_provider_parameters(), **(parameters or {})}
         definition = pool_definition(with_client_secret=with_client_secret, parameters=parameters)
         definition = _apply_overrides(definition, overrides)
         backend = self.backend

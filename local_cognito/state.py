@@ -278,7 +278,12 @@ def _restore_pool(backend: LocalCognitoBackend, saved: dict[str, Any]) -> None:
         client.extended_config.setdefault("RefreshTokenRotation", dict(rotation.DISABLED))
         pool.clients[client.id] = client
     for u in saved.get("users", []):
-        user = CognitoIdpUser(pool.id, u["username"], u["password"], UserStatus(u["status"]), [])
+        # EXTERNAL_PROVIDER (federated users, federation.py) is not one of moto's statuses.
+        status = u["status"]
+        known = status in UserStatus._value2member_map_
+        user = CognitoIdpUser(
+            pool.id, u["username"], u["password"], UserStatus(status) if known else status, []
+        )
         user.id = u["id"]
         user.attributes = []
         user.update_attributes(copy.deepcopy(u["attributes"]))

@@ -18,6 +18,8 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import requests
 
+from local_cognito.local_idp import load_users
+
 
 def pkce_pair() -> tuple[str, str]:
     """(verifier, S256 challenge), RFC 7636."""
@@ -122,6 +124,26 @@ class ManagedLogin:
         data = {**form.fields, **values}
         url = urljoin(page.response.url, form.action)
         return self._follow(self.http.post(url, data=data, allow_redirects=False, timeout=10))
+
+    def at_provider(self, page: Page, email: str | None) -> Page:
+        """On the local identity provider's page (where ``page`` left to): choose the test
+        user ``email`` (None: an unknown user, which the provider denies), and follow the
+        way back through the local Cognito."""
+        assert page.left_to is not None, page.response.text[:500]
+        chooser = self.http.get(page.left_to, allow_redirects=False, timeout=10)
+        assert chooser.status_code == 200, chooser.text[:500]
+        forms = forms_of(chooser.text).forms
+        subs = {user.email: user.sub for user in load_users()}
+        wanted = subs[email] if email is not None else "nobody"
+        if email is None:
+            form = Form(forms[0].action, {**forms[0].fields, "user": wanted})
+        else:
+            form = next(f for f in forms if f.fields["user"] == wanted)
+        answer = self.http.post(
+            urljoin(chooser.url, form.action), data=form.fields, allow_redirects=False, timeout=10
+        )
+        assert answer.is_redirect, answer.text[:500]
+        return self.get(urljoin(chooser.url, answer.headers["Location"]))
 
     def sign_in(self, page: Page, username: str, password: str, totp: Any = None) -> Page:
         """Password, then (``totp``: a callable giving a fresh code) the MFA code."""

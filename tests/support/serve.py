@@ -28,16 +28,17 @@ def bff_serve(
     workdir: Path, env: Mapping[str, str] | None = None, cognito_port: int | None = 0
 ) -> Iterator[dict[str, str]]:
     """Yield what `bff serve` printed, label → URL: "BFF" (…/api), "Demo page", "API page",
-    "local Cognito". ``env`` defaults to ``serve_environment(workdir)``; the instance folder
-    is always a temporary one (``workdir/instance`` unless ``env`` names another). The local
-    Cognito takes a free port unless ``cognito_port`` says otherwise (None: serve's default,
-    9229 or a free port when taken). Fails with the server's log when it did not come up in
-    30 s."""
+    "local Cognito", "local IdP", "OIDC". ``env`` defaults to ``serve_environment(workdir)``;
+    the instance folder is always a temporary one (``workdir/instance`` unless ``env`` names
+    another). The local Cognito takes a free port unless ``cognito_port`` says otherwise
+    (None: serve's default, 9229 or a free port when taken); the local identity provider
+    always a free one. Fails with the server's log when it did not come up in 30 s."""
     env = dict(serve_environment(workdir) if env is None else env)
     env.setdefault("BFF_INSTANCE_PATH", str(workdir / "instance"))
     command = [str(BFF), "serve", "--port", "0"]
     if cognito_port is not None:
         command += ["--cognito-port", str(cognito_port)]
+    command += ["--idp-port", "0"]  # the local identity provider on a free port too
     log = (workdir / "serve.log").open("w")
     process = subprocess.Popen(
         command,

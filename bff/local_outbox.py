@@ -16,7 +16,7 @@ import urllib.request
 from typing import Any
 
 #: The kinds of message the local Cognito records.
-KINDS = ("confirmation_code", "temporary_password", "password_reset_code")
+KINDS = ("confirmation_code", "temporary_password", "password_reset_code", "email_otp")
 
 
 class OutboxError(RuntimeError):
@@ -71,6 +71,10 @@ class OutboxReader:
     def latest_reset_code(self, to: str) -> str:
         """The newest password reset code (ForgotPassword, AdminResetUserPassword) to ``to``."""
         return str(latest_message(self.endpoint_url, to, "password_reset_code")["code"])
+
+    def latest_email_otp(self, to: str) -> str:
+        """The newest one-time sign-in code (EMAIL_OTP, first factor or MFA) sent to ``to``."""
+        return str(latest_message(self.endpoint_url, to, "email_otp")["code"])
 
     def latest_temporary_password(self, to: str) -> str:
         """The newest temporary password sent to ``to``."""

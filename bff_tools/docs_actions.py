@@ -29,6 +29,7 @@ GATEWAY_FILES: tuple[str, ...] = (
     GATEWAY_REL,
     "bff/cognito/gateway_base.py",
     "bff/cognito/admin_actions.py",
+    "bff/cognito/choice_actions.py",
     "bff/cognito/device_actions.py",
     "bff/cognito/refresh_actions.py",
     "bff/cognito/wire.py",
@@ -36,7 +37,14 @@ GATEWAY_FILES: tuple[str, ...] = (
 GATEWAY_CLASS = "CognitoGateway"
 #: The classes whose methods are the gateway's (CognitoGateway and its bases).
 GATEWAY_CLASSES = frozenset(
-    {GATEWAY_CLASS, "GatewayBase", "AdminActions", "DeviceActions", "RefreshActions"}
+    {
+        GATEWAY_CLASS,
+        "GatewayBase",
+        "AdminActions",
+        "ChoiceActions",
+        "DeviceActions",
+        "RefreshActions",
+    }
 )
 CLIENT_ATTRIBUTE = "_client"
 

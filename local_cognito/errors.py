@@ -71,6 +71,10 @@ class LimitExceeded(CognitoError):
     error_code = "LimitExceededException"
 
 
+class FeatureUnavailableInTier(CognitoError):
+    error_code = "FeatureUnavailableInTierException"
+
+
 class RefreshTokenReuse(CognitoError):
     error_code = "RefreshTokenReuseException"
 

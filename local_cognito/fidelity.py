@@ -44,8 +44,9 @@ from statemachine.challenges import (
     SOFTWARE_TOKEN_MFA,
 )
 
+from . import choice, keys, rotation, tokens
 from . import errors as e
-from . import keys, rotation, tokens
+from .choice import OneTimeCode
 from .clock import Clock
 from .messages import render_email
 from .outbox import Outbox, OutboxMessage
@@ -160,6 +161,7 @@ class UserState:
     reset_code_expires_at: float = 0.0
     reset_code_failures: int = 0
     reset_requests: list[float] = field(default_factory=list)
+    email_mfa_enabled: bool = False  # SetUserMFAPreference EmailMfaSettings (choice.py)
 
 
 @dataclass
@@ -178,6 +180,9 @@ class Challenge:
     srp_identity: str = ""
     device_key: str | None = None
     totp_verified: bool = False
+    # Choice-based sign-in (choice.py): the AvailableChallenges offered, the emailed code.
+    available: list[str] = field(default_factory=list)
+    one_time_code: OneTimeCode | None = None
 
     def reply(self, parameters: dict[str, str]) -> dict[str, Any]:
         """What InitiateAuth / RespondToAuthChallenge answer to ask this challenge."""
@@ -818,6 +823,9 @@ class LocalCognitoBackend(CognitoIdpBackend):
         auth_parameters: dict[str, str] | None,
         admin: bool,
     ) -> dict[str, Any]:
+        if auth_flow == choice.USER_AUTH:  # moto knows no USER_AUTH (choice.py)
+            self._expire_challenges()
+            return choice.initiate(self, pool, client, auth_parameters or {}, admin)
         flow = self._validate_auth_flow(auth_flow=auth_flow, valid_flows=_INITIATE_FLOWS[admin])
         params = auth_parameters or {}
         self._require_flow(client, flow)
@@ -978,6 +986,9 @@ class LocalCognitoBackend(CognitoIdpBackend):
                 pool, client, user.username, DEVICE_SRP_AUTH, admin, device_key=device.key
             )
             return challenge.reply({"USERNAME": user.username})
+        email = choice.email_mfa_challenge(self, pool, client, user, device_key, admin)
+        if email is not None:
+            return email
         state = self.state(user)
         mfa = pool.mfa_config
         totp_allowed = (pool.token_mfa_config or {}).get("Enabled", False)
@@ -1694,6 +1705,9 @@ class LocalCognitoBackend(CognitoIdpBackend):
         self._device_of(user, device_key)
         del self.state(user).devices[device_key]
 
+
+for _name, _answerer in choice.ANSWERERS.items():
+    answers(_name)(_answerer)
 
 _unanswered = set(challenges.SUPPORTED) - set(_ANSWERERS)
 if _unanswered:

@@ -8,7 +8,9 @@ Cognito builds each email from the pool's settings:
   code), Cognito's default "Your verification code is {####}." when the pool has none;
 - the invitation with a temporary password (AdminCreateUser) from
   ``AdminCreateUserConfig.InviteMessageTemplate`` (``{username}`` and ``{####}``), Cognito's
-  default "Your username is {username} and temporary password is {####}." otherwise.
+  default "Your username is {username} and temporary password is {####}." otherwise;
+- emailed sign-in and MFA codes (EMAIL_OTP) from ``EmailMfaConfiguration`` (``Message``
+  with ``{####}``, ``Subject``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from typing import Any
 
 COGNITO_DEFAULT_SENDER = "no-reply@verificationemail.com"
 DEFAULT_VERIFICATION = ("Your verification code", "Your verification code is {####}.")
+# Cognito's default wording for emailed sign-in and MFA codes is not documented; the pool's
+# EmailMfaConfiguration (SetUserPoolMfaConfig) replaces it.
+DEFAULT_EMAIL_OTP = ("Your sign-in code", "Your sign-in code is {####}.")
 DEFAULT_INVITATION = (
     "Your temporary password",
     "Your username is {username} and temporary password is {####}.",
@@ -35,6 +40,12 @@ def email_sender(pool_config: dict[str, Any]) -> str:
 
 
 def _template(pool_config: dict[str, Any], kind: str) -> tuple[str, str]:
+    if kind == "email_otp":
+        email_mfa = pool_config.get("EmailMfaConfiguration") or {}
+        return (
+            email_mfa.get("Subject") or DEFAULT_EMAIL_OTP[0],
+            email_mfa.get("Message") or DEFAULT_EMAIL_OTP[1],
+        )
     if kind == "temporary_password":
         invite = (pool_config.get("AdminCreateUserConfig") or {}).get("InviteMessageTemplate")
         invite = invite or {}

@@ -16,7 +16,7 @@ from moto.cognitoidp.responses import CognitoIdpResponse
 from moto.core.responses import ActionResult, EmptyResult
 from werkzeug.exceptions import HTTPException
 
-from . import rotation
+from . import choice, rotation
 from .fidelity import LocalCognitoBackend
 
 # Actions whose AccessToken is checked for revocation/expiry before moto sees it.
@@ -144,7 +144,29 @@ class LocalCognitoResponse(CognitoIdpResponse):
             self._get_param("SoftwareTokenMfaSettings"),
             self._get_param("SMSMfaSettings"),
         )
+        choice.set_email_mfa_preference(
+            self.backend, self._get_param("AccessToken"), self._get_param("EmailMfaSettings")
+        )
         return EmptyResult()
+
+    # Email MFA and choice-based sign-in (choice.py): moto knows neither.
+
+    def set_user_pool_mfa_config(self) -> ActionResult:
+        pool_id = self._get_param("UserPoolId")
+        email = self._get_param("EmailMfaConfiguration")
+        choice.check_email_mfa_config(self.backend, pool_id, email)
+        result = super().set_user_pool_mfa_config()
+        return ActionResult(
+            choice.with_email_mfa_config(self.backend, pool_id, result.result, email)
+        )
+
+    def get_user_pool_mfa_config(self) -> ActionResult:
+        pool_id = self._get_param("UserPoolId")
+        result = super().get_user_pool_mfa_config()
+        return ActionResult(choice.with_email_mfa_config(self.backend, pool_id, result.result))
+
+    def get_user_auth_factors(self) -> ActionResult:
+        return ActionResult(choice.user_auth_factors(self.backend, self._get_param("AccessToken")))
 
     # Cognito lists MFAOptions (the legacy SMS MFA settings) only for users with SMS MFA;
     # SMS is not reproduced, so never. moto always answers an empty list.
@@ -159,10 +181,16 @@ class LocalCognitoResponse(CognitoIdpResponse):
         return result
 
     def admin_get_user(self) -> ActionResult:
-        return self._without_mfa_options(super().admin_get_user())
+        user = self._admin_user()
+        return choice.with_email_mfa(
+            self.backend, user, self._without_mfa_options(super().admin_get_user())
+        )
 
     def get_user(self) -> ActionResult:
-        return self._without_mfa_options(super().get_user())
+        user = self._token_user()
+        return choice.with_email_mfa(
+            self.backend, user, self._without_mfa_options(super().get_user())
+        )
 
     def list_users(self) -> ActionResult:
         return self._without_mfa_options(super().list_users())

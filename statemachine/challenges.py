@@ -33,7 +33,8 @@ class Challenge:
     #: What being in the state means (None: the BFF answers it in the same step, so the
     #: trigger is reflexive and no state is entered).
     state_doc: str | None
-    #: Whether a sign-in (InitiateAuth) can answer with it.
+    #: Whether a sign-in (InitiateAuth, or a password factor chosen at SELECT_CHALLENGE)
+    #: can answer with it.
     from_sign_in: bool = True
     #: Challenges whose answer can lead to this one.
     after: tuple[str, ...] = ()
@@ -42,6 +43,11 @@ class Challenge:
     #: The API step that answers it (None: the BFF answers it itself).
     step: str | None = None
     step_doc: str = ""
+    #: A first factor of choice-based sign-in (USER_AUTH): a value of Cognito's
+    #: ``AvailableChallenges``, of ``PREFERRED_CHALLENGE`` and of SELECT_CHALLENGE's
+    #: ``ANSWER``. Its handler says what the SPA sends with the choice (bff.flows.choice).
+    factor: bool = False
+    factor_doc: str = ""
 
     @property
     def state(self) -> str | None:
@@ -101,19 +107,61 @@ CHALLENGES: Final[tuple[Challenge, ...]] = (
         after=("DEVICE_SRP_AUTH",),
         rejections=("credentials_rejected",),
     ),
+    # Choice-based sign-in (InitiateAuth AuthFlow=USER_AUTH, Essentials plan or higher):
+    # RespondToAuthChallenge's ChallengeResponses in the API reference list the answers.
+    Challenge(
+        name="SELECT_CHALLENGE",
+        trigger="factor_selection_required",
+        trigger_doc="Choice-based sign-in (USER_AUTH) answered SELECT_CHALLENGE with the user's "
+        "AvailableChallenges.",
+        state_doc="Choice-based sign-in: choose a first factor among Cognito's "
+        "AvailableChallenges.",
+        rejections=("credentials_rejected",),
+        step="choose_factor",
+        step_doc="Choose how to sign in (SELECT_CHALLENGE): a factor of `data.factors`, with "
+        "what that factor needs (a password for PASSWORD).",
+    ),
+    Challenge(
+        name="PASSWORD",
+        trigger="password_factor_required",
+        trigger_doc="Choice-based sign-in asked for the password as a challenge of its own; the "
+        "BFF sends the password with the choice, so it answers within the step.",
+        state_doc=None,
+        factor=True,
+        factor_doc="The password (sent to Cognito as is, like USER_PASSWORD_AUTH).",
+    ),
+    Challenge(
+        name="PASSWORD_SRP",
+        trigger="password_srp_required",
+        trigger_doc="Choice-based sign-in asked for the SRP proof of the password as a challenge "
+        "of its own; the BFF answers it, and the PASSWORD_VERIFIER that follows, within the step.",
+        state_doc=None,
+        factor=True,
+        factor_doc="The password, proven with SRP (the password never reaches Cognito).",
+    ),
+    Challenge(
+        name="EMAIL_OTP",
+        trigger="email_otp_required",
+        trigger_doc="Cognito emailed a one-time code: the first factor chosen, or MFA by email "
+        "after the password.",
+        state_doc="Cognito emailed a one-time sign-in code (a first factor, or MFA after the "
+        "password); enter it.",
+        after=("NEW_PASSWORD_REQUIRED",),
+        rejections=("code_rejected",),
+        step="email_code",
+        step_doc="Enter the code Cognito emailed (EMAIL_OTP).",
+        factor=True,
+        factor_doc="A one-time code by email (no password).",
+    ),
 )
 
 #: Challenges Cognito can send that this project does not handle yet (API reference,
 #: InitiateAuth "ChallengeName" valid values). Any other unknown name is refused too.
 NOT_SUPPORTED: Final[tuple[str, ...]] = (
     "SMS_MFA",
-    "EMAIL_OTP",
     "SMS_OTP",
     "SELECT_MFA_TYPE",
-    "SELECT_CHALLENGE",
     "CUSTOM_CHALLENGE",
-    "PASSWORD",
-    "PASSWORD_SRP",
     "WEB_AUTHN",
     "ADMIN_NO_SRP_AUTH",
 )
@@ -124,6 +172,8 @@ SUPPORTED: Final[tuple[str, ...]] = tuple(BY_NAME)
 CHALLENGE_TRIGGERS: Final[dict[str, str]] = {c.name: c.trigger for c in CHALLENGES}
 #: The challenges that are states (each holds a Cognito session that expires).
 CHALLENGE_STATES: Final[tuple[str, ...]] = tuple(c.name for c in CHALLENGES if c.state)
+#: The first factors of choice-based sign-in, in the registry's order.
+FACTORS: Final[tuple[str, ...]] = tuple(c.name for c in CHALLENGES if c.factor)
 
 
 def challenge(name: str) -> Challenge:
@@ -146,3 +196,8 @@ MFA_SETUP: Final = _state("MFA_SETUP")
 SOFTWARE_TOKEN_MFA: Final = _state("SOFTWARE_TOKEN_MFA")
 DEVICE_SRP_AUTH: Final = _state("DEVICE_SRP_AUTH")
 DEVICE_PASSWORD_VERIFIER: Final = _state("DEVICE_PASSWORD_VERIFIER")
+SELECT_CHALLENGE: Final = _state("SELECT_CHALLENGE")
+EMAIL_OTP: Final = _state("EMAIL_OTP")
+#: The password factors, answered within the choice's step (no state).
+PASSWORD: Final = challenge("PASSWORD").name
+PASSWORD_SRP: Final = challenge("PASSWORD_SRP").name

@@ -176,6 +176,25 @@ JOURNEYS: Final[tuple[Journey, ...]] = (
         at_the_end=("software_token_associated", "software_token_verified"),
     ),
     Journey(
+        name="passwordless",
+        title="Choice-based sign-in: an emailed code, or the password",
+        summary="Choice-based sign-in (USER_AUTH) offers the user's factors (SELECT_CHALLENGE); "
+        "an emailed code signs in without a password (EMAIL_OTP), the password (plain or "
+        "SRP) as before. A preferred factor skips the choice. Email is also an MFA after "
+        "the password.",
+        walks=(
+            Walk(NEW, ("factor_selection_required", "email_otp_required", "authenticated")),
+            Walk(NEW, ("email_otp_required", "authenticated")),
+            Walk(
+                CONFIRMED,
+                ("factor_selection_required", "password_factor_required", "authenticated"),
+            ),
+            Walk(CONFIRMED, ("factor_selection_required", "password_srp_required")),
+            Walk(CONFIRMED, ("factor_selection_required", "software_token_mfa_required")),
+        ),
+        on_the_way=_RETRIES,
+    ),
+    Journey(
         name="remembered-device",
         title="Remembered device",
         summary="Signed in after MFA, the browser is remembered (ConfirmDevice, "

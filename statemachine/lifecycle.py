@@ -19,6 +19,7 @@ from .challenges import (
     CHALLENGE_STATES,
     CHALLENGES,
     MFA_SETUP,
+    SELECT_CHALLENGE,
     Challenge,
 )
 
@@ -78,6 +79,11 @@ SIGN_IN_SOURCES: Final[tuple[str, ...]] = (
     TEMPORARY_PASSWORD_SENT,
 )
 
+#: Where Cognito checks a password: a sign-in, and the answer to choice-based sign-in's
+#: SELECT_CHALLENGE with a password factor. What a sign-in can lead to (a challenge, a
+#: required reset, an expired temporary password) can follow either.
+PASSWORD_CHECKS: Final[tuple[str, ...]] = (*SIGN_IN_SOURCES, SELECT_CHALLENGE)
+
 #: States from which "forgot password" may start (or ask for another code): the signed-out
 #: ones. From any other state it starts a new flow.
 RECOVERY_SOURCES: Final[tuple[str, ...]] = (
@@ -103,7 +109,12 @@ def _t(trigger: str, source: str | tuple[str, ...], dest: str, doc: str) -> dict
 def _challenge_transition(challenge: Challenge) -> dict[str, Any]:
     """A challenge's arrival: from a sign-in, or from the answer to an earlier challenge,
     into its state (or, for one the BFF answers within the step, back where it was)."""
-    sources = (*(SIGN_IN_SOURCES if challenge.from_sign_in else ()), *challenge.after)
+    from_sign_in = challenge.from_sign_in and challenge.name != SELECT_CHALLENGE
+    sources = (
+        *(PASSWORD_CHECKS if from_sign_in else ()),
+        *(SIGN_IN_SOURCES if challenge.name == SELECT_CHALLENGE else ()),
+        *challenge.after,
+    )
     return _t(challenge.trigger, sources, challenge.state or REFLEXIVE, challenge.trigger_doc)
 
 
@@ -148,14 +159,14 @@ TRANSITIONS: Final[list[dict[str, Any]]] = [
     ),
     _t(
         "password_reset_required",
-        SIGN_IN_SOURCES,
+        PASSWORD_CHECKS,
         RESET_CODE_SENT,
         "Sign-in answered PasswordResetRequiredException: an administrator reset the password "
         "(AdminResetUserPassword) and Cognito emailed a reset code.",
     ),
     _t(
         "temporary_password_expired",
-        SIGN_IN_SOURCES,
+        PASSWORD_CHECKS,
         TEMPORARY_PASSWORD_EXPIRED,
         "Sign-in answered that the temporary password has expired.",
     ),

@@ -21,6 +21,7 @@ from bff.api import (
     account_views,
     admin_views,
     challenge_views,  # noqa: F401  (adds the challenge answers to flow_views.blp)
+    choice_views,  # noqa: F401  (adds the choice-based sign-in's start to flow_views.blp)
     flow_views,
     oauth_views,
     session_status_views,

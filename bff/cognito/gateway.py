@@ -27,6 +27,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from bff.cognito import wire
 from bff.cognito.admin_actions import AdminActions
+from bff.cognito.choice_actions import ChoiceActions
 from bff.cognito.device_actions import DeviceActions
 from bff.cognito.error_translation import cognito_call
 from bff.cognito.refresh_actions import RefreshActions
@@ -72,13 +73,14 @@ COGNITO_ACTIONS: dict[str, str] = {
     "ChangePassword": "change_password",
     "GetUser": "get_user",
     "SetUserMFAPreference": "set_user_mfa_preference",
+    "GetUserAuthFactors": "get_user_auth_factors",
 }
 
 #: What ``probe`` sends as an access token: well-formed, and never a valid token.
 READINESS_PROBE_TOKEN = "bff-readiness-probe"
 
 
-class CognitoGateway(AdminActions, DeviceActions, RefreshActions):
+class CognitoGateway(AdminActions, ChoiceActions, DeviceActions, RefreshActions):
     """Every Cognito action the project uses, with the project's types and errors."""
 
     @classmethod

@@ -38,6 +38,8 @@ class AuthStep:
     session: str | None = None
     tokens: Tokens | None = None
     new_device: NewDeviceMetadata | None = None
+    #: Choice-based sign-in's ``AvailableChallenges`` (top-level, next to SELECT_CHALLENGE).
+    available_challenges: tuple[str, ...] = ()
 
     def challenge_username(self, default: str) -> str:
         """The name to answer this challenge with: Cognito's USERNAME, else USER_ID_FOR_SRP
@@ -88,6 +90,17 @@ class CognitoUser:
     @property
     def email(self) -> str | None:
         return self.attributes.get("email")
+
+
+@dataclass(frozen=True)
+class UserAuthFactors:
+    """GetUserAuthFactors: the signed-in user's MFA settings and the first factors of
+    choice-based sign-in they can use (``ConfiguredUserAuthFactors``)."""
+
+    username: str
+    configured_factors: tuple[str, ...] = ()
+    mfa_enabled: tuple[str, ...] = ()
+    mfa_preferred: str | None = None
 
 
 @dataclass(frozen=True)

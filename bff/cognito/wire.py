@@ -79,6 +79,7 @@ def auth_step(response: Mapping[str, Any]) -> AuthStep:
         session=response.get("Session"),
         tokens=tokens,
         new_device=new_device,
+        available_challenges=tuple(str(c) for c in response.get("AvailableChallenges") or ()),
     )
 
 

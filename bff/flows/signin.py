@@ -115,7 +115,7 @@ def _initiate(
     except CognitoError as exc:
         if device is not None and exc.cognito_code == "ResourceNotFoundException":
             raise _DeviceRefused(None if is_new else flow) from None  # "Device does not exist"
-        return _refused(flows, flow, is_new, username, exc)
+        return refused(flows, flow, is_new, username, exc)
     device_rounds = step.challenge_name == DEVICE_SRP_AUTH
     if is_new and not device_rounds:
         # Stored before entering: entering a state may call Cognito (MFA_SETUP associates
@@ -152,7 +152,7 @@ def _initiate(
     return outcome
 
 
-def _refused(
+def refused(
     flows: Flows, flow: Flow, is_new: bool, username: str, exc: CognitoError
 ) -> StepOutcome:
     """A sign-in Cognito refused: journaled; Amplify's next step where there is one
@@ -257,7 +257,7 @@ def answer_challenge(
     flows.require(flow, handler.step)
     session = flows.claim_session(flow)
     step = handler.answer(flows, flow, session, args, context)
-    outcome = enter(
+    outcome = enter_proving_device(
         flows,
         flow,
         "RespondToAuthChallenge",
@@ -267,4 +267,30 @@ def answer_challenge(
     )
     if handler.privilege_changed:
         outcome.privilege_changed = True
+    return outcome
+
+
+def enter_proving_device(
+    flows: Flows,
+    flow: Flow,
+    action: str,
+    step: AuthStep,
+    *,
+    device_name: str | None,
+    device: ExistingDevice | None,
+) -> StepOutcome:
+    """``enter``, except that a remembered device's DEVICE_SRP_AUTH (after a factor chosen
+    in choice-based sign-in) is answered at once, as the password sign-in does."""
+    if step.challenge_name != DEVICE_SRP_AUTH or device is None:
+        return enter(flows, flow, action, step, device_name=device_name, device=device)
+    outcome = enter(flows, flow, action, step, save=False)
+    session = flow.cognito_session or ""
+    flow.cognito_session = None
+    flows.save(flow)
+    final = prove_device(flows, flow, device, session)
+    if final is None:
+        # Forgotten at Cognito: the vault's copy goes; the user signs in again without it.
+        return devices.forget_browser_device(flows, outcome, device)
+    outcome = enter(flows, flow, "RespondToAuthChallenge", final)
+    outcome.device_key_used = device.device.device_key
     return outcome

@@ -43,6 +43,14 @@ STEPS: Final[tuple[Step, ...]] = (
     # Any sign-in first proves the password; this reflexive trigger has exactly the
     # machine's sign-in sources.
     Step("sign_in", "password_verifier_required", "fires", "Sign in with username + password."),
+    # Choice-based sign-in starts where a sign-in may: its SELECT_CHALLENGE trigger has the
+    # machine's sign-in sources.
+    Step(
+        "sign_in_choice",
+        "factor_selection_required",
+        "fires",
+        "Start a choice-based sign-in (USER_AUTH): a username, optionally a preferred factor.",
+    ),
     Step(
         "forgot_password",
         "reset_code_sent",

@@ -7,6 +7,10 @@ answer's schema and route, and how the answer becomes Cognito's ChallengeRespons
 the sign-in's entering of a state (bff.flows.signin) are built from ``HANDLERS``; a
 registry entry with an API step and no handler stops the app at import.
 
+The first factors of choice-based sign-in (PASSWORD, PASSWORD_SRP, EMAIL_OTP...) have a
+handler each in ``FACTOR_HANDLERS`` (bff.flows.challenges.factors): what the SPA sends with
+the choice and how it reaches Cognito. A factor that is also a screen (EMAIL_OTP) is in both.
+
 Challenges the BFF answers itself within a step (PASSWORD_VERIFIER in the SRP sign-in, the
 remembered device's DEVICE_SRP_AUTH and DEVICE_PASSWORD_VERIFIER) have no route: see
 bff.flows.challenges.device_srp.
@@ -17,15 +21,24 @@ from __future__ import annotations
 from typing import Final
 
 from bff.flows.data import produces
-from statemachine.challenges import CHALLENGES
+from statemachine.challenges import CHALLENGES, EMAIL_OTP
 
 from .base import AnswerContext, ChallengeHandler
+from .factors import FACTOR_HANDLERS
 from .mfa_setup import MfaSetup
 from .new_password import NewPassword
+from .select_challenge import SelectChallenge
 from .software_token_mfa import SoftwareTokenMfa
 
 HANDLERS: Final[dict[str, ChallengeHandler]] = {
-    handler.challenge.name: handler for handler in (NewPassword(), MfaSetup(), SoftwareTokenMfa())
+    handler.challenge.name: handler
+    for handler in (
+        NewPassword(),
+        MfaSetup(),
+        SoftwareTokenMfa(),
+        SelectChallenge(),
+        FACTOR_HANDLERS[EMAIL_OTP],
+    )
 }
 
 
@@ -52,4 +65,11 @@ def handler_for_state(state: str) -> ChallengeHandler | None:
     return HANDLERS.get(state)
 
 
-__all__ = ["BY_STEP", "HANDLERS", "AnswerContext", "ChallengeHandler", "handler_for_state"]
+__all__ = [
+    "BY_STEP",
+    "FACTOR_HANDLERS",
+    "HANDLERS",
+    "AnswerContext",
+    "ChallengeHandler",
+    "handler_for_state",
+]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from marshmallow import Schema
+from marshmallow import fields as ma_fields
 
 from bff.cognito.types import AuthStep
 from bff.flows.data import StepData
@@ -16,6 +17,10 @@ from statemachine.challenges import Challenge
 
 if TYPE_CHECKING:
     from bff.flows.protocol import Flows
+
+#: Sends Cognito the chosen factor with what it needs (extra AuthParameters at InitiateAuth,
+#: or ChallengeResponses next to SELECT_CHALLENGE's ANSWER) and returns Cognito's answer.
+SendChoice = Callable[[Mapping[str, str]], AuthStep]
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,23 @@ class ChallengeHandler:
     def on_enter(self, flows: Flows, flow: Flow, step: AuthStep) -> dict[str, Any]:
         """What the SPA's screen for this challenge needs (never a secret kept anywhere)."""
         return {}
+
+    def factor_fields(self) -> dict[str, ma_fields.Field[Any]]:
+        """As a first factor (the registry's ``factor``): the fields the SPA sends with the
+        choice, beyond the factor's name (optional in the schema; ``factor_requires`` says
+        which this factor needs). New field objects on every call."""
+        return {}
+
+    #: As a first factor: the fields of ``factor_fields`` this factor cannot do without.
+    factor_requires: ClassVar[tuple[str, ...]] = ()
+
+    def choose(
+        self, flows: Flows, flow: Flow, args: Mapping[str, Any], send: SendChoice
+    ) -> AuthStep:
+        """As a first factor: sign in with it. ``send`` carries the factor's parameters to
+        Cognito; a factor the BFF proves within the step (PASSWORD_SRP) answers what comes
+        back before returning. By default: the factor's name alone."""
+        return send({})
 
     def answer(
         self,

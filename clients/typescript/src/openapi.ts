@@ -966,6 +966,140 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/sign-in/choice": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a choice-based sign-in (InitiateAuth USER_AUTH, Cognito's Essentials plan).
+         * @description Without `factor`, the flow enters SELECT_CHALLENGE and `data.factors` lists the factors
+         *     to offer (answer at `/api/sign-in/factor`). With `factor` (Cognito's
+         *     PREFERRED_CHALLENGE) the sign-in goes straight to it: EMAIL_OTP emails a code (answer
+         *     at `/api/sign-in/email-code`); PASSWORD and PASSWORD_SRP take `password` here. An
+         *     unknown user gets the same kind of answer as anyone: factors to choose from, or a code
+         *     "sent", which no code answers.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ChoiceSignIn"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FlowResponse"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/sign-in/email-code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Answer EMAIL_OTP with the code Cognito emailed (first factor or MFA). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["EmailCode"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FlowResponse"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/sign-in/factor": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Answer SELECT_CHALLENGE: sign in with one of `data.factors`, with what that factor needs (`password` for PASSWORD and PASSWORD_SRP). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ChooseFactor"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FlowResponse"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/sign-in/mfa": {
         parameters: {
             query?: never;
@@ -1437,7 +1571,7 @@ export interface components {
             data: components["schemas"]["AuthenticatedData"];
             id: string;
             /** @description Steps allowed from here (the machine's, in its order). */
-            next_steps: ("sign_in" | "remember_device" | "change_password" | "mfa_status" | "replace_authenticator" | "verify_authenticator" | "sign_out" | "sign_out_everywhere")[];
+            next_steps: ("sign_in" | "sign_in_choice" | "remember_device" | "change_password" | "mfa_status" | "replace_authenticator" | "verify_authenticator" | "sign_out" | "sign_out_everywhere")[];
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
@@ -1447,6 +1581,28 @@ export interface components {
         ChangePassword: {
             new_password: string;
             previous_password: string;
+        };
+        ChoiceSignIn: {
+            /** @description How this browser is listed among the user's devices when Cognito issues it one (ConfirmDevice DeviceName; default "Web browser"). */
+            device_name?: string;
+            /**
+             * @description A first factor of choice-based sign-in (Cognito's name).
+             * @enum {string}
+             */
+            factor?: "PASSWORD" | "PASSWORD_SRP" | "EMAIL_OTP";
+            /** @description The password (with the PASSWORD and PASSWORD_SRP factors). */
+            password?: string;
+            /** @description The Cognito username (this pool: the email address). */
+            username: string;
+        };
+        ChooseFactor: {
+            /**
+             * @description A first factor of choice-based sign-in (Cognito's name).
+             * @enum {string}
+             */
+            factor: "PASSWORD" | "PASSWORD_SRP" | "EMAIL_OTP";
+            /** @description The password (with the PASSWORD and PASSWORD_SRP factors). */
+            password?: string;
         };
         CodeDelivery: {
             attribute: string | null;
@@ -1471,7 +1627,7 @@ export interface components {
             data: components["schemas"]["ConfirmedData"];
             id: string;
             /** @description Steps allowed from here (the machine's, in its order). */
-            next_steps: ("sign_in" | "forgot_password" | "sign_out")[];
+            next_steps: ("sign_in" | "sign_in_choice" | "forgot_password" | "sign_out")[];
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
@@ -1485,7 +1641,7 @@ export interface components {
             temporary_password?: string;
         };
         CurrentFlow: {
-            flow: (components["schemas"]["NewFlow"] | components["schemas"]["SignedUpFlow"] | components["schemas"]["ConfirmedFlow"] | components["schemas"]["NewPasswordRequiredFlow"] | components["schemas"]["MfaSetupFlow"] | components["schemas"]["SoftwareTokenMfaFlow"] | components["schemas"]["DeviceSrpAuthFlow"] | components["schemas"]["DevicePasswordVerifierFlow"] | components["schemas"]["AuthenticatedFlow"] | components["schemas"]["SignedOutFlow"] | components["schemas"]["ExpiredFlow"] | components["schemas"]["ResetCodeSentFlow"] | components["schemas"]["TemporaryPasswordExpiredFlow"] | components["schemas"]["TemporaryPasswordSentFlow"]) | null;
+            flow: (components["schemas"]["NewFlow"] | components["schemas"]["SignedUpFlow"] | components["schemas"]["ConfirmedFlow"] | components["schemas"]["NewPasswordRequiredFlow"] | components["schemas"]["MfaSetupFlow"] | components["schemas"]["SoftwareTokenMfaFlow"] | components["schemas"]["DeviceSrpAuthFlow"] | components["schemas"]["DevicePasswordVerifierFlow"] | components["schemas"]["SelectChallengeFlow"] | components["schemas"]["EmailOtpFlow"] | components["schemas"]["AuthenticatedFlow"] | components["schemas"]["SignedOutFlow"] | components["schemas"]["ExpiredFlow"] | components["schemas"]["ResetCodeSentFlow"] | components["schemas"]["TemporaryPasswordExpiredFlow"] | components["schemas"]["TemporaryPasswordSentFlow"]) | null;
         };
         Device: {
             /** Format: date-time */
@@ -1503,7 +1659,7 @@ export interface components {
         };
         DeviceList: {
             devices: components["schemas"]["Device"][];
-            flow?: (components["schemas"]["NewFlow"] | components["schemas"]["SignedUpFlow"] | components["schemas"]["ConfirmedFlow"] | components["schemas"]["NewPasswordRequiredFlow"] | components["schemas"]["MfaSetupFlow"] | components["schemas"]["SoftwareTokenMfaFlow"] | components["schemas"]["DeviceSrpAuthFlow"] | components["schemas"]["DevicePasswordVerifierFlow"] | components["schemas"]["AuthenticatedFlow"] | components["schemas"]["SignedOutFlow"] | components["schemas"]["ExpiredFlow"] | components["schemas"]["ResetCodeSentFlow"] | components["schemas"]["TemporaryPasswordExpiredFlow"] | components["schemas"]["TemporaryPasswordSentFlow"]) | null;
+            flow?: (components["schemas"]["NewFlow"] | components["schemas"]["SignedUpFlow"] | components["schemas"]["ConfirmedFlow"] | components["schemas"]["NewPasswordRequiredFlow"] | components["schemas"]["MfaSetupFlow"] | components["schemas"]["SoftwareTokenMfaFlow"] | components["schemas"]["DeviceSrpAuthFlow"] | components["schemas"]["DevicePasswordVerifierFlow"] | components["schemas"]["SelectChallengeFlow"] | components["schemas"]["EmailOtpFlow"] | components["schemas"]["AuthenticatedFlow"] | components["schemas"]["SignedOutFlow"] | components["schemas"]["ExpiredFlow"] | components["schemas"]["ResetCodeSentFlow"] | components["schemas"]["TemporaryPasswordExpiredFlow"] | components["schemas"]["TemporaryPasswordSentFlow"]) | null;
             /** @description True when forgetting the session's own device ended it. */
             signed_out?: boolean;
         };
@@ -1537,6 +1693,26 @@ export interface components {
              */
             state: "DEVICE_SRP_AUTH";
         };
+        EmailCode: {
+            code: string;
+        };
+        EmailOtpData: {
+            /** @description Where Cognito sent the code, masked (e.g. `a***@e***`). */
+            destination?: string | null;
+            /** @description The user the flow is about. */
+            username?: string | null;
+        };
+        EmailOtpFlow: {
+            data: components["schemas"]["EmailOtpData"];
+            id: string;
+            /** @description Steps allowed from here (the machine's, in its order). */
+            next_steps: ("email_code" | "sign_out")[];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            state: "EMAIL_OTP";
+        };
         Empty: Record<string, never>;
         Error: {
             error: components["schemas"]["ErrorBody"];
@@ -1561,7 +1737,7 @@ export interface components {
             data: components["schemas"]["ExpiredData"];
             id: string;
             /** @description Steps allowed from here (the machine's, in its order). */
-            next_steps: ("sign_in" | "forgot_password" | "sign_out")[];
+            next_steps: ("sign_in" | "sign_in_choice" | "forgot_password" | "sign_out")[];
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
@@ -1569,13 +1745,13 @@ export interface components {
             state: "EXPIRED";
         };
         FlowResponse: {
-            flow: components["schemas"]["NewFlow"] | components["schemas"]["SignedUpFlow"] | components["schemas"]["ConfirmedFlow"] | components["schemas"]["NewPasswordRequiredFlow"] | components["schemas"]["MfaSetupFlow"] | components["schemas"]["SoftwareTokenMfaFlow"] | components["schemas"]["DeviceSrpAuthFlow"] | components["schemas"]["DevicePasswordVerifierFlow"] | components["schemas"]["AuthenticatedFlow"] | components["schemas"]["SignedOutFlow"] | components["schemas"]["ExpiredFlow"] | components["schemas"]["ResetCodeSentFlow"] | components["schemas"]["TemporaryPasswordExpiredFlow"] | components["schemas"]["TemporaryPasswordSentFlow"];
+            flow: components["schemas"]["NewFlow"] | components["schemas"]["SignedUpFlow"] | components["schemas"]["ConfirmedFlow"] | components["schemas"]["NewPasswordRequiredFlow"] | components["schemas"]["MfaSetupFlow"] | components["schemas"]["SoftwareTokenMfaFlow"] | components["schemas"]["DeviceSrpAuthFlow"] | components["schemas"]["DevicePasswordVerifierFlow"] | components["schemas"]["SelectChallengeFlow"] | components["schemas"]["EmailOtpFlow"] | components["schemas"]["AuthenticatedFlow"] | components["schemas"]["SignedOutFlow"] | components["schemas"]["ExpiredFlow"] | components["schemas"]["ResetCodeSentFlow"] | components["schemas"]["TemporaryPasswordExpiredFlow"] | components["schemas"]["TemporaryPasswordSentFlow"];
         };
         Journal: {
             flow_id: string;
             journal: components["schemas"]["JournalEntry"][];
             /** @enum {string} */
-            state: "NEW" | "SIGNED_UP" | "CONFIRMED" | "NEW_PASSWORD_REQUIRED" | "MFA_SETUP" | "SOFTWARE_TOKEN_MFA" | "DEVICE_SRP_AUTH" | "DEVICE_PASSWORD_VERIFIER" | "AUTHENTICATED" | "SIGNED_OUT" | "EXPIRED" | "RESET_CODE_SENT" | "TEMPORARY_PASSWORD_EXPIRED" | "TEMPORARY_PASSWORD_SENT";
+            state: "NEW" | "SIGNED_UP" | "CONFIRMED" | "NEW_PASSWORD_REQUIRED" | "MFA_SETUP" | "SOFTWARE_TOKEN_MFA" | "DEVICE_SRP_AUTH" | "DEVICE_PASSWORD_VERIFIER" | "SELECT_CHALLENGE" | "EMAIL_OTP" | "AUTHENTICATED" | "SIGNED_OUT" | "EXPIRED" | "RESET_CODE_SENT" | "TEMPORARY_PASSWORD_EXPIRED" | "TEMPORARY_PASSWORD_SENT";
         };
         JournalEntry: {
             action?: string | null;
@@ -1613,7 +1789,7 @@ export interface components {
             data: components["schemas"]["MfaSetupData"];
             id: string;
             /** @description Steps allowed from here (the machine's, in its order). */
-            next_steps: ("sign_in" | "mfa_setup_verify" | "sign_out")[];
+            next_steps: ("sign_in" | "sign_in_choice" | "mfa_setup_verify" | "sign_out")[];
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
@@ -1640,7 +1816,7 @@ export interface components {
             data: components["schemas"]["NewData"];
             id: string;
             /** @description Steps allowed from here (the machine's, in its order). */
-            next_steps: ("sign_up" | "confirm" | "resend_code" | "sign_in" | "forgot_password" | "reset_password" | "resend_temporary_password")[];
+            next_steps: ("sign_up" | "confirm" | "resend_code" | "sign_in" | "sign_in_choice" | "forgot_password" | "reset_password" | "resend_temporary_password")[];
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
@@ -1672,7 +1848,7 @@ export interface components {
             state: "NEW_PASSWORD_REQUIRED";
         };
         OAuthSignedOut: {
-            flow?: (components["schemas"]["NewFlow"] | components["schemas"]["SignedUpFlow"] | components["schemas"]["ConfirmedFlow"] | components["schemas"]["NewPasswordRequiredFlow"] | components["schemas"]["MfaSetupFlow"] | components["schemas"]["SoftwareTokenMfaFlow"] | components["schemas"]["DeviceSrpAuthFlow"] | components["schemas"]["DevicePasswordVerifierFlow"] | components["schemas"]["AuthenticatedFlow"] | components["schemas"]["SignedOutFlow"] | components["schemas"]["ExpiredFlow"] | components["schemas"]["ResetCodeSentFlow"] | components["schemas"]["TemporaryPasswordExpiredFlow"] | components["schemas"]["TemporaryPasswordSentFlow"]) | null;
+            flow?: (components["schemas"]["NewFlow"] | components["schemas"]["SignedUpFlow"] | components["schemas"]["ConfirmedFlow"] | components["schemas"]["NewPasswordRequiredFlow"] | components["schemas"]["MfaSetupFlow"] | components["schemas"]["SoftwareTokenMfaFlow"] | components["schemas"]["DeviceSrpAuthFlow"] | components["schemas"]["DevicePasswordVerifierFlow"] | components["schemas"]["SelectChallengeFlow"] | components["schemas"]["EmailOtpFlow"] | components["schemas"]["AuthenticatedFlow"] | components["schemas"]["SignedOutFlow"] | components["schemas"]["ExpiredFlow"] | components["schemas"]["ResetCodeSentFlow"] | components["schemas"]["TemporaryPasswordExpiredFlow"] | components["schemas"]["TemporaryPasswordSentFlow"]) | null;
             /** @description Cognito's /logout with client_id and logout_uri: navigate there to end the managed login's own session too. */
             logout_url: string;
             /** @description Sign out everywhere: how many BFF sessions ended. */
@@ -1740,7 +1916,7 @@ export interface components {
             data: components["schemas"]["ResetCodeSentData"];
             id: string;
             /** @description Steps allowed from here (the machine's, in its order). */
-            next_steps: ("sign_in" | "forgot_password" | "reset_password" | "sign_out")[];
+            next_steps: ("sign_in" | "sign_in_choice" | "forgot_password" | "reset_password" | "sign_out")[];
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
@@ -1752,6 +1928,23 @@ export interface components {
             new_password: string;
             /** @description The Cognito username (this pool: the email address). */
             username?: string;
+        };
+        SelectChallengeData: {
+            /** @description The first factors to offer, in Cognito's order (its AvailableChallenges this project handles). */
+            factors?: ("PASSWORD" | "PASSWORD_SRP" | "EMAIL_OTP")[];
+            /** @description The user the flow is about. */
+            username?: string | null;
+        };
+        SelectChallengeFlow: {
+            data: components["schemas"]["SelectChallengeData"];
+            id: string;
+            /** @description Steps allowed from here (the machine's, in its order). */
+            next_steps: ("sign_in" | "choose_factor" | "sign_out")[];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            state: "SELECT_CHALLENGE";
         };
         Session: {
             /** @description Seconds before the session ends whatever happens. */
@@ -1784,7 +1977,7 @@ export interface components {
             username?: string;
         };
         SignedOut: {
-            flow?: (components["schemas"]["NewFlow"] | components["schemas"]["SignedUpFlow"] | components["schemas"]["ConfirmedFlow"] | components["schemas"]["NewPasswordRequiredFlow"] | components["schemas"]["MfaSetupFlow"] | components["schemas"]["SoftwareTokenMfaFlow"] | components["schemas"]["DeviceSrpAuthFlow"] | components["schemas"]["DevicePasswordVerifierFlow"] | components["schemas"]["AuthenticatedFlow"] | components["schemas"]["SignedOutFlow"] | components["schemas"]["ExpiredFlow"] | components["schemas"]["ResetCodeSentFlow"] | components["schemas"]["TemporaryPasswordExpiredFlow"] | components["schemas"]["TemporaryPasswordSentFlow"]) | null;
+            flow?: (components["schemas"]["NewFlow"] | components["schemas"]["SignedUpFlow"] | components["schemas"]["ConfirmedFlow"] | components["schemas"]["NewPasswordRequiredFlow"] | components["schemas"]["MfaSetupFlow"] | components["schemas"]["SoftwareTokenMfaFlow"] | components["schemas"]["DeviceSrpAuthFlow"] | components["schemas"]["DevicePasswordVerifierFlow"] | components["schemas"]["SelectChallengeFlow"] | components["schemas"]["EmailOtpFlow"] | components["schemas"]["AuthenticatedFlow"] | components["schemas"]["SignedOutFlow"] | components["schemas"]["ExpiredFlow"] | components["schemas"]["ResetCodeSentFlow"] | components["schemas"]["TemporaryPasswordExpiredFlow"] | components["schemas"]["TemporaryPasswordSentFlow"]) | null;
             /** @description Sign out everywhere: how many BFF sessions ended. */
             sessions_ended?: number;
             signed_out: boolean;
@@ -1845,7 +2038,7 @@ export interface components {
             data: components["schemas"]["TemporaryPasswordExpiredData"];
             id: string;
             /** @description Steps allowed from here (the machine's, in its order). */
-            next_steps: ("sign_in" | "forgot_password" | "resend_temporary_password" | "sign_out")[];
+            next_steps: ("sign_in" | "sign_in_choice" | "forgot_password" | "resend_temporary_password" | "sign_out")[];
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
@@ -1860,7 +2053,7 @@ export interface components {
             data: components["schemas"]["TemporaryPasswordSentData"];
             id: string;
             /** @description Steps allowed from here (the machine's, in its order). */
-            next_steps: ("sign_in" | "forgot_password" | "resend_temporary_password" | "sign_out")[];
+            next_steps: ("sign_in" | "sign_in_choice" | "forgot_password" | "resend_temporary_password" | "sign_out")[];
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}

@@ -42,7 +42,7 @@ def test_start_offers_the_factors_then_a_password_signs_in(spa: SpaClient, user:
     flow = flow_of(spa.post("/api/sign-in/choice", {"username": user}))
     assert flow["state"] == "SELECT_CHALLENGE"
     assert flow["data"]["factors"] == ["PASSWORD", "PASSWORD_SRP", "EMAIL_OTP"]
-    assert flow["next_steps"][0] == "choose_factor"
+    assert "choose_factor" in flow["next_steps"]
     refused = spa.post("/api/sign-in/factor", {"factor": "PASSWORD", "password": "Wrong-pa55!"})
     assert error_of(refused, 401)["code"] == "not_authorized"
     # A wrong password keeps the choice open.
@@ -73,7 +73,7 @@ def test_a_password_factor_without_a_password_is_422(spa: SpaClient, user: str) 
 def test_email_code_signs_in_without_a_password(spa: SpaClient, user: str, outbox: Any) -> None:
     flow = flow_of(spa.post("/api/sign-in/choice", {"username": user, "factor": "EMAIL_OTP"}))
     assert flow["state"] == "EMAIL_OTP"
-    assert flow["next_steps"][0] == "email_code"
+    assert "email_code" in flow["next_steps"]
     assert flow["data"]["destination"].startswith(user[0])
     code = outbox.latest_email_otp(user)
     wrong = "000000" if code != "000000" else "111111"

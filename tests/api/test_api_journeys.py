@@ -53,7 +53,7 @@ def test_sign_up_mfa_remember_device_then_sign_in_without_mfa(
 
     flow = flow_of(spa.post("/api/sign-in", {"username": unique_email, "password": PASSWORD}))
     assert flow["state"] == "MFA_SETUP"
-    assert flow["next_steps"] == ["sign_in", "mfa_setup_verify", "sign_out"]
+    assert flow["next_steps"] == ["sign_in", "sign_in_choice", "mfa_setup_verify", "sign_out"]
     data = flow["data"]
     assert data["otpauth_uri"].startswith("otpauth://totp/Cognito%20BFF:")
     assert f"secret={data['secret']}" in data["otpauth_uri"]
@@ -67,7 +67,7 @@ def test_sign_up_mfa_remember_device_then_sign_in_without_mfa(
     flow = flow_of(spa.post("/api/sign-in/mfa-setup", {"code": code, "device_name": "phone"}))
     assert flow["state"] == "AUTHENTICATED"
     assert flow["data"]["can_remember_device"] is True
-    assert flow["next_steps"] == ["sign_in", "remember_device", *SIGNED_IN_STEPS]
+    assert flow["next_steps"] == ["sign_in", "sign_in_choice", "remember_device", *SIGNED_IN_STEPS]
 
     me = spa.get("/api/me").get_json()
     assert me["user"]["cognito:username"] == unique_email

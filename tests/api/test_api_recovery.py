@@ -51,6 +51,7 @@ def test_forgot_password_reset_ends_the_users_sessions_and_keeps_mfa(
     assert flow["state"] == "RESET_CODE_SENT"
     assert flow["next_steps"] == [
         "sign_in",
+        "sign_in_choice",
         "forgot_password",
         "reset_password",
         "sign_out",
@@ -196,6 +197,7 @@ def test_an_expired_temporary_password_has_its_error_and_a_self_service_resend(
     assert flow["state"] == "TEMPORARY_PASSWORD_SENT"
     assert flow["next_steps"] == [
         "sign_in",
+        "sign_in_choice",
         "forgot_password",
         "resend_temporary_password",
         "sign_out",

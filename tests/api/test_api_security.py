@@ -195,7 +195,7 @@ def test_row15_steps_in_order_single_use_and_expiring(
         assert error["code"] == "illegal_step"
         assert error["details"] == {
             "state": "MFA_SETUP",
-            "allowed_steps": ["sign_in", "mfa_setup_verify", "sign_out"],
+            "allowed_steps": ["sign_in", "sign_in_choice", "mfa_setup_verify", "sign_out"],
         }
 
     # A wrong code is an attempt, not the end: the step can be retried.
@@ -224,6 +224,7 @@ def test_row15_steps_in_order_single_use_and_expiring(
     assert flow_of(spa.get("/api/flow"))["state"] == "EXPIRED"
     assert flow_of(spa.get("/api/flow"))["next_steps"] == [
         "sign_in",
+        "sign_in_choice",
         "forgot_password",
         "sign_out",
     ]
@@ -470,12 +471,15 @@ def test_step_names_cover_the_steps_the_api_serves() -> None:
         "confirm",
         "resend_code",
         "sign_in",
+        "sign_in_choice",
         "forgot_password",
         "reset_password",
         "resend_temporary_password",
         "new_password",
         "mfa_setup_verify",
         "mfa_code",
+        "choose_factor",
+        "email_code",
         "remember_device",
         "change_password",
         "mfa_status",

@@ -28,6 +28,11 @@ NEW_PASSWORD = "N3w-Passw0rd!long"
 #: code (``forgot`` comes after it and sends one).
 PROBES: dict[str, dict[str, Any]] = {
     "/api/sign-in": {"password": WRONG_PASSWORD},
+    # Choice-based sign-in with the password factor. Without a factor Cognito answers an
+    # unknown user with a random selection of the pool's factors (documented: developer
+    # guide, "Managing user existence error responses"): the same kind of answer, not the
+    # same list.
+    "/api/sign-in/choice": {"factor": "PASSWORD", "password": WRONG_PASSWORD},
     "/api/sign-up/confirm": {"code": "000000"},
     "/api/password/reset": {"code": "000000", "new_password": NEW_PASSWORD},
     "/api/sign-up/resend-code": {},

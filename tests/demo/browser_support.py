@@ -28,17 +28,17 @@ CHROMIUM_FLAGS = [
 ]
 STATUS = "#flow-status"
 SIGNED_OUT_STEPS = (
-    "none in this flow; a new one: sign_up, confirm, resend_code, sign_in, forgot_password, "
-    "reset_password, resend_temporary_password"
+    "none in this flow; a new one: sign_up, confirm, resend_code, sign_in, sign_in_choice, "
+    "forgot_password, reset_password, resend_temporary_password"
 )
 # A signed-in flow's steps, with and without the device Cognito offered at this sign-in.
 ACCOUNT_STEPS = (
     "change_password, mfa_status, replace_authenticator, verify_authenticator, sign_out, "
     "sign_out_everywhere"
 )
-SIGNED_IN = "sign_in, " + ACCOUNT_STEPS
-SIGNED_IN_OFFERED = "sign_in, remember_device, " + ACCOUNT_STEPS
-CONFIRMED_STEPS = "sign_in, forgot_password, sign_out"
+SIGNED_IN = "sign_in, sign_in_choice, " + ACCOUNT_STEPS
+SIGNED_IN_OFFERED = "sign_in, sign_in_choice, remember_device, " + ACCOUNT_STEPS
+CONFIRMED_STEPS = "sign_in, sign_in_choice, forgot_password, sign_out"
 # Why a signed-in browser finds itself signed out (a refused request, or a reload).
 SESSION_ENDED = (
     "Your session was ended on the server: by a password change or reset, by \u201cSign out "

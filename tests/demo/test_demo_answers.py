@@ -87,10 +87,10 @@ def test_outbox_use_only_on_live_codes_and_mfa_code_after_a_reload(
     # MFA set-up, then a reload: the key is not shown again, the code field still is.
     page.fill("#sign-in-password", PASSWORD)
     submit(page, "sign-in")
-    expect_state(page, "MFA_SETUP", "sign_in, mfa_setup_verify, sign_out")
+    expect_state(page, "MFA_SETUP", "sign_in, sign_in_choice, mfa_setup_verify, sign_out")
     secret = page.inner_text("#mfa-secret").replace(" ", "")
     page.reload()
-    expect_state(page, "MFA_SETUP", "sign_in, mfa_setup_verify, sign_out")
+    expect_state(page, "MFA_SETUP", "sign_in, sign_in_choice, mfa_setup_verify, sign_out")
     expect(page.locator("#qr")).to_have_count(0)
     expect(page.locator("#screen")).to_contain_text("Already scanned it?")
     expect(page.locator("#mfa-setup-code")).to_be_visible()

@@ -184,20 +184,20 @@ def test_demo_page_whole_journey(
     # Sign in: MFA setup with the server's QR code and the secret for manual entry.
     page.fill("#sign-in-password", PASSWORD)
     submit(page, "sign-in")
-    expect_state(page, "MFA_SETUP", "sign_in, mfa_setup_verify, sign_out")
+    expect_state(page, "MFA_SETUP", "sign_in, sign_in_choice, mfa_setup_verify, sign_out")
     expect(page.locator("#qr svg")).to_be_visible()
     expect(page.locator("#new-key-warning")).to_have_count(0)
     first_secret = page.inner_text("#mfa-secret").replace(" ", "")
     # The secret is shown once: after a reload the page says so, warns that an entry made
     # from the old QR code will not work, and offers a new sign-in.
     page.reload()
-    expect_state(page, "MFA_SETUP", "sign_in, mfa_setup_verify, sign_out")
+    expect_state(page, "MFA_SETUP", "sign_in, sign_in_choice, mfa_setup_verify, sign_out")
     expect(page.locator("#screen")).to_contain_text("shown only once")
     expect(page.locator("#new-key-warning")).to_contain_text("will not work")
     expect(page.locator("#qr")).to_have_count(0)
     page.fill("#sign-in-password", PASSWORD)
     submit(page, "sign-in")
-    expect_state(page, "MFA_SETUP", "sign_in, mfa_setup_verify, sign_out")
+    expect_state(page, "MFA_SETUP", "sign_in, sign_in_choice, mfa_setup_verify, sign_out")
     expect(page.locator("#new-key-warning")).to_contain_text("This is a new key.")
     qr = page.locator("#qr svg")
     expect(qr).to_be_visible()
@@ -398,7 +398,7 @@ def test_demo_page_new_password_with_required_attributes(
 
             page.fill("#new-password-new_password", PASSWORD)
             submit(page, "new-password")
-            expect_state(page, "MFA_SETUP", "sign_in, mfa_setup_verify, sign_out")
+            expect_state(page, "MFA_SETUP", "sign_in, sign_in_choice, mfa_setup_verify, sign_out")
             expect(page.locator("#qr svg")).to_be_visible()
             assert watched.problems == []
             page.close()

@@ -47,7 +47,7 @@ from tests.support.serve import bff_serve, serve_environment
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-RESET_STEPS = "sign_in, forgot_password, reset_password, sign_out"
+RESET_STEPS = "sign_in, sign_in_choice, forgot_password, reset_password, sign_out"
 EIGHT_DAYS = 8 * 24 * 3600  # the pool's TemporaryPasswordValidityDays is 7
 
 
@@ -135,7 +135,7 @@ def test_forgot_password(browser: Browser, served: dict[str, str], shots: Path) 
     expect(page.locator("#error")).to_contain_text("Incorrect email or password. (not_authorized)")
     page.fill("#sign-in-password", NEW_PASSWORD)
     submit(page, "sign-in")
-    expect_state(page, "MFA_SETUP", "sign_in, mfa_setup_verify, sign_out")
+    expect_state(page, "MFA_SETUP", "sign_in, sign_in_choice, mfa_setup_verify, sign_out")
 
     # An unknown address gets the same screen (no account enumeration).
     page.click("#cancel")
@@ -188,7 +188,7 @@ def test_reset_required_by_an_administrator(browser: Browser, served: dict[str, 
     expect_state(page, "CONFIRMED", CONFIRMED_STEPS)
     page.fill("#sign-in-password", NEW_PASSWORD)
     submit(page, "sign-in")
-    expect_state(page, "MFA_SETUP", "sign_in, mfa_setup_verify, sign_out")
+    expect_state(page, "MFA_SETUP", "sign_in, sign_in_choice, mfa_setup_verify, sign_out")
     assert watched.problems == []
     context.close()
 
@@ -252,7 +252,7 @@ def test_expired_temporary_password(
         expect_state(page, "NEW_PASSWORD_REQUIRED", "new_password, sign_out")
         page.fill("#new-password-new_password", NEW_PASSWORD)
         submit(page, "new-password")
-        expect_state(page, "MFA_SETUP", "sign_in, mfa_setup_verify, sign_out")
+        expect_state(page, "MFA_SETUP", "sign_in, sign_in_choice, mfa_setup_verify, sign_out")
         assert watched.problems == []
         context.close()
 

@@ -50,7 +50,12 @@ def test_template_maps_to_the_scenario() -> None:
         "ALLOW_ADMIN_USER_PASSWORD_AUTH",
         "ALLOW_USER_PASSWORD_AUTH",
         "ALLOW_USER_SRP_AUTH",
+        "ALLOW_USER_AUTH",
         "ALLOW_REFRESH_TOKEN_AUTH",
+    }
+    assert pool["UserPoolTier"] == "ESSENTIALS"
+    assert pool["Policies"]["SignInPolicy"] == {
+        "AllowedFirstAuthFactors": ["PASSWORD", "EMAIL_OTP"]
     }
     assert client["PreventUserExistenceErrors"] == "ENABLED"
     assert client["AuthSessionValidity"] == 3

@@ -36,7 +36,7 @@ const STEP_PATHS = {
 // The steps of a browser with no flow yet (the lifecycle's NEW state) that the start screen
 // offers.
 const NEW_STEPS = [
-  "sign_up", "confirm", "resend_code", "sign_in", "forgot_password", "reset_password", "resend_temporary_password",
+  "sign_up", "confirm", "resend_code", "sign_in", "sign_in_choice", "forgot_password", "reset_password", "resend_temporary_password",
 ];
 // Why an outbox message is no longer offered (the local Cognito's `status` of it).
 const OUTBOX_STATUS = { used: "used", expired: "expired", replaced: "replaced by a newer one" };

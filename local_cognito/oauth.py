@@ -9,9 +9,10 @@ and managed login reference"):
 - ``GET /oauth2/authorize``: checks the client, the exact ``redirect_uri``, the response
   type, the scopes and PKCE, then shows the sign-in page (or, with ``identity_provider``,
   goes to that provider; with the domain's session cookie, signs in at once);
-- ``POST /login``, ``POST /login/mfa``: the page's password and TOTP answers, checked as
-  InitiateAuth and RespondToAuthChallenge check them; ``POST /login/provider``: a provider
-  button; ``GET /oauth2/idpresponse``: the provider's answer (federation.py);
+- ``POST /login`` and the steps after it (oauth_login.py): the page's password, new
+  password, TOTP and TOTP set-up answers, checked as the API checks them;
+  ``POST /login/provider``: a provider button; ``GET /oauth2/idpresponse``: the provider's
+  answer (federation.py);
 - ``POST /oauth2/token``, ``GET|POST /oauth2/userInfo``, ``POST /oauth2/revoke``
   (oauth_tokens.py);
 - ``GET /logout``: ends the domain's session and sends the browser to a registered
@@ -25,18 +26,16 @@ from __future__ import annotations
 
 import re
 import secrets
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from moto.cognitoidp.models import UserStatus
 from werkzeug.wrappers import Request, Response
 
-from . import errors as e
 from . import oauth_pages as pages
 from .oauth_clients import COGNITO_PROVIDER, OAuthClient, OAuthError, find_client
-from .oauth_codes import MFA_ATTEMPTS, AuthorizeRequest, LoginRequest, OAuthStore
+from .oauth_codes import AuthorizeRequest, LoginRequest, OAuthStore
+from .oauth_login import LoginSteps
 from .oauth_tokens import TokenEndpoints
 
 if TYPE_CHECKING:
@@ -94,11 +93,14 @@ class OAuthEndpoints:
         self.store = OAuthStore(backend.clock)
         self.tokens = TokenEndpoints(backend, self.store)
         self.federation: Federation | None = None
+        self.steps = LoginSteps(self)
         Handler = Callable[[Request], Response]
         self._routes: dict[str, tuple[tuple[str, ...], Handler, bool]] = {
             "/oauth2/authorize": (("GET",), self.authorize, False),
-            "/login": (("POST",), self.password, False),
-            "/login/mfa": (("POST",), self.mfa, False),
+            "/login": (("POST",), self.steps.password, False),
+            "/login/new-password": (("POST",), self.steps.new_password, True),
+            "/login/mfa": (("POST",), self.steps.mfa, False),
+            "/login/mfa-setup": (("POST",), self.steps.mfa_setup, True),
             "/login/provider": (("POST",), self.provider, False),
             "/oauth2/idpresponse": (("GET",), self.idp_response, True),
             "/oauth2/token": (("POST",), self.tokens.token, True),
@@ -168,7 +170,7 @@ class OAuthEndpoints:
         if provider is not None and provider != COGNITO_PROVIDER:
             response = self._to_provider(login, client, provider)
         else:
-            response = self._sign_in_page(login, client)
+            response = self.sign_in_page(login, client)
         _set_cookie(response, request, CSRF_COOKIE, csrf, None)
         return response
 
@@ -210,7 +212,7 @@ class OAuthEndpoints:
     def _federates(self, client: OAuthClient, provider: str) -> bool:
         return self.federation is not None and self.federation.available(client.pool, provider)
 
-    def _sign_in_page(
+    def sign_in_page(
         self,
         login: LoginRequest,
         client: OAuthClient,
@@ -231,7 +233,7 @@ class OAuthEndpoints:
             status=status,
         )
 
-    def _login_of(self, request: Request, step: str) -> tuple[LoginRequest, OAuthClient]:
+    def login_of(self, request: Request, step: str) -> tuple[LoginRequest, OAuthClient]:
         """The sign-in a form answers, if the form and the browser are the ones it began
         with (CSRF: the form's ``_csrf`` equals the browser's cookie and the record's)."""
         login = self.store.login(request.form.get("login_request"))
@@ -247,73 +249,6 @@ class OAuthEndpoints:
         if client is None:
             raise OAuthError("invalid_request", "the client no longer exists")
         return login, client
-
-    def password(self, request: Request) -> Response:
-        try:
-            login, client = self._login_of(request, "password")
-        except OAuthError as exc:
-            return pages.error_page(exc.error, exc.description, exc.status)
-        if COGNITO_PROVIDER not in client.providers:
-            return pages.error_page("invalid_request", "the client has no password sign-in")
-        username = request.form.get("username", "")
-        password = request.form.get("password", "")
-        if not username or not password:
-            return self._sign_in_page(
-                login, client, "Enter your username and password.", username, 400
-            )
-        user = self.backend._user_or_none(client.pool, username)
-        try:
-            user = self.backend.verify_password(client.client, user, password)
-            return self._after_password(request, login, client, user)
-        except e.CognitoError as exc:
-            return self._sign_in_page(login, client, exc.message, username, 400)
-
-    def _after_password(
-        self, request: Request, login: LoginRequest, client: OAuthClient, user: CognitoIdpUser
-    ) -> Response:
-        """InitiateAuth's checks after a right password, then the pool's MFA."""
-        if not user.enabled:
-            raise e.NotAuthorized("User is disabled.")
-        if user.status == UserStatus.UNCONFIRMED:
-            raise e.UserNotConfirmed("User is not confirmed.")
-        if user.status == UserStatus.RESET_REQUIRED:
-            raise e.PasswordResetRequired(e.PASSWORD_RESET_REQUIRED)
-        if user.status == UserStatus.FORCE_CHANGE_PASSWORD:
-            raise e.NotAuthorized(
-                "This account must choose a new password: sign in through the app first."
-            )
-        pool, state = client.pool, self.backend.state(user)
-        if pool.mfa_config in ("ON", "OPTIONAL") and user.software_token_mfa_enabled:
-            if state.totp_secret:
-                login.username, login.step = user.username, "mfa"
-                return pages.mfa_page(login.id, login.csrf)
-        if pool.mfa_config == "ON" and (pool.token_mfa_config or {}).get("Enabled"):
-            raise e.NotAuthorized(
-                "This account must set up MFA first: sign in through the app to set it up."
-            )
-        return self.complete(request, login, client, user, int(time.time()))
-
-    def mfa(self, request: Request) -> Response:
-        try:
-            login, client = self._login_of(request, "mfa")
-        except OAuthError as exc:
-            return pages.error_page(exc.error, exc.description, exc.status)
-        user = self.backend._user_or_none(client.pool, login.username or "")
-        if user is None or not user.enabled:
-            self.store.finish_login(login)
-            return pages.error_page("access_denied", "the user can no longer sign in")
-        state = self.backend.state(user)
-        try:
-            self.backend._check_totp(
-                state.used_totp_steps, state.totp_secret, request.form.get("code")
-            )
-        except e.CognitoError as exc:
-            login.failures += 1
-            if login.failures >= MFA_ATTEMPTS:
-                self.store.finish_login(login)
-                return pages.error_page("access_denied", "too many wrong codes: start again")
-            return pages.mfa_page(login.id, login.csrf, exc.message, 400)
-        return self.complete(request, login, client, user, int(time.time()))
 
     def complete(
         self,
@@ -336,7 +271,7 @@ class OAuthEndpoints:
 
     def provider(self, request: Request) -> Response:
         try:
-            login, client = self._login_of(request, "password")
+            login, client = self.login_of(request, "password")
         except OAuthError as exc:
             return pages.error_page(exc.error, exc.description, exc.status)
         name = request.form.get("provider", "")

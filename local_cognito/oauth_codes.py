@@ -57,6 +57,9 @@ class LoginRequest:
     step: str = "password"
     #: wrong MFA codes so far (MFA_ATTEMPTS of them end the sign-in)
     failures: int = 0
+    #: while setting TOTP up (step ``mfa_setup``): the MFA_SETUP session and the new secret
+    session: str | None = None
+    secret: str | None = None
     #: at an identity provider (federation.py): its name and what the callback checks
     provider: str | None = None
     provider_state: str | None = None

@@ -103,6 +103,50 @@ def mfa_page(login_id: str, csrf: str, error: str | None = None, status: int = 2
     return _page("Enter your code", body, status)
 
 
+def new_password_page(
+    login_id: str, csrf: str, error: str | None = None, status: int = 200
+) -> Response:
+    """A user signing in with a temporary password chooses their own."""
+    body = (
+        _error(error)
+        + "<p>Your password is temporary: choose your own.</p>"
+        + '<form method="post" action="/login/new-password">'
+        + _hidden(login_id, csrf)
+        + '<label for="new_password">New password</label>'
+        '<input id="new_password" name="new_password" type="password" '
+        'autocomplete="new-password" required>'
+        '<label for="confirm_password">New password again</label>'
+        '<input id="confirm_password" name="confirm_password" type="password" '
+        'autocomplete="new-password" required>'
+        "<button type=submit>Set password and sign in</button></form>"
+    )
+    return _page("Choose a password", body, status)
+
+
+def mfa_setup_page(
+    login_id: str,
+    csrf: str,
+    secret: str,
+    uri: str,
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
+    """The pool requires MFA: add this secret to an authenticator app, enter its code."""
+    body = (
+        _error(error)
+        + "<p>Add this key to your authenticator app, then enter the code it shows.</p>"
+        f'<p><code id="secret">{escape(secret)}</code></p>'
+        f'<p><small>or its URI: <code id="otpauth">{escape(uri)}</code></small></p>'
+        '<form method="post" action="/login/mfa-setup">'
+        + _hidden(login_id, csrf)
+        + '<label for="code">Code from your authenticator app</label>'
+        '<input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" '
+        'pattern="[0-9]{6}" required>'
+        "<button type=submit>Verify and sign in</button></form>"
+    )
+    return _page("Set up MFA", body, status)
+
+
 def error_page(error: str, description: str, status: int = 400) -> Response:
     """A refusal that cannot go back to the client (no valid redirect_uri to send it to)."""
     body = f'<p class="error" role="alert"><code>{escape(error)}</code>: {escape(description)}</p>'

@@ -5,6 +5,7 @@ client_credentials."""
 
 from __future__ import annotations
 
+import html
 import json
 from typing import Any
 from urllib.parse import urlencode
@@ -466,3 +467,108 @@ def test_userinfo_needs_a_bearer_token_with_openid(pool: Any, admin: Any) -> Non
         timeout=10,
     )
     assert response.status_code == 403 and response.json()["error"] == "insufficient_scope"
+
+
+CRAFTED = [
+    ("GET", "/oauth2/authorize", {"client_id": "\x00\xff", "redirect_uri": "javascript:alert(1)"}),
+    ("GET", "/oauth2/authorize", {"client_id": "x" * 5000}),
+    ("GET", "/oauth2/authorize", {"response_type": ["code", "token"], "client_id": ["a", "b"]}),
+    ("POST", "/login", {"login_request": "../../etc", "_csrf": "x"}),
+    ("POST", "/login/mfa", {"login_request": "", "code": "1" * 10000}),
+    ("POST", "/login/provider", {"provider": "<script>"}),
+    ("GET", "/oauth2/idpresponse", {"state": "\u2028", "code": "%00"}),
+    ("POST", "/oauth2/token", {"grant_type": "authorization_code", "code": ["a", "b"]}),
+    ("POST", "/oauth2/token", "grant_type=%FF%FE&code=%C0%AF&redirect_uri=%00"),
+    ("POST", "/oauth2/revoke", {"token": "a.b.c"}),
+    ("GET", "/oauth2/userInfo", {}),
+    ("GET", "/logout", {"client_id": "", "logout_uri": "//evil.example"}),
+    ("DELETE", "/oauth2/token", {}),
+    ("PUT", "/login", {}),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "params"), CRAFTED)
+def test_crafted_input_gets_a_clear_refusal_and_no_redirect_off_site(
+    pool: Any, method: str, path: str, params: dict[str, Any] | str
+) -> None:
+    send = {"params": params} if method in ("GET", "DELETE") else {"data": params}
+    headers = {"Authorization": "Basic !!!not-base64"} if path == "/oauth2/token" else {}
+    if isinstance(params, str):  # a raw form body: bytes that are not UTF-8, percent-encoded
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    response = requests.request(
+        method,
+        f"{pool.endpoint_url}{path}",
+        allow_redirects=False,
+        timeout=10,
+        headers=headers,
+        **send,  # type: ignore[arg-type]
+    )
+    assert 400 <= response.status_code < 500, (response.status_code, response.text[:300])
+    assert "Location" not in response.headers
+    assert "Traceback" not in response.text
+
+
+def test_a_temporary_password_is_replaced_on_the_page(pool: Any, admin: Any) -> None:
+    email = "temporary@example.com"
+    admin.admin_create_user(
+        UserPoolId=pool.user_pool_id,
+        Username=email,
+        TemporaryPassword=PASSWORD,
+        MessageAction="SUPPRESS",
+        UserAttributes=[{"Name": "email", "Value": email}],
+    )
+    browser = ManagedLogin(pool.endpoint_url)
+    page, verifier = _authorize(pool, browser)
+    asked = browser.submit(page, "/login", username=email, password=PASSWORD)
+    assert asked.left_to is None and asked.form("/login/new-password")
+    mismatch = browser.submit(
+        asked, "/login/new-password", new_password="N3w-Pass!x", confirm_password="other"
+    )
+    assert mismatch.response.status_code == 400 and mismatch.error == "The passwords do not match."
+    weak = browser.submit(
+        mismatch, "/login/new-password", new_password="weakweak", confirm_password="weakweak"
+    )
+    assert weak.response.status_code == 400
+    assert weak.error.startswith("Password did not conform with policy")
+    chosen = "N3w-Battery-Staple!"
+    done = browser.submit(weak, "/login/new-password", new_password=chosen, confirm_password=chosen)
+    assert done.query["code"]
+    user = admin.admin_get_user(UserPoolId=pool.user_pool_id, Username=email)
+    assert user["UserStatus"] == "CONFIRMED"
+    assert _redeem(pool, done.query["code"], verifier).status_code == 200
+
+
+def test_mfa_is_set_up_on_the_page_when_the_pool_requires_it(
+    private_cognito: Any, admin: Any
+) -> None:
+    required = private_cognito.provision(with_client_secret=True, CallbackURLs=[CALLBACK])
+    email = _user(admin, required, "setup@example.com")
+    browser = ManagedLogin(required.endpoint_url)
+    page, _ = _authorize(required, browser)
+    setup = browser.submit(page, "/login", username=email, password=PASSWORD)
+    assert setup.left_to is None and setup.form("/login/mfa-setup")
+    secret = forms_text(setup, "secret")
+    assert f"secret={secret}" in forms_text(setup, "otpauth")
+    wrong = browser.submit(setup, "/login/mfa-setup", code="000000")
+    assert wrong.response.status_code == 400
+    assert wrong.error == "Code mismatch and fail enable Software Token MFA"
+    totp = pyotp.TOTP(secret)
+    done = browser.submit(wrong, "/login/mfa-setup", code=totp.at(private_cognito.clock.now()))
+    assert done.query["code"]
+    user = admin.admin_get_user(UserPoolId=required.user_pool_id, Username=email)
+    assert user["UserMFASettingList"] == ["SOFTWARE_TOKEN_MFA"]
+
+    private_cognito.clock.advance(30)
+    again = ManagedLogin(required.endpoint_url)
+    page, _ = _authorize(required, again)
+    asked = again.submit(page, "/login", username=email, password=PASSWORD)
+    assert asked.form("/login/mfa")
+    signed = again.submit(asked, "/login/mfa", code=totp.at(private_cognito.clock.now()))
+    assert signed.query["code"]
+
+
+def forms_text(page: Page, element_id: str) -> str:
+    """The text of the ``<code id=...>`` element of a page."""
+    text = page.response.text
+    start = text.index(f'id="{element_id}">') + len(f'id="{element_id}">')
+    return html.unescape(text[start : text.index("</code>", start)])

@@ -64,7 +64,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         JSON_SORT_KEYS=False,
     )
     # Refuses an unsafe production configuration (ConfigError) before anything is opened.
-    security.init_app(app, settings)
+    security.init_app(app, settings, clock)
     ops.init_app(app, settings)  # request ids, logs, /healthz, /readyz, /metrics
     qa_allowance.init_app(app)  # local mode: the admin key skips the rate limits (bff qa run)
 
@@ -84,6 +84,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         challenge_seconds=settings.flow_ttl_seconds,
         flow_seconds=settings.session_absolute_seconds,
         totp_issuer=settings.totp_issuer,
+        budgets=security.failure_budgets(app),
     )
     app.extensions[EXTENSION] = {
         "local_cognito": local_cognito,

@@ -88,6 +88,15 @@ class BffSettings:
     ratelimit_mfa: str = "10 per minute;50 per hour"
     ratelimit_sign_up: str = "5 per minute;30 per hour"
     ratelimit_resend: str = "3 per minute;20 per hour"
+    #: Failure budgets (bff.security.budgets): wrong confirmation codes and wrong reset codes
+    #: per username, wrong answers per sign-in (MFA codes and every other challenge); each
+    #: window starts at its first failure.
+    failures_confirm: str = "10 per minute;50 per hour"
+    failures_reset: str = "10 per minute;50 per hour"
+    failures_mfa: str = "5 per 5 minutes"
+    #: Codes and temporary passwords mailed per username and kind; past it the step answers
+    #: as usual and sends nothing (the code mailed last is still valid).
+    mails_per_username: str = "3 per 15 minutes"
     #: Wrong passwords for one username before sign-in for it is delayed (bff.security).
     sign_in_free_failures: int = 5
     #: The longest delay (seconds) between sign-ins for a username after failures.
@@ -324,6 +333,10 @@ def load_settings(
         ratelimit_mfa=_limit(env, "BFF_RATELIMIT_MFA", BffSettings.ratelimit_mfa),
         ratelimit_sign_up=_limit(env, "BFF_RATELIMIT_SIGN_UP", BffSettings.ratelimit_sign_up),
         ratelimit_resend=_limit(env, "BFF_RATELIMIT_RESEND", BffSettings.ratelimit_resend),
+        failures_confirm=_limit(env, "BFF_FAILURES_CONFIRM", BffSettings.failures_confirm),
+        failures_reset=_limit(env, "BFF_FAILURES_RESET", BffSettings.failures_reset),
+        failures_mfa=_limit(env, "BFF_FAILURES_MFA", BffSettings.failures_mfa),
+        mails_per_username=_limit(env, "BFF_MAILS_PER_USERNAME", BffSettings.mails_per_username),
         sign_in_free_failures=_int(env, "BFF_SIGN_IN_FREE_FAILURES", 5, minimum=1),
         sign_in_delay_cap_seconds=_int(env, "BFF_SIGN_IN_DELAY_CAP_SECONDS", 60),
         log_format=log_format,

@@ -25,6 +25,7 @@ from bff.flows.tokens import claims
 from bff.relay import session_access
 from bff.session_record import BrowserSession, device_secrets, token_record
 from bff.store import Store
+from bff.usernames import same_username
 from statemachine import Flow
 from statemachine.lifecycle import AUTHENTICATED
 
@@ -182,8 +183,7 @@ def answer_context() -> AnswerContext:
     device name, and its device when it belongs to the user signing in."""
     session = browser_session() or BrowserSession()
     device = remembered_device()
-    username = (session.username or "").casefold()
-    if device is not None and device.username.casefold() != username:
+    if device is not None and not same_username(device.username, session.username or ""):
         device = None
     return AnswerContext(
         step_data=session.step_data, device_name=session.device_name, device=device

@@ -37,8 +37,10 @@ from bff.errors import (
     NoFlow,
     SessionExpired,
 )
+from bff.flows.budgets import UNLIMITED, Budgets
 from bff.flows.steps import next_steps, step_allowed
 from bff.store import Store
+from bff.usernames import same_username
 from statemachine import Flow, IllegalTransition
 from statemachine.challenges import CHALLENGE_STATES
 from statemachine.lifecycle import EXPIRED
@@ -63,8 +65,11 @@ class Flows:
         challenge_seconds: int = 180,
         flow_seconds: int = 28800,
         totp_issuer: str = "Cognito BFF",
+        budgets: Budgets = UNLIMITED,
     ) -> None:
         self.gateway = gateway
+        #: The failure budgets the steps charge (bff.flows.budgets).
+        self.budgets = budgets
         self.store = store
         self.challenge_seconds = challenge_seconds
         self.flow_seconds = flow_seconds
@@ -203,7 +208,7 @@ class Flows:
         is_new = not (
             flow is not None
             and step_allowed(step, flow.state)
-            and (flow.username is None or flow.username.casefold() == username.casefold())
+            and (flow.username is None or same_username(flow.username, username))
         )
         if is_new or flow is None:
             flow = self.new_flow(username)
@@ -219,7 +224,7 @@ class Flows:
         (a code typed in another browser); else the error that explains why not (a missing
         username is a 422, never "no flow")."""
         if flow is not None and step_allowed(step, flow.state) and flow.username:
-            if not username or username.casefold() == flow.username.casefold():
+            if not username or same_username(username, flow.username):
                 return flow, False
         if username:
             return self.new_flow(username), True

@@ -12,6 +12,7 @@ import logging
 
 from marshmallow import fields
 
+from bff.cognito.types import CodeDelivery
 from bff.errors import (
     AttemptLimitExceeded,
     CodeMismatch,
@@ -25,6 +26,7 @@ from bff.errors import (
     UserNotFound,
 )
 from bff.flows import applicants
+from bff.flows.budgets import for_username, mailing
 from bff.flows.data import CodeDeliverySchema, StepData, produces
 from bff.flows.outcome import StepOutcome, delivery_data, simulated_delivery
 from bff.flows.protocol import Flows
@@ -91,28 +93,41 @@ def forgot_password(flows: Flows, flow: Flow | None, username: str) -> StepOutco
     disabled account: NotAuthorizedException) get the same answer, and nothing is sent. So
     does Cognito's limit on reset codes per user and hour (LimitExceededException): it
     never applies to an unknown user, so a 429 would tell who has an account; the journal
-    records it (``attempts_exceeded``), the user still has the codes already sent.
+    records it (``attempts_exceeded``), the user still has the codes already sent. So does
+    the BFF's own budget of reset codes per username (bff.flows.budgets.mailing): a
+    stranger's requests never turn into a refusal of the user's own.
     """
     flow, is_new = flows.flow_for(flow, "forgot_password", username)
+    with mailing(flows.budgets, "mail_reset", username) as send:
+        if send:
+            delivery, is_new = _send_reset_code(flows, flow, is_new, username)
+        else:
+            log.info("forgot password: nothing sent (the username's budget of reset codes)")
+            delivery = simulated_delivery(username)
+    flow.apply("ForgotPassword", {})
+    flows.persist(flow, is_new=is_new)
+    code_delivery = delivery_data(delivery, masked_for=username)
+    return StepOutcome(flow, {"username": username, "code_delivery": code_delivery})
+
+
+def _send_reset_code(
+    flows: Flows, flow: Flow, is_new: bool, username: str
+) -> tuple[CodeDelivery, bool]:
+    """ForgotPassword, with every refusal that must not be told answered as a delivery."""
     try:
-        delivery = flows.gateway.forgot_password(username)
+        return flows.gateway.forgot_password(username), is_new
     except (UserNotFound, InvalidParameter, NotAuthorized, UserNotConfirmed) as exc:
         log.info("forgot password: nothing sent (%s)", exc.cognito_code)
-        delivery = simulated_delivery(username)
+        return simulated_delivery(username), is_new
     except AttemptLimitExceeded as exc:
         flows.record_failure(flow, "ForgotPassword", exc, is_new=is_new)
         if exc.cognito_code != "LimitExceededException":
             raise
         log.info("forgot password: nothing sent (Cognito's limit on reset codes)")
-        is_new = False
-        delivery = simulated_delivery(username)
+        return simulated_delivery(username), False
     except CognitoError as exc:
         flows.record_failure(flow, "ForgotPassword", exc, is_new=is_new)
         raise
-    flow.apply("ForgotPassword", {})
-    flows.persist(flow, is_new=is_new)
-    code_delivery = delivery_data(delivery, masked_for=username)
-    return StepOutcome(flow, {"username": username, "code_delivery": code_delivery})
 
 
 def reset_password(
@@ -137,7 +152,8 @@ def reset_password(
     flow, is_new = flows.flow_for_code_step(flow, "reset_password", username)
     name = flow.username or ""
     try:
-        flows.gateway.confirm_forgot_password(name, code, new_password)
+        with for_username(flows.budgets, "reset", name):
+            flows.gateway.confirm_forgot_password(name, code, new_password)
     except CognitoError as exc:
         flows.record_failure(flow, "ConfirmForgotPassword", exc, is_new=is_new)
         if isinstance(exc, _REFUSED_CODE):
@@ -156,16 +172,21 @@ def resend_temporary_password(flows: Flows, flow: Flow | None, username: str) ->
     (``applicants.resend_temporary_password``); TEMPORARY_PASSWORD_SENT.
 
     The same answer whether or not the account exists or waits for a new password
-    (UserNotFoundException, UnsupportedUserStateException are logged, not told).
+    (UserNotFoundException, UnsupportedUserStateException are logged, not told), and
+    past the username's mail budget (bff.flows.budgets.mailing: nothing sent).
     """
     flow, is_new = flows.flow_for(flow, "resend_temporary_password", username)
-    try:
-        applicants.resend_temporary_password(username, gateway=flows.gateway)
-    except (UserNotFound, UnsupportedUserState, NotAuthorized) as exc:
-        log.info("temporary password: nothing sent (%s)", exc.cognito_code)
-    except CognitoError as exc:
-        flows.record_failure(flow, "AdminCreateUser", exc, is_new=is_new)
-        raise
+    with mailing(flows.budgets, "mail_temporary", username) as send:
+        try:
+            if send:
+                applicants.resend_temporary_password(username, gateway=flows.gateway)
+            else:
+                log.info("temporary password: nothing sent (the username's mail budget)")
+        except (UserNotFound, UnsupportedUserState, NotAuthorized) as exc:
+            log.info("temporary password: nothing sent (%s)", exc.cognito_code)
+        except CognitoError as exc:
+            flows.record_failure(flow, "AdminCreateUser", exc, is_new=is_new)
+            raise
     flow.apply("AdminCreateUser", {}, request={"MessageAction": "RESEND"})
     flows.persist(flow, is_new=is_new)
     return StepOutcome(flow, {"username": username})

@@ -25,12 +25,14 @@ from bff.errors import (
     UserNotFound,
 )
 from bff.flows import devices
+from bff.flows.budgets import charged, sign_in_key
 from bff.flows.challenges import AnswerContext, ChallengeHandler, handler_for_state
 from bff.flows.challenges.device_srp import prove_device
 from bff.flows.data import StepData, produces
 from bff.flows.outcome import ExistingDevice, StepOutcome
 from bff.flows.protocol import Flows
 from bff.flows.steps import next_steps
+from bff.usernames import same_username
 from statemachine import Flow
 from statemachine.challenges import DEVICE_SRP_AUTH, MFA_SETUP, SOFTWARE_TOKEN_MFA
 from statemachine.lifecycle import AUTHENTICATED, RESET_CODE_SENT, SIGNED_UP
@@ -89,7 +91,7 @@ def sign_in(
     tells sign-up → confirm → sign-in), else starts a new flow. ``device_name``: how a
     device Cognito issues at this step is listed; the later steps of the sign-in take it too.
     """
-    if device is not None and device.username.casefold() != username.casefold():
+    if device is not None and not same_username(device.username, username):
         device = None  # another user's remembered device says nothing about this one
     try:
         return _initiate(flows, flow, username, password, device, device_name)
@@ -255,8 +257,11 @@ def answer_challenge(
     winner among concurrent submissions), let the handler call Cognito, enter what Cognito
     answered."""
     flows.require(flow, handler.step)
-    session = flows.claim_session(flow)
-    step = handler.answer(flows, flow, session, args, context)
+    # Wrong answers count against this sign-in's budget, never the username's: a stranger
+    # naming the user cannot spend it (bff.flows.budgets).
+    with charged(flows.budgets, "mfa", sign_in_key(flow)):
+        session = flows.claim_session(flow)
+        step = handler.answer(flows, flow, session, args, context)
     outcome = enter_proving_device(
         flows,
         flow,

@@ -13,6 +13,7 @@ from marshmallow import fields
 
 from bff.cognito.types import CodeDelivery
 from bff.errors import CodeMismatch, InvalidParameter, NotAuthorized, UserNotFound
+from bff.flows.budgets import for_username, mailing
 from bff.flows.data import CodeDeliverySchema, StepData, produces
 from bff.flows.outcome import StepOutcome, delivery_data
 from bff.flows.protocol import Flows
@@ -71,16 +72,19 @@ def confirm(
                 CODE_MISMATCH_MESSAGE, cognito_code="CodeMismatchException"
             ) from None
 
-    flows.call(flow, "ConfirmSignUp", confirm_sign_up, is_new=is_new)
+    with for_username(flows.budgets, "confirm", name):
+        flows.call(flow, "ConfirmSignUp", confirm_sign_up, is_new=is_new)
     flow.apply("ConfirmSignUp", {})
     flows.persist(flow, is_new=is_new)
     return StepOutcome(flow, {"username": name})
 
 
 def resend_code(flows: Flows, flow: Flow | None, *, username: str | None = None) -> StepOutcome:
-    """ResendConfirmationCode: another code by email."""
+    """ResendConfirmationCode: another code by email. Past the username's mail budget the
+    answer is the same and nothing is sent (bff.flows.budgets.mailing)."""
     flow, is_new = flows.flow_for_code_step(flow, "resend_code", username)
     name = flow.username or ""
+    quiet = CodeDelivery(destination=None, delivery_medium="EMAIL", attribute_name="email")
 
     def resend() -> CodeDelivery:
         try:
@@ -90,9 +94,12 @@ def resend_code(flows: Flows, flow: Flow | None, *, username: str | None = None)
             # simulates a delivery for an unknown user). Nothing is sent.
             if "already confirmed" not in (exc.cognito_message or exc.message).lower():
                 raise
-            return CodeDelivery(destination=None, delivery_medium="EMAIL", attribute_name="email")
+            return quiet
 
-    delivery = flows.call(flow, "ResendConfirmationCode", resend, is_new=is_new)
+    with mailing(flows.budgets, "mail_confirm", name) as send:
+        delivery = (
+            flows.call(flow, "ResendConfirmationCode", resend, is_new=is_new) if send else quiet
+        )
     flow.apply("ResendConfirmationCode", {})
     flows.persist(flow, is_new=is_new)
     code_delivery = delivery_data(delivery, masked_for=name)

@@ -10,7 +10,8 @@ order a request meets them:
   the one body parser (bff.body): nothing after it (rate-limit keys, schemas, views) reads
   a body outside its limits;
 - bff.security.rate_limits, bff.security.throttle and bff.security.read_limits: the
-  limits the views are decorated with (counters in bff.security.counters);
+  limits the views are decorated with, and bff.security.budgets: the failure budgets the
+  flows charge (``failure_budgets(app)``; counters in bff.security.counters);
 - bff.security.scrubbing: secrets scrubbed from every log record.
 
 Every refusal raises a ``bff.errors.BffError`` and leaves through the one error handler
@@ -20,6 +21,8 @@ in ``app.extensions``; nothing is built at import time.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
 
@@ -28,7 +31,7 @@ from bff.config import BffSettings
 from bff.config_checks import validate
 from bff.security import csrf, headers, proxies, rate_limits, read_limits, scrubbing, throttle
 from bff.security.csrf import STATE_CHANGING, csrf_exempt
-from bff.security.rate_limits import limit_mfa, limit_resend, limit_sign_up
+from bff.security.rate_limits import failure_budgets, limit_mfa, limit_resend, limit_sign_up
 from bff.security.read_limits import limit_read
 from bff.security.scrubbing import install_log_scrubbing, scrub
 from bff.security.throttle import failure_delay, limit_sign_in
@@ -37,6 +40,7 @@ __all__ = [
     "EXTENSION",
     "STATE_CHANGING",
     "csrf_exempt",
+    "failure_budgets",
     "failure_delay",
     "init_app",
     "install_log_scrubbing",
@@ -63,8 +67,9 @@ class _NoFlaskSession(SessionInterface):
         return None
 
 
-def init_app(app: Flask, settings: BffSettings) -> None:
-    """Refuse an unsafe config, then install guards, headers, rate limits, log scrubbing."""
+def init_app(app: Flask, settings: BffSettings, clock: Callable[[], float] | None = None) -> None:
+    """Refuse an unsafe config, then install guards, headers, rate limits, log scrubbing.
+    ``clock``: the store's (epoch seconds), for rate-limit counters kept in this process."""
     validate(settings)
     app.extensions[EXTENSION] = settings
     app.config.setdefault("SECRET_KEY", settings.secret_key)
@@ -75,7 +80,7 @@ def init_app(app: Flask, settings: BffSettings) -> None:
     headers.init_app(app, settings)
     csrf.init_app(app)
     app.before_request(body.parse_request_body)
-    rate_limits.init_app(app, settings)
+    rate_limits.init_app(app, settings, clock)
     throttle.init_app(app, settings)
     read_limits.init_app(app, settings)
     scrubbing.init_app(app)

@@ -42,6 +42,10 @@ class MemoryCounters(Storage, SlidingWindowCounterSupport, TimestampedSlidingWin
     def base_exceptions(self) -> type[Exception] | tuple[type[Exception], ...]:
         return ValueError
 
+    def now(self) -> float:
+        """The counters' clock (epoch seconds)."""
+        return self._clock()
+
     def __len__(self) -> int:
         """How many counters are held (expired ones until the next sweep)."""
         return len(self._counts)
@@ -140,10 +144,21 @@ class MemoryCounters(Storage, SlidingWindowCounterSupport, TimestampedSlidingWin
             self.clear(window_key)
 
 
-def counter_storage(url: str, options: Mapping[str, Any]) -> Storage:
-    """The counters' storage for ``BFF_RATELIMIT_STORAGE_URL``."""
+def storage_now(storage: Storage) -> float:
+    """The time the counters of ``storage`` expire by: this process's counters' clock, or
+    the epoch (Redis keeps the counters' TTLs; ``get_expiry`` answers in epoch seconds)."""
+    if isinstance(storage, MemoryCounters):
+        return storage.now()
+    return time.time()
+
+
+def counter_storage(
+    url: str, options: Mapping[str, Any], clock: Callable[[], float] | None = None
+) -> Storage:
+    """The counters' storage for ``BFF_RATELIMIT_STORAGE_URL``; ``clock`` (epoch seconds,
+    the store's: tests move it) for the process's own counters."""
     if url.startswith("memory://"):
-        return MemoryCounters()
+        return MemoryCounters(clock or time.time)
     storage = storage_from_string(url, **options)
     if not isinstance(storage, Storage):  # limits' async storages: never for these schemes
         raise ValueError(f"{url.split(':', 1)[0]}: not a synchronous counter storage")

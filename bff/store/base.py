@@ -24,6 +24,7 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken
 
 from bff.cognito.types import RememberedDevice
+from bff.usernames import username_digest
 from statemachine.flow import Flow
 
 log = logging.getLogger(__name__)
@@ -229,8 +230,9 @@ class SessionStore(StoreBound, ABC):
 
 
 def user_key(username: str) -> str:
-    """The index key of a user's sessions: a hash, so the index holds no email address."""
-    return hashlib.sha256(username.strip().casefold().encode()).hexdigest()[:32]
+    """The index key of a user's sessions: a hash of the username's normal form
+    (bff.usernames), so the index holds no email address."""
+    return username_digest(username)
 
 
 def user_keys(record: dict[str, Any]) -> set[str]:

@@ -6,16 +6,23 @@ own model for wrong passwords is the same). Only wrong passwords count, and a ri
 resets the count: a stranger cannot lock a user out, only make the next try wait at most
 ``BFF_SIGN_IN_DELAY_CAP_SECONDS`` after their last failure. A delayed try raises
 ``SignInDelayed`` (429 ``sign_in_delayed`` with ``Retry-After``). Counters live with the
-rate limits' (bff.security.counters), keyed by a hash of the username.
+rate limits' (bff.security.counters), keyed by a hash of the username's normal form
+(bff.usernames).
+
+The check is a reservation, made before Cognito is called: each try adds itself to the
+failures first (one atomic increment), and a try whose failure would arm a delay must also
+take the wait itself (a second atomic increment, on the wait's counter: only the first
+taker finds it new). So of a burst of any size, the ``free`` first tries and one more reach
+Cognito; sustained, one try per delay. A right password clears both counters; a try that
+ended otherwise (an outage, a refused device) gives its reservation back.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import math
-import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 from flask import Flask, current_app
@@ -24,6 +31,8 @@ from limits.storage import Storage
 from bff.config import BffSettings
 from bff.errors import NotAuthorized, SignInDelayed, retry_after
 from bff.security import rate_limits
+from bff.security.counters import storage_now
+from bff.usernames import username_digest
 
 EXTENSION = "bff_sign_in_throttle"
 #: Failures are forgotten this long after the first of a series (and at once on success).
@@ -40,6 +49,16 @@ def failure_delay(failures: int, free: int, cap: int) -> int:
     return int(min(cap, 2 ** (failures - free)))
 
 
+@dataclass
+class Attempt:
+    """A reserved sign-in failure for one username: its counters, and whether this try
+    took the wait (armed the delay the next try meets)."""
+
+    fail_key: str
+    wait_key: str
+    holds_wait: bool
+
+
 class SignInThrottle:
     """Per-username progressive delays over a counter storage."""
 
@@ -50,27 +69,52 @@ class SignInThrottle:
 
     @staticmethod
     def _keys(username: str) -> tuple[str, str]:
-        digest = hashlib.sha256(username.encode()).hexdigest()[:32]
+        digest = username_digest(username)
         return f"bff-signin-fail:{digest}", f"bff-signin-wait:{digest}"
 
     def wait(self, username: str) -> int:
         """Seconds left before ``username`` may try again (0: now)."""
-        _, wait_key = self._keys(username)
+        return self._wait_left(self._keys(username)[1])
+
+    def _wait_left(self, wait_key: str) -> int:
         if self.storage.get(wait_key) <= 0:
             return 0
-        return max(1, math.ceil(self.storage.get_expiry(wait_key) - time.time()))
+        expires = self.storage.get_expiry(wait_key)
+        return max(1, math.ceil(expires - storage_now(self.storage)))
 
-    def failed(self, username: str) -> None:
+    def reserve(self, username: str) -> Attempt:
+        """Count this try as a failure before Cognito sees it; ``SignInDelayed`` when the
+        username must wait (then nothing stays counted)."""
         fail_key, wait_key = self._keys(username)
-        failures = self.storage.incr(fail_key, FAILURE_WINDOW_SECONDS)
-        delay = failure_delay(failures, self.free, self.cap)
-        if delay:
-            self.storage.clear(wait_key)
-            self.storage.incr(wait_key, delay)
+        wait = self._wait_left(wait_key)
+        if not wait:
+            failures = self.storage.incr(fail_key, FAILURE_WINDOW_SECONDS)
+            delay = failure_delay(failures, self.free, self.cap)
+            if not delay or self.storage.incr(wait_key, delay) == 1:
+                return Attempt(fail_key, wait_key, holds_wait=bool(delay))
+            # Another try holds the wait already: this one is delayed, not counted.
+            self.storage.incr(fail_key, FAILURE_WINDOW_SECONDS, amount=-1)
+            wait = self._wait_left(wait_key) or 1
+        raise SignInDelayed(
+            f"Too many failed sign-ins for this user. Try again in {wait} seconds.",
+            details=retry_after(wait),
+        )
 
-    def succeeded(self, username: str) -> None:
-        for key in self._keys(username):
-            self.storage.clear(key)
+    @staticmethod
+    def failed(attempt: Attempt) -> None:
+        """A wrong password: the reservation stands (nothing to write)."""
+
+    def succeeded(self, attempt: Attempt) -> None:
+        """A right password resets the count, and any wait this try armed."""
+        self.storage.clear(attempt.fail_key)
+        if attempt.holds_wait:
+            self.storage.clear(attempt.wait_key)
+
+    def released(self, attempt: Attempt) -> None:
+        """Neither right nor wrong (an outage, a refused step): the try is given back."""
+        self.storage.incr(attempt.fail_key, FAILURE_WINDOW_SECONDS, amount=-1)
+        if attempt.holds_wait:
+            self.storage.clear(attempt.wait_key)
 
 
 def _throttled(view: F) -> F:
@@ -80,18 +124,16 @@ def _throttled(view: F) -> F:
         username = rate_limits.username_of_request() if throttle is not None else None
         if throttle is None or not username:
             return view(*args, **kwargs)
-        wait = throttle.wait(username)
-        if wait:
-            raise SignInDelayed(
-                f"Too many failed sign-ins for this user. Try again in {wait} seconds.",
-                details=retry_after(wait),
-            )
+        attempt = throttle.reserve(username)
         try:
             result = view(*args, **kwargs)
         except NotAuthorized:
-            throttle.failed(username)
+            throttle.failed(attempt)
             raise
-        throttle.succeeded(username)
+        except BaseException:
+            throttle.released(attempt)
+            raise
+        throttle.succeeded(attempt)
         return result
 
     return cast(F, wrapper)

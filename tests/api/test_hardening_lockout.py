@@ -3,7 +3,6 @@ resets them, and the delay grows (1, 2, 4... seconds) to a cap; per-address limi
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from api_helpers import error_of, flow_of
@@ -11,6 +10,7 @@ from flask import Flask
 
 from bff.security import failure_delay
 from local_cognito import LocalCognitoInfo
+from tests.support.clock import StoreClock
 from tests.support.passwords import PASSWORD
 
 CAP = 2
@@ -42,8 +42,9 @@ def test_the_delays_grow_to_the_cap() -> None:
 
 
 def test_after_an_attack_from_many_addresses_the_user_signs_in_within_the_cap(
-    make_app: Any, cognito_client: Any, local_cognito: LocalCognitoInfo, unique_email: str
-) -> None:
+    make_app: Any, cognito_client: Any, local_cognito: LocalCognitoInfo, unique_email: str,
+    store_clock: StoreClock,
+) -> None:  # fmt: skip
     app = make_app(BFF_RATELIMIT_ENABLED="true", BFF_SIGN_IN_DELAY_CAP_SECONDS=str(CAP))
     _user(cognito_client, local_cognito, unique_email)
     statuses = [
@@ -57,7 +58,7 @@ def test_after_an_attack_from_many_addresses_the_user_signs_in_within_the_cap(
     if response.status_code == 429:
         wait = int(response.headers["Retry-After"])
         assert wait <= CAP
-        time.sleep(wait)
+        store_clock.advance(wait)  # the counters follow the store's clock
         response = _from(app, "203.0.113.7", unique_email, PASSWORD)
     assert flow_of(response)["state"] == "MFA_SETUP"
     # The success reset the count: the next failure costs nothing yet.

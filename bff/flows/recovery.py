@@ -151,16 +151,20 @@ def reset_password(
     """
     flow, is_new = flows.flow_for_code_step(flow, "reset_password", username)
     name = flow.username or ""
-    try:
-        with for_username(flows.budgets, "reset", name):
+    # Charged after the refusals are made alike: every refused code costs the same,
+    # whoever the username names.
+    with for_username(flows.budgets, "reset", name):
+        try:
             flows.gateway.confirm_forgot_password(name, code, new_password)
-    except CognitoError as exc:
-        flows.record_failure(flow, "ConfirmForgotPassword", exc, is_new=is_new)
-        if isinstance(exc, _REFUSED_CODE):
-            log.info("reset password: code refused (%s)", exc.cognito_code)
-            raise CodeMismatch(RESET_CODE_REFUSED, cognito_code="CodeMismatchException") from None
-        point_at_field(exc, "new_password")
-        raise
+        except CognitoError as exc:
+            flows.record_failure(flow, "ConfirmForgotPassword", exc, is_new=is_new)
+            if isinstance(exc, _REFUSED_CODE):
+                log.info("reset password: code refused (%s)", exc.cognito_code)
+                raise CodeMismatch(
+                    RESET_CODE_REFUSED, cognito_code="CodeMismatchException"
+                ) from None
+            point_at_field(exc, "new_password")
+            raise
     flow.apply("ConfirmForgotPassword", {})
     flows.persist(flow, is_new=is_new)
     ended = end_user_sessions(flows, name, keep_session=keep_session)

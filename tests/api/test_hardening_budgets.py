@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
 from api_helpers import (
     SpaClient,
     error_of,
@@ -198,3 +199,30 @@ def test_spellings_of_a_username_share_one_mail_budget(make_app: Any, outbox: An
     assert [a.status_code for a in answers] == [200] * 6  # the same answer for every one
     # The sign-up's own code and three resent: the username's budget, whatever spelling.
     assert len(outbox.messages(to=names[0], kind="confirmation_code")) == 1 + 3
+
+
+@pytest.mark.parametrize("who", ["unknown", "unconfirmed", "confirmed"])
+@pytest.mark.parametrize(
+    ("path", "setting", "extra"),
+    [
+        ("/api/password/reset", "BFF_FAILURES_RESET", {"new_password": NEW_PASSWORD}),
+        ("/api/sign-up/confirm", "BFF_FAILURES_CONFIRM", {}),
+    ],
+)
+def test_budgets_are_spent_alike_whoever_the_username_names(
+    make_app: Any, outbox: Any, unique_email: str, who: str, path: str, setting: str,
+    extra: dict[str, str],
+) -> None:  # fmt: skip
+    """A budget that only existing users could spend would tell who has an account."""
+    app = _limited(make_app, **{setting: "2 per minute"})
+    if who == "confirmed":
+        sign_up_and_confirm(SpaClient(app.test_client()), outbox, unique_email)
+    elif who == "unconfirmed":
+        SpaClient(app.test_client()).post(
+            "/api/sign-up", {"email": unique_email, "password": PASSWORD}
+        )
+    body = {"username": unique_email, "code": WRONG_CODE, **extra}
+    answers = [_post(SpaClient(app.test_client()), f"198.51.100.{i}", path, body) for i in range(3)]
+    assert [a.status_code for a in answers] == [400, 400, 429]
+    assert error_of(answers[0], 400)["code"] == "code_mismatch"
+    assert error_of(answers[2], 429)["code"] == "too_many_requests"

@@ -235,8 +235,9 @@ class UnsupportedMediaType(BffError):
 
 
 class RateLimited(BffError):
-    """The BFF's own rate limit (sign-in, MFA codes, sign-up, code resends, recovery), per
-    client address or per username, is spent: ``Retry-After`` says when it refills."""
+    """The BFF's own rate limit (sign-in, MFA codes, sign-up, code resends, recovery) per
+    client address, or a failure budget (wrong confirmation or reset codes per username,
+    wrong answers per sign-in), is spent: ``Retry-After`` says when it refills."""
 
     code = "too_many_requests"
     status = 429

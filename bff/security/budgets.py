@@ -23,7 +23,7 @@ from bff.config import BffSettings
 from bff.errors import RateLimited, retry_after
 from bff.flows.budgets import Reservation
 from bff.ops.metrics import count_rate_limit_refusal
-from bff.security.counters import storage_now
+from bff.security.counters import give_back, storage_now
 
 #: Prefix of every failure counter's key.
 KEY_PREFIX = "bff-fail"
@@ -57,11 +57,8 @@ class _Held:
     taken: list[tuple[str, int]]
 
     def release(self) -> None:
-        # An increment by -1 (limits' Redis storage has no decrement). Should the counter
-        # have gone meanwhile (its window ended), this leaves -1 for one window: a failure
-        # more for the key, never one fewer.
         for key, seconds in self.taken:
-            self.storage.incr(key, seconds, amount=-1)
+            give_back(self.storage, key, seconds)
         self.taken = []
 
 
@@ -95,7 +92,7 @@ class FailureBudgets:
             if count > window.amount:
                 expires = self.storage.get_expiry(counter)
                 held.release()
-                count_rate_limit_refusal(f"{kind}:failures")
+                count_rate_limit_refusal(f"{kind}:budget")
                 wait = max(1, math.ceil(expires - storage_now(self.storage)))
                 message = MESSAGES.get(kind, "Too many attempts. Try again in {wait} seconds.")
                 raise RateLimited(message.format(wait=wait), details=retry_after(wait))

@@ -144,6 +144,15 @@ class MemoryCounters(Storage, SlidingWindowCounterSupport, TimestampedSlidingWin
             self.clear(window_key)
 
 
+def give_back(storage: Storage, key: str, seconds: int) -> None:
+    """Take one back from the counter ``key`` (``seconds``: its window). limits' Redis
+    storage has no decrement: an increment by -1 it is. A counter that went meanwhile (its
+    window ended, or a success cleared it) would come back at -1, a free failure for its
+    next window: it is cleared instead."""
+    if storage.incr(key, seconds, amount=-1) < 0:
+        storage.clear(key)
+
+
 def storage_now(storage: Storage) -> float:
     """The time the counters of ``storage`` expire by: this process's counters' clock, or
     the epoch (Redis keeps the counters' TTLs; ``get_expiry`` answers in epoch seconds)."""

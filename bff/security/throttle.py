@@ -31,7 +31,7 @@ from limits.storage import Storage
 from bff.config import BffSettings
 from bff.errors import NotAuthorized, SignInDelayed, retry_after
 from bff.security import rate_limits
-from bff.security.counters import storage_now
+from bff.security.counters import give_back, storage_now
 from bff.usernames import username_digest
 
 EXTENSION = "bff_sign_in_throttle"
@@ -93,7 +93,7 @@ class SignInThrottle:
             if not delay or self.storage.incr(wait_key, delay) == 1:
                 return Attempt(fail_key, wait_key, holds_wait=bool(delay))
             # Another try holds the wait already: this one is delayed, not counted.
-            self.storage.incr(fail_key, FAILURE_WINDOW_SECONDS, amount=-1)
+            give_back(self.storage, fail_key, FAILURE_WINDOW_SECONDS)
             wait = self._wait_left(wait_key) or 1
         raise SignInDelayed(
             f"Too many failed sign-ins for this user. Try again in {wait} seconds.",
@@ -112,7 +112,7 @@ class SignInThrottle:
 
     def released(self, attempt: Attempt) -> None:
         """Neither right nor wrong (an outage, a refused step): the try is given back."""
-        self.storage.incr(attempt.fail_key, FAILURE_WINDOW_SECONDS, amount=-1)
+        give_back(self.storage, attempt.fail_key, FAILURE_WINDOW_SECONDS)
         if attempt.holds_wait:
             self.storage.clear(attempt.wait_key)
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
@@ -39,7 +40,7 @@ from bff.errors import RateLimited, retry_after
 from bff.flows.budgets import UNLIMITED, Budgets
 from bff.ops.metrics import count_rate_limit_refusal
 from bff.security import budgets
-from bff.security.counters import counter_storage, storage_now
+from bff.security.counters import counter_storage
 from bff.security.proxies import client_address
 from bff.store.redis_connect import limiter_storage
 from bff.usernames import canonical_username, username_digest
@@ -75,7 +76,8 @@ class RateLimits:
                 continue
             count_rate_limit_refusal(f"{name}:{per}")
             reset_at = self.strategy.get_window_stats(item, KEY_PREFIX, name, per, key).reset_time
-            wait = max(1, math.ceil(reset_at - storage_now(self.storage)))
+            # limits' reset time is on the epoch (time.time() plus the window's rest).
+            wait = max(1, math.ceil(reset_at - time.time()))
             raise RateLimited(
                 f"Too many attempts. Try again in {wait} seconds.", details=retry_after(wait)
             )

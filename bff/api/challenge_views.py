@@ -36,6 +36,10 @@ def _view(handler: ChallengeHandler) -> Callable[[dict[str, Any]], dict[str, Any
 def register(handler: ChallengeHandler) -> None:
     view = blp.response(200, FlowResponseSchema)(_view(handler))
     view = blp.arguments(handler.schema)(view)
+    if "password" in handler.schema().fields:
+        # A password answered here (the PASSWORD factor) is delayed per username like one
+        # given at sign-in: a new sign-in per guess must not get around the delay.
+        view = security.throttle_passwords(view)
     view = security.limit_mfa(view)
     blp.route(handler.route, methods=["POST"], endpoint=handler.step)(view)
 

@@ -20,8 +20,9 @@ has a budget of its own. The counting itself lives with the rate limits
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
 from typing import Final, Protocol
 
 from bff.errors import AttemptLimitExceeded, CodeMismatch, ExpiredCode, NotAuthorized, RateLimited
@@ -106,3 +107,25 @@ def mailing(budgets: Budgets, kind: str, username: str) -> Iterator[bool]:
     except BaseException:
         reservation.release()
         raise
+
+
+#: Whether Cognito accepted a password during the current step (``password_accepted``).
+_PASSWORD_ACCEPTED: ContextVar[bool] = ContextVar("bff_password_accepted", default=False)
+
+
+def password_accepted() -> None:
+    """Say that Cognito accepted the password this step sent (a sign-in, a password
+    factor): only then does the sign-in delay reset (bff.security.throttle)."""
+    _PASSWORD_ACCEPTED.set(True)
+
+
+@contextmanager
+def watching_passwords() -> Iterator[Callable[[], bool]]:
+    """Around one step: yields whether Cognito accepted a password within it. A step that
+    succeeds without a password (an emailed code chosen, an unknown user's factors) must
+    not reset what wrong passwords counted."""
+    token = _PASSWORD_ACCEPTED.set(False)
+    try:
+        yield _PASSWORD_ACCEPTED.get
+    finally:
+        _PASSWORD_ACCEPTED.reset(token)

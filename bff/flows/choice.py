@@ -24,6 +24,7 @@ from bff.flows import signin
 from bff.flows.challenges import FACTOR_HANDLERS
 from bff.flows.outcome import ExistingDevice, StepOutcome
 from bff.flows.protocol import Flows
+from bff.usernames import same_username
 from statemachine import Flow
 
 #: The step that starts a choice-based sign-in (bff.flows.steps).
@@ -41,7 +42,7 @@ def start(
 ) -> StepOutcome:
     """InitiateAuth USER_AUTH for ``username``, with ``args["factor"]`` as
     PREFERRED_CHALLENGE (and that factor's fields) when given."""
-    if device is not None and device.username.casefold() != username.casefold():
+    if device is not None and not same_username(device.username, username):
         device = None  # another user's remembered device says nothing about this one
     flow, is_new = flows.flow_for(flow, START_STEP, username)
     device_key = device.device.device_key if device else None

@@ -25,7 +25,7 @@ from bff.errors import (
     UserNotFound,
 )
 from bff.flows import devices
-from bff.flows.budgets import charged, sign_in_key
+from bff.flows.budgets import charged, password_accepted, sign_in_key
 from bff.flows.challenges import AnswerContext, ChallengeHandler, handler_for_state
 from bff.flows.challenges.device_srp import prove_device
 from bff.flows.data import StepData, produces
@@ -118,6 +118,7 @@ def _initiate(
         if device is not None and exc.cognito_code == "ResourceNotFoundException":
             raise _DeviceRefused(None if is_new else flow) from None  # "Device does not exist"
         return refused(flows, flow, is_new, username, exc)
+    password_accepted()
     device_rounds = step.challenge_name == DEVICE_SRP_AUTH
     if is_new and not device_rounds:
         # Stored before entering: entering a state may call Cognito (MFA_SETUP associates

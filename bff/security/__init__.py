@@ -34,7 +34,7 @@ from bff.security.csrf import STATE_CHANGING, csrf_exempt
 from bff.security.rate_limits import failure_budgets, limit_mfa, limit_resend, limit_sign_up
 from bff.security.read_limits import limit_read
 from bff.security.scrubbing import install_log_scrubbing, scrub
-from bff.security.throttle import failure_delay, limit_sign_in
+from bff.security.throttle import failure_delay, limit_sign_in, throttle_passwords
 
 __all__ = [
     "EXTENSION",
@@ -50,6 +50,7 @@ __all__ = [
     "limit_sign_in",
     "limit_sign_up",
     "scrub",
+    "throttle_passwords",
 ]
 
 #: ``app.extensions[EXTENSION]``: the settings the app's guards were built with.

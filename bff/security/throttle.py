@@ -3,8 +3,11 @@ failed passwords only.
 
 OWASP Authentication Cheat Sheet, "account lockout": delays, not hard lockouts (Cognito's
 own model for wrong passwords is the same). Only wrong passwords count, and a right one
-resets the count: a stranger cannot lock a user out, only make the next try wait at most
-``BFF_SIGN_IN_DELAY_CAP_SECONDS`` after their last failure. A delayed try raises
+(Cognito accepted it: bff.flows.budgets.password_accepted) resets the count, so a stranger
+cannot lock a user out, only make the next try wait at most
+``BFF_SIGN_IN_DELAY_CAP_SECONDS`` after their last failure. A step that succeeds without a
+password (an emailed code chosen at choice-based sign-in) resets nothing: else a stranger
+could wipe the count between guesses. A delayed try raises
 ``SignInDelayed`` (429 ``sign_in_delayed`` with ``Retry-After``). Counters live with the
 rate limits' (bff.security.counters), keyed by a hash of the username's normal form
 (bff.usernames).
@@ -30,6 +33,7 @@ from limits.storage import Storage
 
 from bff.config import BffSettings
 from bff.errors import NotAuthorized, SignInDelayed, retry_after
+from bff.flows.budgets import watching_passwords
 from bff.security import rate_limits
 from bff.security.counters import give_back, storage_now
 from bff.usernames import username_digest
@@ -125,21 +129,30 @@ def _throttled(view: F) -> F:
         if throttle is None or not username:
             return view(*args, **kwargs)
         attempt = throttle.reserve(username)
-        try:
-            result = view(*args, **kwargs)
-        except NotAuthorized:
-            throttle.failed(attempt)
-            raise
-        except BaseException:
-            throttle.released(attempt)
-            raise
-        throttle.succeeded(attempt)
+        with watching_passwords() as accepted:
+            try:
+                result = view(*args, **kwargs)
+            except NotAuthorized:
+                throttle.failed(attempt)
+                raise
+            except BaseException:
+                throttle.released(attempt)
+                raise
+            if accepted():
+                throttle.succeeded(attempt)
+            else:  # a step that proved no password (an emailed code chosen) resets nothing
+                throttle.released(attempt)
         return result
 
     return cast(F, wrapper)
 
 
 _by_client = rate_limits.limit("sign_in", per_user=False)
+
+
+#: The per-username delay alone, for a challenge answer that may carry a password (the
+#: PASSWORD factor at SELECT_CHALLENGE): its own per-address limit is the MFA one.
+throttle_passwords = _throttled
 
 
 def limit_sign_in(view: F) -> F:

@@ -17,6 +17,7 @@ from marshmallow import fields, validate
 from bff.cognito import srp
 from bff.cognito.types import AuthStep
 from bff.errors import InvalidParameter
+from bff.flows.budgets import password_accepted
 from statemachine import Flow
 from statemachine.challenges import PASSWORD, PASSWORD_SRP, PASSWORD_VERIFIER, challenge
 
@@ -61,7 +62,9 @@ class PasswordFactor(_PasswordFactor):
     def choose(
         self, flows: Flows, flow: Flow, args: Mapping[str, Any], send: SendChoice
     ) -> AuthStep:
-        return send(dict(PASSWORD=args["password"]))
+        step = send(dict(PASSWORD=args["password"]))
+        password_accepted()
+        return step
 
 
 class PasswordSrpFactor(_PasswordFactor):
@@ -84,4 +87,6 @@ class PasswordSrpFactor(_PasswordFactor):
         except srp.InvalidSrpParameters as error:
             raise InvalidParameter(f"Cognito's SRP challenge is unusable: {error}") from None
         # The caller journals a refusal (one failure path for the whole choice).
-        return flows.gateway.respond(PASSWORD_VERIFIER, responses, step.session)
+        step = flows.gateway.respond(PASSWORD_VERIFIER, responses, step.session)
+        password_accepted()
+        return step

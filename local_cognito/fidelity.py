@@ -44,7 +44,7 @@ from statemachine.challenges import (
     SOFTWARE_TOKEN_MFA,
 )
 
-from . import choice, keys, rotation, tokens
+from . import choice, keys, rotation, tokens, webauthn
 from . import errors as e
 from .choice import OneTimeCode
 from .clock import Clock
@@ -299,7 +299,7 @@ class LocalCognitoBackend(CognitoIdpBackend):
     #: Backend attributes, beyond the pools, ``user_states`` and the revoked tokens, that the
     #: state file (state.py) keeps across restarts: dicts, lists and sets of JSON values
     #: (str, numbers, bytes), restored as they were. Challenges are deliberately not kept.
-    PERSISTED_ATTRIBUTES: tuple[str, ...] = ()
+    PERSISTED_ATTRIBUTES: tuple[str, ...] = ("webauthn_credentials", "webauthn_settings")
 
     def __init__(
         self,
@@ -319,6 +319,11 @@ class LocalCognitoBackend(CognitoIdpBackend):
         self.spent_sessions: dict[str, float] = {}
         self.revoked_access_tokens: set[str] = set()
         self.refresh_grants: dict[str, RefreshGrant] = {}
+        # Passkeys (webauthn.py): by user id, the pool's settings by pool id, and the
+        # registrations started (not kept across restarts, like challenges).
+        self.webauthn_credentials: dict[str, list[webauthn.StoredPasskey]] = {}
+        self.webauthn_settings: dict[str, webauthn.PoolSettings] = {}
+        self.webauthn_registrations: dict[str, webauthn.PendingRegistration] = {}
         # The scheme://host:port of tokens' iss; LocalCognito sets its endpoint when serving.
         self.issuer_base = f"https://cognito-idp.{region_name}.amazonaws.com"
 

@@ -3,20 +3,21 @@
 A subclass of moto's ``CognitoIdpResponse`` bound to one private ``LocalCognitoBackend``
 (moto's own picks a backend from its global registry by region, which is why GlobalSignOut
 and friends fail in moto's server mode outside us-east-1). It adds the actions moto lacks
-(ResendConfirmationCode, RevokeToken, GetTokensFromRefreshToken, the device actions) and
+(ResendConfirmationCode, RevokeToken, GetTokensFromRefreshToken, the device actions, the
+passkey actions of webauthn.py) and
 passes the extra parameters (SecretHash, UserPoolId) moto's handlers drop.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from moto.cognitoidp.responses import CognitoIdpResponse
 from moto.core.responses import ActionResult, EmptyResult
 from werkzeug.exceptions import HTTPException
 
-from . import choice, rotation
+from . import choice, rotation, webauthn
 from .fidelity import LocalCognitoBackend
 
 # Actions whose AccessToken is checked for revocation/expiry before moto sees it.
@@ -149,21 +150,31 @@ class LocalCognitoResponse(CognitoIdpResponse):
         )
         return EmptyResult()
 
-    # Email MFA and choice-based sign-in (choice.py): moto knows neither.
+    # Email MFA and choice-based sign-in (choice.py), passkeys (webauthn.py): moto knows
+    # none. Both configurations are checked before anything changes; without
+    # MfaConfiguration (moto requires it) the MFA settings stay as they were.
 
     def set_user_pool_mfa_config(self) -> ActionResult:
         pool_id = self._get_param("UserPoolId")
+        pool = self.backend.describe_user_pool(pool_id)
         email = self._get_param("EmailMfaConfiguration")
         choice.check_email_mfa_config(self.backend, pool_id, email)
-        result = super().set_user_pool_mfa_config()
-        return ActionResult(
-            choice.with_email_mfa_config(self.backend, pool_id, result.result, email)
-        )
+        passkeys = webauthn.checked_configuration(pool, self._get_param("WebAuthnConfiguration"))
+        if self._get_param("MfaConfiguration") is None:
+            result: dict[str, Any] = self.backend.get_user_pool_mfa_config(pool_id)
+        else:
+            result = cast(dict[str, Any], super().set_user_pool_mfa_config().result)
+        if passkeys is not None:
+            webauthn.configure(self.backend, pool_id, passkeys)
+        result = choice.with_email_mfa_config(self.backend, pool_id, result, email)
+        return ActionResult(result | webauthn.described(self.backend, pool))
 
     def get_user_pool_mfa_config(self) -> ActionResult:
         pool_id = self._get_param("UserPoolId")
-        result = super().get_user_pool_mfa_config()
-        return ActionResult(choice.with_email_mfa_config(self.backend, pool_id, result.result))
+        pool = self.backend.describe_user_pool(pool_id)
+        result = super().get_user_pool_mfa_config().result
+        result = choice.with_email_mfa_config(self.backend, pool_id, result)
+        return ActionResult(result | webauthn.described(self.backend, pool))
 
     def get_user_auth_factors(self) -> ActionResult:
         return ActionResult(choice.user_auth_factors(self.backend, self._get_param("AccessToken")))
@@ -265,3 +276,32 @@ class LocalCognitoResponse(CognitoIdpResponse):
 
     def admin_forget_device(self) -> ActionResult:
         return self._forget(self._admin_user())
+
+    # Passkeys (webauthn.py).
+
+    def start_web_authn_registration(self) -> ActionResult:
+        return ActionResult(
+            webauthn.start_registration(self.backend, self._get_param("AccessToken"))
+        )
+
+    def complete_web_authn_registration(self) -> ActionResult:
+        webauthn.complete_registration(
+            self.backend, self._get_param("AccessToken"), self._get_param("Credential")
+        )
+        return EmptyResult()
+
+    def list_web_authn_credentials(self) -> ActionResult:
+        return ActionResult(
+            webauthn.list_credentials(
+                self.backend,
+                self._get_param("AccessToken"),
+                self._get_param("MaxResults"),
+                self._get_param("NextToken"),
+            )
+        )
+
+    def delete_web_authn_credential(self) -> ActionResult:
+        webauthn.delete_credential(
+            self.backend, self._get_param("AccessToken"), self._get_param("CredentialId")
+        )
+        return EmptyResult()

@@ -36,6 +36,7 @@ from werkzeug.wrappers import Response
 from bff.cognito.settings import CognitoSettings
 from bff.local_outbox import KINDS
 
+from . import webauthn
 from .clock import Clock
 from .federation import OidcFederation
 from .fidelity import LocalCognitoBackend
@@ -526,7 +527,10 @@ class LocalCognito:
         definition = _apply_overrides(definition, overrides)
         backend = self.backend
         with backend.lock:
-            pool = backend.create_user_pool(definition.pool_name, dict(definition.create_user_pool))
+            create_config = dict(definition.create_user_pool)
+            passkeys = webauthn.template_settings(create_config)
+            pool = backend.create_user_pool(definition.pool_name, create_config)
+            webauthn.provision(backend, pool, passkeys)
             if definition.mfa_config:
                 # moto types both configurations as dicts; None is what a pool without SMS
                 # MFA (or without TOTP) has, and DescribeUserPool then leaves it out.

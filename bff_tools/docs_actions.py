@@ -32,6 +32,7 @@ GATEWAY_FILES: tuple[str, ...] = (
     "bff/cognito/choice_actions.py",
     "bff/cognito/device_actions.py",
     "bff/cognito/refresh_actions.py",
+    "bff/cognito/passkey_actions.py",
     "bff/cognito/wire.py",
 )
 GATEWAY_CLASS = "CognitoGateway"
@@ -44,6 +45,7 @@ GATEWAY_CLASSES = frozenset(
         "ChoiceActions",
         "DeviceActions",
         "RefreshActions",
+        "PasskeyActions",
     }
 )
 CLIENT_ATTRIBUTE = "_client"

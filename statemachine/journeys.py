@@ -263,7 +263,7 @@ JOURNEYS: Final[tuple[Journey, ...]] = (
         name="account",
         title="The signed-in account",
         summary="Change the password, read the MFA status, replace the authenticator app, "
-        "sign out of every browser.",
+        "register and delete passkeys, sign out of every browser.",
         walks=(
             Walk(
                 AUTHENTICATED,
@@ -273,6 +273,8 @@ JOURNEYS: Final[tuple[Journey, ...]] = (
                     "software_token_associated",
                     "software_token_verified",
                     "mfa_preference_set",
+                    "passkey_registered",
+                    "passkey_deleted",
                     "signed_out_everywhere",
                 ),
             ),

@@ -259,6 +259,18 @@ TRANSITIONS: Final[list[dict[str, Any]]] = [
         "that it may fire and journals nothing; journals of earlier versions replay.",
     ),
     _t(
+        "passkey_registered",
+        AUTHENTICATED,
+        REFLEXIVE,
+        "CompleteWebAuthnRegistration: Cognito verified and kept a new passkey of the user.",
+    ),
+    _t(
+        "passkey_deleted",
+        AUTHENTICATED,
+        REFLEXIVE,
+        "DeleteWebAuthnCredential: one of the user's passkeys can no longer sign in.",
+    ),
+    _t(
         "mfa_preference_set",
         AUTHENTICATED,
         REFLEXIVE,

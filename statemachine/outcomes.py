@@ -34,7 +34,14 @@ AUTH_ACTIONS: Final[frozenset[str]] = frozenset(
 #: Actions that never move a sign-in flow (admin look-ups, listings). AdminCreateUser moves
 #: one only as the applicant's own "send me a new temporary password" (MessageAction=RESEND).
 NON_FLOW_ACTIONS: Final[frozenset[str]] = frozenset(
-    {"ListUsers", "ListDevices", "AdminListDevices", "AdminResetUserPassword"}
+    {
+        "ListUsers",
+        "ListDevices",
+        "AdminListDevices",
+        "AdminResetUserPassword",
+        "StartWebAuthnRegistration",
+        "ListWebAuthnCredentials",
+    }
 )
 
 #: Not an API action: the user pool domain's OAuth 2.0 token endpoint, which redeems the
@@ -54,6 +61,8 @@ _SIMPLE: Final[dict[str, str]] = {
     "ChangePassword": "password_changed",
     "GetUser": "mfa_status_read",
     "SetUserMFAPreference": "mfa_preference_set",
+    "CompleteWebAuthnRegistration": "passkey_registered",
+    "DeleteWebAuthnCredential": "passkey_deleted",
 }
 
 # VerifySoftwareToken answers a wrong code with EnableSoftwareTokenMFAException, not

@@ -24,6 +24,7 @@ from bff.api import (
     choice_views,  # noqa: F401  (adds the choice-based sign-in's start to flow_views.blp)
     flow_views,
     oauth_views,
+    passkey_views,  # noqa: F401  (adds the passkey routes to account_views.blp)
     session_status_views,
     session_views,
     webhook_views,

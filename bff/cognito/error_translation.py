@@ -38,6 +38,9 @@ from bff.errors import (
     InvalidParameter,
     InvalidPassword,
     NotAuthorized,
+    PasskeyChallengeExpired,
+    PasskeyRejected,
+    PasskeysNotAvailable,
     PasswordResetRequired,
     SessionExpired,
     TemporaryPasswordExpired,
@@ -71,6 +74,15 @@ ERRORS_BY_COGNITO_CODE: dict[str, type[CognitoError]] = {
     "UserNotFoundException": UserNotFound,
     "InvalidParameterException": InvalidParameter,
     "PasswordResetRequiredException": PasswordResetRequired,
+    # Passkeys (API reference, StartWebAuthnRegistration, CompleteWebAuthnRegistration).
+    "WebAuthnNotEnabledException": PasskeysNotAvailable,
+    "WebAuthnConfigurationMissingException": PasskeysNotAvailable,
+    "FeatureUnavailableInTierException": PasskeysNotAvailable,
+    "WebAuthnChallengeNotFoundException": PasskeyChallengeExpired,
+    "WebAuthnRelyingPartyMismatchException": PasskeyRejected,
+    "WebAuthnOriginNotAllowedException": PasskeyRejected,
+    "WebAuthnClientMismatchException": PasskeyRejected,
+    "WebAuthnCredentialNotSupportedException": PasskeyRejected,
 }
 
 #: Cognito's own failures (API reference, "Common errors": InternalFailure, ServiceUnavailable;

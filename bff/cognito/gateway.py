@@ -30,6 +30,7 @@ from bff.cognito.admin_actions import AdminActions
 from bff.cognito.choice_actions import ChoiceActions
 from bff.cognito.device_actions import DeviceActions
 from bff.cognito.error_translation import cognito_call
+from bff.cognito.passkey_actions import PasskeyActions
 from bff.cognito.refresh_actions import RefreshActions
 from bff.cognito.resilience import ResilientClient
 from bff.cognito.settings import CognitoSettings, SettingsError, make_cognito_client
@@ -74,13 +75,17 @@ COGNITO_ACTIONS: dict[str, str] = {
     "GetUser": "get_user",
     "SetUserMFAPreference": "set_user_mfa_preference",
     "GetUserAuthFactors": "get_user_auth_factors",
+    "StartWebAuthnRegistration": "start_passkey_registration",
+    "CompleteWebAuthnRegistration": "complete_passkey_registration",
+    "ListWebAuthnCredentials": "list_passkeys",
+    "DeleteWebAuthnCredential": "delete_passkey",
 }
 
 #: What ``probe`` sends as an access token: well-formed, and never a valid token.
 READINESS_PROBE_TOKEN = "bff-readiness-probe"
 
 
-class CognitoGateway(AdminActions, ChoiceActions, DeviceActions, RefreshActions):
+class CognitoGateway(AdminActions, ChoiceActions, DeviceActions, RefreshActions, PasskeyActions):
     """Every Cognito action the project uses, with the project's types and errors."""
 
     @classmethod

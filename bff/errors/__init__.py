@@ -93,6 +93,12 @@ from bff.errors.oauth import (
     ReturnToNotAllowed,
     UnknownIdentityProvider,
 )
+from bff.errors.passkeys import (
+    PasskeyChallengeExpired,
+    PasskeyNotFound,
+    PasskeyRejected,
+    PasskeysNotAvailable,
+)
 from bff.errors.relay import RefreshPending, UpstreamTimeout, UpstreamUnavailable
 
 __all__ = [
@@ -145,6 +151,10 @@ __all__ = [
     "OriginNotAllowed",
     "OutboxUnavailable",
     "PasswordResetRequired",
+    "PasskeyChallengeExpired",
+    "PasskeyNotFound",
+    "PasskeyRejected",
+    "PasskeysNotAvailable",
     "PayloadTooLarge",
     "RateLimited",
     "RefreshPending",

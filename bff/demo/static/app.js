@@ -77,6 +77,10 @@ const ERROR_TEXT = {
   password_reset_required: "Your password has been reset: choose a new one with the code we emailed.",
   no_device_offered: "There is no browser to remember at this sign-in.",
   unsupported_challenge: "Cognito asked for a kind of sign-in this page does not support.",
+  passkeys_not_available: "Passkeys are not enabled for this user pool.",
+  passkey_rejected: "Cognito refused this passkey (another site's, or an authenticator it does not support).",
+  passkey_challenge_expired: "Adding the passkey took too long. Start again.",
+  passkey_not_found: "That passkey is already gone.",
   cognito_error: "Cognito refused the request.",
   cognito_unavailable: "Cognito cannot be reached right now. Try again in a moment.",
   internal_error: "Something went wrong on the server.",
@@ -960,6 +964,7 @@ function accountPanel(flow) {
     panel.append(status);
     run(panel, () => whileSignedIn(async () => fillMfaStatus(status, (await api("GET", "/api/account/mfa")).flow)), true);
   }
+  panel.append(passkeysSection());
   if (steps.includes("change_password")) {
     panel.append(
       el(
@@ -1029,6 +1034,86 @@ function accountPanel(flow) {
     );
   }
   return panel.childElementCount > 1 ? panel : null;
+}
+
+// Passkeys: "Add a passkey" (Cognito's creation options → navigator.credentials.create →
+// the browser's answer relayed to Cognito, which verifies and keeps it) and the list with
+// Delete. The browser's own refusals (cancelled, no authenticator, already registered)
+// are said plainly; the BFF's errors go through showError.
+function passkeysSection() {
+  const list = el("ul", { class: "passkeys", id: "passkeys" }, el("li", {}, "…"));
+  const section = el(
+    "section",
+    { id: "passkeys-section", "aria-labelledby": "passkeys-title" },
+    el("h4", { id: "passkeys-title" }, "Passkeys"),
+    el("p", { class: "hint" }, "Sign in with this device's screen lock or a security key instead of a password."),
+    list,
+    el("div", { class: "actions" }, button("Add a passkey", () => run(section, () => whileSignedIn(() => addPasskey(list))), { class: "secondary", id: "add-passkey" })),
+  );
+  run(section, () => whileSignedIn(async () => fillPasskeys(list, (await api("GET", "/api/account/passkeys")).passkeys)), true);
+  return section;
+}
+
+function fillPasskeys(list, passkeys) {
+  if (!passkeys.length) {
+    list.replaceChildren(el("li", {}, "No passkeys yet."));
+    return;
+  }
+  list.replaceChildren(
+    ...passkeys.map((passkey) => {
+      const remove = button(
+        "Delete",
+        () =>
+          run(list, () =>
+            whileSignedIn(async () => {
+              const answer = await api("DELETE", "/api/account/passkeys/" + encodeURIComponent(passkey.credential_id));
+              fillPasskeys(list, answer.passkeys);
+              showNotice("Passkey deleted: it can no longer sign in.");
+            }),
+          ),
+        { class: "secondary", "aria-label": "Delete " + passkey.name },
+      );
+      const added = passkey.created ? " (added " + new Date(passkey.created).toLocaleDateString() + ")" : "";
+      return el("li", { "data-credential-id": passkey.credential_id }, passkey.name + added + " ", remove);
+    }),
+  );
+}
+
+// What the browser's WebAuthn refusal means to the user (DOMException names, WebAuthn §5.1.3).
+const WEBAUTHN_REFUSALS = {
+  NotAllowedError: "The passkey request was cancelled or timed out.",
+  InvalidStateError: "This authenticator already holds a passkey for your account.",
+  NotSupportedError: "This browser or authenticator cannot create this kind of passkey.",
+  SecurityError: "This page's address cannot use passkeys for this site (open it on the relying party's host, e.g. localhost).",
+  AbortError: "The passkey request was cancelled.",
+};
+
+function passkeysSupported() {
+  return Boolean(window.PublicKeyCredential && PublicKeyCredential.parseCreationOptionsFromJSON && PublicKeyCredential.parseRequestOptionsFromJSON);
+}
+
+// Runs a navigator.credentials call; a refusal becomes the page's one error shape.
+async function webauthnCall(call) {
+  if (!passkeysSupported()) {
+    throw new ApiError(0, { code: "passkeys_not_supported", message: "This browser does not support passkeys." });
+  }
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof ApiError) throw err;
+    const name = (err && err.name) || "Error";
+    throw new ApiError(0, { code: "webauthn_" + name, message: WEBAUTHN_REFUSALS[name] || "The browser refused the passkey request (" + name + ")." });
+  }
+}
+
+async function addPasskey(list) {
+  const started = await api("POST", "/api/account/passkeys/registration", {});
+  const credential = await webauthnCall(() =>
+    navigator.credentials.create({ publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(started.credential_creation_options) }),
+  );
+  const answer = await api("POST", "/api/account/passkeys", { credential: credential.toJSON() });
+  fillPasskeys(list, answer.passkeys);
+  showNotice("Passkey added. You can sign in with it instead of your password.");
 }
 
 function fillMfaStatus(node, flow) {

@@ -137,6 +137,163 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/account/passkeys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The user's passkeys (ListWebAuthnCredentials, every page). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PasskeyList"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        /**
+         * Complete the registration with the browser's answer (CompleteWebAuthnRegistration,
+         *     relayed as it came: Cognito verifies the attestation and keeps the public key); the
+         *     user's passkeys afterwards.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CompleteRegistration"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PasskeyList"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/account/passkeys/registration": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start registering a passkey (StartWebAuthnRegistration): the options for
+         *     `navigator.credentials.create`. The user's passkeys are excluded, so one authenticator
+         *     is not registered twice.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["Empty"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CreationOptions"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/account/passkeys/{credential_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                credential_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete a passkey (DeleteWebAuthnCredential): it can no longer sign in. The user's
+         *     passkeys afterwards.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    credential_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PasskeyList"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/account/password": {
         parameters: {
             query?: never;
@@ -1547,6 +1704,18 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AttestationResponse: {
+            /** @description base64url, without padding. */
+            attestationObject: string;
+            /** @description base64url, without padding. */
+            authenticatorData?: string;
+            /** @description base64url, without padding. */
+            clientDataJSON: string;
+            /** @description base64url, without padding. */
+            publicKey?: string;
+            publicKeyAlgorithm?: number;
+            transports?: string[];
+        };
         AuthenticatedData: {
             /** @description Another tab answered first: this is its answer. */
             already_answered?: boolean;
@@ -1611,6 +1780,10 @@ export interface components {
             /** @description EMAIL or SMS. */
             medium: string;
         };
+        CompleteRegistration: {
+            /** @description The browser's RegistrationResponseJSON (credential.toJSON()). */
+            credential: components["schemas"]["RegistrationResponse"];
+        };
         Confirm: {
             code: string;
             /** @description The Cognito username (this pool: the email address). */
@@ -1639,6 +1812,12 @@ export interface components {
             email: string;
             /** @description Omit to let Cognito generate one to the pool's policy. */
             temporary_password?: string;
+        };
+        CreationOptions: {
+            /** @description Cognito's CredentialCreationOptions (a PublicKeyCredentialCreationOptionsJSON): pass it to PublicKeyCredential.parseCreationOptionsFromJSON, then navigator.credentials.create. */
+            credential_creation_options: {
+                [key: string]: unknown;
+            };
         };
         CurrentFlow: {
             flow: (components["schemas"]["NewFlow"] | components["schemas"]["SignedUpFlow"] | components["schemas"]["ConfirmedFlow"] | components["schemas"]["NewPasswordRequiredFlow"] | components["schemas"]["MfaSetupFlow"] | components["schemas"]["SoftwareTokenMfaFlow"] | components["schemas"]["DeviceSrpAuthFlow"] | components["schemas"]["DevicePasswordVerifierFlow"] | components["schemas"]["SelectChallengeFlow"] | components["schemas"]["EmailOtpFlow"] | components["schemas"]["AuthenticatedFlow"] | components["schemas"]["SignedOutFlow"] | components["schemas"]["ExpiredFlow"] | components["schemas"]["ResetCodeSentFlow"] | components["schemas"]["TemporaryPasswordExpiredFlow"] | components["schemas"]["TemporaryPasswordSentFlow"]) | null;
@@ -1722,7 +1901,7 @@ export interface components {
              * @description Stable error code (docs/api.md, the error catalogue).
              * @enum {string}
              */
-            code: "admin_disabled" | "admin_forbidden" | "admin_key_required" | "attempt_limit_exceeded" | "bad_request" | "code_mismatch" | "cognito_error" | "cognito_throttled" | "cognito_unavailable" | "conflict" | "csrf_required" | "device_not_found" | "expectation_failed" | "expired_code" | "forbidden" | "header_fields_too_large" | "http_error" | "http_version_not_supported" | "id_token_rejected" | "illegal_step" | "incorrect_password" | "internal_error" | "invalid_body" | "invalid_input" | "invalid_json" | "invalid_pagination_token" | "invalid_parameter" | "invalid_password" | "invalid_signature" | "method_not_allowed" | "no_device_offered" | "no_flow" | "no_local_outbox" | "not_authorized" | "not_found" | "not_implemented" | "not_ready" | "not_signed_in" | "oauth_client_rejected" | "oauth_disabled" | "oauth_refused" | "oauth_state_invalid" | "origin_not_allowed" | "outbox_unavailable" | "password_reset_required" | "payload_too_large" | "refresh_pending" | "request_timeout" | "return_to_not_allowed" | "server_busy" | "session_expired" | "sign_in_delayed" | "store_unavailable" | "temporary_password_expired" | "too_many_requests" | "unauthorized" | "unknown_identity_provider" | "unsupported_challenge" | "unsupported_media_type" | "unsupported_user_state" | "upstream_timeout" | "upstream_unavailable" | "uri_too_long" | "user_not_confirmed" | "user_not_found" | "username_exists";
+            code: "admin_disabled" | "admin_forbidden" | "admin_key_required" | "attempt_limit_exceeded" | "bad_request" | "code_mismatch" | "cognito_error" | "cognito_throttled" | "cognito_unavailable" | "conflict" | "csrf_required" | "device_not_found" | "expectation_failed" | "expired_code" | "forbidden" | "header_fields_too_large" | "http_error" | "http_version_not_supported" | "id_token_rejected" | "illegal_step" | "incorrect_password" | "internal_error" | "invalid_body" | "invalid_input" | "invalid_json" | "invalid_pagination_token" | "invalid_parameter" | "invalid_password" | "invalid_signature" | "method_not_allowed" | "no_device_offered" | "no_flow" | "no_local_outbox" | "not_authorized" | "not_found" | "not_implemented" | "not_ready" | "not_signed_in" | "oauth_client_rejected" | "oauth_disabled" | "oauth_refused" | "oauth_state_invalid" | "origin_not_allowed" | "outbox_unavailable" | "passkey_challenge_expired" | "passkey_not_found" | "passkey_rejected" | "passkeys_not_available" | "password_reset_required" | "payload_too_large" | "refresh_pending" | "request_timeout" | "return_to_not_allowed" | "server_busy" | "session_expired" | "sign_in_delayed" | "store_unavailable" | "temporary_password_expired" | "too_many_requests" | "unauthorized" | "unknown_identity_provider" | "unsupported_challenge" | "unsupported_media_type" | "unsupported_user_state" | "upstream_timeout" | "upstream_unavailable" | "uri_too_long" | "user_not_confirmed" | "user_not_found" | "username_exists";
             /** @description fields (422), state + allowed_steps (409), retry_after (429, 503), cognito_code (Cognito's own code, when it answered with one). */
             details?: {
                 [key: string]: unknown;
@@ -1895,6 +2074,35 @@ export interface components {
             recipient_type: string | null;
             /** @default null */
             role: string | null;
+        };
+        Passkey: {
+            /** @description platform or cross-platform, when known. */
+            authenticator_attachment?: string | null;
+            /** Format: date-time */
+            created?: string | null;
+            /** @description CredentialId. */
+            credential_id: string;
+            /** @description FriendlyCredentialName (Cognito's). */
+            name: string;
+            relying_party_id: string;
+            transports: string[];
+        };
+        PasskeyList: {
+            passkeys: components["schemas"]["Passkey"][];
+        };
+        RegistrationResponse: {
+            /** @enum {string|null} */
+            authenticatorAttachment?: "platform" | "cross-platform" | null;
+            clientExtensionResults?: {
+                [key: string]: unknown;
+            };
+            /** @description base64url, without padding. */
+            id: string;
+            /** @description base64url, without padding. */
+            rawId: string;
+            response: components["schemas"]["AttestationResponse"];
+            /** @enum {string} */
+            type: "public-key";
         };
         RememberDevice: {
             remember: boolean;

@@ -76,9 +76,11 @@ def _listed(found: Iterable[Passkey]) -> dict[str, Any]:
 
 
 @blp.route("/passkeys", methods=["GET"])
+@security.limit_read
 @blp.response(200, PasskeyListSchema)
 def list_passkeys() -> dict[str, Any]:
-    """The user's passkeys (ListWebAuthnCredentials, every page)."""
+    """The user's passkeys (ListWebAuthnCredentials, every page); counted in the
+    session's read budget (`BFF_RATELIMIT_READ`)."""
     session = context.signed_in()
     return _listed(passkeys.list_passkeys(context.flows(), context.access_token(session)))
 

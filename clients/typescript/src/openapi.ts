@@ -144,7 +144,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The user's passkeys (ListWebAuthnCredentials, every page). */
+        /**
+         * The user's passkeys (ListWebAuthnCredentials, every page); counted in the
+         *     session's read budget (`BFF_RATELIMIT_READ`).
+         */
         get: {
             parameters: {
                 query?: never;

@@ -79,6 +79,7 @@ def test_the_demo_page_adds_and_deletes_a_passkey(
     watched = Watched(page)
     cdp, authenticator = virtual_authenticator(context, page)
     page.goto(base + "/")
+    page.click("#passkeys-section summary")
     expect(page.locator("#passkeys")).to_have_text("No passkeys yet.")
 
     page.click("#add-passkey")

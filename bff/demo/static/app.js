@@ -1043,14 +1043,18 @@ function accountPanel(flow) {
 function passkeysSection() {
   const list = el("ul", { class: "passkeys", id: "passkeys" }, el("li", {}, "…"));
   const section = el(
-    "section",
-    { id: "passkeys-section", "aria-labelledby": "passkeys-title" },
-    el("h4", { id: "passkeys-title" }, "Passkeys"),
+    "details",
+    { class: "other", id: "passkeys-section" },
+    el("summary", {}, "Passkeys"),
     el("p", { class: "hint" }, "Sign in with this device's screen lock or a security key instead of a password."),
     list,
     el("div", { class: "actions" }, button("Add a passkey", () => run(section, () => whileSignedIn(() => addPasskey(list))), { class: "secondary", id: "add-passkey" })),
   );
-  run(section, () => whileSignedIn(async () => fillPasskeys(list, (await api("GET", "/api/account/passkeys")).passkeys)), true);
+  // Listed when opened, not at every render: the list is a read that costs a Cognito call
+  // (and a share of the session's read budget).
+  section.addEventListener("toggle", () => {
+    if (section.open) run(section, () => whileSignedIn(async () => fillPasskeys(list, (await api("GET", "/api/account/passkeys")).passkeys)), true);
+  });
   return section;
 }
 

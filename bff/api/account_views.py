@@ -6,6 +6,7 @@ The MFA status is a read (GET): it answers the same shape and writes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from bff import security, sessions
@@ -15,12 +16,16 @@ from bff.api.schemas import (
     ChangePasswordSchema,
     EmptySchema,
     FlowResponseSchema,
+    ReplaceAuthenticatorSchema,
     SignedOutSchema,
 )
 from bff.errors import SessionExpired
 from bff.flows import StepOutcome, account, flow_view
 from bff.flows import session as session_steps
 from bff.flows.challenges.mfa_setup import MfaSetupVerifySchema
+from bff.security import step_up
+from bff.session_record import BrowserSession
+from statemachine import Flow
 
 blp = Blueprint(
     "account",
@@ -49,18 +54,42 @@ def _answer(run: Any) -> dict[str, Any]:
 @blp.response(200, FlowResponseSchema)
 def change_password(args: dict[str, Any]) -> dict[str, Any]:
     """Change the password (ChangePassword: the current one is checked). This browser's
-    session id is renewed; every other session of the user ends."""
+    session id is renewed; every other session of the user ends. A wrong current password
+    is 400 `incorrect_password` with `details.attempts_left`; the third in a session ends
+    it (401 `step_up_failed`)."""
     session, flow = context.signed_in_flow()
     return _answer(
-        lambda: account.change_password(
-            context.flows(),
+        lambda: _stepped_up(
+            session,
             flow,
-            context.access_token(session),
-            args["previous_password"],
-            args["new_password"],
-            keep_session=session.sid,
+            lambda: account.change_password(
+                context.flows(),
+                flow,
+                context.access_token(session),
+                args["previous_password"],
+                args["new_password"],
+                keep_session=session.sid,
+            ),
         )
     )
+
+
+def _stepped_up(session: BrowserSession, flow: Flow, run: Callable[[], StepOutcome]) -> StepOutcome:
+    """Run a step that checks the current password against the session's budget of wrong
+    ones (bff.security.step_up); spent, the session is signed out (its tokens revoked at
+    Cognito, the flow SIGNED_OUT) and ended."""
+
+    def sign_out() -> None:
+        tokens = session.tokens
+        session_steps.sign_out(
+            context.flows(),
+            flow,
+            access_token=tokens["access_token"] if tokens else None,
+            refresh_token=tokens["refresh_token"] if tokens else None,
+        )
+        sessions.end_session()
+
+    return step_up.step_up().check(session.sid or "", run, sign_out)
 
 
 @blp.route("/mfa", methods=["GET"])
@@ -75,15 +104,23 @@ def mfa_status() -> dict[str, Any]:
 
 @blp.route("/mfa/authenticator", methods=["POST"])
 @security.limit_mfa
-@blp.arguments(EmptySchema)
+@blp.arguments(ReplaceAuthenticatorSchema)
 @blp.response(200, FlowResponseSchema)
-def replace_authenticator(_args: dict[str, Any]) -> dict[str, Any]:
-    """Start replacing the authenticator app (AssociateSoftwareToken with the access
-    token): `data` has the new otpauth URI, QR code and secret, shown once. The old app
-    keeps working until the new one is verified."""
+def replace_authenticator(args: dict[str, Any]) -> dict[str, Any]:
+    """Start replacing the authenticator app: the current `password` first (step-up,
+    checked by Cognito's InitiateAuth; wrong: 400 `incorrect_password`, and the third
+    wrong current password in a session ends it, 401 `step_up_failed`), then
+    AssociateSoftwareToken with the access token: `data` has the new otpauth URI, QR code
+    and secret, shown once. The old app keeps working until the new one is verified."""
     session, flow = context.signed_in_flow()
     return _answer(
-        lambda: account.replace_authenticator(context.flows(), flow, context.access_token(session))
+        lambda: _stepped_up(
+            session,
+            flow,
+            lambda: account.replace_authenticator(
+                context.flows(), flow, context.access_token(session), args["password"]
+            ),
+        )
     )
 
 

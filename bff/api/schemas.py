@@ -71,6 +71,11 @@ class ChangePasswordSchema(BaseSchema):
     new_password = password_field()
 
 
+class ReplaceAuthenticatorSchema(BaseSchema):
+    #: The current password: replacing the authenticator app asks for it (step-up).
+    password = password_field()
+
+
 class RememberDeviceSchema(BaseSchema):
     remember = StrictBoolean(required=True)
 
@@ -153,7 +158,9 @@ class ErrorBodySchema(Schema):
     details = fields.Dict(
         metadata={
             "description": "fields (422), state + allowed_steps (409), retry_after (429, "
-            "503), cognito_code (Cognito's own code, when it answered with one)."
+            "503), cognito_code (Cognito's own code, when it answered with one), "
+            "attempts_left (incorrect_password: wrong current passwords before the "
+            "session ends)."
         }
     )
 

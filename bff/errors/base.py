@@ -236,8 +236,9 @@ class UnsupportedMediaType(BffError):
 
 class RateLimited(BffError):
     """The BFF's own rate limit (sign-in, MFA codes, sign-up, code resends, recovery) per
-    client address, or a failure budget (wrong confirmation or reset codes per username,
-    wrong answers per sign-in), is spent: ``Retry-After`` says when it refills."""
+    client address, a failure budget (wrong confirmation or reset codes per username, wrong
+    answers per sign-in), or a session's budget of reads that call Cognito, is spent:
+    ``Retry-After`` says when it refills."""
 
     code = "too_many_requests"
     status = 429
@@ -251,6 +252,16 @@ class SignInDelayed(BffError):
     code = "sign_in_delayed"
     status = 429
     default_message = "Too many failed sign-ins for this user. Try again shortly."
+
+
+class StepUpFailed(BffError):
+    """Too many wrong current passwords in one session (changing the password, replacing
+    the authenticator app): the session has ended, its tokens are revoked at Cognito. Sign
+    in again."""
+
+    code = "step_up_failed"
+    status = 401
+    default_message = "Too many wrong current passwords: you are signed out. Sign in again."
 
 
 class NotSignedIn(BffError):

@@ -7,7 +7,7 @@ import logging
 
 from marshmallow import Schema, fields
 
-from bff.errors import CodeMismatch, CognitoError, IncorrectPassword, NotAuthorized
+from bff.errors import CodeMismatch, CognitoError, Conflict, IncorrectPassword, NotAuthorized
 from bff.flows.challenges.mfa_setup import AuthenticatorData, authenticator_data
 from bff.flows.data import StepData, produces
 from bff.flows.outcome import StepOutcome
@@ -62,11 +62,9 @@ def change_password(
     try:
         flows.gateway.change_password(access_token, previous_password, new_password)
     except CognitoError as exc:
-        flows.record_failure(flow, "ChangePassword", exc)
+        _record_failure(flows, flow, "ChangePassword", exc)
         if type(exc) is NotAuthorized:
-            wrong = IncorrectPassword()
-            wrong.details["fields"] = {"previous_password": [wrong.message]}
-            raise wrong from None
+            raise _incorrect("previous_password") from None
         point_at_field(exc, "new_password")
         raise
     flow.apply("ChangePassword", {})
@@ -97,10 +95,50 @@ def mfa_status(flows: Flows, flow: Flow, access_token: str) -> StepOutcome:
     return StepOutcome(flow, data)
 
 
-def replace_authenticator(flows: Flows, flow: Flow, access_token: str) -> StepOutcome:
-    """AssociateSoftwareToken with the access token: a new TOTP secret, shown once. The old
-    app keeps working until ``verify_authenticator`` succeeds."""
+def check_password(flows: Flows, flow: Flow, password: str, *, field_name: str) -> None:
+    """The signed-in user's current password, checked by Cognito (InitiateAuth, as a
+    sign-in starts: Cognito has no other call that checks a password without changing it).
+    A wrong one is journaled (``credentials_rejected``) and answered ``IncorrectPassword``
+    naming ``field_name``. A right one answers the sign-in's next challenge (MFA), left
+    unanswered; should Cognito issue tokens at once, they are revoked."""
+    try:
+        step = flows.gateway.initiate_auth(flow.username or "", password)
+    except CognitoError as exc:
+        _record_failure(flows, flow, "InitiateAuth", exc)
+        if type(exc) is NotAuthorized:
+            raise _incorrect(field_name) from None
+        raise
+    if step.tokens is not None and step.tokens.refresh_token:
+        try:
+            flows.gateway.revoke_token(step.tokens.refresh_token)
+        except CognitoError as exc:
+            log.info("step-up: RevokeToken refused (%s)", exc.cognito_code)
+
+
+def _record_failure(flows: Flows, flow: Flow, action: str, exc: CognitoError) -> None:
+    """Journal a refused current password; losing the flow's compare-and-set to a
+    concurrent step changes nothing: the answer is still Cognito's, so a wrong password
+    is still counted against the session (bff.security.step_up), never turned into 409."""
+    try:
+        flows.record_failure(flow, action, exc)
+    except Conflict:
+        log.info("flow %s changed during %s", flow.id, action)
+
+
+def _incorrect(field_name: str) -> IncorrectPassword:
+    wrong = IncorrectPassword()
+    wrong.details["fields"] = {field_name: [wrong.message]}
+    return wrong
+
+
+def replace_authenticator(
+    flows: Flows, flow: Flow, access_token: str, password: str
+) -> StepOutcome:
+    """The current password (``check_password``), then AssociateSoftwareToken with the
+    access token: a new TOTP secret, shown once. The old app keeps working until
+    ``verify_authenticator`` succeeds."""
     flows.require(flow, "replace_authenticator")
+    check_password(flows, flow, password, field_name="password")
     association = flows.call(
         flow,
         "AssociateSoftwareToken",

@@ -12,6 +12,7 @@ order a request meets them:
 - bff.security.rate_limits, bff.security.throttle and bff.security.read_limits: the
   limits the views are decorated with, and bff.security.budgets: the failure budgets the
   flows charge (``failure_budgets(app)``; counters in bff.security.counters);
+- bff.security.step_up: the budget of wrong current passwords per session;
 - bff.security.scrubbing: secrets scrubbed from every log record.
 
 Every refusal raises a ``bff.errors.BffError`` and leaves through the one error handler
@@ -29,7 +30,16 @@ from flask.sessions import SessionInterface, SessionMixin
 from bff import body
 from bff.config import BffSettings
 from bff.config_checks import validate
-from bff.security import csrf, headers, proxies, rate_limits, read_limits, scrubbing, throttle
+from bff.security import (
+    csrf,
+    headers,
+    proxies,
+    rate_limits,
+    read_limits,
+    scrubbing,
+    step_up,
+    throttle,
+)
 from bff.security.csrf import STATE_CHANGING, csrf_exempt
 from bff.security.rate_limits import failure_budgets, limit_mfa, limit_resend, limit_sign_up
 from bff.security.read_limits import limit_read
@@ -84,4 +94,5 @@ def init_app(app: Flask, settings: BffSettings, clock: Callable[[], float] | Non
     rate_limits.init_app(app, settings, clock)
     throttle.init_app(app, settings)
     read_limits.init_app(app, settings)
+    step_up.init_app(app, settings)
     scrubbing.init_app(app)

@@ -118,7 +118,7 @@ def test_mfa_status_and_replacing_the_authenticator_app(
     assert journal_of(app, status["id"]) == before  # a read journals nothing
 
     used_steps = steps_of(old_secret, used, cognito_clock)
-    started = flow_of(spa.post("/api/account/mfa/authenticator", {}))
+    started = flow_of(spa.post("/api/account/mfa/authenticator", {"password": PASSWORD}))
     new_secret = started["data"]["secret"]
     assert new_secret != old_secret and started["data"]["qr_svg"].startswith("<svg")
     assert "secret" not in flow_of(spa.get("/api/flow"))["data"]  # shown once

@@ -278,8 +278,17 @@ def test_account_panel(browser: Browser, served: dict[str, str], shots: Path) ->
         "Two-factor authentication: on (authenticator app; preferred: authenticator app)."
     )
 
-    # Replace the authenticator app: a new key and QR code, its first code.
-    page.click("#replace-authenticator")
+    # Replace the authenticator app: the current password first (a wrong one is told next
+    # to its field), then a new key and QR code, its first code.
+    page.click("#replace-authenticator-section summary")
+    page.fill("#replace-authenticator-password", "Not-the-0ne!")
+    submit(page, "replace-authenticator")
+    expect(page.locator("#replace-authenticator-password-error")).not_to_be_empty()
+    expect(page.locator("#error")).to_contain_text(
+        "That is not your current password. (incorrect_password)"
+    )
+    page.fill("#replace-authenticator-password", PASSWORD)
+    submit(page, "replace-authenticator")
     expect(page.locator("#replace-qr svg")).to_be_visible()
     new_key = page.inner_text("#replace-secret").replace(" ", "")
     assert re.fullmatch(r"[A-Z2-7]{16,}", new_key) and new_key != first_key

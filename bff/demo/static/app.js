@@ -74,6 +74,7 @@ const ERROR_TEXT = {
   cognito_throttled: "Cognito is busy right now. Try again in a moment.",
   temporary_password_expired: "Your temporary password has expired.",
   incorrect_password: "That is not your current password.",
+  step_up_failed: "Too many wrong current passwords: you are signed out. Sign in again.",
   password_reset_required: "Your password has been reset: choose a new one with the code we emailed.",
   no_device_offered: "There is no browser to remember at this sign-in.",
   unsupported_challenge: "Cognito asked for a kind of sign-in this page does not support.",
@@ -988,15 +989,7 @@ function accountPanel(flow) {
       ),
     );
   }
-  if (steps.includes("replace_authenticator")) {
-    const area = el("div", { id: "replace-area" });
-    const start = button(
-      "Replace your authenticator app",
-      () => run(panel, () => whileSignedIn(async () => replaceAuthenticator(area, await step("replace_authenticator", {})))),
-      { class: "secondary", id: "replace-authenticator" },
-    );
-    panel.append(el("div", { class: "actions" }, start), area);
-  }
+  if (steps.includes("replace_authenticator")) panel.append(replaceAuthenticatorSection());
   if (steps.includes("sign_out_everywhere")) {
     const actions = el("div", { class: "actions", id: "sign-out-everywhere-actions" });
     const signOutEverywhere = () =>
@@ -1131,6 +1124,24 @@ function fillMfaStatus(node, flow) {
 
 // A new key for a new authenticator app: QR code and key (shown once), then its first code.
 // The old app keeps working until the new one is verified.
+// Replacing the authenticator app asks for the current password first (step-up): a
+// wrong one is shown next to the field; the third in a session signs this browser out.
+function replaceAuthenticatorSection() {
+  const area = el("div", { id: "replace-area" });
+  return el(
+    "details",
+    { class: "other", id: "replace-authenticator-section" },
+    el("summary", {}, "Replace your authenticator app"),
+    form(
+      "replace-authenticator",
+      [{ name: "password", label: "Current password", type: "password", autocomplete: "current-password" }],
+      "Show the new key",
+      (v) => whileSignedIn(async () => replaceAuthenticator(area, await step("replace_authenticator", { password: v.password }))),
+    ),
+    area,
+  );
+}
+
 function replaceAuthenticator(area, flow) {
   const d = flow.data || {};
   const qr = d.qr_svg ? qrNode(d.qr_svg) : null;
@@ -1175,11 +1186,11 @@ async function whileSignedIn(action) {
         if (!(again instanceof ApiError) || again.status !== 401) throw again;
       }
     }
-    await signedOutByServer();
+    await signedOutByServer(err.code === "step_up_failed" ? ERROR_TEXT.step_up_failed : SESSION_ENDED);
   }
 }
 
-async function signedOutByServer() {
+async function signedOutByServer(reason = SESSION_ENDED) {
   try {
     await api("POST", STEP_PATHS.sign_out, {}); // ends what is left of the server session
   } catch (err) {
@@ -1189,7 +1200,7 @@ async function signedOutByServer() {
   endedByServer = true;
   clearError();
   showNotice("");
-  renderNoFlow(SESSION_ENDED);
+  renderNoFlow(reason);
 }
 
 // Set when the server ended this browser's session, until a flow is shown again: a

@@ -50,6 +50,7 @@ export type RememberDeviceBody = BodyOf<"/api/sign-in/remember-device">;
 export type UsernameBody = BodyOf<"/api/password/forgot">;
 export type ResetPasswordBody = BodyOf<"/api/password/reset">;
 export type ChangePasswordBody = BodyOf<"/api/account/password">;
+export type ReplaceAuthenticatorBody = BodyOf<"/api/account/mfa/authenticator">;
 export type VerifyAuthenticatorBody = BodyOf<"/api/account/mfa/authenticator/verify">;
 
 /** An answer other than 2xx: the API's one error shape, `{error: {code, message, details}}`. */
@@ -188,9 +189,10 @@ export class BffClient {
     return (await this.call<Schemas["FlowResponse"]>("GET", "/api/account/mfa")).flow;
   }
 
-  /** A new authenticator app's key (shown once); the old app works until it is verified. */
-  replaceAuthenticator(): Promise<Flow> {
-    return this.step("/api/account/mfa/authenticator", {});
+  /** A new authenticator app's key (shown once) after the current `password` (step-up);
+   * the old app works until it is verified. */
+  replaceAuthenticator(body: ReplaceAuthenticatorBody): Promise<Flow> {
+    return this.step("/api/account/mfa/authenticator", body);
   }
 
   verifyAuthenticator(body: VerifyAuthenticatorBody): Promise<Flow> {

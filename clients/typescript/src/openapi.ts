@@ -56,9 +56,11 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Start replacing the authenticator app (AssociateSoftwareToken with the access
-         *     token): `data` has the new otpauth URI, QR code and secret, shown once. The old app
-         *     keeps working until the new one is verified.
+         * Start replacing the authenticator app: the current `password` first (step-up,
+         *     checked by Cognito's InitiateAuth; wrong: 400 `incorrect_password`, and the third
+         *     wrong current password in a session ends it, 401 `step_up_failed`), then
+         *     AssociateSoftwareToken with the access token: `data` has the new otpauth URI, QR code
+         *     and secret, shown once. The old app keeps working until the new one is verified.
          */
         post: {
             parameters: {
@@ -67,9 +69,9 @@ export interface paths {
                 path?: never;
                 cookie?: never;
             };
-            requestBody?: {
+            requestBody: {
                 content: {
-                    "application/json": components["schemas"]["Empty"];
+                    "application/json": components["schemas"]["ReplaceAuthenticator"];
                 };
             };
             responses: {
@@ -308,7 +310,9 @@ export interface paths {
         put?: never;
         /**
          * Change the password (ChangePassword: the current one is checked). This browser's
-         *     session id is renewed; every other session of the user ends.
+         *     session id is renewed; every other session of the user ends. A wrong current password
+         *     is 400 `incorrect_password` with `details.attempts_left`; the third in a session ends
+         *     it (401 `step_up_failed`).
          */
         post: {
             parameters: {
@@ -1904,8 +1908,8 @@ export interface components {
              * @description Stable error code (docs/api.md, the error catalogue).
              * @enum {string}
              */
-            code: "admin_disabled" | "admin_forbidden" | "admin_key_required" | "attempt_limit_exceeded" | "bad_request" | "code_mismatch" | "cognito_error" | "cognito_throttled" | "cognito_unavailable" | "conflict" | "csrf_required" | "device_not_found" | "expectation_failed" | "expired_code" | "forbidden" | "header_fields_too_large" | "http_error" | "http_version_not_supported" | "id_token_rejected" | "illegal_step" | "incorrect_password" | "internal_error" | "invalid_body" | "invalid_input" | "invalid_json" | "invalid_pagination_token" | "invalid_parameter" | "invalid_password" | "invalid_signature" | "method_not_allowed" | "no_device_offered" | "no_flow" | "no_local_outbox" | "not_authorized" | "not_found" | "not_implemented" | "not_ready" | "not_signed_in" | "oauth_client_rejected" | "oauth_disabled" | "oauth_refused" | "oauth_state_invalid" | "origin_not_allowed" | "outbox_unavailable" | "passkey_challenge_expired" | "passkey_not_found" | "passkey_rejected" | "passkeys_not_available" | "password_reset_required" | "payload_too_large" | "refresh_pending" | "request_timeout" | "return_to_not_allowed" | "server_busy" | "session_expired" | "sign_in_delayed" | "store_unavailable" | "temporary_password_expired" | "too_many_requests" | "unauthorized" | "unknown_identity_provider" | "unsupported_challenge" | "unsupported_media_type" | "unsupported_user_state" | "upstream_timeout" | "upstream_unavailable" | "uri_too_long" | "user_not_confirmed" | "user_not_found" | "username_exists";
-            /** @description fields (422), state + allowed_steps (409), retry_after (429, 503), cognito_code (Cognito's own code, when it answered with one). */
+            code: "admin_disabled" | "admin_forbidden" | "admin_key_required" | "attempt_limit_exceeded" | "bad_request" | "code_mismatch" | "cognito_error" | "cognito_throttled" | "cognito_unavailable" | "conflict" | "csrf_required" | "device_not_found" | "expectation_failed" | "expired_code" | "forbidden" | "header_fields_too_large" | "http_error" | "http_version_not_supported" | "id_token_rejected" | "illegal_step" | "incorrect_password" | "internal_error" | "invalid_body" | "invalid_input" | "invalid_json" | "invalid_pagination_token" | "invalid_parameter" | "invalid_password" | "invalid_signature" | "method_not_allowed" | "no_device_offered" | "no_flow" | "no_local_outbox" | "not_authorized" | "not_found" | "not_implemented" | "not_ready" | "not_signed_in" | "oauth_client_rejected" | "oauth_disabled" | "oauth_refused" | "oauth_state_invalid" | "origin_not_allowed" | "outbox_unavailable" | "passkey_challenge_expired" | "passkey_not_found" | "passkey_rejected" | "passkeys_not_available" | "password_reset_required" | "payload_too_large" | "refresh_pending" | "request_timeout" | "return_to_not_allowed" | "server_busy" | "session_expired" | "sign_in_delayed" | "step_up_failed" | "store_unavailable" | "temporary_password_expired" | "too_many_requests" | "unauthorized" | "unknown_identity_provider" | "unsupported_challenge" | "unsupported_media_type" | "unsupported_user_state" | "upstream_timeout" | "upstream_unavailable" | "uri_too_long" | "user_not_confirmed" | "user_not_found" | "username_exists";
+            /** @description fields (422), state + allowed_steps (409), retry_after (429, 503), cognito_code (Cognito's own code, when it answered with one), attempts_left (incorrect_password: wrong current passwords before the session ends). */
             details?: {
                 [key: string]: unknown;
             };
@@ -2109,6 +2113,9 @@ export interface components {
         };
         RememberDevice: {
             remember: boolean;
+        };
+        ReplaceAuthenticator: {
+            password: string;
         };
         ResendCode: {
             /** @description The Cognito username (this pool: the email address). */

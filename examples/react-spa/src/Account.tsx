@@ -85,9 +85,15 @@ export function Account({ flow, run, signOut, setFlow }: Props) {
             <QrCode svg={data.qr_svg} secret={data.secret} />
           </CodeForm>
         ) : (
-          <section>
-            <button type="button" onClick={() => run(() => bff.replaceAuthenticator())}>Replace your authenticator app</button>
-          </section>
+          <form onSubmit={(event) => {
+            event.preventDefault();
+            const form = new FormData(event.currentTarget);
+            run(() => bff.replaceAuthenticator({ password: String(form.get("password")) }));
+          }}>
+            <h2>Replace your authenticator app</h2>
+            <label>Current password<input name="password" type="password" autoComplete="current-password" required /></label>
+            <button type="submit">Replace your authenticator app</button>
+          </form>
         )
       )}
 

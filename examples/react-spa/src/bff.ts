@@ -10,6 +10,7 @@ const SAY: Partial<Record<ErrorCode, string>> = {
   not_authorized: "Wrong email or password.",
   invalid_password: "The password does not meet the rules.",
   incorrect_password: "Your current password is not right.",
+  step_up_failed: "Too many wrong current passwords: you are signed out. Sign in again.",
   username_exists: "An account with this email already exists.",
   too_many_requests: "Too many attempts.",
   sign_in_delayed: "Too many wrong passwords.",

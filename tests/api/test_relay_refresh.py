@@ -26,7 +26,9 @@ from test_api_recovery import advance_cognito_clock
 
 from bff.app import create_app
 from bff.errors import NotAuthorized
+from bff.relay import lease, session_access
 from tests.support.clock import StoreClock
+from tests.support.production import wait_until
 
 HOUR = 3600
 
@@ -154,9 +156,15 @@ def test_explicit_refreshes_revalidations_and_relayed_calls_share_one_refresh(
     local_cognito: Any,
 ) -> None:
     """The session refresh, the revalidation of an expired token and the relay renew the
-    tokens through one mechanism: arriving together, they make one call to Cognito."""
+    tokens through one mechanism: arriving together, they make one call to Cognito.
+
+    "Together" is made certain: the test holds the refresh's claim in the store (as another
+    instance refreshing would) until all 20 requests, each having read the session with the
+    old token, wait for it; then lets go."""
     sid = signed_in.cookie()
     assert sid
+    store = relay_app.extensions["bff"]["store"]
+    key = store.cipher.hashed_id(sid)
     old = _tokens(relay_app, sid)["access_token"]
     _expire(store_clock, local_cognito)
     cognito_calls = _cognito_refresh_calls()
@@ -164,12 +172,20 @@ def test_explicit_refreshes_revalidations_and_relayed_calls_share_one_refresh(
         ("GET", f"/api/remote/notes/notes/{i}") for i in range(10)
     ]
 
+    def waiting() -> int:
+        return session_access._locks.get(key, (None, 0))[1]
+
+    assert lease.claim(store, key, 60)
     with ThreadPoolExecutor(max_workers=20) as pool:
-        answers = list(
-            pool.map(
-                lambda r: call(bff, r[0], r[1], sid, body=b"" if r[0] == "POST" else None), requests
-            )
-        )
+        pending = [
+            pool.submit(call, bff, method, path, sid, body=b"" if method == "POST" else None)
+            for method, path in requests
+        ]
+        try:
+            wait_until(lambda: waiting() == 20, 30, "20 requests waiting for the refresh")
+        finally:
+            lease.release(store, key)
+        answers = [future.result() for future in pending]
 
     assert [status for status, _, _ in answers] == [200] * 20, answers
     assert _cognito_refresh_calls() == cognito_calls + 1

@@ -32,8 +32,26 @@ from bff_tools import discovery
     help="Keep the pool (ids, users, devices, tokens, outbox) in this folder across restarts.",
 )
 @click.option("--reset", is_flag=True, help="With --state: throw the saved pool away first.")
+@click.option(
+    "--with-idp",
+    is_flag=True,
+    help="Also run LocalIdP, the local OIDC identity provider the pool federates with.",
+)
+@click.option(
+    "--idp-port",
+    type=click.IntRange(0, 65535),
+    default=9230,
+    show_default=True,
+    help="With --with-idp: LocalIdP's port on 127.0.0.1 (0 picks a free port).",
+)
 def local_cognito_command(
-    port: int, as_json: bool, with_client_secret: bool, state_dir: str | None, reset: bool
+    port: int,
+    as_json: bool,
+    with_client_secret: bool,
+    state_dir: str | None,
+    reset: bool,
+    with_idp: bool,
+    idp_port: int,
 ) -> None:
     """Serve a local Cognito user pool until interrupted (Ctrl-C)."""
     if reset and state_dir is None:
@@ -48,17 +66,25 @@ def local_cognito_command(
 
     stop = _stop_on_signals()
     server = LocalCognito(
-        port=port, with_client_secret=with_client_secret, state_dir=state_dir, reset=reset
+        port=port,
+        with_client_secret=with_client_secret,
+        state_dir=state_dir,
+        reset=reset,
+        identity_provider=with_idp,
+        identity_provider_port=idp_port,
     )
     try:
         info = server.start()
     except OSError as exc:
-        raise click.ClickException(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from exc
+        ports = f"{port} or {idp_port}" if with_idp else str(port)
+        raise click.ClickException(f"cannot listen on 127.0.0.1:{ports}: {exc.strerror}") from exc
     except StateError as exc:
         raise click.ClickException(str(exc)) from exc
     try:  # from here on, Ctrl-C or SIGTERM (even during the output) stops the server cleanly
+        idp = server.identity_provider
         if as_json:
-            click.echo(json.dumps(info.as_dict()))
+            extra = {"identity_provider": idp.issuer} if idp is not None else {}
+            click.echo(json.dumps(info.as_dict() | extra))
         else:
             click.echo(f"endpoint_url  {info.endpoint_url}")
             click.echo(f"region        {info.region}")
@@ -66,6 +92,8 @@ def local_cognito_command(
             click.echo(f"client_id     {info.client_id}")
             if info.client_secret:
                 click.echo(f"client_secret {info.client_secret}")
+            if idp is not None:
+                click.echo(f"LocalIdP      {idp.issuer}")
             if state_dir is not None:
                 how = "restored from" if server.restored else "new, kept in"
                 click.echo(f"state         {how} {state_dir}")

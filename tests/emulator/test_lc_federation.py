@@ -257,3 +257,42 @@ def test_bff_serve_runs_the_identity_provider_and_registers_its_own_urls(tmp_pat
         )
         back = browser.at_provider(page, ALICE.email)
         assert back.left_to is not None and back.left_to.startswith(callback + "?code=")
+
+
+@pytest.mark.slow
+def test_bff_local_cognito_with_idp_serves_both() -> None:
+    import signal
+    import subprocess
+    import sys
+
+    bff = Path(sys.executable).with_name("bff")
+    command = [bff, "local-cognito", "--port", "0", "--json", "--with-idp", "--idp-port", "0"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        info = json.loads(process.stdout.readline())
+        document = requests.get(
+            f"{info['identity_provider']}/.well-known/openid-configuration", timeout=10
+        ).json()
+        assert document["issuer"] == info["identity_provider"]
+        admin = boto3_client(info)
+        provider = admin.describe_identity_provider(
+            UserPoolId=info["user_pool_id"], ProviderName="LocalIdP"
+        )["IdentityProvider"]
+        assert provider["ProviderDetails"]["oidc_issuer"] == info["identity_provider"]
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0 and "Traceback" not in stderr
+
+
+def boto3_client(info: dict[str, str]) -> Any:
+    import boto3
+
+    return boto3.client(
+        "cognito-idp",
+        endpoint_url=info["endpoint_url"],
+        region_name=info["region"],
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )

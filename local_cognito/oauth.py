@@ -100,6 +100,7 @@ class OAuthEndpoints:
             "/login": (("POST",), self.steps.password, False),
             "/login/new-password": (("POST",), self.steps.new_password, True),
             "/login/mfa": (("POST",), self.steps.mfa, False),
+            "/login/email-mfa": (("POST",), self.steps.email_mfa, True),
             "/login/mfa-setup": (("POST",), self.steps.mfa_setup, True),
             "/login/provider": (("POST",), self.provider, False),
             "/oauth2/idpresponse": (("GET",), self.idp_response, True),

@@ -57,8 +57,9 @@ class LoginRequest:
     step: str = "password"
     #: wrong MFA codes so far (MFA_ATTEMPTS of them end the sign-in)
     failures: int = 0
-    #: while setting TOTP up (step ``mfa_setup``): the MFA_SETUP session and the new secret
+    #: the API challenge session behind a step (MFA_SETUP, or EMAIL_OTP after the password)
     session: str | None = None
+    #: step ``mfa_setup``: the new TOTP secret; step ``email_mfa``: where the code went
     secret: str | None = None
     #: at an identity provider (federation.py): its name and what the callback checks
     provider: str | None = None

@@ -6,6 +6,8 @@ and TOTP set-up, each checked as the API checks it.
 - ``POST /login/new-password``: a user with a temporary password (FORCE_CHANGE_PASSWORD)
   chooses one, checked against the pool's policy with Cognito's messages, as
   NEW_PASSWORD_REQUIRED is;
+- ``POST /login/email-mfa``: the code emailed to a user with email MFA (choice.py sends
+  it, as for the API's EMAIL_OTP after a password), checked as that answer checks it;
 - ``POST /login/mfa``: the TOTP code of a user with TOTP MFA (the pool's MFA ON or
   OPTIONAL), as SOFTWARE_TOKEN_MFA checks it (±1 step of the local clock, a code once);
 - ``POST /login/mfa-setup``: in a pool that requires MFA, a user without it sets TOTP up:
@@ -14,11 +16,13 @@ and TOTP set-up, each checked as the API checks it.
   MFA_SETUP is.
 
 Each step's form carries the sign-in's CSRF token (oauth.py ``login_of``); five wrong MFA
-codes end the sign-in.
+codes end the sign-in. A user with SMS MFA is refused with a message, never signed in
+without it: this page does not send SMS.
 """
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -29,6 +33,7 @@ from werkzeug.wrappers import Request, Response
 
 from statemachine.challenges import MFA_SETUP
 
+from . import choice
 from . import errors as e
 from . import oauth_pages as pages
 from .oauth_clients import COGNITO_PROVIDER, OAuthClient, OAuthError
@@ -89,9 +94,9 @@ class LoginSteps:
                     raise e.NotAuthorized(e.TEMPORARY_PASSWORD_EXPIRED)
                 login.username, login.step = user.username, "new_password"
                 return pages.new_password_page(login.id, login.csrf)
+            return self._second_factor(request, login, client, user)
         except e.CognitoError as exc:
             return self.endpoints.sign_in_page(login, client, exc.message, username, 400)
-        return self._second_factor(request, login, client, user)
 
     def new_password(self, request: Request) -> Response:
         try:
@@ -117,7 +122,11 @@ class LoginSteps:
         user.password = chosen
         user.status = UserStatus.CONFIRMED
         self.backend.state(user).temporary_password_expires_at = None
-        return self._second_factor(request, login, client, user)
+        try:
+            return self._second_factor(request, login, client, user)
+        except e.CognitoError as exc:
+            self.endpoints.store.finish_login(login)
+            return pages.error_page("access_denied", exc.message)
 
     def _second_factor(
         self, request: Request, login: LoginRequest, client: OAuthClient, user: CognitoIdpUser
@@ -126,6 +135,15 @@ class LoginSteps:
         when the pool requires MFA and the user has none; else signed in."""
         pool, state = client.pool, self.backend.state(user)
         login.username = user.username
+        if pool.mfa_config in ("ON", "OPTIONAL") and user.sms_mfa_enabled:
+            # Not served by this page: refused, never skipped.
+            raise e.NotAuthorized("SMS MFA is not offered on this page: sign in through the app.")
+        email = choice.email_mfa_challenge(self.backend, pool, client.client, user, None, True)
+        if email is not None:
+            # The API's EMAIL_OTP after a password: the code is in the outbox.
+            login.step, login.session = "email_mfa", email["Session"]
+            login.secret = email["ChallengeParameters"]["CODE_DELIVERY_DESTINATION"]
+            return pages.mfa_page(login.id, login.csrf, email_to=login.secret)
         if pool.mfa_config in ("ON", "OPTIONAL") and user.software_token_mfa_enabled:
             if state.totp_secret:
                 login.step = "mfa"
@@ -194,6 +212,37 @@ class LoginSteps:
             return self._wrong_code(
                 login, lambda: pages.mfa_page(login.id, login.csrf, message, 400)
             )
+        return self.endpoints.complete(request, login, client, user, int(time.time()))
+
+    def email_mfa(self, request: Request) -> Response:
+        """The emailed code, checked as the API's EMAIL_OTP answer checks it: expired ends the
+        sign-in, a wrong one counts (the challenge's own limit, then the page's)."""
+        try:
+            login, client, user = self._step(request, "email_mfa")
+        except OAuthError as exc:
+            return pages.error_page(exc.error, exc.description, exc.status)
+        challenge = self.backend.challenges.get(login.session or "")
+        otp = challenge.one_time_code if challenge is not None else None
+        if challenge is None or otp is None or self.backend.clock.now() > otp.expires_at:
+            if challenge is not None:
+                self.backend._end_challenge(challenge)
+            self.endpoints.store.finish_login(login)
+            return pages.error_page("access_denied", e.CODE_EXPIRED)
+        given = request.form.get("code", "")
+        if otp.code is None or not secrets.compare_digest(otp.code, given):
+            otp.failures += 1
+            if otp.failures >= choice.EMAIL_OTP_ATTEMPTS:
+                self.backend._end_challenge(challenge)
+                self.endpoints.store.finish_login(login)
+                return pages.error_page("access_denied", e.SESSION_EXPIRED)
+            return self._wrong_code(
+                login,
+                lambda: pages.mfa_page(
+                    login.id, login.csrf, e.TOTP_MISMATCH, 400, email_to=login.secret
+                ),
+            )
+        self.backend._end_challenge(challenge)
+        user.update_attributes([{"Name": "email_verified", "Value": "true"}])
         return self.endpoints.complete(request, login, client, user, int(time.time()))
 
     def _wrong_code(self, login: LoginRequest, again: Callable[[], Response]) -> Response:

@@ -89,13 +89,22 @@ def sign_in_page(
     return _page("Sign in", "".join(parts), status)
 
 
-def mfa_page(login_id: str, csrf: str, error: str | None = None, status: int = 200) -> Response:
-    """The code of the user's authenticator app (the pool's TOTP MFA)."""
+def mfa_page(
+    login_id: str,
+    csrf: str,
+    error: str | None = None,
+    status: int = 200,
+    email_to: str | None = None,
+) -> Response:
+    """The code of the user's authenticator app (TOTP MFA), or, with ``email_to``, the code
+    emailed to that (masked) address (email MFA)."""
+    action = "/login/email-mfa" if email_to else "/login/mfa"
+    label = f"Code we emailed to {email_to}" if email_to else "Code from your authenticator app"
     body = (
         _error(error)
-        + '<form method="post" action="/login/mfa">'
+        + f'<form method="post" action="{action}">'
         + _hidden(login_id, csrf)
-        + '<label for="code">Code from your authenticator app</label>'
+        + f'<label for="code">{escape(label)}</label>'
         '<input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" '
         'pattern="[0-9]{6}" required>'
         "<button type=submit>Sign in</button></form>"

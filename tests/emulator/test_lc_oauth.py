@@ -572,3 +572,37 @@ def forms_text(page: Page, element_id: str) -> str:
     text = page.response.text
     start = text.index(f'id="{element_id}">') + len(f'id="{element_id}">')
     return html.unescape(text[start : text.index("</code>", start)])
+
+
+def test_email_mfa_on_the_page(private_cognito: Any, admin: Any) -> None:
+    from bff.local_outbox import OutboxReader
+
+    emailing = private_cognito.provision(
+        with_client_secret=True,
+        CallbackURLs=[CALLBACK],
+        MfaConfiguration="OPTIONAL",
+        AllowedOAuthScopes=["openid", "email", "aws.cognito.signin.user.admin"],
+    )
+    admin.set_user_pool_mfa_config(
+        UserPoolId=emailing.user_pool_id,
+        MfaConfiguration="OPTIONAL",
+        SoftwareTokenMfaConfiguration={"Enabled": True},
+        EmailMfaConfiguration={"Subject": "Your code", "Message": "Your code is {####}."},
+    )
+    email = _user(admin, emailing, "emailed@example.com")
+    code, verifier = _code(emailing, email, scope="openid aws.cognito.signin.user.admin")
+    access = _redeem(emailing, code, verifier).json()["access_token"]
+    admin.set_user_mfa_preference(
+        AccessToken=access, EmailMfaSettings={"Enabled": True, "PreferredMfa": True}
+    )
+
+    browser = ManagedLogin(emailing.endpoint_url)
+    page, _ = _authorize(emailing, browser, scope="openid email")
+    asked = browser.submit(page, "/login", username=email, password=PASSWORD)
+    assert asked.left_to is None and asked.form("/login/email-mfa")
+    assert "Code we emailed to" in asked.response.text
+    wrong = browser.submit(asked, "/login/email-mfa", code="000000")
+    assert wrong.response.status_code == 400 and wrong.error == "Invalid code received for user"
+    sent = OutboxReader(emailing.endpoint_url).latest_email_otp(email)
+    done = browser.submit(wrong, "/login/email-mfa", code=sent)
+    assert done.query["code"]

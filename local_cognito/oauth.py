@@ -170,8 +170,16 @@ class OAuthEndpoints:
         login = self.store.start_login(client.pool.id, authorize_request, csrf)
         if provider is not None and provider != COGNITO_PROVIDER:
             response = self._to_provider(login, client, provider)
-        else:
+        elif COGNITO_PROVIDER in client.providers or any(
+            self._federates(client, p) for p in client.providers
+        ):
             response = self.sign_in_page(login, client)
+        else:
+            # Nothing to offer: no password sign-in, no provider this server can reach.
+            self.store.finish_login(login)
+            return pages.error_page(
+                "invalid_request", "no sign-in option is available for this client"
+            )
         _set_cookie(response, request, CSRF_COOKIE, csrf, None)
         return response
 

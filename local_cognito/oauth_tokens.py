@@ -36,7 +36,13 @@ if TYPE_CHECKING:
 
     from .fidelity import LocalCognitoBackend
 
-_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+_NO_STORE = {
+    "Cache-Control": "no-store",
+    "Pragma": "no-cache",
+    # Cognito's token-side endpoints answer browsers from any origin (public clients with
+    # PKCE redeem codes with fetch); no cookie is involved.
+    "Access-Control-Allow-Origin": "*",
+}
 #: userInfo claims each scope releases (OpenID Connect Core 5.4); ``profile`` releases
 #: every attribute the client may read.
 _SCOPE_CLAIMS = {

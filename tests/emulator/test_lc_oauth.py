@@ -606,3 +606,19 @@ def test_email_mfa_on_the_page(private_cognito: Any, admin: Any) -> None:
     sent = OutboxReader(emailing.endpoint_url).latest_email_otp(email)
     done = browser.submit(wrong, "/login/email-mfa", code=sent)
     assert done.query["code"]
+
+
+def test_a_client_with_no_sign_in_option_gets_an_error_page(pool: Any, admin: Any) -> None:
+    bare = admin.create_user_pool_client(
+        UserPoolId=pool.user_pool_id,
+        ClientName="bare",
+        AllowedOAuthFlowsUserPoolClient=True,
+        AllowedOAuthFlows=["code"],
+        AllowedOAuthScopes=["openid"],
+        CallbackURLs=[CALLBACK],
+    )["UserPoolClient"]
+    page, _ = _authorize(
+        pool, ManagedLogin(pool.endpoint_url), client_id=bare["ClientId"], scope="openid"
+    )
+    assert page.response.status_code == 400 and page.left_to is None
+    assert "no sign-in option" in page.response.text

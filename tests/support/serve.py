@@ -4,14 +4,19 @@ the demo page in a browser): started, its printed URLs read, stopped with SIGTER
 from __future__ import annotations
 
 import os
+import queue
 import subprocess
 import sys
-import time
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
 BFF = Path(sys.executable).with_name("bff")
+#: How long `bff serve` may take to print its last URL: a bound for a hung start, not a
+#: timing assertion (a loaded machine starts the local Cognito, the IdP and the notes API
+#: slowly, and a URL missed by stopping early is a KeyError in the test).
+START_SECONDS = 120
 
 
 def serve_environment(workdir: Path, **extra: str) -> dict[str, str]:
@@ -32,7 +37,8 @@ def bff_serve(
     the instance folder is always a temporary one (``workdir/instance`` unless ``env`` names
     another). The local Cognito takes a free port unless ``cognito_port`` says otherwise
     (None: serve's default, 9229 or a free port when taken); the local identity provider
-    always a free one. Fails with the server's log when it did not come up in 30 s."""
+    always a free one. Fails with the server's log when it did not come up in
+    ``START_SECONDS``."""
     env = dict(serve_environment(workdir) if env is None else env)
     env.setdefault("BFF_INSTANCE_PATH", str(workdir / "instance"))
     command = [str(BFF), "serve", "--port", "0"]
@@ -49,16 +55,7 @@ def bff_serve(
         env=env,
     )
     try:
-        urls: dict[str, str] = {}
-        assert process.stdout is not None
-        deadline = time.monotonic() + 30
-        for line in process.stdout:
-            label, _, rest = line.partition("http://")
-            if rest:
-                urls[label.strip()] = "http://" + rest.split()[0]
-            if line.startswith("Ctrl-C") or time.monotonic() > deadline:
-                break
-        assert "BFF" in urls, (workdir / "serve.log").read_text()
+        urls = _printed_urls(process, workdir / "serve.log")
         yield urls
     finally:
         process.terminate()  # bff serve stops cleanly on SIGTERM
@@ -70,3 +67,34 @@ def bff_serve(
         if process.stdout is not None:
             process.stdout.close()
         log.close()
+
+
+def _printed_urls(process: subprocess.Popen[str], log: Path) -> dict[str, str]:
+    """The label → URL lines `bff serve` prints up to its "Ctrl-C" line, read on a thread so
+    a server that hangs before printing it fails after ``START_SECONDS`` with its log."""
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:
+        assert process.stdout is not None
+        try:
+            for line in process.stdout:
+                lines.put(line)
+        except (OSError, ValueError):
+            pass  # the pipe was closed when the server stopped
+        lines.put(None)  # the output ended: the server exited
+
+    threading.Thread(target=read, daemon=True).start()
+    urls: dict[str, str] = {}
+    while True:
+        try:
+            line = lines.get(timeout=START_SECONDS)
+        except queue.Empty:
+            hung = f"bff serve did not start in {START_SECONDS} s"
+            raise AssertionError(f"{hung}:\n{log.read_text()}") from None
+        if line is None:
+            raise AssertionError(f"bff serve exited while starting:\n{log.read_text()}")
+        label, _, rest = line.partition("http://")
+        if rest:
+            urls[label.strip()] = "http://" + rest.split()[0]
+        if line.startswith("Ctrl-C"):
+            return urls

@@ -1,8 +1,9 @@
 """Reading a local Cognito's outbox over HTTP (standard library only).
 
 The local Cognito (the ``local_cognito`` package) records every message real Cognito
-would have emailed (confirmation codes, temporary passwords, password reset codes) and
-serves them at ``GET {endpoint_url}/_local/outbox?to=EMAIL&kind=KIND``. This module is the
+would have emailed (confirmation codes, temporary passwords, password reset codes) or texted
+(MFA codes, addressed to the phone number) and serves them at
+``GET {endpoint_url}/_local/outbox?to=EMAIL&kind=KIND``. This module is the
 client side: the demo page's outbox panel, ``bff outbox``, the scenario, the QA runner and
 the tests read it through here. It imports nothing of the emulator, so the runtime can use it.
 """
@@ -16,7 +17,13 @@ import urllib.request
 from typing import Any
 
 #: The kinds of message the local Cognito records.
-KINDS = ("confirmation_code", "temporary_password", "password_reset_code", "email_otp")
+KINDS = (
+    "confirmation_code",
+    "temporary_password",
+    "password_reset_code",
+    "email_otp",
+    "sms_mfa",
+)
 
 
 class OutboxError(RuntimeError):
@@ -75,6 +82,10 @@ class OutboxReader:
     def latest_email_otp(self, to: str) -> str:
         """The newest one-time sign-in code (EMAIL_OTP, first factor or MFA) sent to ``to``."""
         return str(latest_message(self.endpoint_url, to, "email_otp")["code"])
+
+    def latest_sms_code(self, phone_number: str, kind: str = "sms_mfa") -> str:
+        """The newest code texted to ``phone_number`` (an SMS_MFA code by default)."""
+        return str(latest_message(self.endpoint_url, phone_number, kind)["code"])
 
     def latest_temporary_password(self, to: str) -> str:
         """The newest temporary password sent to ``to``."""

@@ -474,13 +474,15 @@ def with_email_mfa(
 
 def user_auth_factors(backend: LocalCognitoBackend, access_token: str) -> dict[str, Any]:
     """GetUserAuthFactors: the MFA settings and ``ConfiguredUserAuthFactors`` (AuthFactorType
-    values: PASSWORD and the passwordless factors the user can start with, SOFTWARE_TOKEN
-    and EMAIL_OTP as MFA)."""
+    values: PASSWORD and the passwordless factors the user can start with, SOFTWARE_TOKEN,
+    EMAIL_OTP and SMS_OTP as MFA)."""
     pool, user = backend.user_from_access_token(access_token)
     state = backend.state(user)
     mfa: list[str] = []
     if user.software_token_mfa_enabled and state.totp_secret:
         mfa.append("SOFTWARE_TOKEN_MFA")
+    if user.sms_mfa_enabled:
+        mfa.append("SMS_MFA")
     if state.email_mfa_enabled:
         mfa.append(EMAIL_OTP)
     configured: list[str] = []
@@ -489,6 +491,8 @@ def user_auth_factors(backend: LocalCognitoBackend, access_token: str) -> dict[s
         configured.append(PASSWORD)
     if EMAIL_OTP in first or state.email_mfa_enabled:
         configured.append(EMAIL_OTP)
+    if user.sms_mfa_enabled:
+        configured.append("SMS_OTP")
     if "SOFTWARE_TOKEN_MFA" in mfa:
         configured.append("SOFTWARE_TOKEN")
     response: dict[str, Any] = {
@@ -499,26 +503,3 @@ def user_auth_factors(backend: LocalCognitoBackend, access_token: str) -> dict[s
     if user.preferred_mfa_setting:
         response["PreferredMfaSetting"] = user.preferred_mfa_setting
     return response
-
-
-def email_mfa_challenge(
-    backend: LocalCognitoBackend,
-    pool: CognitoIdpUserPool,
-    client: CognitoIdpUserPoolClient,
-    user: CognitoIdpUser,
-    device_key: str | None,
-    admin: bool,
-) -> dict[str, Any] | None:
-    """After the password: EMAIL_OTP when the user has email MFA on and it is preferred, or
-    the only MFA they have (None: not email's turn)."""
-    state = backend.state(user)
-    if pool.mfa_config not in ("ON", "OPTIONAL") or not state.email_mfa_enabled:
-        return None
-    if not _email_mfa_available(pool):
-        return None
-    totp = user.software_token_mfa_enabled and state.totp_secret
-    if totp and user.preferred_mfa_setting != EMAIL_OTP:
-        return None
-    return email_otp_challenge(
-        backend, pool, client, user, user.username, admin, device_key, mfa=True
-    )

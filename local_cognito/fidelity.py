@@ -41,10 +41,12 @@ from statemachine.challenges import (
     MFA_SETUP,
     NEW_PASSWORD_REQUIRED,
     PASSWORD_VERIFIER,
+    SELECT_MFA_TYPE,
+    SMS_MFA,
     SOFTWARE_TOKEN_MFA,
 )
 
-from . import choice, keys, rotation, tokens, webauthn
+from . import choice, keys, mfa_factors, rotation, tokens, webauthn
 from . import errors as e
 from .choice import OneTimeCode
 from .clock import Clock
@@ -742,15 +744,17 @@ class LocalCognitoBackend(CognitoIdpBackend):
         software_token_mfa_settings: dict[str, bool],
         sms_mfa_settings: dict[str, bool],
     ) -> None:
-        """Cognito: TOTP only once verified (with the user's secret), SMS only with a phone."""
+        """Cognito: TOTP only once verified (with the user's secret), SMS only with a phone
+        (local_cognito.mfa_factors)."""
+        pool = self.describe_user_pool(user_pool_id)
         user = self.admin_get_user(user_pool_id, username)
-        if (sms_mfa_settings or {}).get("Enabled") or (sms_mfa_settings or {}).get("PreferredMfa"):
-            # SMS is not reproduced; Cognito answers this for a user without a phone number.
-            raise e.InvalidParameter("User does not have delivery config set to turn on SMS_MFA")
+        mfa_factors.check_sms_settings(pool, user, sms_mfa_settings)
         totp = software_token_mfa_settings or {}
         if (totp.get("Enabled") or totp.get("PreferredMfa")) and not self.state(user).totp_secret:
             raise e.InvalidParameter("User has not verified software token mfa")
-        super().admin_set_user_mfa_preference(user_pool_id, user.username, totp, {})
+        super().admin_set_user_mfa_preference(
+            user_pool_id, user.username, totp, sms_mfa_settings or {}
+        )
 
     def _require_flow(self, client: CognitoIdpUserPoolClient, flow: AuthFlow) -> None:
         # Cognito enforces the client's ExplicitAuthFlows (moto ignores them).
@@ -991,18 +995,11 @@ class LocalCognitoBackend(CognitoIdpBackend):
                 pool, client, user.username, DEVICE_SRP_AUTH, admin, device_key=device.key
             )
             return challenge.reply({"USERNAME": user.username})
-        email = choice.email_mfa_challenge(self, pool, client, user, device_key, admin)
-        if email is not None:
-            return email
-        state = self.state(user)
-        mfa = pool.mfa_config
+        asked = mfa_factors.mfa_challenge(self, pool, client, user, device_key, admin)
+        if asked is not None:
+            return asked
         totp_allowed = (pool.token_mfa_config or {}).get("Enabled", False)
-        if mfa in ("ON", "OPTIONAL") and user.software_token_mfa_enabled and state.totp_secret:
-            challenge = self._new_challenge(
-                pool, client, user.username, SOFTWARE_TOKEN_MFA, admin, device_key=device_key
-            )
-            return challenge.reply({"USER_ID_FOR_SRP": user.username})
-        if mfa == "ON" and totp_allowed:
+        if pool.mfa_config == "ON" and totp_allowed:
             # Cognito: MFA required and none set up -> MFA_SETUP, with a JSON-string list.
             challenge = self._new_challenge(
                 pool, client, user.username, MFA_SETUP, admin, device_key=device_key
@@ -1382,6 +1379,14 @@ class LocalCognitoBackend(CognitoIdpBackend):
         return self._issue_tokens(
             answer.pool, answer.client, answer.user, answer.challenge.device_key
         )
+
+    @answers(SMS_MFA)
+    def _answer_sms_mfa(self, answer: Answer) -> dict[str, Any]:
+        return mfa_factors.answer_sms_mfa(self, answer)
+
+    @answers(SELECT_MFA_TYPE)
+    def _answer_select_mfa_type(self, answer: Answer) -> dict[str, Any]:
+        return mfa_factors.answer_select_mfa_type(self, answer)
 
     def _check_totp(self, used: set[int], secret: str | None, code: str | None) -> None:
         """Cognito: ±1 step of 30 s; a code that worked once is refused afterwards (``used``:

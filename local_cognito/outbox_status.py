@@ -4,7 +4,8 @@ A developer reading the outbox (the demo page's panel, ``bff outbox``) should no
 offered a code that Cognito would refuse. Worked out when the outbox is read, from what the
 local Cognito keeps about the user:
 
-* ``valid``: the user's current code or temporary password, within its lifetime;
+* ``valid``: the user's current code or temporary password, within its lifetime (a texted
+  MFA code: its challenge's, while the challenge waits for it);
 * ``expired``: the current one, past its lifetime (24 h for a sign-up code, 1 h for a
   reset code, the pool's TemporaryPasswordValidityDays for a temporary password);
 * ``used``: the newest of its kind for that user, no longer current (confirmed, reset, the
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from moto.cognitoidp.models import UserStatus
 
+from . import mfa_factors
 from .outbox import OutboxMessage
 
 if TYPE_CHECKING:
@@ -55,6 +57,8 @@ def _current(backend: LocalCognitoBackend, message: OutboxMessage) -> tuple[bool
             and user.password == message.temporary_password
         )
         return current, state.temporary_password_expires_at
+    if message.kind in mfa_factors.TEXTED_KINDS:
+        return mfa_factors.code_status(backend, message)
     return False, None
 
 

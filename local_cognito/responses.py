@@ -179,8 +179,9 @@ class LocalCognitoResponse(CognitoIdpResponse):
     def get_user_auth_factors(self) -> ActionResult:
         return ActionResult(choice.user_auth_factors(self.backend, self._get_param("AccessToken")))
 
-    # Cognito lists MFAOptions (the legacy SMS MFA settings) only for users with SMS MFA;
-    # SMS is not reproduced, so never. moto always answers an empty list.
+    # MFAOptions is the legacy form of the SMS MFA settings ("no longer supported", API
+    # reference, GetUser); UserMFASettingList says what it said. moto always answers an
+    # empty list, which Cognito never sends: the key is left out.
 
     @staticmethod
     def _without_mfa_options(result: ActionResult) -> ActionResult:

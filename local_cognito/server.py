@@ -536,7 +536,7 @@ class LocalCognito:
                 # MFA (or without TOTP) has, and DescribeUserPool then leaves it out.
                 backend.set_user_pool_mfa_config(
                     pool.id,
-                    None,  # type: ignore[arg-type]
+                    definition.mfa_config.get("SmsMfaConfiguration"),  # type: ignore[arg-type]
                     definition.mfa_config.get("SoftwareTokenMfaConfiguration"),  # type: ignore[arg-type]
                     definition.mfa_config["MfaConfiguration"],
                 )

@@ -15,6 +15,8 @@ from typing import Any
 import yaml
 
 TEMPLATE_RESOURCE = "user-pool.yaml"
+#: The account id of the local Cognito's ARNs (the ones moto gives the pools too).
+LOCAL_ACCOUNT_ID = "123456789012"
 
 # Properties of AWS::Cognito::UserPool that CreateUserPool does not take: CloudFormation
 # applies them with other calls (SetUserPoolMfaConfig) or they only name the pool.
@@ -129,10 +131,20 @@ class _Evaluator:
                 return self.evaluate(if_true if self.conditions[name] else if_false)
             if key == "Condition":
                 return self.conditions[arg]
+            if key == "Fn::GetAtt":
+                return self._attribute(*arg)
             if key.startswith("Fn::"):
                 raise TemplateError(f"intrinsic {key} is not evaluated by the local loader")
         evaluated = {k: self.evaluate(v) for k, v in value.items()}
         return {k: v for k, v in evaluated.items() if v is not _NO_VALUE}
+
+    def _attribute(self, resource: str, attribute: str) -> str:
+        """``!GetAtt Role.Arn`` of an IAM role of the template: the ARN the role would have
+        in the local account (the local Cognito never assumes it)."""
+        found = (self.template.get("Resources") or {}).get(resource) or {}
+        if found.get("Type") != "AWS::IAM::Role" or attribute != "Arn":
+            raise TemplateError(f"!GetAtt {resource}.{attribute} cannot be resolved locally")
+        return f"arn:aws:iam::{LOCAL_ACCOUNT_ID}:role/{resource}"
 
 
 _NO_VALUE = object()
@@ -207,7 +219,15 @@ def pool_definition(
         if "SOFTWARE_TOKEN_MFA" in enabled:
             mfa_config["SoftwareTokenMfaConfiguration"] = {"Enabled": True}
         if "SMS_MFA" in enabled:
-            raise TemplateError("SMS MFA is not supported by the local Cognito")
+            # CloudFormation sends the pool's SMS settings with SetUserPoolMfaConfig.
+            if not pool.get("SmsConfiguration"):
+                raise TemplateError(
+                    "EnabledMfas lists SMS_MFA but the pool has no SmsConfiguration"
+                )
+            sms: dict[str, Any] = {"SmsConfiguration": pool["SmsConfiguration"]}
+            if pool.get("SmsAuthenticationMessage"):
+                sms["SmsAuthenticationMessage"] = pool["SmsAuthenticationMessage"]
+            mfa_config["SmsMfaConfiguration"] = sms
     return PoolDefinition(
         pool_name=str(pool.get("UserPoolName", "cognito-bff")),
         create_user_pool=create_pool,

@@ -48,6 +48,10 @@ class Challenge:
     #: ``ANSWER``. Its handler says what the SPA sends with the choice (bff.flows.choice).
     factor: bool = False
     factor_doc: str = ""
+    #: Part of the second factor after the password (a code challenge, or the choice among
+    #: them): a remembered device skips it. SELECT_MFA_TYPE's MFAS_CAN_CHOOSE lists the
+    #: code challenges by these names.
+    mfa: bool = False
 
     @property
     def state(self) -> str | None:
@@ -86,10 +90,33 @@ CHALLENGES: Final[tuple[Challenge, ...]] = (
         trigger="software_token_mfa_required",
         trigger_doc="Sign-in or a challenge answer returned SOFTWARE_TOKEN_MFA.",
         state_doc="The password was accepted; Cognito asks for the current TOTP code.",
-        after=("NEW_PASSWORD_REQUIRED",),
+        after=("NEW_PASSWORD_REQUIRED", "SELECT_MFA_TYPE"),
         rejections=("code_rejected",),
         step="mfa_code",
         step_doc="Enter the authenticator app's current code (SOFTWARE_TOKEN_MFA).",
+        mfa=True,
+    ),
+    Challenge(
+        name="SMS_MFA",
+        trigger="sms_mfa_required",
+        trigger_doc="Sign-in or a challenge answer returned SMS_MFA: Cognito texted a code.",
+        state_doc="The password was accepted; Cognito texted a code to the user's phone.",
+        after=("NEW_PASSWORD_REQUIRED", "SELECT_MFA_TYPE"),
+        rejections=("code_rejected",),
+        step="sms_mfa_code",
+        step_doc="Enter the code Cognito texted to the phone (SMS_MFA).",
+        mfa=True,
+    ),
+    Challenge(
+        name="SELECT_MFA_TYPE",
+        trigger="mfa_type_selection_required",
+        trigger_doc="Sign-in or a challenge answer returned SELECT_MFA_TYPE: the user has "
+        "several MFA factors and prefers none.",
+        state_doc="The password was accepted; the user picks which MFA factor to use now.",
+        after=("NEW_PASSWORD_REQUIRED",),
+        step="select_mfa_type",
+        step_doc="Choose the MFA factor for this sign-in (SELECT_MFA_TYPE).",
+        mfa=True,
     ),
     Challenge(
         name="DEVICE_SRP_AUTH",
@@ -146,21 +173,20 @@ CHALLENGES: Final[tuple[Challenge, ...]] = (
         "after the password.",
         state_doc="Cognito emailed a one-time sign-in code (a first factor, or MFA after the "
         "password); enter it.",
-        after=("NEW_PASSWORD_REQUIRED",),
+        after=("NEW_PASSWORD_REQUIRED", "SELECT_MFA_TYPE"),
         rejections=("code_rejected",),
         step="email_code",
         step_doc="Enter the code Cognito emailed (EMAIL_OTP).",
         factor=True,
         factor_doc="A one-time code by email (no password).",
+        mfa=True,
     ),
 )
 
 #: Challenges Cognito can send that this project does not handle yet (API reference,
 #: InitiateAuth "ChallengeName" valid values). Any other unknown name is refused too.
 NOT_SUPPORTED: Final[tuple[str, ...]] = (
-    "SMS_MFA",
     "SMS_OTP",
-    "SELECT_MFA_TYPE",
     "CUSTOM_CHALLENGE",
     "WEB_AUTHN",
     "ADMIN_NO_SRP_AUTH",
@@ -174,6 +200,8 @@ CHALLENGE_TRIGGERS: Final[dict[str, str]] = {c.name: c.trigger for c in CHALLENG
 CHALLENGE_STATES: Final[tuple[str, ...]] = tuple(c.name for c in CHALLENGES if c.state)
 #: The first factors of choice-based sign-in, in the registry's order.
 FACTORS: Final[tuple[str, ...]] = tuple(c.name for c in CHALLENGES if c.factor)
+#: The second-factor challenges (MFA after the password, and the choice among them).
+MFA_CHALLENGES: Final[tuple[str, ...]] = tuple(c.name for c in CHALLENGES if c.mfa)
 
 
 def challenge(name: str) -> Challenge:
@@ -194,6 +222,8 @@ PASSWORD_VERIFIER: Final = challenge("PASSWORD_VERIFIER").name
 NEW_PASSWORD_REQUIRED: Final = _state("NEW_PASSWORD_REQUIRED")
 MFA_SETUP: Final = _state("MFA_SETUP")
 SOFTWARE_TOKEN_MFA: Final = _state("SOFTWARE_TOKEN_MFA")
+SMS_MFA: Final = _state("SMS_MFA")
+SELECT_MFA_TYPE: Final = _state("SELECT_MFA_TYPE")
 DEVICE_SRP_AUTH: Final = _state("DEVICE_SRP_AUTH")
 DEVICE_PASSWORD_VERIFIER: Final = _state("DEVICE_PASSWORD_VERIFIER")
 SELECT_CHALLENGE: Final = _state("SELECT_CHALLENGE")

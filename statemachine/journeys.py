@@ -195,6 +195,25 @@ JOURNEYS: Final[tuple[Journey, ...]] = (
         on_the_way=_RETRIES,
     ),
     Journey(
+        name="mfa-choice",
+        title="MFA by text message, and choosing among several factors",
+        summary="A user with SMS MFA gets a texted code (SMS_MFA). A user with several MFA "
+        "factors (authenticator app, text message, email) and none preferred picks one "
+        "(SELECT_MFA_TYPE), then answers that factor's challenge. A remembered device skips "
+        "both (see remembered-device).",
+        walks=(
+            Walk(CONFIRMED, ("sms_mfa_required", "authenticated")),
+            Walk(CONFIRMED, ("mfa_type_selection_required", "sms_mfa_required", "authenticated")),
+            Walk(
+                CONFIRMED,
+                ("mfa_type_selection_required", "software_token_mfa_required", "authenticated"),
+            ),
+            Walk(CONFIRMED, ("mfa_type_selection_required", "email_otp_required", "authenticated")),
+        ),
+        on_the_way=_RETRIES,
+        at_the_end=("mfa_status_read", "mfa_preference_set"),
+    ),
+    Journey(
         name="remembered-device",
         title="Remembered device",
         summary="Signed in after MFA, the browser is remembered (ConfirmDevice, "

@@ -23,6 +23,7 @@ from bff.api import (
     challenge_views,  # noqa: F401  (adds the challenge answers to flow_views.blp)
     choice_views,  # noqa: F401  (adds the choice-based sign-in's start to flow_views.blp)
     flow_views,
+    mfa_views,  # noqa: F401  (adds the MFA settings to account_views.blp)
     oauth_views,
     passkey_views,  # noqa: F401  (adds the passkey routes to account_views.blp)
     session_status_views,

@@ -31,6 +31,7 @@ from bff.cognito.choice_actions import ChoiceActions
 from bff.cognito.device_actions import DeviceActions
 from bff.cognito.error_translation import cognito_call
 from bff.cognito.passkey_actions import PasskeyActions
+from bff.cognito.mfa_actions import MfaActions
 from bff.cognito.refresh_actions import RefreshActions
 from bff.cognito.resilience import ResilientClient
 from bff.cognito.settings import CognitoSettings, SettingsError, make_cognito_client
@@ -85,7 +86,9 @@ COGNITO_ACTIONS: dict[str, str] = {
 READINESS_PROBE_TOKEN = "bff-readiness-probe"
 
 
-class CognitoGateway(AdminActions, ChoiceActions, DeviceActions, RefreshActions, PasskeyActions):
+class CognitoGateway(
+    AdminActions, ChoiceActions, DeviceActions, RefreshActions, PasskeyActions, MfaActions
+):
     """Every Cognito action the project uses, with the project's types and errors."""
 
     @classmethod

@@ -5,30 +5,21 @@ from __future__ import annotations
 
 import logging
 
-from marshmallow import Schema, fields
+from marshmallow import fields
 
 from bff.errors import CodeMismatch, CognitoError, Conflict, IncorrectPassword, NotAuthorized
 from bff.flows.challenges.mfa_setup import AuthenticatorData, authenticator_data
 from bff.flows.data import StepData, produces
+from bff.flows.mfa_preferences import MfaStatusSchema
+from bff.flows.mfa_preferences import mfa_status as mfa_status_data
 from bff.flows.outcome import StepOutcome
 from bff.flows.protocol import Flows
 from bff.flows.recovery import point_at_field
 from bff.flows.session import end_user_sessions
 from statemachine import Flow
-from statemachine.challenges import SOFTWARE_TOKEN_MFA
 from statemachine.lifecycle import AUTHENTICATED
 
 log = logging.getLogger(__name__)
-
-
-class MfaStatusSchema(Schema):
-    enabled = fields.List(
-        fields.String(), required=True, metadata={"description": "UserMFASettingList."}
-    )
-    preferred = fields.String(
-        required=True, allow_none=True, metadata={"description": "PreferredMfaSetting."}
-    )
-    authenticator_app = fields.Boolean(required=True)
 
 
 @produces(AUTHENTICATED)
@@ -83,15 +74,7 @@ def mfa_status(flows: Flows, flow: Flow, access_token: str) -> StepOutcome:
     record without bound (thousands of reads, hundreds of kilobytes)."""
     flows.require(flow, "mfa_status")
     user = flows.gateway.get_user(access_token)
-    enabled = list(user.mfa_enabled)
-    data = {
-        "username": flow.username,
-        "mfa": {
-            "enabled": enabled,
-            "preferred": user.mfa_preferred,
-            "authenticator_app": SOFTWARE_TOKEN_MFA in enabled,
-        },
-    }
+    data = {"username": flow.username, "mfa": mfa_status_data(user)}
     return StepOutcome(flow, data)
 
 

@@ -34,7 +34,7 @@ from bff.flows.protocol import Flows
 from bff.flows.steps import next_steps
 from bff.usernames import same_username
 from statemachine import Flow
-from statemachine.challenges import DEVICE_SRP_AUTH, MFA_SETUP, SOFTWARE_TOKEN_MFA
+from statemachine.challenges import DEVICE_SRP_AUTH, MFA_CHALLENGES, MFA_SETUP
 from statemachine.lifecycle import AUTHENTICATED, RESET_CODE_SENT, SIGNED_UP
 
 log = logging.getLogger(__name__)
@@ -147,7 +147,7 @@ def _initiate(
         outcome = enter(flows, flow, "RespondToAuthChallenge", final)
         outcome.device_key_used = device.device.device_key
         return outcome
-    asked_for_mfa = flow.state in (MFA_SETUP, SOFTWARE_TOKEN_MFA)
+    asked_for_mfa = flow.state == MFA_SETUP or flow.state in MFA_CHALLENGES
     if device is not None and device.device.remembered and asked_for_mfa:
         # Cognito ignored the device (forgotten or not remembered any more): the vault's
         # copy is stale. A device the user declined gets the MFA challenge by design.

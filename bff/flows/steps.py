@@ -98,6 +98,12 @@ STEPS: Final[tuple[Step, ...]] = (
         "fires",
         "Signed in: the new app's first code (VerifySoftwareToken, SetUserMFAPreference).",
     ),
+    Step(
+        "set_mfa_preference",
+        "mfa_preference_set",
+        "fires",
+        "Signed in: turn an MFA factor on or off, or make it preferred (SetUserMFAPreference).",
+    ),
     Step("sign_out", "signed_out", "fires", "Sign out: revoke the tokens, end the session."),
     Step(
         "sign_out_everywhere",

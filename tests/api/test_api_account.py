@@ -113,6 +113,11 @@ def test_mfa_status_and_replacing_the_authenticator_app(
         "enabled": ["SOFTWARE_TOKEN_MFA"],
         "preferred": "SOFTWARE_TOKEN_MFA",
         "authenticator_app": True,
+        "factors": [
+            {"factor": "SOFTWARE_TOKEN_MFA", "enabled": True, "preferred": True, "available": True},
+            {"factor": "SMS_MFA", "enabled": False, "preferred": False, "available": False},
+            {"factor": "EMAIL_OTP", "enabled": False, "preferred": False, "available": True},
+        ],
     }
     assert status["state"] == "AUTHENTICATED" and "mfa_status" in status["next_steps"]
     assert journal_of(app, status["id"]) == before  # a read journals nothing

@@ -31,6 +31,7 @@ SIGNED_IN_STEPS = [
     "mfa_status",
     "replace_authenticator",
     "verify_authenticator",
+    "set_mfa_preference",
     "sign_out",
     "sign_out_everywhere",
 ]

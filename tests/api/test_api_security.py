@@ -478,6 +478,8 @@ def test_step_names_cover_the_steps_the_api_serves() -> None:
         "new_password",
         "mfa_setup_verify",
         "mfa_code",
+        "sms_mfa_code",
+        "select_mfa_type",
         "choose_factor",
         "email_code",
         "remember_device",
@@ -485,6 +487,7 @@ def test_step_names_cover_the_steps_the_api_serves() -> None:
         "mfa_status",
         "replace_authenticator",
         "verify_authenticator",
+        "set_mfa_preference",
         "sign_out",
         "sign_out_everywhere",
     )

@@ -45,6 +45,13 @@ def test_template_maps_to_the_scenario() -> None:
     assert definition.mfa_config == {
         "MfaConfiguration": "ON",
         "SoftwareTokenMfaConfiguration": {"Enabled": True},
+        "SmsMfaConfiguration": {
+            "SmsAuthenticationMessage": "Your cognito-bff sign-in code is {####}.",
+            "SmsConfiguration": {
+                "SnsCallerArn": "arn:aws:iam::123456789012:role/SmsRole",
+                "ExternalId": "cognito-bff-sms",
+            },
+        },
     }
     assert set(client["ExplicitAuthFlows"]) == {
         "ALLOW_ADMIN_USER_PASSWORD_AUTH",

@@ -28,6 +28,8 @@ from .factors import FACTOR_HANDLERS
 from .mfa_setup import MfaSetup
 from .new_password import NewPassword
 from .select_challenge import SelectChallenge
+from .select_mfa_type import SelectMfaType
+from .sms_mfa import SmsMfa
 from .software_token_mfa import SoftwareTokenMfa
 
 HANDLERS: Final[dict[str, ChallengeHandler]] = {
@@ -36,6 +38,8 @@ HANDLERS: Final[dict[str, ChallengeHandler]] = {
         NewPassword(),
         MfaSetup(),
         SoftwareTokenMfa(),
+        SmsMfa(),
+        SelectMfaType(),
         SelectChallenge(),
         FACTOR_HANDLERS[EMAIL_OTP],
     )

@@ -139,6 +139,52 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/account/mfa/preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Turn one MFA factor on or off and make it preferred or not (SetUserMFAPreference);
+         *     `data.mfa` has the settings afterwards. With several factors on and none preferred,
+         *     sign-in asks which to use (SELECT_MFA_TYPE). The session id is renewed.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["MfaPreference"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FlowResponse"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/account/passkeys": {
         parameters: {
             query?: never;
@@ -1348,6 +1394,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/sign-in/mfa-type": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Answer SELECT_MFA_TYPE with the MFA factor to use now; Cognito then asks for that factor's code. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["SelectMfaType"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FlowResponse"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/sign-in/new-password": {
         parameters: {
             query?: never;
@@ -1461,6 +1549,48 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": components["schemas"]["Username"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FlowResponse"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/sign-in/sms-mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Answer SMS_MFA with the code Cognito texted to the user's phone. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["SmsCode"];
                 };
             };
             responses: {
@@ -1731,6 +1861,7 @@ export interface components {
             can_remember_device?: boolean;
             device_remembered?: boolean;
             mfa?: components["schemas"]["MfaStatus"];
+            mfa_preference_changed?: boolean;
             /** @description otpauth://totp/… for the app. */
             otpauth_uri?: string;
             password_changed?: boolean;
@@ -1747,7 +1878,7 @@ export interface components {
             data: components["schemas"]["AuthenticatedData"];
             id: string;
             /** @description Steps allowed from here (the machine's, in its order). */
-            next_steps: ("sign_in" | "sign_in_choice" | "remember_device" | "change_password" | "mfa_status" | "replace_authenticator" | "verify_authenticator" | "sign_out" | "sign_out_everywhere")[];
+            next_steps: ("sign_in" | "sign_in_choice" | "remember_device" | "change_password" | "mfa_status" | "replace_authenticator" | "verify_authenticator" | "set_mfa_preference" | "sign_out" | "sign_out_everywhere")[];
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
@@ -1827,7 +1958,7 @@ export interface components {
             };
         };
         CurrentFlow: {
-            flow: (components["schemas"]["NewFlow"] | components["schemas"]["SignedUpFlow"] | components["schemas"]["ConfirmedFlow"] | components["schemas"]["NewPasswordRequiredFlow"] | components["schemas"]["MfaSetupFlow"] | components["schemas"]["SoftwareTokenMfaFlow"] | components["schemas"]["DeviceSrpAuthFlow"] | components["schemas"]["DevicePasswordVerifierFlow"] | components["schemas"]["SelectChallengeFlow"] | components["schemas"]["EmailOtpFlow"] | components["schemas"]["AuthenticatedFlow"] | components["schemas"]["SignedOutFlow"] | components["schemas"]["ExpiredFlow"] | components["schemas"]["ResetCodeSentFlow"] | components["schemas"]["TemporaryPasswordExpiredFlow"] | components["schemas"]["TemporaryPasswordSentFlow"]) | null;
+            flow: (components["schemas"]["NewFlow"] | components["schemas"]["SignedUpFlow"] | components["schemas"]["ConfirmedFlow"] | components["schemas"]["NewPasswordRequiredFlow"] | components["schemas"]["MfaSetupFlow"] | components["schemas"]["SoftwareTokenMfaFlow"] | components["schemas"]["SmsMfaFlow"] | components["schemas"]["SelectMfaTypeFlow"] | components["schemas"]["DeviceSrpAuthFlow"] | components["schemas"]["DevicePasswordVerifierFlow"] | components["schemas"]["SelectChallengeFlow"] | components["schemas"]["EmailOtpFlow"] | components["schemas"]["AuthenticatedFlow"] | components["schemas"]["SignedOutFlow"] | components["schemas"]["ExpiredFlow"] | components["schemas"]["ResetCodeSentFlow"] | components["schemas"]["TemporaryPasswordExpiredFlow"] | components["schemas"]["TemporaryPasswordSentFlow"]) | null;
         };
         Device: {
             /** Format: date-time */
@@ -1845,7 +1976,7 @@ export interface components {
         };
         DeviceList: {
             devices: components["schemas"]["Device"][];
-            flow?: (components["schemas"]["NewFlow"] | components["schemas"]["SignedUpFlow"] | components["schemas"]["ConfirmedFlow"] | components["schemas"]["NewPasswordRequiredFlow"] | components["schemas"]["MfaSetupFlow"] | components["schemas"]["SoftwareTokenMfaFlow"] | components["schemas"]["DeviceSrpAuthFlow"] | components["schemas"]["DevicePasswordVerifierFlow"] | components["schemas"]["SelectChallengeFlow"] | components["schemas"]["EmailOtpFlow"] | components["schemas"]["AuthenticatedFlow"] | components["schemas"]["SignedOutFlow"] | components["schemas"]["ExpiredFlow"] | components["schemas"]["ResetCodeSentFlow"] | components["schemas"]["TemporaryPasswordExpiredFlow"] | components["schemas"]["TemporaryPasswordSentFlow"]) | null;
+            flow?: (components["schemas"]["NewFlow"] | components["schemas"]["SignedUpFlow"] | components["schemas"]["ConfirmedFlow"] | components["schemas"]["NewPasswordRequiredFlow"] | components["schemas"]["MfaSetupFlow"] | components["schemas"]["SoftwareTokenMfaFlow"] | components["schemas"]["SmsMfaFlow"] | components["schemas"]["SelectMfaTypeFlow"] | components["schemas"]["DeviceSrpAuthFlow"] | components["schemas"]["DevicePasswordVerifierFlow"] | components["schemas"]["SelectChallengeFlow"] | components["schemas"]["EmailOtpFlow"] | components["schemas"]["AuthenticatedFlow"] | components["schemas"]["SignedOutFlow"] | components["schemas"]["ExpiredFlow"] | components["schemas"]["ResetCodeSentFlow"] | components["schemas"]["TemporaryPasswordExpiredFlow"] | components["schemas"]["TemporaryPasswordSentFlow"]) | null;
             /** @description True when forgetting the session's own device ended it. */
             signed_out?: boolean;
         };
@@ -1931,13 +2062,13 @@ export interface components {
             state: "EXPIRED";
         };
         FlowResponse: {
-            flow: components["schemas"]["NewFlow"] | components["schemas"]["SignedUpFlow"] | components["schemas"]["ConfirmedFlow"] | components["schemas"]["NewPasswordRequiredFlow"] | components["schemas"]["MfaSetupFlow"] | components["schemas"]["SoftwareTokenMfaFlow"] | components["schemas"]["DeviceSrpAuthFlow"] | components["schemas"]["DevicePasswordVerifierFlow"] | components["schemas"]["SelectChallengeFlow"] | components["schemas"]["EmailOtpFlow"] | components["schemas"]["AuthenticatedFlow"] | components["schemas"]["SignedOutFlow"] | components["schemas"]["ExpiredFlow"] | components["schemas"]["ResetCodeSentFlow"] | components["schemas"]["TemporaryPasswordExpiredFlow"] | components["schemas"]["TemporaryPasswordSentFlow"];
+            flow: components["schemas"]["NewFlow"] | components["schemas"]["SignedUpFlow"] | components["schemas"]["ConfirmedFlow"] | components["schemas"]["NewPasswordRequiredFlow"] | components["schemas"]["MfaSetupFlow"] | components["schemas"]["SoftwareTokenMfaFlow"] | components["schemas"]["SmsMfaFlow"] | components["schemas"]["SelectMfaTypeFlow"] | components["schemas"]["DeviceSrpAuthFlow"] | components["schemas"]["DevicePasswordVerifierFlow"] | components["schemas"]["SelectChallengeFlow"] | components["schemas"]["EmailOtpFlow"] | components["schemas"]["AuthenticatedFlow"] | components["schemas"]["SignedOutFlow"] | components["schemas"]["ExpiredFlow"] | components["schemas"]["ResetCodeSentFlow"] | components["schemas"]["TemporaryPasswordExpiredFlow"] | components["schemas"]["TemporaryPasswordSentFlow"];
         };
         Journal: {
             flow_id: string;
             journal: components["schemas"]["JournalEntry"][];
             /** @enum {string} */
-            state: "NEW" | "SIGNED_UP" | "CONFIRMED" | "NEW_PASSWORD_REQUIRED" | "MFA_SETUP" | "SOFTWARE_TOKEN_MFA" | "DEVICE_SRP_AUTH" | "DEVICE_PASSWORD_VERIFIER" | "SELECT_CHALLENGE" | "EMAIL_OTP" | "AUTHENTICATED" | "SIGNED_OUT" | "EXPIRED" | "RESET_CODE_SENT" | "TEMPORARY_PASSWORD_EXPIRED" | "TEMPORARY_PASSWORD_SENT";
+            state: "NEW" | "SIGNED_UP" | "CONFIRMED" | "NEW_PASSWORD_REQUIRED" | "MFA_SETUP" | "SOFTWARE_TOKEN_MFA" | "SMS_MFA" | "SELECT_MFA_TYPE" | "DEVICE_SRP_AUTH" | "DEVICE_PASSWORD_VERIFIER" | "SELECT_CHALLENGE" | "EMAIL_OTP" | "AUTHENTICATED" | "SIGNED_OUT" | "EXPIRED" | "RESET_CODE_SENT" | "TEMPORARY_PASSWORD_EXPIRED" | "TEMPORARY_PASSWORD_SENT";
         };
         JournalEntry: {
             action?: string | null;
@@ -1960,6 +2091,28 @@ export interface components {
         };
         MfaCode: {
             code: string;
+        };
+        MfaFactor: {
+            /** @description It can be turned on: a phone number for text messages, an email address for email codes (the pool must send email MFA too), an authenticator app registered for the app's codes. */
+            available: boolean;
+            enabled: boolean;
+            /** @enum {string} */
+            factor: "SOFTWARE_TOKEN_MFA" | "SMS_MFA" | "EMAIL_OTP";
+            preferred: boolean;
+        };
+        MfaPreference: {
+            /** @description Turn it on or off. */
+            enabled: boolean;
+            /**
+             * @description The factor to change (its challenge's name).
+             * @enum {string}
+             */
+            factor: "SOFTWARE_TOKEN_MFA" | "SMS_MFA" | "EMAIL_OTP";
+            /**
+             * @description Make it the factor sign-in asks for (needs enabled).
+             * @default false
+             */
+            preferred: boolean;
         };
         MfaSetupData: {
             /** @description otpauth://totp/… for the app. */
@@ -1991,6 +2144,8 @@ export interface components {
             authenticator_app: boolean;
             /** @description UserMFASettingList. */
             enabled: string[];
+            /** @description Each factor the account panel offers, with its state. */
+            factors?: components["schemas"]["MfaFactor"][];
             /** @description PreferredMfaSetting. */
             preferred: string | null;
         };
@@ -2034,7 +2189,7 @@ export interface components {
             state: "NEW_PASSWORD_REQUIRED";
         };
         OAuthSignedOut: {
-            flow?: (components["schemas"]["NewFlow"] | components["schemas"]["SignedUpFlow"] | components["schemas"]["ConfirmedFlow"] | components["schemas"]["NewPasswordRequiredFlow"] | components["schemas"]["MfaSetupFlow"] | components["schemas"]["SoftwareTokenMfaFlow"] | components["schemas"]["DeviceSrpAuthFlow"] | components["schemas"]["DevicePasswordVerifierFlow"] | components["schemas"]["SelectChallengeFlow"] | components["schemas"]["EmailOtpFlow"] | components["schemas"]["AuthenticatedFlow"] | components["schemas"]["SignedOutFlow"] | components["schemas"]["ExpiredFlow"] | components["schemas"]["ResetCodeSentFlow"] | components["schemas"]["TemporaryPasswordExpiredFlow"] | components["schemas"]["TemporaryPasswordSentFlow"]) | null;
+            flow?: (components["schemas"]["NewFlow"] | components["schemas"]["SignedUpFlow"] | components["schemas"]["ConfirmedFlow"] | components["schemas"]["NewPasswordRequiredFlow"] | components["schemas"]["MfaSetupFlow"] | components["schemas"]["SoftwareTokenMfaFlow"] | components["schemas"]["SmsMfaFlow"] | components["schemas"]["SelectMfaTypeFlow"] | components["schemas"]["DeviceSrpAuthFlow"] | components["schemas"]["DevicePasswordVerifierFlow"] | components["schemas"]["SelectChallengeFlow"] | components["schemas"]["EmailOtpFlow"] | components["schemas"]["AuthenticatedFlow"] | components["schemas"]["SignedOutFlow"] | components["schemas"]["ExpiredFlow"] | components["schemas"]["ResetCodeSentFlow"] | components["schemas"]["TemporaryPasswordExpiredFlow"] | components["schemas"]["TemporaryPasswordSentFlow"]) | null;
             /** @description Cognito's /logout with client_id and logout_uri: navigate there to end the managed login's own session too. */
             logout_url: string;
             /** @description Sign out everywhere: how many BFF sessions ended. */
@@ -2164,6 +2319,30 @@ export interface components {
              */
             state: "SELECT_CHALLENGE";
         };
+        SelectMfaType: {
+            /**
+             * @description One of the step's `mfa_types`.
+             * @enum {string}
+             */
+            mfa_type: "SOFTWARE_TOKEN_MFA" | "SMS_MFA" | "EMAIL_OTP";
+        };
+        SelectMfaTypeData: {
+            /** @description The factors to choose from (Cognito's MFAS_CAN_CHOOSE). */
+            mfa_types?: ("SOFTWARE_TOKEN_MFA" | "SMS_MFA" | "EMAIL_OTP")[];
+            /** @description The user the flow is about. */
+            username?: string | null;
+        };
+        SelectMfaTypeFlow: {
+            data: components["schemas"]["SelectMfaTypeData"];
+            id: string;
+            /** @description Steps allowed from here (the machine's, in its order). */
+            next_steps: ("select_mfa_type" | "sign_out")[];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            state: "SELECT_MFA_TYPE";
+        };
         Session: {
             /** @description Seconds before the session ends whatever happens. */
             absolute_expires_in: number;
@@ -2195,7 +2374,7 @@ export interface components {
             username?: string;
         };
         SignedOut: {
-            flow?: (components["schemas"]["NewFlow"] | components["schemas"]["SignedUpFlow"] | components["schemas"]["ConfirmedFlow"] | components["schemas"]["NewPasswordRequiredFlow"] | components["schemas"]["MfaSetupFlow"] | components["schemas"]["SoftwareTokenMfaFlow"] | components["schemas"]["DeviceSrpAuthFlow"] | components["schemas"]["DevicePasswordVerifierFlow"] | components["schemas"]["SelectChallengeFlow"] | components["schemas"]["EmailOtpFlow"] | components["schemas"]["AuthenticatedFlow"] | components["schemas"]["SignedOutFlow"] | components["schemas"]["ExpiredFlow"] | components["schemas"]["ResetCodeSentFlow"] | components["schemas"]["TemporaryPasswordExpiredFlow"] | components["schemas"]["TemporaryPasswordSentFlow"]) | null;
+            flow?: (components["schemas"]["NewFlow"] | components["schemas"]["SignedUpFlow"] | components["schemas"]["ConfirmedFlow"] | components["schemas"]["NewPasswordRequiredFlow"] | components["schemas"]["MfaSetupFlow"] | components["schemas"]["SoftwareTokenMfaFlow"] | components["schemas"]["SmsMfaFlow"] | components["schemas"]["SelectMfaTypeFlow"] | components["schemas"]["DeviceSrpAuthFlow"] | components["schemas"]["DevicePasswordVerifierFlow"] | components["schemas"]["SelectChallengeFlow"] | components["schemas"]["EmailOtpFlow"] | components["schemas"]["AuthenticatedFlow"] | components["schemas"]["SignedOutFlow"] | components["schemas"]["ExpiredFlow"] | components["schemas"]["ResetCodeSentFlow"] | components["schemas"]["TemporaryPasswordExpiredFlow"] | components["schemas"]["TemporaryPasswordSentFlow"]) | null;
             /** @description Sign out everywhere: how many BFF sessions ended. */
             sessions_ended?: number;
             signed_out: boolean;
@@ -2232,6 +2411,25 @@ export interface components {
              * @enum {string}
              */
             state: "SIGNED_UP";
+        };
+        SmsCode: {
+            code: string;
+        };
+        SmsMfaData: {
+            code_delivery?: components["schemas"]["CodeDelivery"];
+            /** @description The user the flow is about. */
+            username?: string | null;
+        };
+        SmsMfaFlow: {
+            data: components["schemas"]["SmsMfaData"];
+            id: string;
+            /** @description Steps allowed from here (the machine's, in its order). */
+            next_steps: ("sms_mfa_code" | "sign_out")[];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            state: "SMS_MFA";
         };
         SoftwareTokenMfaData: {
             /** @description The user the flow is about. */

@@ -22,11 +22,12 @@ Placeholders, anywhere in ``request``, ``json`` and ``headers``:
 
 * ``{{name}}``: a variable (``vars``, ``save``, or captured: ``flow_id`` from every flow
   answer, ``totp_secret`` from ``flow.data.otpauth_uri`` / ``flow.data.secret_code``);
-* ``{{random}}``: 8 fresh hex characters; ``{{new_password}}``: a fresh password meeting
-  the pool's policy;
+* ``{{random}}``: 8 fresh hex characters; ``{{random_phone}}``: a fresh +1 555 phone
+  number; ``{{new_password}}``: a fresh password meeting the pool's policy;
 * ``{{code:confirmation}}`` / ``{{code:temporary_password}}`` / ``{{code:password_reset}}``:
   the newest confirmation code, temporary password or password reset code sent to
-  ``{{email}}``, read from the local Cognito's outbox;
+  ``{{email}}``, read from the local Cognito's outbox; ``{{code:sms_mfa}}`` the newest MFA
+  code texted to ``{{phone}}``;
 * ``{{totp}}``: a TOTP code for ``{{totp_secret}}``, never the same one twice (against
   the local Cognito: at its clock's time, moving that clock to a fresh 30-second step when
   the codes around now are used up);

@@ -132,7 +132,10 @@ OUTBOX_KINDS = {
     "confirmation": "confirmation_code",
     "temporary_password": "temporary_password",
     "password_reset": "password_reset_code",
+    "sms_mfa": "sms_mfa",
 }
+#: Kinds texted to the user's phone: read for the variable ``phone``, not ``email``.
+TEXTED_KINDS = frozenset({"sms_mfa"})
 
 
 class JourneyRunner:
@@ -165,6 +168,9 @@ class JourneyRunner:
             return secrets.token_hex(4)
         if name == "new_password":
             return generate_password()
+        if name == "random_phone":
+            # +1 555 numbers: the range reserved for fiction, never a real subscriber.
+            return "+1555" + "".join(secrets.choice("0123456789") for _ in range(7))
         if name == "totp":
             return self._totp_code("totp_secret")
         if name.startswith("totp:"):
@@ -211,11 +217,14 @@ class JourneyRunner:
             )
         if not self.cognito_endpoint:
             raise ValueError("reading codes needs the local Cognito: pass --cognito-endpoint")
-        email = self.variables.get("email")
-        if not email:
-            raise ValueError("reading codes needs a variable named email")
+        address_variable = "phone" if kind in TEXTED_KINDS else "email"
+        address = self.variables.get(address_variable)
+        if not address:
+            raise ValueError(
+                f"reading {{{{code:{kind}}}}} needs a variable named {address_variable}"
+            )
         try:
-            message = latest_message(self.cognito_endpoint, email, OUTBOX_KINDS[kind])
+            message = latest_message(self.cognito_endpoint, address, OUTBOX_KINDS[kind])
         except (LookupError, OutboxError) as exc:
             raise ValueError(str(exc)) from exc
         return str(message["temporary_password" if kind == "temporary_password" else "code"])

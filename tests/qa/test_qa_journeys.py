@@ -140,6 +140,7 @@ def test_the_main_journeys_are_shipped() -> None:
         "expired_temporary_password.yaml",
         "change_password.yaml",
         "replace_authenticator.yaml",
+        "sms_mfa_choice.yaml",
     }
 
 

@@ -70,8 +70,9 @@ def asset(name: str) -> Response:
 
 @outbox.get("/api/local/outbox")
 def local_outbox() -> Response:
-    """What the local Cognito would have emailed, newest first (``?to=`` filters by
-    address). Local mode only: production mode answers the same 404 as an unknown path."""
+    """What the local Cognito would have emailed or texted, newest first (``?to=`` filters
+    by address or phone number). Local mode only: production mode answers the same 404 as
+    an unknown path."""
     settings = context.settings()
     if not settings.is_local:
         raise NotFound()

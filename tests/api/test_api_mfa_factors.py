@@ -180,3 +180,23 @@ def test_a_remembered_browser_skips_the_texted_code(
     flow = sign_in(spa, unique_email)
     assert flow["state"] == "AUTHENTICATED"
     assert outbox.messages(to=phone, kind="sms_mfa") == []
+
+
+def test_a_phone_number_given_at_sign_up_makes_sms_available(
+    spa: SpaClient, outbox: Any, unique_email: str, cognito_clock: Clock
+) -> None:
+    body = {"email": unique_email, "password": PASSWORD, "attributes": {"phone_number": "555"}}
+    error = error_of(spa.post("/api/sign-up", body), 422)
+    assert set(error["details"]["fields"]["attributes"]) == {"phone_number"}
+    body["attributes"] = {"phone_number": "+15555550123"}
+    assert flow_of(spa.post("/api/sign-up", body))["state"] == "SIGNED_UP"
+    flow_of(spa.post("/api/sign-up/confirm", {"code": outbox.latest_code(unique_email)}))
+    sign_in_through_mfa_setup(spa, unique_email, set(), cognito_clock)
+    assert factor(flow_of(spa.get("/api/account/mfa")), "SMS_MFA")["available"] is True
+    flow = flow_of(spa.post("/api/account/mfa/preferences", SMS_ON))
+    assert factor(flow, "SMS_MFA") == {
+        "factor": "SMS_MFA",
+        "enabled": True,
+        "preferred": True,
+        "available": True,
+    }

@@ -33,8 +33,8 @@ SIGNED_OUT_STEPS = (
 )
 # A signed-in flow's steps, with and without the device Cognito offered at this sign-in.
 ACCOUNT_STEPS = (
-    "change_password, mfa_status, replace_authenticator, verify_authenticator, sign_out, "
-    "sign_out_everywhere"
+    "change_password, mfa_status, replace_authenticator, verify_authenticator, "
+    "set_mfa_preference, sign_out, sign_out_everywhere"
 )
 SIGNED_IN = "sign_in, sign_in_choice, " + ACCOUNT_STEPS
 SIGNED_IN_OFFERED = "sign_in, sign_in_choice, remember_device, " + ACCOUNT_STEPS

@@ -23,6 +23,8 @@ const STEP_PATHS = {
   new_password: "/api/sign-in/new-password",
   mfa_setup_verify: "/api/sign-in/mfa-setup",
   mfa_code: "/api/sign-in/mfa",
+  sms_mfa_code: "/api/sign-in/sms-mfa",
+  select_mfa_type: "/api/sign-in/mfa-type",
   remember_device: "/api/sign-in/remember-device",
   resend_temporary_password: "/api/sign-in/resend-temporary-password",
   forgot_password: "/api/password/forgot",
@@ -30,6 +32,7 @@ const STEP_PATHS = {
   change_password: "/api/account/password",
   replace_authenticator: "/api/account/mfa/authenticator",
   verify_authenticator: "/api/account/mfa/authenticator/verify",
+  set_mfa_preference: "/api/account/mfa/preferences",
   sign_out: "/api/sign-out",
   sign_out_everywhere: "/api/account/sign-out-everywhere",
 };
@@ -46,7 +49,10 @@ const OUTBOX_KINDS = {
   confirmation_code: { what: "code", value: "code", field: "input[name=code]" },
   password_reset_code: { what: "reset code", value: "code", field: "input[name=code]" },
   temporary_password: { what: "temporary password", value: "temporary_password", field: "input[name=password]" },
+  sms_mfa: { what: "texted code", value: "code", field: "input[name=code]" },
 };
+// What the page calls each MFA factor (the challenge names the BFF lists them by).
+const MFA_NAMES = { SOFTWARE_TOKEN_MFA: "authenticator app", SMS_MFA: "text message", EMAIL_OTP: "email code" };
 const SVG_NS = "http://www.w3.org/2000/svg";
 const QR_TAGS = new Set(["svg", "path", "rect", "g"]);
 const QR_ATTRS = new Set([
@@ -77,6 +83,7 @@ const ERROR_TEXT = {
   step_up_failed: "Too many wrong current passwords: you are signed out. Sign in again.",
   password_reset_required: "Your password has been reset: choose a new one with the code we emailed.",
   no_device_offered: "There is no browser to remember at this sign-in.",
+  invalid_parameter: "Cognito cannot do that with this account.",
   unsupported_challenge: "Cognito asked for a kind of sign-in this page does not support.",
   passkeys_not_available: "Passkeys are not enabled for this user pool.",
   passkey_rejected: "Cognito refused this passkey (another site's, or an authenticator it does not support).",
@@ -586,9 +593,22 @@ function renderStart(steps, notice) {
               autocomplete: "new-password",
               hint: PASSWORD_HINT,
             },
+            {
+              name: "attributes.phone_number",
+              label: "Mobile phone (optional)",
+              type: "tel",
+              autocomplete: "tel",
+              required: false,
+              hint: "For sign-in codes by text message, e.g. +447700900123.",
+            },
           ],
           "Sign up",
-          async (v) => show(await step("sign_up", { email: v.email, password: v.password })),
+          async (v) => {
+            const phone = v["attributes.phone_number"];
+            const body = { email: v.email, password: v.password };
+            if (phone) body.attributes = { phone_number: phone };
+            show(await step("sign_up", body));
+          },
         ),
       ),
     );
@@ -838,6 +858,49 @@ const SCREENS = {
     );
   },
 
+  SMS_MFA(flow) {
+    const delivery = (flow.data || {}).code_delivery;
+    return card(
+      "Two-factor authentication",
+      el(
+        "p",
+        { id: "sms-destination" },
+        delivery && delivery.destination
+          ? "We texted a 6-digit code to " + delivery.destination + ". Enter it here."
+          : "We texted a 6-digit code to your phone. Enter it here.",
+      ),
+      el("p", { class: "hint" }, "No text? Cancel and sign in again for a new code; a code works for 3 minutes."),
+      form(
+        "sms-mfa",
+        [{ name: "code", label: "Code from the text message", autocomplete: "one-time-code", inputmode: "numeric" }],
+        "Verify",
+        async (v) => show(await step("sms_mfa_code", { code: v.code })),
+        signOutButton(flow, "Cancel"),
+      ),
+    );
+  },
+
+  SELECT_MFA_TYPE(flow) {
+    const choices = (flow.data || {}).mfa_types || [];
+    const view = card(
+      "How do you want to confirm it's you?",
+      el("p", {}, "Your account has more than one second factor. Choose one for this sign-in (the account panel can make one the default)."),
+    );
+    const actions = el("div", { class: "actions", id: "mfa-choices" });
+    for (const choice of choices) {
+      const label = choice === "SMS_MFA" ? "Text me a code" : "Use my " + (MFA_NAMES[choice] || choice);
+      actions.append(
+        button(label, () => run(view, async () => show(await step("select_mfa_type", { mfa_type: choice }))), {
+          "data-mfa-type": choice,
+        }),
+      );
+    }
+    if (!choices.length) actions.append(el("p", {}, "Cognito offered no factor this page knows. Sign in again."));
+    actions.append(signOutButton(flow, "Cancel"));
+    view.append(actions);
+    return view;
+  },
+
   AUTHENTICATED(flow) {
     forgetKeyShown();
     rememberSignedIn();
@@ -962,8 +1025,13 @@ function accountPanel(flow) {
   const panel = el("section", { class: "account", id: "account", "aria-labelledby": "account-title" }, el("h3", { id: "account-title" }, "Your account"));
   if (steps.includes("mfa_status")) {
     const status = el("p", { id: "mfa-status" }, "Two-factor authentication: …");
-    panel.append(status);
-    run(panel, () => whileSignedIn(async () => fillMfaStatus(status, (await api("GET", "/api/account/mfa")).flow)), true);
+    const settings = el("div", { id: "mfa-settings" });
+    panel.append(status, settings);
+    const fill = (next) => {
+      fillMfaStatus(status, next);
+      if (steps.includes("set_mfa_preference")) fillMfaSettings(settings, next, fill);
+    };
+    run(panel, () => whileSignedIn(async () => fill((await api("GET", "/api/account/mfa")).flow)), true);
   }
   panel.append(passkeysSection());
   if (steps.includes("change_password")) {
@@ -1115,11 +1183,51 @@ async function addPasskey(list) {
 
 function fillMfaStatus(node, flow) {
   const mfa = (flow.data || {}).mfa || {};
-  const names = { SOFTWARE_TOKEN_MFA: "authenticator app", SMS_MFA: "text message", EMAIL_OTP: "email code" };
-  const enabled = (mfa.enabled || []).map((m) => names[m] || m);
+  const enabled = (mfa.enabled || []).map((m) => MFA_NAMES[m] || m);
   node.textContent = enabled.length
-    ? "Two-factor authentication: on (" + enabled.join(", ") + (mfa.preferred ? "; preferred: " + (names[mfa.preferred] || mfa.preferred) : "") + ")."
+    ? "Two-factor authentication: on (" + enabled.join(", ") + (mfa.preferred ? "; preferred: " + (MFA_NAMES[mfa.preferred] || mfa.preferred) : "") + ")."
     : "Two-factor authentication: off.";
+}
+
+// The MFA settings: per factor, on or off and whether sign-in asks for it first. Each change
+// is SetUserMFAPreference through the BFF, whose answer (the settings as they are now)
+// refills the panel. With several factors on and none preferred, sign-in asks which to use.
+function fillMfaSettings(node, flow, refill) {
+  const factors = ((flow.data || {}).mfa || {}).factors || [];
+  const change = (body, notice) => () =>
+    run(node, () =>
+      whileSignedIn(async () => {
+        const next = await step("set_mfa_preference", body);
+        refill(next);
+        showNotice(notice);
+      }),
+    );
+  const rows = factors.map((f) => {
+    const name = MFA_NAMES[f.factor] || f.factor;
+    const state = f.enabled ? (f.preferred ? "on, asked first" : "on") : f.available ? "off" : "off (needs a phone number)";
+    const buttons = [];
+    if (!f.enabled && f.available) {
+      buttons.push(button("Turn on", change({ factor: f.factor, enabled: true }, "The " + name + " is on."), { class: "secondary", "data-action": "enable" }));
+    }
+    if (f.enabled && !f.preferred) {
+      buttons.push(button("Ask first", change({ factor: f.factor, enabled: true, preferred: true }, "Sign-in now asks for the " + name + " first."), { class: "secondary", "data-action": "prefer" }));
+    }
+    if (f.enabled && f.preferred) {
+      buttons.push(button("Let me choose", change({ factor: f.factor, enabled: true, preferred: false }, "No factor is asked first: with several on, sign-in asks which to use."), { class: "secondary", "data-action": "unprefer" }));
+    }
+    if (f.enabled) {
+      buttons.push(button("Turn off", change({ factor: f.factor, enabled: false }, "The " + name + " is off."), { class: "secondary", "data-action": "disable" }));
+    }
+    return el("tr", { "data-factor": f.factor }, el("th", { scope: "row" }, name), el("td", { class: "mfa-state" }, state), el("td", {}, ...buttons));
+  });
+  node.replaceChildren(
+    el(
+      "table",
+      { class: "devices", id: "mfa-factors" },
+      el("thead", {}, el("tr", {}, ...["second factor", "state", ""].map((h) => el("th", { scope: "col" }, h)))),
+      el("tbody", {}, ...rows),
+    ),
+  );
 }
 
 // A new key for a new authenticator app: QR code and key (shown once), then its first code.

@@ -2165,7 +2165,7 @@ export interface components {
             state: "NEW";
         };
         NewPassword: {
-            /** @description Cognito user attributes by name, e.g. {"name": "Ada"}; only email, name, given_name, family_name, locale, zoneinfo. */
+            /** @description Cognito user attributes by name, e.g. {"name": "Ada"}; only email, name, given_name, family_name, locale, zoneinfo, phone_number. */
             attributes?: {
                 [key: string]: string;
             };
@@ -2363,7 +2363,7 @@ export interface components {
             username: string;
         };
         SignUp: {
-            /** @description Cognito user attributes by name, e.g. {"name": "Ada"}; only name, given_name, family_name, locale, zoneinfo. */
+            /** @description Cognito user attributes by name, e.g. {"name": "Ada"}; only name, given_name, family_name, locale, zoneinfo, phone_number. */
             attributes?: {
                 [key: string]: string;
             };

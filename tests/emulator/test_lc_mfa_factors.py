@@ -284,3 +284,44 @@ def test_a_remembered_device_skips_sms_mfa(
     step = accounts.sign_in(account, DEVICE_KEY=device["device_key"])
     assert step["ChallengeName"] == "DEVICE_SRP_AUTH"
     assert accounts.sign_in(account)["ChallengeName"] == "SMS_MFA"  # without the device
+
+
+@pytest.mark.parametrize("answer", ["EMAIL_OTP", "EMAIL_MFA"])
+def test_email_is_one_of_the_factors_to_choose_from(
+    private_accounts: Accounts, private_cognito: Any, unique_email: str, answer: str
+) -> None:
+    """With email MFA on too (a pool that sends it), none preferred: the choice lists it,
+    and either spelling of the email answer (Amplify's EMAIL_OTP, the API reference's
+    EMAIL_MFA) leads to the emailed code."""
+    accounts = private_accounts
+    pool_id = accounts.info.user_pool_id
+    config = accounts.client.get_user_pool_mfa_config(UserPoolId=pool_id)
+    accounts.client.set_user_pool_mfa_config(
+        UserPoolId=pool_id,
+        MfaConfiguration=config["MfaConfiguration"],
+        SoftwareTokenMfaConfiguration=config["SoftwareTokenMfaConfiguration"],
+        SmsMfaConfiguration=config["SmsMfaConfiguration"],
+        EmailMfaConfiguration={"Message": "Your code is {####}.", "Subject": "Your code"},
+    )
+    account, _ = both_factors(accounts, unique_email)
+    accounts.client.set_user_mfa_preference(
+        AccessToken=account.tokens["AccessToken"],
+        EmailMfaSettings={"Enabled": True, "PreferredMfa": False},
+    )
+    step = accounts.sign_in(account)
+    assert step["ChallengeName"] == "SELECT_MFA_TYPE"
+    assert json.loads(step["ChallengeParameters"]["MFAS_CAN_CHOOSE"]) == [
+        "SOFTWARE_TOKEN_MFA",
+        "SMS_MFA",
+        "EMAIL_OTP",
+    ]
+    email = accounts.respond(
+        "SELECT_MFA_TYPE", step["Session"], USERNAME=unique_email, ANSWER=answer
+    )
+    assert email["ChallengeName"] == "EMAIL_OTP"
+    assert email["ChallengeParameters"]["CODE_DELIVERY_DELIVERY_MEDIUM"] == "EMAIL"
+    code = accounts.outbox.messages(to=unique_email, kind="email_otp")[-1]["code"]
+    done = accounts.respond(
+        "EMAIL_OTP", email["Session"], USERNAME=unique_email, EMAIL_OTP_CODE=code
+    )
+    assert done["AuthenticationResult"]["AccessToken"]

@@ -53,6 +53,8 @@ const OUTBOX_KINDS = {
 };
 // What the page calls each MFA factor (the challenge names the BFF lists them by).
 const MFA_NAMES = { SOFTWARE_TOKEN_MFA: "authenticator app", SMS_MFA: "text message", EMAIL_OTP: "email code" };
+// What the MFA choice's buttons say (SELECT_MFA_TYPE): the codes Cognito sends, asked for.
+const CHOICE_LABELS = { SOFTWARE_TOKEN_MFA: "Use my authenticator app", SMS_MFA: "Text me a code", EMAIL_OTP: "Email me a code" };
 const SVG_NS = "http://www.w3.org/2000/svg";
 const QR_TAGS = new Set(["svg", "path", "rect", "g"]);
 const QR_ATTRS = new Set([
@@ -888,7 +890,7 @@ const SCREENS = {
     );
     const actions = el("div", { class: "actions", id: "mfa-choices" });
     for (const choice of choices) {
-      const label = choice === "SMS_MFA" ? "Text me a code" : "Use my " + (MFA_NAMES[choice] || choice);
+      const label = CHOICE_LABELS[choice] || "Use my " + (MFA_NAMES[choice] || choice);
       actions.append(
         button(label, () => run(view, async () => show(await step("select_mfa_type", { mfa_type: choice }))), {
           "data-mfa-type": choice,

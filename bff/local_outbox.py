@@ -23,6 +23,7 @@ KINDS = (
     "password_reset_code",
     "email_otp",
     "sms_mfa",
+    "sms_otp",
 )
 
 
@@ -84,7 +85,8 @@ class OutboxReader:
         return str(latest_message(self.endpoint_url, to, "email_otp")["code"])
 
     def latest_sms_code(self, phone_number: str, kind: str = "sms_mfa") -> str:
-        """The newest code texted to ``phone_number`` (an SMS_MFA code by default)."""
+        """The newest code texted to ``phone_number`` (an SMS_MFA code by default; ``sms_otp``
+        for a passwordless sign-in's)."""
         return str(latest_message(self.endpoint_url, phone_number, kind)["code"])
 
     def latest_temporary_password(self, to: str) -> str:

@@ -1,6 +1,6 @@
 """Choice-based sign-in in the local Cognito: USER_AUTH, SELECT_CHALLENGE, the password
 factors (PASSWORD, PASSWORD_SRP) and one-time codes by email (EMAIL_OTP), as a first factor
-and as MFA after the password.
+and as MFA after the password; codes by text message (SMS_OTP) are mfa_factors'.
 
 Functions of the backend (``local_cognito.fidelity`` calls them and registers the
 answerers in ``ANSWERERS``); what Cognito documents and what is the local Cognito's own
@@ -32,6 +32,7 @@ from statemachine.challenges import (
     PASSWORD,
     PASSWORD_SRP,
     SELECT_CHALLENGE,
+    SMS_OTP,
 )
 
 from . import errors as e
@@ -102,7 +103,10 @@ def pool_factors(pool: CognitoIdpUserPool) -> list[str]:
 
 def user_factors(pool: CognitoIdpUserPool, user: CognitoIdpUser) -> list[str]:
     """The first factors ``user`` can sign in with: the password ones with a password; an
-    emailed code for a confirmed user with an email address."""
+    emailed code for a confirmed user with an email address; a texted code for a confirmed
+    user with a verified phone number in a pool that texts (mfa_factors)."""
+    from . import mfa_factors  # imports this module: here, not at the top
+
     offered = pool_factors(pool)
     has_email = bool(user.attribute_lookup.get("email"))
     confirmed = user.status == UserStatus.CONFIRMED
@@ -111,6 +115,8 @@ def user_factors(pool: CognitoIdpUserPool, user: CognitoIdpUser) -> list[str]:
         if factor in (PASSWORD, PASSWORD_SRP) and user.password:
             found.append(factor)
         elif factor == EMAIL_OTP and has_email and confirmed:
+            found.append(factor)
+        elif factor == SMS_OTP and confirmed and mfa_factors.can_text_sign_in_codes(pool, user):
             found.append(factor)
     return found
 
@@ -210,7 +216,11 @@ def choose(
         return backend._start_user_srp(pool, client, user, name, srp_params, admin)
     if factor == EMAIL_OTP:
         return email_otp_challenge(backend, pool, client, user, name, admin, device_key, mfa=False)
-    # SMS_OTP, WEB_AUTHN: the pool allows them, the local Cognito does not answer them yet.
+    if factor == SMS_OTP:
+        from . import mfa_factors  # imports this module: here, not at the top
+
+        return mfa_factors.sms_otp_challenge(backend, pool, client, user, name, admin, device_key)
+    # WEB_AUTHN: the pool allows it, the local Cognito does not answer it yet.
     raise e.InvalidParameter(f"Challenge {factor} is not supported")
 
 

@@ -43,6 +43,7 @@ from statemachine.challenges import (
     PASSWORD_VERIFIER,
     SELECT_MFA_TYPE,
     SMS_MFA,
+    SMS_OTP,
     SOFTWARE_TOKEN_MFA,
 )
 
@@ -1383,6 +1384,10 @@ class LocalCognitoBackend(CognitoIdpBackend):
     @answers(SMS_MFA)
     def _answer_sms_mfa(self, answer: Answer) -> dict[str, Any]:
         return mfa_factors.answer_sms_mfa(self, answer)
+
+    @answers(SMS_OTP)
+    def _answer_sms_otp(self, answer: Answer) -> dict[str, Any]:
+        return mfa_factors.answer_sms_otp(self, answer)
 
     @answers(SELECT_MFA_TYPE)
     def _answer_select_mfa_type(self, answer: Answer) -> dict[str, Any]:

@@ -1,5 +1,6 @@
-"""MFA by text message and the choice among a user's MFA factors: SMS_MFA, SELECT_MFA_TYPE,
-and SetUserMFAPreference's ``SMSMfaSettings``.
+"""Codes by text message and the choice among a user's MFA factors: SMS_MFA,
+SELECT_MFA_TYPE, SetUserMFAPreference's ``SMSMfaSettings``, and SMS_OTP, the texted code
+as a first factor of choice-based sign-in (choice.py).
 
 What Cognito documents (API reference: SetUserMFAPreference, SMSMfaSettingsType,
 SmsMfaConfigType, RespondToAuthChallenge "ChallengeResponses"; developer guide, "Adding MFA
@@ -24,6 +25,9 @@ to a user pool", "SMS message settings"):
   Amplify JS answers ``EMAIL_OTP`` (the name MFAS_CAN_CHOOSE lists). Both are taken.
 - SMSMfaSettingsType (older API reference text): "Phone numbers don't need to be verified
   to be used for SMS MFA." The local Cognito requires a phone number, not a verified one.
+- SMS_OTP (choice-based sign-in) is answered with ``SMS_OTP_CODE``; the developer guide's
+  passwordless pages offer it to users with a verified phone number ("phone_number_verified")
+  in a pool that can send SMS; it is then one of the user's AvailableChallenges.
 
 What only users report, and the local Cognito does likewise: SMS_MFA's challenge
 parameters ``CODE_DELIVERY_DELIVERY_MEDIUM: SMS`` and ``CODE_DELIVERY_DESTINATION``
@@ -32,11 +36,14 @@ state for the user." (amplify-js #3066, #11069); turning SMS MFA on for a user w
 phone number is ``InvalidParameterException`` "User does not have delivery config set to
 turn on SMS_MFA".
 
-The local Cognito's own choices where Cognito says nothing: after ``CODE_ATTEMPTS`` wrong
-codes the challenge's session ends ("Invalid session for the user." afterwards: sign in
-again); the wording of the other refusals below. Texts land in the outbox (kind
-``sms_mfa``), addressed to the phone number. Email MFA (EMAIL_OTP after the password) is
-choice.py's; it is one of the factors chosen among here.
+The local Cognito's own choices where Cognito says nothing: the ``CODE_ATTEMPTS``-th wrong
+code ends the challenge's session ("Invalid session for the user, session is expired.", as
+for choice.py's emailed codes: sign in again); the wording of the other refusals below.
+Texts land in the outbox (kinds ``sms_mfa``, ``sms_otp``), addressed to the phone number,
+rendered from the pool's ``SmsAuthenticationMessage`` for both; an unknown user's SMS_OTP
+(PreventUserExistenceErrors) texts nothing, shows a made-up masked number and refuses every
+code. Email MFA (EMAIL_OTP after the password) is choice.py's; it is one of the factors
+chosen among here.
 """
 
 from __future__ import annotations
@@ -53,6 +60,7 @@ from statemachine.challenges import (
     EMAIL_OTP,
     SELECT_MFA_TYPE,
     SMS_MFA,
+    SMS_OTP,
     SOFTWARE_TOKEN_MFA,
 )
 
@@ -75,7 +83,7 @@ SMS_NOT_CONFIGURED: Final = "SMS configuration is not set for the user pool"
 #: the API reference's sample answer.
 EMAIL_ANSWERS: Final = (EMAIL_OTP, "EMAIL_MFA")
 #: The outbox kinds of the codes texted here.
-TEXTED_KINDS: Final = ("sms_mfa",)
+TEXTED_KINDS: Final = ("sms_mfa", "sms_otp")
 #: The code challenges SELECT_MFA_TYPE can offer, in the order Cognito lists them.
 CHOOSABLE: Final[tuple[str, ...]] = tuple(
     c.name for c in CHALLENGES if c.mfa and c.name != SELECT_MFA_TYPE
@@ -84,6 +92,12 @@ CHOOSABLE: Final[tuple[str, ...]] = tuple(
 
 def phone_number(user: CognitoIdpUser) -> str | None:
     return user.attribute_lookup.get("phone_number") or None
+
+
+def can_text_sign_in_codes(pool: CognitoIdpUserPool, user: CognitoIdpUser) -> bool:
+    """SMS_OTP is one of ``user``'s first factors: a verified phone number, a pool that texts."""
+    verified = user.attribute_lookup.get("phone_number_verified") in ("true", True)
+    return bool(phone_number(user)) and verified and sms_configured(pool)
 
 
 def sms_configured(pool: CognitoIdpUserPool) -> bool:
@@ -178,15 +192,33 @@ def ask(
     )
     if name != SMS_MFA:
         return challenge.reply({"USER_ID_FOR_SRP": user.username})
+    number = text_code(backend, pool, user, challenge, "sms_mfa")
+    return challenge.reply(
+        {
+            "CODE_DELIVERY_DELIVERY_MEDIUM": "SMS",
+            "CODE_DELIVERY_DESTINATION": masked_phone(number),
+            "USER_ID_FOR_SRP": user.username,
+        }
+    )
+
+
+def text_code(
+    backend: LocalCognitoBackend,
+    pool: CognitoIdpUserPool,
+    user: CognitoIdpUser,
+    challenge: Challenge,
+    kind: str,
+) -> str:
+    """Text a new code for ``challenge`` to ``user``'s phone (the outbox, ``kind``): valid as
+    long as the session (AuthSessionValidity), single use. The number it went to."""
     number = phone_number(user) or ""
     code = f"{secrets.randbelow(1_000_000):06d}"
-    # Valid as long as the session (AuthSessionValidity), single use.
-    challenge.one_time_code = OneTimeCode(code, challenge.expires_at, mfa=True)
+    challenge.one_time_code = OneTimeCode(code, challenge.expires_at, mfa=kind == "sms_mfa")
     message = (pool.sms_mfa_config or {}).get("SmsAuthenticationMessage") or DEFAULT_SMS_MESSAGE
     backend.outbox.record(
         OutboxMessage(
             to=number,
-            kind="sms_mfa",
+            kind=kind,
             username=user.username,
             user_pool_id=pool.id,
             sent_at=backend.clock.utcnow(),
@@ -194,11 +226,39 @@ def ask(
             body=message.replace("{####}", code),
         )
     )
+    return number
+
+
+def sms_otp_challenge(
+    backend: LocalCognitoBackend,
+    pool: CognitoIdpUserPool,
+    client: CognitoIdpUserPoolClient,
+    user: CognitoIdpUser | None,
+    name: str,
+    admin: bool,
+    device_key: str | None,
+) -> dict[str, Any]:
+    """SMS_OTP chosen as the first factor: text a code (outbox kind ``sms_otp``) and ask
+    for it. For a user that does not exist nothing is sent and every code is wrong."""
+    challenge = backend._new_challenge(
+        pool,
+        client,
+        user.username if user else None,
+        SMS_OTP,
+        admin,
+        device_key=device_key,
+        srp_identity=name,
+    )
+    if user is not None:
+        number = text_code(backend, pool, user, challenge, "sms_otp")
+    else:
+        number = "+" + "".join(secrets.choice("0123456789") for _ in range(11))
+        challenge.one_time_code = OneTimeCode(None, challenge.expires_at)
     return challenge.reply(
         {
+            "USERNAME": name,
             "CODE_DELIVERY_DELIVERY_MEDIUM": "SMS",
             "CODE_DELIVERY_DESTINATION": masked_phone(number),
-            "USER_ID_FOR_SRP": user.username,
         }
     )
 
@@ -211,7 +271,9 @@ def check_code(backend: LocalCognitoBackend, challenge: Challenge, code: str | N
         if otp is not None:
             otp.failures += 1
             if otp.failures >= CODE_ATTEMPTS:
-                backend._end_challenge(challenge, spent=False)
+                # As choice.py's emailed codes: the last try ends the sign-in.
+                backend._end_challenge(challenge)
+                raise e.NotAuthorized(e.SESSION_EXPIRED)
         raise e.CodeMismatch(SMS_CODE_MISMATCH)
 
 
@@ -240,6 +302,20 @@ def answer_sms_mfa(backend: LocalCognitoBackend, answer: Answer) -> dict[str, An
     return backend._issue_tokens(
         answer.pool, answer.client, answer.user, answer.challenge.device_key
     )
+
+
+def answer_sms_otp(backend: LocalCognitoBackend, answer: Answer) -> dict[str, Any]:
+    """SMS_OTP: ``{USERNAME, SMS_OTP_CODE}``; the right code signs in (no MFA after it)."""
+    challenge = answer.challenge
+    if not answer.responses.get("SMS_OTP_CODE"):
+        raise e.InvalidParameter("Missing required parameter SMS_OTP_CODE")
+    check_code(backend, challenge, answer.responses.get("SMS_OTP_CODE"))
+    user = answer.user
+    assert user is not None  # an unknown user's challenge has no code: refused above
+    backend._end_challenge(challenge)
+    if not user.enabled:
+        raise e.NotAuthorized("User is disabled.")
+    return backend._issue_tokens(answer.pool, answer.client, user, challenge.device_key)
 
 
 def answer_select_mfa_type(backend: LocalCognitoBackend, answer: Answer) -> dict[str, Any]:

@@ -181,12 +181,23 @@ CHALLENGES: Final[tuple[Challenge, ...]] = (
         factor_doc="A one-time code by email (no password).",
         mfa=True,
     ),
+    Challenge(
+        name="SMS_OTP",
+        trigger="sms_otp_required",
+        trigger_doc="Choice-based sign-in chose a code by text message: Cognito texted one.",
+        state_doc="Cognito texted a one-time sign-in code to the user's verified phone number; "
+        "enter it.",
+        rejections=("code_rejected",),
+        step="sms_code",
+        step_doc="Enter the code Cognito texted (SMS_OTP).",
+        factor=True,
+        factor_doc="A one-time code by text message to the verified phone number (no password).",
+    ),
 )
 
 #: Challenges Cognito can send that this project does not handle yet (API reference,
 #: InitiateAuth "ChallengeName" valid values). Any other unknown name is refused too.
 NOT_SUPPORTED: Final[tuple[str, ...]] = (
-    "SMS_OTP",
     "CUSTOM_CHALLENGE",
     "WEB_AUTHN",
     "ADMIN_NO_SRP_AUTH",
@@ -228,6 +239,7 @@ DEVICE_SRP_AUTH: Final = _state("DEVICE_SRP_AUTH")
 DEVICE_PASSWORD_VERIFIER: Final = _state("DEVICE_PASSWORD_VERIFIER")
 SELECT_CHALLENGE: Final = _state("SELECT_CHALLENGE")
 EMAIL_OTP: Final = _state("EMAIL_OTP")
+SMS_OTP: Final = _state("SMS_OTP")
 #: The password factors, answered within the choice's step (no state).
 PASSWORD: Final = challenge("PASSWORD").name
 PASSWORD_SRP: Final = challenge("PASSWORD_SRP").name

@@ -177,14 +177,17 @@ JOURNEYS: Final[tuple[Journey, ...]] = (
     ),
     Journey(
         name="passwordless",
-        title="Choice-based sign-in: an emailed code, or the password",
+        title="Choice-based sign-in: an emailed or texted code, or the password",
         summary="Choice-based sign-in (USER_AUTH) offers the user's factors (SELECT_CHALLENGE); "
-        "an emailed code signs in without a password (EMAIL_OTP), the password (plain or "
+        "an emailed or texted code signs in without a password (EMAIL_OTP, SMS_OTP), the "
+        "password (plain or "
         "SRP) as before. A preferred factor skips the choice. Email is also an MFA after "
         "the password.",
         walks=(
             Walk(NEW, ("factor_selection_required", "email_otp_required", "authenticated")),
             Walk(NEW, ("email_otp_required", "authenticated")),
+            Walk(NEW, ("factor_selection_required", "sms_otp_required", "authenticated")),
+            Walk(NEW, ("sms_otp_required", "authenticated")),
             Walk(
                 CONFIRMED,
                 ("factor_selection_required", "password_factor_required", "authenticated"),

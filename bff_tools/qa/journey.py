@@ -26,8 +26,8 @@ Placeholders, anywhere in ``request``, ``json`` and ``headers``:
   number; ``{{new_password}}``: a fresh password meeting the pool's policy;
 * ``{{code:confirmation}}`` / ``{{code:temporary_password}}`` / ``{{code:password_reset}}``:
   the newest confirmation code, temporary password or password reset code sent to
-  ``{{email}}``, read from the local Cognito's outbox; ``{{code:sms_mfa}}`` the newest MFA
-  code texted to ``{{phone}}``;
+  ``{{email}}``, read from the local Cognito's outbox; ``{{code:sms_mfa}}`` /
+  ``{{code:sms_otp}}`` the newest MFA or sign-in code texted to ``{{phone}}``;
 * ``{{totp}}``: a TOTP code for ``{{totp_secret}}``, never the same one twice (against
   the local Cognito: at its clock's time, moving that clock to a fresh 30-second step when
   the codes around now are used up);

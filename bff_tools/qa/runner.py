@@ -133,9 +133,10 @@ OUTBOX_KINDS = {
     "temporary_password": "temporary_password",
     "password_reset": "password_reset_code",
     "sms_mfa": "sms_mfa",
+    "sms_otp": "sms_otp",
 }
 #: Kinds texted to the user's phone: read for the variable ``phone``, not ``email``.
-TEXTED_KINDS = frozenset({"sms_mfa"})
+TEXTED_KINDS = frozenset({"sms_mfa", "sms_otp"})
 
 
 class JourneyRunner:

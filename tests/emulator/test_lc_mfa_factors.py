@@ -118,12 +118,14 @@ def test_a_wrong_code_keeps_the_session_and_three_end_it(
         "AuthenticationResult"
     ]
     step = accounts.sign_in(account)
-    for _ in range(mfa_factors.CODE_ATTEMPTS):
+    for _ in range(mfa_factors.CODE_ATTEMPTS - 1):
         assert cognito_error(accounts.respond, "SMS_MFA", step["Session"], **answer) == mismatch
+    expired = ("NotAuthorizedException", "Invalid session for the user, session is expired.")
+    assert cognito_error(accounts.respond, "SMS_MFA", step["Session"], **answer) == expired
     right = {"USERNAME": unique_email, "SMS_MFA_CODE": outbox.latest_sms_code(phone)}
     assert cognito_error(accounts.respond, "SMS_MFA", step["Session"], **right) == (
         "NotAuthorizedException",
-        "Invalid session for the user.",
+        "Invalid session for the user, session can only be used once.",
     )
 
 

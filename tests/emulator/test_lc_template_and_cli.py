@@ -62,7 +62,7 @@ def test_template_maps_to_the_scenario() -> None:
     }
     assert pool["UserPoolTier"] == "ESSENTIALS"
     assert pool["Policies"]["SignInPolicy"] == {
-        "AllowedFirstAuthFactors": ["PASSWORD", "EMAIL_OTP"]
+        "AllowedFirstAuthFactors": ["PASSWORD", "EMAIL_OTP", "SMS_OTP"]
     }
     assert client["PreventUserExistenceErrors"] == "ENABLED"
     assert client["AuthSessionValidity"] == 3

@@ -32,6 +32,7 @@ def create_choice_pool(
     prevent_existence_errors: bool = True,
     flows: list[str] | None = None,
     email_mfa: bool = True,
+    sms: bool = False,
 ) -> ChoicePool:
     """A new pool and client on the local Cognito ``client`` talks to."""
     pool = client.create_user_pool(
@@ -54,6 +55,15 @@ def create_choice_pool(
         mfa_config["EmailMfaConfiguration"] = {
             "Subject": "Your sign-in code",
             "Message": "Your code is {####}.",
+        }
+    if sms:
+        # Texted codes (SMS_MFA, SMS_OTP) need the SNS role Cognito assumes.
+        mfa_config["SmsMfaConfiguration"] = {
+            "SmsAuthenticationMessage": "Your sign-in code is {####}.",
+            "SmsConfiguration": {
+                "SnsCallerArn": "arn:aws:iam::123456789012:role/SmsRole",
+                "ExternalId": "choice-sms",
+            },
         }
     client.set_user_pool_mfa_config(**mfa_config)
     app_client = client.create_user_pool_client(

@@ -24,6 +24,7 @@ const STEP_PATHS = {
   mfa_setup_verify: "/api/sign-in/mfa-setup",
   mfa_code: "/api/sign-in/mfa",
   sms_mfa_code: "/api/sign-in/sms-mfa",
+  sms_code: "/api/sign-in/sms-code",
   select_mfa_type: "/api/sign-in/mfa-type",
   remember_device: "/api/sign-in/remember-device",
   resend_temporary_password: "/api/sign-in/resend-temporary-password",
@@ -50,6 +51,7 @@ const OUTBOX_KINDS = {
   password_reset_code: { what: "reset code", value: "code", field: "input[name=code]" },
   temporary_password: { what: "temporary password", value: "temporary_password", field: "input[name=password]" },
   sms_mfa: { what: "texted code", value: "code", field: "input[name=code]" },
+  sms_otp: { what: "texted sign-in code", value: "code", field: "input[name=code]" },
 };
 // What the page calls each MFA factor (the challenge names the BFF lists them by).
 const MFA_NAMES = { SOFTWARE_TOKEN_MFA: "authenticator app", SMS_MFA: "text message", EMAIL_OTP: "email code" };
@@ -877,6 +879,29 @@ const SCREENS = {
         [{ name: "code", label: "Code from the text message", autocomplete: "one-time-code", inputmode: "numeric" }],
         "Verify",
         async (v) => show(await step("sms_mfa_code", { code: v.code })),
+        signOutButton(flow, "Cancel"),
+      ),
+    );
+  },
+
+  // A texted code instead of a password (choice-based sign-in, "Text me a code").
+  SMS_OTP(flow) {
+    const delivery = (flow.data || {}).code_delivery;
+    return card(
+      "Enter the code we texted you",
+      el(
+        "p",
+        { id: "sms-destination" },
+        delivery && delivery.destination
+          ? "We texted a 6-digit sign-in code to " + delivery.destination + "."
+          : "We texted a 6-digit sign-in code to your phone.",
+      ),
+      el("p", { class: "hint" }, "No text? Cancel and ask for a new code; a code works for 3 minutes."),
+      form(
+        "sms-code",
+        [{ name: "code", label: "Code from the text message", autocomplete: "one-time-code", inputmode: "numeric" }],
+        "Sign in",
+        async (v) => show(await step("sms_code", { code: v.code })),
         signOutButton(flow, "Cancel"),
       ),
     );

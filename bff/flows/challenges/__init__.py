@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Final
 
 from bff.flows.data import produces
-from statemachine.challenges import CHALLENGES, EMAIL_OTP
+from statemachine.challenges import CHALLENGES
 
 from .base import AnswerContext, ChallengeHandler
 from .factors import FACTOR_HANDLERS
@@ -41,7 +41,8 @@ HANDLERS: Final[dict[str, ChallengeHandler]] = {
         SmsMfa(),
         SelectMfaType(),
         SelectChallenge(),
-        FACTOR_HANDLERS[EMAIL_OTP],
+        # The first factors answered by a step of their own (a code), not within the choice.
+        *(h for h in FACTOR_HANDLERS.values() if h.challenge.step is not None),
     )
 }
 

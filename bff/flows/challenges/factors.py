@@ -22,10 +22,11 @@ from statemachine.challenges import FACTORS
 from .base import ChallengeHandler
 from .email_otp import EmailOtp
 from .password import PasswordFactor, PasswordSrpFactor
+from .sms_otp import SmsOtp
 
 FACTOR_HANDLERS: Final[dict[str, ChallengeHandler]] = {
     handler.challenge.name: handler
-    for handler in (PasswordFactor(), PasswordSrpFactor(), EmailOtp())
+    for handler in (PasswordFactor(), PasswordSrpFactor(), EmailOtp(), SmsOtp())
 }
 
 if set(FACTOR_HANDLERS) != set(FACTORS):

@@ -1571,6 +1571,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/sign-in/sms-code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Answer SMS_OTP with the code Cognito texted (passwordless sign-in). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["SmsCode"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FlowResponse"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/sign-in/sms-mfa": {
         parameters: {
             query?: never;
@@ -1896,7 +1938,7 @@ export interface components {
              * @description A first factor of choice-based sign-in (Cognito's name).
              * @enum {string}
              */
-            factor?: "PASSWORD" | "PASSWORD_SRP" | "EMAIL_OTP";
+            factor?: "PASSWORD" | "PASSWORD_SRP" | "EMAIL_OTP" | "SMS_OTP";
             /** @description The password (with the PASSWORD and PASSWORD_SRP factors). */
             password?: string;
             /** @description The Cognito username (this pool: the email address). */
@@ -1907,7 +1949,7 @@ export interface components {
              * @description A first factor of choice-based sign-in (Cognito's name).
              * @enum {string}
              */
-            factor: "PASSWORD" | "PASSWORD_SRP" | "EMAIL_OTP";
+            factor: "PASSWORD" | "PASSWORD_SRP" | "EMAIL_OTP" | "SMS_OTP";
             /** @description The password (with the PASSWORD and PASSWORD_SRP factors). */
             password?: string;
         };
@@ -1958,7 +2000,7 @@ export interface components {
             };
         };
         CurrentFlow: {
-            flow: (components["schemas"]["NewFlow"] | components["schemas"]["SignedUpFlow"] | components["schemas"]["ConfirmedFlow"] | components["schemas"]["NewPasswordRequiredFlow"] | components["schemas"]["MfaSetupFlow"] | components["schemas"]["SoftwareTokenMfaFlow"] | components["schemas"]["SmsMfaFlow"] | components["schemas"]["SelectMfaTypeFlow"] | components["schemas"]["DeviceSrpAuthFlow"] | components["schemas"]["DevicePasswordVerifierFlow"] | components["schemas"]["SelectChallengeFlow"] | components["schemas"]["EmailOtpFlow"] | components["schemas"]["AuthenticatedFlow"] | components["schemas"]["SignedOutFlow"] | components["schemas"]["ExpiredFlow"] | components["schemas"]["ResetCodeSentFlow"] | components["schemas"]["TemporaryPasswordExpiredFlow"] | components["schemas"]["TemporaryPasswordSentFlow"]) | null;
+            flow: (components["schemas"]["NewFlow"] | components["schemas"]["SignedUpFlow"] | components["schemas"]["ConfirmedFlow"] | components["schemas"]["NewPasswordRequiredFlow"] | components["schemas"]["MfaSetupFlow"] | components["schemas"]["SoftwareTokenMfaFlow"] | components["schemas"]["SmsMfaFlow"] | components["schemas"]["SelectMfaTypeFlow"] | components["schemas"]["DeviceSrpAuthFlow"] | components["schemas"]["DevicePasswordVerifierFlow"] | components["schemas"]["SelectChallengeFlow"] | components["schemas"]["EmailOtpFlow"] | components["schemas"]["SmsOtpFlow"] | components["schemas"]["AuthenticatedFlow"] | components["schemas"]["SignedOutFlow"] | components["schemas"]["ExpiredFlow"] | components["schemas"]["ResetCodeSentFlow"] | components["schemas"]["TemporaryPasswordExpiredFlow"] | components["schemas"]["TemporaryPasswordSentFlow"]) | null;
         };
         Device: {
             /** Format: date-time */
@@ -1976,7 +2018,7 @@ export interface components {
         };
         DeviceList: {
             devices: components["schemas"]["Device"][];
-            flow?: (components["schemas"]["NewFlow"] | components["schemas"]["SignedUpFlow"] | components["schemas"]["ConfirmedFlow"] | components["schemas"]["NewPasswordRequiredFlow"] | components["schemas"]["MfaSetupFlow"] | components["schemas"]["SoftwareTokenMfaFlow"] | components["schemas"]["SmsMfaFlow"] | components["schemas"]["SelectMfaTypeFlow"] | components["schemas"]["DeviceSrpAuthFlow"] | components["schemas"]["DevicePasswordVerifierFlow"] | components["schemas"]["SelectChallengeFlow"] | components["schemas"]["EmailOtpFlow"] | components["schemas"]["AuthenticatedFlow"] | components["schemas"]["SignedOutFlow"] | components["schemas"]["ExpiredFlow"] | components["schemas"]["ResetCodeSentFlow"] | components["schemas"]["TemporaryPasswordExpiredFlow"] | components["schemas"]["TemporaryPasswordSentFlow"]) | null;
+            flow?: (components["schemas"]["NewFlow"] | components["schemas"]["SignedUpFlow"] | components["schemas"]["ConfirmedFlow"] | components["schemas"]["NewPasswordRequiredFlow"] | components["schemas"]["MfaSetupFlow"] | components["schemas"]["SoftwareTokenMfaFlow"] | components["schemas"]["SmsMfaFlow"] | components["schemas"]["SelectMfaTypeFlow"] | components["schemas"]["DeviceSrpAuthFlow"] | components["schemas"]["DevicePasswordVerifierFlow"] | components["schemas"]["SelectChallengeFlow"] | components["schemas"]["EmailOtpFlow"] | components["schemas"]["SmsOtpFlow"] | components["schemas"]["AuthenticatedFlow"] | components["schemas"]["SignedOutFlow"] | components["schemas"]["ExpiredFlow"] | components["schemas"]["ResetCodeSentFlow"] | components["schemas"]["TemporaryPasswordExpiredFlow"] | components["schemas"]["TemporaryPasswordSentFlow"]) | null;
             /** @description True when forgetting the session's own device ended it. */
             signed_out?: boolean;
         };
@@ -2062,13 +2104,13 @@ export interface components {
             state: "EXPIRED";
         };
         FlowResponse: {
-            flow: components["schemas"]["NewFlow"] | components["schemas"]["SignedUpFlow"] | components["schemas"]["ConfirmedFlow"] | components["schemas"]["NewPasswordRequiredFlow"] | components["schemas"]["MfaSetupFlow"] | components["schemas"]["SoftwareTokenMfaFlow"] | components["schemas"]["SmsMfaFlow"] | components["schemas"]["SelectMfaTypeFlow"] | components["schemas"]["DeviceSrpAuthFlow"] | components["schemas"]["DevicePasswordVerifierFlow"] | components["schemas"]["SelectChallengeFlow"] | components["schemas"]["EmailOtpFlow"] | components["schemas"]["AuthenticatedFlow"] | components["schemas"]["SignedOutFlow"] | components["schemas"]["ExpiredFlow"] | components["schemas"]["ResetCodeSentFlow"] | components["schemas"]["TemporaryPasswordExpiredFlow"] | components["schemas"]["TemporaryPasswordSentFlow"];
+            flow: components["schemas"]["NewFlow"] | components["schemas"]["SignedUpFlow"] | components["schemas"]["ConfirmedFlow"] | components["schemas"]["NewPasswordRequiredFlow"] | components["schemas"]["MfaSetupFlow"] | components["schemas"]["SoftwareTokenMfaFlow"] | components["schemas"]["SmsMfaFlow"] | components["schemas"]["SelectMfaTypeFlow"] | components["schemas"]["DeviceSrpAuthFlow"] | components["schemas"]["DevicePasswordVerifierFlow"] | components["schemas"]["SelectChallengeFlow"] | components["schemas"]["EmailOtpFlow"] | components["schemas"]["SmsOtpFlow"] | components["schemas"]["AuthenticatedFlow"] | components["schemas"]["SignedOutFlow"] | components["schemas"]["ExpiredFlow"] | components["schemas"]["ResetCodeSentFlow"] | components["schemas"]["TemporaryPasswordExpiredFlow"] | components["schemas"]["TemporaryPasswordSentFlow"];
         };
         Journal: {
             flow_id: string;
             journal: components["schemas"]["JournalEntry"][];
             /** @enum {string} */
-            state: "NEW" | "SIGNED_UP" | "CONFIRMED" | "NEW_PASSWORD_REQUIRED" | "MFA_SETUP" | "SOFTWARE_TOKEN_MFA" | "SMS_MFA" | "SELECT_MFA_TYPE" | "DEVICE_SRP_AUTH" | "DEVICE_PASSWORD_VERIFIER" | "SELECT_CHALLENGE" | "EMAIL_OTP" | "AUTHENTICATED" | "SIGNED_OUT" | "EXPIRED" | "RESET_CODE_SENT" | "TEMPORARY_PASSWORD_EXPIRED" | "TEMPORARY_PASSWORD_SENT";
+            state: "NEW" | "SIGNED_UP" | "CONFIRMED" | "NEW_PASSWORD_REQUIRED" | "MFA_SETUP" | "SOFTWARE_TOKEN_MFA" | "SMS_MFA" | "SELECT_MFA_TYPE" | "DEVICE_SRP_AUTH" | "DEVICE_PASSWORD_VERIFIER" | "SELECT_CHALLENGE" | "EMAIL_OTP" | "SMS_OTP" | "AUTHENTICATED" | "SIGNED_OUT" | "EXPIRED" | "RESET_CODE_SENT" | "TEMPORARY_PASSWORD_EXPIRED" | "TEMPORARY_PASSWORD_SENT";
         };
         JournalEntry: {
             action?: string | null;
@@ -2189,7 +2231,7 @@ export interface components {
             state: "NEW_PASSWORD_REQUIRED";
         };
         OAuthSignedOut: {
-            flow?: (components["schemas"]["NewFlow"] | components["schemas"]["SignedUpFlow"] | components["schemas"]["ConfirmedFlow"] | components["schemas"]["NewPasswordRequiredFlow"] | components["schemas"]["MfaSetupFlow"] | components["schemas"]["SoftwareTokenMfaFlow"] | components["schemas"]["SmsMfaFlow"] | components["schemas"]["SelectMfaTypeFlow"] | components["schemas"]["DeviceSrpAuthFlow"] | components["schemas"]["DevicePasswordVerifierFlow"] | components["schemas"]["SelectChallengeFlow"] | components["schemas"]["EmailOtpFlow"] | components["schemas"]["AuthenticatedFlow"] | components["schemas"]["SignedOutFlow"] | components["schemas"]["ExpiredFlow"] | components["schemas"]["ResetCodeSentFlow"] | components["schemas"]["TemporaryPasswordExpiredFlow"] | components["schemas"]["TemporaryPasswordSentFlow"]) | null;
+            flow?: (components["schemas"]["NewFlow"] | components["schemas"]["SignedUpFlow"] | components["schemas"]["ConfirmedFlow"] | components["schemas"]["NewPasswordRequiredFlow"] | components["schemas"]["MfaSetupFlow"] | components["schemas"]["SoftwareTokenMfaFlow"] | components["schemas"]["SmsMfaFlow"] | components["schemas"]["SelectMfaTypeFlow"] | components["schemas"]["DeviceSrpAuthFlow"] | components["schemas"]["DevicePasswordVerifierFlow"] | components["schemas"]["SelectChallengeFlow"] | components["schemas"]["EmailOtpFlow"] | components["schemas"]["SmsOtpFlow"] | components["schemas"]["AuthenticatedFlow"] | components["schemas"]["SignedOutFlow"] | components["schemas"]["ExpiredFlow"] | components["schemas"]["ResetCodeSentFlow"] | components["schemas"]["TemporaryPasswordExpiredFlow"] | components["schemas"]["TemporaryPasswordSentFlow"]) | null;
             /** @description Cognito's /logout with client_id and logout_uri: navigate there to end the managed login's own session too. */
             logout_url: string;
             /** @description Sign out everywhere: how many BFF sessions ended. */
@@ -2304,7 +2346,7 @@ export interface components {
         };
         SelectChallengeData: {
             /** @description The first factors to offer, in Cognito's order (its AvailableChallenges this project handles). */
-            factors?: ("PASSWORD" | "PASSWORD_SRP" | "EMAIL_OTP")[];
+            factors?: ("PASSWORD" | "PASSWORD_SRP" | "EMAIL_OTP" | "SMS_OTP")[];
             /** @description The user the flow is about. */
             username?: string | null;
         };
@@ -2374,7 +2416,7 @@ export interface components {
             username?: string;
         };
         SignedOut: {
-            flow?: (components["schemas"]["NewFlow"] | components["schemas"]["SignedUpFlow"] | components["schemas"]["ConfirmedFlow"] | components["schemas"]["NewPasswordRequiredFlow"] | components["schemas"]["MfaSetupFlow"] | components["schemas"]["SoftwareTokenMfaFlow"] | components["schemas"]["SmsMfaFlow"] | components["schemas"]["SelectMfaTypeFlow"] | components["schemas"]["DeviceSrpAuthFlow"] | components["schemas"]["DevicePasswordVerifierFlow"] | components["schemas"]["SelectChallengeFlow"] | components["schemas"]["EmailOtpFlow"] | components["schemas"]["AuthenticatedFlow"] | components["schemas"]["SignedOutFlow"] | components["schemas"]["ExpiredFlow"] | components["schemas"]["ResetCodeSentFlow"] | components["schemas"]["TemporaryPasswordExpiredFlow"] | components["schemas"]["TemporaryPasswordSentFlow"]) | null;
+            flow?: (components["schemas"]["NewFlow"] | components["schemas"]["SignedUpFlow"] | components["schemas"]["ConfirmedFlow"] | components["schemas"]["NewPasswordRequiredFlow"] | components["schemas"]["MfaSetupFlow"] | components["schemas"]["SoftwareTokenMfaFlow"] | components["schemas"]["SmsMfaFlow"] | components["schemas"]["SelectMfaTypeFlow"] | components["schemas"]["DeviceSrpAuthFlow"] | components["schemas"]["DevicePasswordVerifierFlow"] | components["schemas"]["SelectChallengeFlow"] | components["schemas"]["EmailOtpFlow"] | components["schemas"]["SmsOtpFlow"] | components["schemas"]["AuthenticatedFlow"] | components["schemas"]["SignedOutFlow"] | components["schemas"]["ExpiredFlow"] | components["schemas"]["ResetCodeSentFlow"] | components["schemas"]["TemporaryPasswordExpiredFlow"] | components["schemas"]["TemporaryPasswordSentFlow"]) | null;
             /** @description Sign out everywhere: how many BFF sessions ended. */
             sessions_ended?: number;
             signed_out: boolean;
@@ -2430,6 +2472,22 @@ export interface components {
              * @enum {string}
              */
             state: "SMS_MFA";
+        };
+        SmsOtpData: {
+            code_delivery?: components["schemas"]["CodeDelivery"];
+            /** @description The user the flow is about. */
+            username?: string | null;
+        };
+        SmsOtpFlow: {
+            data: components["schemas"]["SmsOtpData"];
+            id: string;
+            /** @description Steps allowed from here (the machine's, in its order). */
+            next_steps: ("sms_code" | "sign_out")[];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            state: "SMS_OTP";
         };
         SoftwareTokenMfaData: {
             /** @description The user the flow is about. */

@@ -482,6 +482,7 @@ def test_step_names_cover_the_steps_the_api_serves() -> None:
         "select_mfa_type",
         "choose_factor",
         "email_code",
+        "sms_code",
         "remember_device",
         "change_password",
         "mfa_status",

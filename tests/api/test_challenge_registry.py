@@ -92,5 +92,5 @@ def test_an_unknown_challenge_is_refused_naming_the_registry() -> None:
     from statemachine import UnsupportedChallenge
 
     with pytest.raises(UnsupportedChallenge) as caught:
-        trigger_for("InitiateAuth", {"ChallengeName": "SMS_OTP"})
+        trigger_for("InitiateAuth", {"ChallengeName": "CUSTOM_CHALLENGE"})
     assert all(name in str(caught.value) for name in SUPPORTED)

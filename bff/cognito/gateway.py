@@ -30,8 +30,8 @@ from bff.cognito.admin_actions import AdminActions
 from bff.cognito.choice_actions import ChoiceActions
 from bff.cognito.device_actions import DeviceActions
 from bff.cognito.error_translation import cognito_call
-from bff.cognito.passkey_actions import PasskeyActions
 from bff.cognito.mfa_actions import MfaActions
+from bff.cognito.passkey_actions import PasskeyActions
 from bff.cognito.refresh_actions import RefreshActions
 from bff.cognito.resilience import ResilientClient
 from bff.cognito.settings import CognitoSettings, SettingsError, make_cognito_client

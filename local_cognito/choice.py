@@ -513,3 +513,23 @@ def user_auth_factors(backend: LocalCognitoBackend, access_token: str) -> dict[s
     if user.preferred_mfa_setting:
         response["PreferredMfaSetting"] = user.preferred_mfa_setting
     return response
+
+
+def email_mfa_challenge(
+    backend: LocalCognitoBackend,
+    pool: CognitoIdpUserPool,
+    client: CognitoIdpUserPoolClient,
+    user: CognitoIdpUser,
+    device_key: str | None,
+    admin: bool,
+) -> dict[str, Any] | None:
+    """After the password: EMAIL_OTP when email is the MFA Cognito asks for now (preferred,
+    or the user's only factor: mfa_factors.asked_factor); None when another factor is, or
+    the user chooses (the managed login page serves the emailed code this way)."""
+    from . import mfa_factors  # imports this module: here, not at the top
+
+    if mfa_factors.asked_factor(backend, pool, user) != EMAIL_OTP:
+        return None
+    return email_otp_challenge(
+        backend, pool, client, user, user.username, admin, device_key, mfa=True
+    )

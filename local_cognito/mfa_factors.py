@@ -144,6 +144,19 @@ def enabled_factors(
     return [name for name in CHOOSABLE if name in found]
 
 
+def asked_factor(
+    backend: LocalCognitoBackend, pool: CognitoIdpUserPool, user: CognitoIdpUser
+) -> str | None:
+    """The one MFA factor Cognito asks ``user`` for after the password: the preferred one,
+    or the only one (None: MFA off, no factor, or several to choose from)."""
+    if pool.mfa_config not in ("ON", "OPTIONAL"):
+        return None
+    factors = enabled_factors(backend, pool, user)
+    if user.preferred_mfa_setting in factors:
+        return str(user.preferred_mfa_setting)
+    return factors[0] if len(factors) == 1 else None
+
+
 def mfa_challenge(
     backend: LocalCognitoBackend,
     pool: CognitoIdpUserPool,
@@ -159,11 +172,9 @@ def mfa_challenge(
     factors = enabled_factors(backend, pool, user)
     if not factors:
         return None
-    preferred = user.preferred_mfa_setting
-    if preferred in factors:
-        factors = [preferred]
-    if len(factors) == 1:
-        return ask(backend, pool, client, user, factors[0], device_key, admin)
+    asked = asked_factor(backend, pool, user)
+    if asked is not None:
+        return ask(backend, pool, client, user, asked, device_key, admin)
     challenge = backend._new_challenge(
         pool, client, user.username, SELECT_MFA_TYPE, admin, device_key=device_key
     )

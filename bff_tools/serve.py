@@ -7,8 +7,9 @@ instance folder so that a restart finds the same users (``--reset``: a new pool)
 points the BFF at it, in local mode (plain-http cookies, a secret key kept in the instance
 folder). Next to it runs the local OIDC identity provider, LocalIdP (127.0.0.1:9230, or a
 free port; ``--idp-port``), which the pool federates with; the BFF's own URLs are added to
-the app client's callback and sign-out URLs. With ``COGNITO_USER_POOL_ID`` and
-``COGNITO_CLIENT_ID`` set, it serves against that pool (real Cognito, or whatever
+the app client's callback and sign-out URLs, and the client has a secret, as a BFF's
+should, so managed login (``/api/oauth/sign-in``) works on the laptop too. With
+``COGNITO_USER_POOL_ID`` and ``COGNITO_CLIENT_ID`` set, it serves against that pool (real Cognito, or whatever
 ``COGNITO_ENDPOINT_URL`` names) with the environment's settings, which must then pass the
 production checks.
 
@@ -210,6 +211,15 @@ def _start_notes_api(env: dict[str, Any], info: Any) -> Any:
         return None
 
 
+def _managed_login(local: Any, base: str) -> str:
+    """Where managed login starts, or why it is off: the BFF signs in there only as a
+    confidential client, and a pool kept from before ``bff serve`` gave its client a secret
+    has none until ``--reset``."""
+    if not local.info.client_secret:
+        return "off (the saved pool's app client has no secret: bff serve --reset)"
+    return f"{base}/api/oauth/sign-in  (the hosted page; ?provider=LocalIdP)"
+
+
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
@@ -285,6 +295,8 @@ def serve_command(
                 fallback_to_free_port=True,
                 identity_provider=True,
                 identity_provider_port=idp_port,
+                # A confidential client, as a BFF is (RFC 10017): managed login needs it.
+                with_client_secret=True,
                 state_dir=local_cognito_state_dir(),
                 reset=reset,
             )
@@ -315,6 +327,7 @@ def serve_command(
             local.allow_oauth_urls(
                 [f"{b}/api/oauth/callback" for b in sorted(bases)], [f"{b}/" for b in sorted(bases)]
             )
+        managed_login = _managed_login(local, base) if local is not None else None
         click.echo(f"BFF            {base}/api")
         served = app.extensions["bff"]["settings"]  # BFF_API_DOCS_ENABLED, BFF_DEMO_ENABLED...
         if served.api_docs_enabled:
@@ -335,6 +348,7 @@ def serve_command(
                 f"  OIDC         {endpoint}/{local.info.user_pool_id}"
                 "/.well-known/openid-configuration  (managed login, /oauth2/*)"
             )
+            click.echo(f"  managed login {managed_login}")
             kept = "restored from" if local.restored else "new, kept in"
             click.echo(f"  state        {kept} {local_cognito_state_dir()}  (--reset: a new pool)")
             if local.identity_provider is not None:

@@ -9,9 +9,9 @@ folder). Next to it runs the local OIDC identity provider, LocalIdP (127.0.0.1:9
 free port; ``--idp-port``), which the pool federates with; the BFF's own URLs are added to
 the app client's callback and sign-out URLs, and the client has a secret, as a BFF's
 should, so managed login (``/api/oauth/sign-in``) works on the laptop too. With
-``COGNITO_USER_POOL_ID`` and ``COGNITO_CLIENT_ID`` set, it serves against that pool (real Cognito, or whatever
-``COGNITO_ENDPOINT_URL`` names) with the environment's settings, which must then pass the
-production checks.
+``COGNITO_USER_POOL_ID`` and ``COGNITO_CLIENT_ID`` set, it serves against that pool (real
+Cognito, or whatever ``COGNITO_ENDPOINT_URL`` names) with the environment's settings, which
+must then pass the production checks.
 
 It runs werkzeug's threaded server: fine for a laptop and for the SPA's development, not
 a production server (there: ``gunicorn -c python:bff.gunicorn_conf 'bff:create_app()'``,

@@ -23,6 +23,7 @@ from browser_support import STATUS, Api, UserCodes, Watched
 from playwright.sync_api import Browser, Page, Response, expect
 
 from bff_tools.local_clock import LocalClock
+from local_cognito.local_idp import load_users
 from tests.support.passwords import PASSWORD
 from tests.support.serve import bff_serve
 
@@ -122,5 +123,55 @@ def test_the_hosted_page_signs_the_demo_in_and_no_token_reaches_the_browser(
     page.click("#oauth-hosted")
     expect(page.locator("input[name=password]")).to_be_visible()
     assert seen.tokens() == [], "a token reached the browser"
+    assert watched.problems == []
+    context.close()
+
+
+def test_continue_with_local_idp_follows_every_redirect_and_signs_the_demo_in(
+    browser: Browser, served: dict[str, str], shots: Path
+) -> None:
+    """BFF → local Cognito → LocalIdP (its own server) → local Cognito → BFF, in chromium:
+    signed in as the federated user, and no token in anything the browser saw."""
+    bff = served["Demo page"].rstrip("/")
+    cognito = served["local Cognito"].rstrip("/")
+    provider = served["local IdP"].rstrip("/")
+    alice = load_users()[0]
+    context = browser.new_context()
+    page = context.new_page()
+    watched = Watched(page)
+    seen = Seen()
+    page.on("response", seen.record)
+    page.on("framenavigated", lambda frame: seen.urls.append(frame.url))
+    page.goto(bff + "/")
+    page.click("#oauth-local-idp")
+    expect(page).to_have_url(re.compile("^" + re.escape(provider)))
+    page.screenshot(path=str(shots / "managed-login-local-idp.png"))
+    page.click(f"form:has(input[name=user][value='{alice.sub}']) button")
+
+    expect(page).to_have_url(bff + "/")
+    expect(page.locator(STATUS)).to_contain_text("state AUTHENTICATED")
+    expect(page.locator("#claims")).to_contain_text(alice.email)
+    expect(page.locator("main")).to_contain_text(f"LocalIdP_{alice.sub}")
+    # Every hop, in this order: the BFF, the local Cognito, the provider, the local
+    # Cognito's /oauth2/idpresponse, the BFF's callback, the app.
+    hops = [
+        bff + "/api/oauth/sign-in",
+        cognito + "/oauth2/authorize",
+        provider,
+        cognito + "/oauth2/idpresponse",
+        bff + "/api/oauth/callback",
+        bff + "/",
+    ]
+    at = 0
+    for hop in hops:  # each hop found after the one before
+        at = next((i for i in range(at, len(seen.urls)) if seen.urls[i].startswith(hop)), -1)
+        assert at >= 0, (hop, seen.urls)
+    storage: dict[str, Any] = page.evaluate(
+        "() => ({local: {...localStorage}, session: {...sessionStorage}, "
+        "cookies: document.cookie, scripts: [...document.scripts].map(s => s.text)})"
+    )
+    assert any(alice.email in text for text in seen.texts), "the API answers were read"
+    assert seen.tokens() == [], "a token reached the browser"
+    assert not TOKEN.search(str(storage)) and storage["cookies"] == ""
     assert watched.problems == []
     context.close()

@@ -18,7 +18,6 @@ from typing import Any, Final
 
 from joserfc import jwt
 from joserfc.errors import InvalidClaimError, InvalidKeyIdError, JoseError
-from joserfc.jwk import KeySet
 
 from bff.cognito.oauth_endpoints import PoolDomain
 from bff.errors import IdTokenRejected
@@ -60,9 +59,8 @@ def verify_id_token(
 
 def _decode(id_token: str, domain: PoolDomain) -> jwt.Token:
     for refresh in (False, True):
-        keys = KeySet.import_key_set(domain.keys(refresh=refresh))  # type: ignore[arg-type]
         try:
-            return jwt.decode(id_token, keys, algorithms=ALGORITHMS)
+            return jwt.decode(id_token, domain.keys(refresh=refresh), algorithms=ALGORITHMS)
         except (ValueError, JoseError) as exc:
             # No key with the token's kid: read the keys again, once.
             if refresh or not isinstance(exc, InvalidKeyIdError):

@@ -29,6 +29,8 @@ from typing import Any, Final
 from urllib.parse import urlencode
 
 import urllib3
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
 from urllib3.exceptions import HTTPError
 
 from bff.cognito import resilience
@@ -81,7 +83,7 @@ class PoolDomain:
         self._read_timeout = cognito.read_timeout
         self._http = urllib3.PoolManager(retries=False, maxsize=4)
         self._keys_lock = threading.Lock()
-        self._keys: dict[str, Any] | None = None
+        self._keys: KeySet | None = None
         self._keys_read_at = 0.0
 
     @property
@@ -128,19 +130,25 @@ class PoolDomain:
             raise _token_error(status, answer)
         return _tokens(answer)
 
-    def keys(self, *, refresh: bool = False) -> dict[str, Any]:
-        """The pool's JSON Web Key Set; read again when ``refresh`` (a token named an
-        unknown key) and the last read is older than JWKS_REFETCH_SECONDS."""
+    def keys(self, *, refresh: bool = False) -> KeySet:
+        """The pool's JSON Web Key Set, parsed once per read; read again when ``refresh``
+        (a token named an unknown key) and the last read is older than
+        JWKS_REFETCH_SECONDS."""
         with self._keys_lock:
             stale = time.monotonic() - self._keys_read_at >= JWKS_REFETCH_SECONDS
             if self._keys is not None and not (refresh and stale):
                 return self._keys
         status, answer = self._call("GET", f"{self.issuer}/.well-known/jwks.json", None, {})
-        if status != 200 or not isinstance(answer.get("keys"), list):
-            raise CognitoUnavailable("The user pool's signing keys could not be read.")
+        try:
+            if status != 200 or not isinstance(answer.get("keys"), list):
+                raise ValueError(f"HTTP {status}")
+            keys = KeySet.import_key_set(answer)  # type: ignore[arg-type]
+        except (ValueError, TypeError, JoseError) as exc:
+            log.warning("the pool's signing keys could not be read: %s", exc)
+            raise CognitoUnavailable("The user pool's signing keys could not be read.") from None
         with self._keys_lock:
-            self._keys, self._keys_read_at = answer, time.monotonic()
-        return answer
+            self._keys, self._keys_read_at = keys, time.monotonic()
+        return keys
 
     def _call(
         self, method: str, url: str, body: str | None, headers: dict[str, str]

@@ -33,9 +33,11 @@ from statemachine.challenges import (
     PASSWORD_SRP,
     SELECT_CHALLENGE,
     SMS_OTP,
+    WEB_AUTHN,
 )
 
 from . import errors as e
+from . import webauthn
 
 if TYPE_CHECKING:
     from .fidelity import Answer, LocalCognitoBackend
@@ -167,7 +169,7 @@ def initiate(
         available = [f for f in offered if secrets.randbelow(2) or f == preferred]
         available = available or [secrets.choice(offered)]
     else:
-        available = user_factors(pool, user)
+        available = webauthn.with_passkeys(backend, pool, user, user_factors(pool, user))
     device_key = params.get("DEVICE_KEY")
     if preferred and preferred in available:
         return choose(backend, pool, client, user, username, preferred, params, admin, device_key)
@@ -220,7 +222,8 @@ def choose(
         from . import mfa_factors  # imports this module: here, not at the top
 
         return mfa_factors.sms_otp_challenge(backend, pool, client, user, name, admin, device_key)
-    # WEB_AUTHN: the pool allows it, the local Cognito does not answer it yet.
+    if factor == WEB_AUTHN:
+        return webauthn.sign_in_challenge(backend, pool, client, user, name, admin, device_key)
     raise e.InvalidParameter(f"Challenge {factor} is not supported")
 
 
@@ -503,6 +506,8 @@ def user_auth_factors(backend: LocalCognitoBackend, access_token: str) -> dict[s
         configured.append(EMAIL_OTP)
     if user.sms_mfa_enabled:
         configured.append("SMS_OTP")
+    if WEB_AUTHN in webauthn.with_passkeys(backend, pool, user, []):
+        configured.append(WEB_AUTHN)
     if "SOFTWARE_TOKEN_MFA" in mfa:
         configured.append("SOFTWARE_TOKEN")
     response: dict[str, Any] = {

@@ -186,6 +186,8 @@ class Challenge:
     # Choice-based sign-in (choice.py): the AvailableChallenges offered, the emailed code.
     available: list[str] = field(default_factory=list)
     one_time_code: OneTimeCode | None = None
+    # A passkey sign-in (webauthn.py): the challenge the browser must sign.
+    assertion: webauthn.Assertion | None = None
 
     def reply(self, parameters: dict[str, str]) -> dict[str, Any]:
         """What InitiateAuth / RespondToAuthChallenge answer to ask this challenge."""
@@ -1721,7 +1723,7 @@ class LocalCognitoBackend(CognitoIdpBackend):
         del self.state(user).devices[device_key]
 
 
-for _name, _answerer in choice.ANSWERERS.items():
+for _name, _answerer in (choice.ANSWERERS | webauthn.ANSWERERS).items():
     answers(_name)(_answerer)
 
 _unanswered = set(challenges.SUPPORTED) - set(_ANSWERERS)

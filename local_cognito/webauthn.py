@@ -47,6 +47,7 @@ import base64
 import hashlib
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, NotRequired, TypedDict
@@ -79,13 +80,15 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
+from statemachine.challenges import FACTORS, WEB_AUTHN
+
+from . import choice
 from . import errors as e
-from .choice import pool_tier
 
 if TYPE_CHECKING:
-    from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPool
+    from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPool, CognitoIdpUserPoolClient
 
-    from .fidelity import LocalCognitoBackend
+    from .fidelity import Answer, LocalCognitoBackend
 
 #: The feature plans that have passkeys (UserPoolTierType; Lite has none).
 PASSKEY_TIERS: Final = ("ESSENTIALS", "PLUS")
@@ -195,7 +198,7 @@ def checked_configuration(
         return None
     if not isinstance(configuration, dict):
         raise e.InvalidParameter("WebAuthnConfiguration must be an object.")
-    if pool_tier(pool) not in PASSKEY_TIERS:
+    if choice.pool_tier(pool) not in PASSKEY_TIERS:
         raise e.FeatureUnavailableInTier(TIER_UNAVAILABLE)
     checked: PoolSettings = {
         "UserVerification": str(configuration.get("UserVerification") or "preferred")
@@ -235,7 +238,7 @@ def provision(
 ) -> None:
     """A new local pool's passkey settings: the template's, else ``localhost`` as the
     relying party (the demo's host); none on the Lite plan."""
-    if pool_tier(pool) not in PASSKEY_TIERS:
+    if choice.pool_tier(pool) not in PASSKEY_TIERS:
         return
     wanted = {"RelyingPartyId": LOCAL_RELYING_PARTY_ID, **template}
     checked = checked_configuration(pool, wanted)
@@ -250,7 +253,7 @@ def described(backend: LocalCognitoBackend, pool: CognitoIdpUserPool) -> dict[st
 
 
 def _relying_party(backend: LocalCognitoBackend, pool: CognitoIdpUserPool) -> PoolSettings:
-    if pool_tier(pool) not in PASSKEY_TIERS:
+    if choice.pool_tier(pool) not in PASSKEY_TIERS:
         raise WebAuthnNotEnabled(NOT_ENABLED)
     found = settings(backend, pool)
     if found is None or not found.get("RelyingPartyId"):
@@ -562,3 +565,82 @@ def verify_assertion(
     except WebAuthnException as exc:
         raise e.NotAuthorized(f"The passkey assertion was refused: {exc}") from exc
     found["sign_count"] = verified.new_sign_count
+
+
+def with_passkeys(
+    backend: LocalCognitoBackend,
+    pool: CognitoIdpUserPool,
+    user: CognitoIdpUser,
+    factors: list[str],
+) -> list[str]:
+    """``factors`` with WEB_AUTHN added, in the registry's order, when the pool allows it
+    as a first factor and the user has a passkey for the pool's relying party."""
+    if WEB_AUTHN not in choice.pool_factors(pool) or not can_sign_in(backend, pool, user):
+        return factors
+    wanted = {*factors, WEB_AUTHN}
+    return [f for f in FACTORS if f in wanted]
+
+
+def sign_in_challenge(
+    backend: LocalCognitoBackend,
+    pool: CognitoIdpUserPool,
+    client: CognitoIdpUserPoolClient,
+    user: CognitoIdpUser | None,
+    name: str,
+    admin: bool,
+    device_key: str | None,
+) -> dict[str, Any]:
+    """WEB_AUTHN with ``CREDENTIAL_REQUEST_OPTIONS``, a JSON string. A user who does not
+    exist (prevent-user-existence errors on) gets options of the same shape, which no
+    assertion answers."""
+    if user is not None:
+        asked, options = request_options(backend, pool, user)
+    else:
+        party = settings(backend, pool) or {"UserVerification": "preferred"}
+        rp_id = party.get("RelyingPartyId") or LOCAL_RELYING_PARTY_ID
+        challenge = secrets.token_bytes(32)
+        asked = Assertion(bytes_to_base64url(challenge), rp_id, party["UserVerification"])
+        options = options_to_json(
+            generate_authentication_options(
+                rp_id=rp_id,
+                challenge=challenge,
+                timeout=CHALLENGE_TTL * 1000,
+                user_verification=UserVerificationRequirement(party["UserVerification"]),
+            )
+        )
+    challenge_state = backend._new_challenge(
+        pool,
+        client,
+        user.username if user else None,
+        WEB_AUTHN,
+        admin,
+        device_key=device_key,
+        srp_identity=name,
+        assertion=asked,
+    )
+    return challenge_state.reply({"USERNAME": name, "CREDENTIAL_REQUEST_OPTIONS": options})
+
+
+def answer_web_authn(backend: LocalCognitoBackend, answer: Answer) -> dict[str, Any]:
+    """WEB_AUTHN: ``{USERNAME, CREDENTIAL}``, the AuthenticationResponseJSON serialised. A
+    refused assertion leaves the session usable for another (until it expires)."""
+    challenge = answer.challenge
+    credential = answer.responses.get("CREDENTIAL")
+    if not credential:
+        raise e.InvalidParameter("Missing required parameter CREDENTIAL")
+    asked = challenge.assertion
+    user = answer.user
+    if user is None or asked is None:
+        _parse_assertion(credential)
+        raise e.NotAuthorized(e.INCORRECT_CREDENTIALS)
+    verify_assertion(backend, user, asked, credential)
+    backend._end_challenge(challenge)
+    if not user.enabled:
+        raise e.NotAuthorized("User is disabled.")
+    return backend._issue_tokens(answer.pool, answer.client, user, challenge.device_key)
+
+
+#: The challenges this module answers: fidelity registers them with ``answers``.
+ANSWERERS: Final[dict[str, Callable[[LocalCognitoBackend, Answer], dict[str, Any]]]] = {
+    WEB_AUTHN: answer_web_authn,
+}

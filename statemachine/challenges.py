@@ -193,13 +193,26 @@ CHALLENGES: Final[tuple[Challenge, ...]] = (
         factor=True,
         factor_doc="A one-time code by text message to the verified phone number (no password).",
     ),
+    Challenge(
+        name="WEB_AUTHN",
+        trigger="web_authn_required",
+        trigger_doc="Choice-based sign-in chose a passkey: Cognito sent CREDENTIAL_REQUEST_OPTIONS "
+        "for the browser's navigator.credentials.get.",
+        state_doc="Choice-based sign-in with a passkey: the browser signs Cognito's challenge "
+        "(navigator.credentials.get) and the answer goes back as it came.",
+        rejections=("credentials_rejected",),
+        step="passkey_assertion",
+        step_doc="Answer WEB_AUTHN with the browser's AuthenticationResponseJSON "
+        "(navigator.credentials.get).",
+        factor=True,
+        factor_doc="A passkey (no password): the browser's navigator.credentials.get.",
+    ),
 )
 
 #: Challenges Cognito can send that this project does not handle yet (API reference,
 #: InitiateAuth "ChallengeName" valid values). Any other unknown name is refused too.
 NOT_SUPPORTED: Final[tuple[str, ...]] = (
     "CUSTOM_CHALLENGE",
-    "WEB_AUTHN",
     "ADMIN_NO_SRP_AUTH",
 )
 
@@ -240,6 +253,7 @@ DEVICE_PASSWORD_VERIFIER: Final = _state("DEVICE_PASSWORD_VERIFIER")
 SELECT_CHALLENGE: Final = _state("SELECT_CHALLENGE")
 EMAIL_OTP: Final = _state("EMAIL_OTP")
 SMS_OTP: Final = _state("SMS_OTP")
+WEB_AUTHN: Final = _state("WEB_AUTHN")
 #: The password factors, answered within the choice's step (no state).
 PASSWORD: Final = challenge("PASSWORD").name
 PASSWORD_SRP: Final = challenge("PASSWORD_SRP").name

@@ -176,6 +176,19 @@ JOURNEYS: Final[tuple[Journey, ...]] = (
         at_the_end=("software_token_associated", "software_token_verified"),
     ),
     Journey(
+        name="passkey-sign-in",
+        title="Choice-based sign-in with a passkey",
+        summary="The user picks the passkey among the factors (SELECT_CHALLENGE) or prefers it "
+        "at once; Cognito sends CREDENTIAL_REQUEST_OPTIONS (WEB_AUTHN), the browser signs "
+        "them (navigator.credentials.get), and Cognito verifies the assertion against the "
+        "stored public key: tokens, no password.",
+        walks=(
+            Walk(NEW, ("factor_selection_required", "web_authn_required", "authenticated")),
+            Walk(NEW, ("web_authn_required", "authenticated")),
+        ),
+        on_the_way=("credentials_rejected",),
+    ),
+    Journey(
         name="passwordless",
         title="Choice-based sign-in: an emailed or texted code, or the password",
         summary="Choice-based sign-in (USER_AUTH) offers the user's factors (SELECT_CHALLENGE); "

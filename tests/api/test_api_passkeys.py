@@ -4,12 +4,15 @@ as the API's errors; bad bodies refused before Cognito is asked."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import pytest
 from api_helpers import (
     ADMIN_KEY,
     SpaClient,
     error_of,
+    flow_of,
     sign_in_through_mfa_setup,
     sign_up_and_confirm,
 )
@@ -17,7 +20,9 @@ from flask import Flask
 
 from local_cognito.clock import Clock
 from local_cognito.webauthn import CHALLENGE_TTL
-from tests.support.passkeys import SoftwarePasskey, with_challenge
+from tests.support.choice_pool import ChoicePool, confirmed_user, create_choice_pool
+from tests.support.passkeys import SoftwarePasskey, flip_signature_byte, with_challenge
+from tests.support.passwords import PASSWORD
 
 ADMIN = {"X-Admin-Key": ADMIN_KEY}
 
@@ -119,3 +124,70 @@ def test_passkeys_need_a_signed_in_session(spa: SpaClient) -> None:
     error = error_of(spa.post("/api/account/passkeys/registration", {}), 401)
     assert error["code"] == "not_signed_in"
     assert error_of(spa.delete("/api/account/passkeys/abc"), 401)["code"] == "not_signed_in"
+
+
+@pytest.fixture(scope="module")
+def passkey_pool(cognito_client: Any) -> ChoicePool:
+    """A pool where a passkey is a first factor (MFA optional), on localhost."""
+    pool = create_choice_pool(cognito_client, factors=("PASSWORD", "EMAIL_OTP", "WEB_AUTHN"))
+    cognito_client.set_user_pool_mfa_config(
+        UserPoolId=pool.user_pool_id, WebAuthnConfiguration={"RelyingPartyId": "localhost"}
+    )
+    return pool
+
+
+@pytest.fixture
+def passkey_spa(make_app: Callable[..., Flask], passkey_pool: ChoicePool) -> SpaClient:
+    app = make_app(
+        COGNITO_USER_POOL_ID=passkey_pool.user_pool_id, COGNITO_CLIENT_ID=passkey_pool.client_id
+    )
+    return SpaClient(app.test_client())
+
+
+def test_sign_in_with_a_passkey(
+    passkey_spa: SpaClient, cognito_client: Any, passkey_pool: ChoicePool, unique_email: str
+) -> None:
+    spa = passkey_spa
+    confirmed_user(cognito_client, passkey_pool, unique_email)
+    chosen = {"username": unique_email, "factor": "PASSWORD", "password": PASSWORD}
+    assert flow_of(spa.post("/api/sign-in/choice", chosen))["state"] == "AUTHENTICATED"
+    passkey = SoftwarePasskey()
+    answer = spa.post(
+        "/api/account/passkeys", {"credential": passkey.create(creation_options(spa))}
+    )
+    assert answer.status_code == 200
+    assert spa.post("/api/sign-out", {}).status_code == 200
+
+    # The factors now include the passkey; choosing it asks the browser for an assertion.
+    flow = flow_of(spa.post("/api/sign-in/choice", {"username": unique_email}))
+    assert flow["state"] == "SELECT_CHALLENGE"
+    assert "WEB_AUTHN" in flow["data"]["factors"]
+    flow = flow_of(spa.post("/api/sign-in/factor", {"factor": "WEB_AUTHN"}))
+    assert flow["state"] == "WEB_AUTHN"
+    assert flow["next_steps"][0] == "passkey_assertion"
+    options = flow["data"]["credential_request_options"]
+    assert options["rpId"] == "localhost"
+
+    tampered = spa.post(
+        "/api/sign-in/passkey", {"credential": flip_signature_byte(passkey.get(options))}
+    )
+    assert error_of(tampered, 401)["code"] == "not_authorized"
+    foreign = SoftwarePasskey(
+        rp_id="example.com", key=passkey.key, credential_id=passkey.credential_id
+    )
+    assert error_of(spa.post("/api/sign-in/passkey", {"credential": foreign.get(options)}), 401)
+    bad = spa.post("/api/sign-in/passkey", {"credential": {"id": "x"}})
+    assert error_of(bad, 422)["code"] == "invalid_input"
+
+    flow = flow_of(spa.post("/api/sign-in/passkey", {"credential": passkey.get(options)}))
+    assert flow["state"] == "AUTHENTICATED"
+    assert spa.get("/api/me").get_json()["user"]["email"] == unique_email
+    assert "credentials_rejected" in triggers_of(spa)
+
+
+def triggers_of(spa: SpaClient) -> list[str]:
+    flow_id = spa.get("/api/flow").get_json()["flow"]["id"]
+    journal = spa.client.application.test_client().get(
+        f"/api/admin/flows/{flow_id}/journal", headers=ADMIN
+    )
+    return [entry["trigger"] for entry in journal.get_json()["journal"]]

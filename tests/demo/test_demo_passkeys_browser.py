@@ -14,10 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import Api, UserCodes, Watched
+from browser_support import Api, UserCodes, Watched, expect_state, submit
+from demo_support import local_settings, serving
 from playwright.sync_api import Browser, BrowserContext, CDPSession, Page, expect
 
+from bff.app import create_app
 from bff_tools.local_clock import LocalClock
+from local_cognito import LocalCognito
+from tests.support.passwords import PASSWORD
 from tests.support.serve import bff_serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -109,4 +113,53 @@ def test_the_demo_page_adds_and_deletes_a_passkey(
     page.click(f"#passkeys li[data-credential-id='{credential_id}'] button")
     expect(page.locator("#notice")).to_have_text("Passkey deleted: it can no longer sign in.")
     expect(page.locator("#passkeys")).to_have_text("No passkeys yet.")
+    assert watched.problems == []
+
+
+@pytest.fixture
+def passwordless_site(local_cognito_server: LocalCognito, tmp_path: Path) -> Iterator[str]:
+    """The demo page on a pool of the template with MFA optional (Cognito offers a passkey
+    as a first factor only where MFA is not required), on localhost."""
+    info = local_cognito_server.provision(MfaConfiguration="OPTIONAL")
+    app = create_app(local_settings(info, tmp_path))
+    try:
+        with serving(app) as url:
+            yield url.replace("127.0.0.1", "localhost")
+    finally:
+        app.extensions["bff"]["store"].close()
+
+
+def test_the_demo_page_signs_in_with_a_passkey(
+    context: BrowserContext, passwordless_site: str, shots: Path
+) -> None:
+    base = passwordless_site
+    email = f"passkey-{uuid.uuid4().hex[:8]}@example.com"
+    api = Api(context, base)
+    api.sign_up(email)
+    assert (
+        api.post("/api/sign-in", {"username": email, "password": PASSWORD})["flow"]["state"]
+        == "AUTHENTICATED"
+    )
+    api.post("/api/sign-in/remember-device", {"remember": False})
+    page = context.new_page()
+    watched = Watched(page)
+    cdp, authenticator = virtual_authenticator(context, page)
+    page.goto(base + "/")
+    page.click("#passkeys-section summary")
+    page.click("#add-passkey")
+    expect(page.locator("#passkeys li[data-credential-id]")).to_have_count(1)
+    page.click("#sign-out")
+    expect_state(page, "SIGNED_OUT")
+
+    # The passkey alone signs in: navigator.credentials.get on the virtual authenticator,
+    # the assertion relayed to the local Cognito, which checks it with the stored key.
+    page.fill("#passkey-sign-in-username", email)
+    submit(page, "passkey-sign-in")
+    expect_state(page, "AUTHENTICATED")
+    page.click("#remember-no")  # the pool tracks devices: Cognito offered this one
+    expect(page.locator("#claims")).to_contain_text(email)
+    (held,) = credentials(cdp, authenticator)
+    assert held["signCount"] >= 2  # one registration, one sign-in
+    page.screenshot(path=shots / "passkey-signed-in.png")
+
     assert watched.problems == []

@@ -4,6 +4,7 @@ Cognito's refusals answers with its error code."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -11,8 +12,8 @@ import pytest
 from lc_support import cognito_error, confirmed_sign_in
 
 from local_cognito import LocalCognito
-from local_cognito.webauthn import CHALLENGE_TTL, LOCAL_RELYING_PARTY_ID
-from tests.support.passkeys import SoftwarePasskey, with_challenge
+from local_cognito.webauthn import CHALLENGE_TTL, LOCAL_RELYING_PARTY_ID, RELYING_PARTY_MISMATCH
+from tests.support.passkeys import SoftwarePasskey, b64url, flip_signature_byte, with_challenge
 
 
 def _email() -> str:
@@ -221,3 +222,115 @@ def test_max_results_is_bounded(client: Any, pool: Any) -> None:
     token = confirmed_sign_in(client, pool, _email())["AccessToken"]
     code, _ = cognito_error(client.list_web_authn_credentials, AccessToken=token, MaxResults=21)
     assert code == "InvalidParameterException"
+
+
+@pytest.fixture(scope="module")
+def passwordless_pool(private_cognito: LocalCognito) -> Any:
+    """MFA optional: Cognito offers passwordless first factors only where MFA is not required."""
+    return private_cognito.provision(MfaConfiguration="OPTIONAL")
+
+
+def _with_passkey(client: Any, pool: Any) -> tuple[str, SoftwarePasskey]:
+    email = _email()
+    token = confirmed_sign_in(client, pool, email)["AccessToken"]
+    passkey = SoftwarePasskey()
+    _register(client, token, passkey)
+    return email, passkey
+
+
+def _passkey_challenge(client: Any, pool: Any, email: str) -> dict[str, Any]:
+    step: dict[str, Any] = client.initiate_auth(
+        ClientId=pool.client_id,
+        AuthFlow="USER_AUTH",
+        AuthParameters={"USERNAME": email, "PREFERRED_CHALLENGE": "WEB_AUTHN"},
+    )
+    return step
+
+
+def _answer(client: Any, pool: Any, step: dict[str, Any], email: str, answer: Any) -> Any:
+    return client.respond_to_auth_challenge(
+        ClientId=pool.client_id,
+        ChallengeName="WEB_AUTHN",
+        Session=step["Session"],
+        ChallengeResponses={"USERNAME": email, "CREDENTIAL": json.dumps(answer)},
+    )
+
+
+def test_sign_in_with_a_passkey(client: Any, passwordless_pool: Any) -> None:
+    email, passkey = _with_passkey(client, passwordless_pool)
+    step = _passkey_challenge(client, passwordless_pool, email)
+    assert step["ChallengeName"] == "WEB_AUTHN"
+    options = json.loads(step["ChallengeParameters"]["CREDENTIAL_REQUEST_OPTIONS"])
+    assert options["rpId"] == "localhost"
+    assert options["userVerification"] == "preferred"
+    assert [c["id"] for c in options["allowCredentials"]] == [b64url(passkey.credential_id)]
+    signed = _answer(client, passwordless_pool, step, email, passkey.get(options))
+    assert signed["AuthenticationResult"]["AccessToken"]
+
+    # Through the choice: WEB_AUTHN is among the user's factors, then asked for.
+    chosen = client.initiate_auth(
+        ClientId=passwordless_pool.client_id,
+        AuthFlow="USER_AUTH",
+        AuthParameters={"USERNAME": email},
+    )
+    assert chosen["ChallengeName"] == "SELECT_CHALLENGE"
+    assert "WEB_AUTHN" in chosen["AvailableChallenges"]
+    asked = client.respond_to_auth_challenge(
+        ClientId=passwordless_pool.client_id,
+        ChallengeName="SELECT_CHALLENGE",
+        Session=chosen["Session"],
+        ChallengeResponses={"USERNAME": email, "ANSWER": "WEB_AUTHN"},
+    )
+    assert asked["ChallengeName"] == "WEB_AUTHN"
+    options = json.loads(asked["ChallengeParameters"]["CREDENTIAL_REQUEST_OPTIONS"])
+    done = _answer(client, passwordless_pool, asked, email, passkey.get(options))
+    assert done["AuthenticationResult"]["IdToken"]
+    factors = client.get_user_auth_factors(AccessToken=done["AuthenticationResult"]["AccessToken"])
+    assert "WEB_AUTHN" in factors["ConfiguredUserAuthFactors"]
+
+
+def test_tampered_and_foreign_assertions_are_refused(client: Any, passwordless_pool: Any) -> None:
+    email, passkey = _with_passkey(client, passwordless_pool)
+    step = _passkey_challenge(client, passwordless_pool, email)
+    options = json.loads(step["ChallengeParameters"]["CREDENTIAL_REQUEST_OPTIONS"])
+
+    def refused(answer: Any) -> tuple[str, str]:
+        return cognito_error(_answer, client, passwordless_pool, step, email, answer)
+
+    code, message = refused(flip_signature_byte(passkey.get(options)))
+    assert code == "NotAuthorizedException"
+    assert "signature" in message
+    code, _ = refused(with_challenge(passkey.get(options), b64url(b"another challenge")))
+    assert code == "NotAuthorizedException"
+    foreign = SoftwarePasskey(
+        rp_id="example.com", key=passkey.key, credential_id=passkey.credential_id
+    )
+    code, message = refused(foreign.get(options))
+    assert (code, message) == ("NotAuthorizedException", RELYING_PARTY_MISMATCH)
+    code, _ = refused(SoftwarePasskey(origin="https://evil.example").get(options))
+    assert code == "NotAuthorizedException"
+    code, _ = refused({"id": "x"})
+    assert code == "InvalidParameterException"
+    # None of these spent the session: the real assertion signs in.
+    signed = _answer(client, passwordless_pool, step, email, passkey.get(options))
+    assert signed["AuthenticationResult"]["AccessToken"]
+
+    # A counter that did not move past the stored one (a cloned authenticator): refused.
+    step = _passkey_challenge(client, passwordless_pool, email)
+    options = json.loads(step["ChallengeParameters"]["CREDENTIAL_REQUEST_OPTIONS"])
+    clone = SoftwarePasskey(key=passkey.key, credential_id=passkey.credential_id)
+    assert refused(clone.get(options))[0] == "NotAuthorizedException"
+    assert _answer(client, passwordless_pool, step, email, passkey.get(options))[
+        "AuthenticationResult"
+    ]
+
+
+def test_no_passkey_no_web_authn(client: Any, passwordless_pool: Any) -> None:
+    email = _email()
+    confirmed_sign_in(client, passwordless_pool, email)
+    chosen = client.initiate_auth(
+        ClientId=passwordless_pool.client_id,
+        AuthFlow="USER_AUTH",
+        AuthParameters={"USERNAME": email},
+    )
+    assert "WEB_AUTHN" not in chosen.get("AvailableChallenges", [])

@@ -62,8 +62,10 @@ def test_template_maps_to_the_scenario() -> None:
     }
     assert pool["UserPoolTier"] == "ESSENTIALS"
     assert pool["Policies"]["SignInPolicy"] == {
-        "AllowedFirstAuthFactors": ["PASSWORD", "EMAIL_OTP", "SMS_OTP"]
+        "AllowedFirstAuthFactors": ["PASSWORD", "EMAIL_OTP", "SMS_OTP", "WEB_AUTHN"]
     }
+    assert pool["WebAuthnRelyingPartyID"] == "localhost"
+    assert pool["WebAuthnUserVerification"] == "preferred"
     assert client["PreventUserExistenceErrors"] == "ENABLED"
     assert client["AuthSessionValidity"] == 3
     assert client["GenerateSecret"] is False

@@ -582,6 +582,7 @@ function renderStart(steps, notice) {
   if (notice) cards.push(el("p", { id: "start-notice" }, notice));
   if (steps.includes("sign_in")) cards.push(card("Sign in", signInForm("sign-in")));
   if (steps.includes("sign_in")) cards.push(managedLoginCard());
+  if (steps.includes("sign_in")) cards.push(passkeySignInCard());
   if (steps.includes("sign_up")) {
     cards.push(
       card(
@@ -1207,6 +1208,53 @@ async function addPasskey(list) {
   fillPasskeys(list, answer.passkeys);
   showNotice("Passkey added. You can sign in with it instead of your password.");
 }
+
+// "Sign in with a passkey": a choice-based sign-in preferring WEB_AUTHN; Cognito's
+// CREDENTIAL_REQUEST_OPTIONS go to navigator.credentials.get and the browser's answer back,
+// as it came. Cognito verifies it; the page and the BFF only carry it.
+function passkeySignInCard() {
+  return card(
+    "Sign in with a passkey",
+    form(
+      "passkey-sign-in",
+      [{ name: "username", label: "Email", type: "email", autocomplete: "username webauthn" }],
+      "Sign in with a passkey",
+      async (v) => {
+        if (!passkeysSupported()) await webauthnCall(async () => null);
+        const flow = (await api("POST", "/api/sign-in/choice", { username: v.username, factor: "WEB_AUTHN" })).flow;
+        if (flow.state === "WEB_AUTHN") {
+          show(flow);
+          await answerPasskey(flow);
+          return;
+        }
+        show(flow, "There is no passkey for this account on this site: choose another way to sign in.");
+      },
+    ),
+  );
+}
+
+async function answerPasskey(flow) {
+  const options = (flow.data || {}).credential_request_options;
+  const credential = await webauthnCall(() =>
+    navigator.credentials.get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options) }),
+  );
+  show((await api("POST", "/api/sign-in/passkey", { credential: credential.toJSON() })).flow);
+}
+
+// The WEB_AUTHN state after a reload or a refused assertion: try the passkey again.
+SCREENS.WEB_AUTHN = function renderPasskeyAssertion(flow) {
+  const view = card(
+    "Sign in with your passkey",
+    el("p", {}, "Use the passkey for " + ((flow.data || {}).username || "your account") + ": your device asks for its screen lock or security key."),
+    el(
+      "div",
+      { class: "actions" },
+      button("Use your passkey", () => run(view, () => answerPasskey(flow)), { id: "use-passkey" }),
+      signOutButton(flow, "Cancel"),
+    ),
+  );
+  return view;
+};
 
 function fillMfaStatus(node, flow) {
   const mfa = (flow.data || {}).mfa || {};

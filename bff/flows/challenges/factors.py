@@ -23,10 +23,11 @@ from .base import ChallengeHandler
 from .email_otp import EmailOtp
 from .password import PasswordFactor, PasswordSrpFactor
 from .sms_otp import SmsOtp
+from .web_authn import WebAuthn
 
 FACTOR_HANDLERS: Final[dict[str, ChallengeHandler]] = {
     handler.challenge.name: handler
-    for handler in (PasswordFactor(), PasswordSrpFactor(), EmailOtp(), SmsOtp())
+    for handler in (PasswordFactor(), PasswordSrpFactor(), EmailOtp(), SmsOtp(), WebAuthn())
 }
 
 if set(FACTOR_HANDLERS) != set(FACTORS):

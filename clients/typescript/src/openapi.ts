@@ -1478,6 +1478,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/sign-in/passkey": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Answer WEB_AUTHN with the browser's passkey assertion (navigator.credentials.get over `data.credential_request_options`), relayed as it came; Cognito verifies it. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["PasskeyAssertion"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FlowResponse"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/sign-in/remember-device": {
         parameters: {
             query?: never;
@@ -1883,6 +1925,15 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AssertionResponse: {
+            /** @description base64url, without padding. */
+            authenticatorData: string;
+            /** @description base64url, without padding. */
+            clientDataJSON: string;
+            /** @description base64url, without padding. */
+            signature: string;
+            userHandle?: string | null;
+        };
         AttestationResponse: {
             /** @description base64url, without padding. */
             attestationObject: string;
@@ -1927,6 +1978,20 @@ export interface components {
              */
             state: "AUTHENTICATED";
         };
+        AuthenticationResponse: {
+            /** @enum {string|null} */
+            authenticatorAttachment?: "platform" | "cross-platform" | null;
+            clientExtensionResults?: {
+                [key: string]: unknown;
+            };
+            /** @description base64url, without padding. */
+            id: string;
+            /** @description base64url, without padding. */
+            rawId: string;
+            response: components["schemas"]["AssertionResponse"];
+            /** @enum {string} */
+            type: "public-key";
+        };
         ChangePassword: {
             new_password: string;
             previous_password: string;
@@ -1938,7 +2003,7 @@ export interface components {
              * @description A first factor of choice-based sign-in (Cognito's name).
              * @enum {string}
              */
-            factor?: "PASSWORD" | "PASSWORD_SRP" | "EMAIL_OTP" | "SMS_OTP";
+            factor?: "PASSWORD" | "PASSWORD_SRP" | "EMAIL_OTP" | "SMS_OTP" | "WEB_AUTHN";
             /** @description The password (with the PASSWORD and PASSWORD_SRP factors). */
             password?: string;
             /** @description The Cognito username (this pool: the email address). */
@@ -1949,7 +2014,7 @@ export interface components {
              * @description A first factor of choice-based sign-in (Cognito's name).
              * @enum {string}
              */
-            factor: "PASSWORD" | "PASSWORD_SRP" | "EMAIL_OTP" | "SMS_OTP";
+            factor: "PASSWORD" | "PASSWORD_SRP" | "EMAIL_OTP" | "SMS_OTP" | "WEB_AUTHN";
             /** @description The password (with the PASSWORD and PASSWORD_SRP factors). */
             password?: string;
         };
@@ -2000,7 +2065,7 @@ export interface components {
             };
         };
         CurrentFlow: {
-            flow: (components["schemas"]["NewFlow"] | components["schemas"]["SignedUpFlow"] | components["schemas"]["ConfirmedFlow"] | components["schemas"]["NewPasswordRequiredFlow"] | components["schemas"]["MfaSetupFlow"] | components["schemas"]["SoftwareTokenMfaFlow"] | components["schemas"]["SmsMfaFlow"] | components["schemas"]["SelectMfaTypeFlow"] | components["schemas"]["DeviceSrpAuthFlow"] | components["schemas"]["DevicePasswordVerifierFlow"] | components["schemas"]["SelectChallengeFlow"] | components["schemas"]["EmailOtpFlow"] | components["schemas"]["SmsOtpFlow"] | components["schemas"]["AuthenticatedFlow"] | components["schemas"]["SignedOutFlow"] | components["schemas"]["ExpiredFlow"] | components["schemas"]["ResetCodeSentFlow"] | components["schemas"]["TemporaryPasswordExpiredFlow"] | components["schemas"]["TemporaryPasswordSentFlow"]) | null;
+            flow: (components["schemas"]["NewFlow"] | components["schemas"]["SignedUpFlow"] | components["schemas"]["ConfirmedFlow"] | components["schemas"]["NewPasswordRequiredFlow"] | components["schemas"]["MfaSetupFlow"] | components["schemas"]["SoftwareTokenMfaFlow"] | components["schemas"]["SmsMfaFlow"] | components["schemas"]["SelectMfaTypeFlow"] | components["schemas"]["DeviceSrpAuthFlow"] | components["schemas"]["DevicePasswordVerifierFlow"] | components["schemas"]["SelectChallengeFlow"] | components["schemas"]["EmailOtpFlow"] | components["schemas"]["SmsOtpFlow"] | components["schemas"]["WebAuthnFlow"] | components["schemas"]["AuthenticatedFlow"] | components["schemas"]["SignedOutFlow"] | components["schemas"]["ExpiredFlow"] | components["schemas"]["ResetCodeSentFlow"] | components["schemas"]["TemporaryPasswordExpiredFlow"] | components["schemas"]["TemporaryPasswordSentFlow"]) | null;
         };
         Device: {
             /** Format: date-time */
@@ -2018,7 +2083,7 @@ export interface components {
         };
         DeviceList: {
             devices: components["schemas"]["Device"][];
-            flow?: (components["schemas"]["NewFlow"] | components["schemas"]["SignedUpFlow"] | components["schemas"]["ConfirmedFlow"] | components["schemas"]["NewPasswordRequiredFlow"] | components["schemas"]["MfaSetupFlow"] | components["schemas"]["SoftwareTokenMfaFlow"] | components["schemas"]["SmsMfaFlow"] | components["schemas"]["SelectMfaTypeFlow"] | components["schemas"]["DeviceSrpAuthFlow"] | components["schemas"]["DevicePasswordVerifierFlow"] | components["schemas"]["SelectChallengeFlow"] | components["schemas"]["EmailOtpFlow"] | components["schemas"]["SmsOtpFlow"] | components["schemas"]["AuthenticatedFlow"] | components["schemas"]["SignedOutFlow"] | components["schemas"]["ExpiredFlow"] | components["schemas"]["ResetCodeSentFlow"] | components["schemas"]["TemporaryPasswordExpiredFlow"] | components["schemas"]["TemporaryPasswordSentFlow"]) | null;
+            flow?: (components["schemas"]["NewFlow"] | components["schemas"]["SignedUpFlow"] | components["schemas"]["ConfirmedFlow"] | components["schemas"]["NewPasswordRequiredFlow"] | components["schemas"]["MfaSetupFlow"] | components["schemas"]["SoftwareTokenMfaFlow"] | components["schemas"]["SmsMfaFlow"] | components["schemas"]["SelectMfaTypeFlow"] | components["schemas"]["DeviceSrpAuthFlow"] | components["schemas"]["DevicePasswordVerifierFlow"] | components["schemas"]["SelectChallengeFlow"] | components["schemas"]["EmailOtpFlow"] | components["schemas"]["SmsOtpFlow"] | components["schemas"]["WebAuthnFlow"] | components["schemas"]["AuthenticatedFlow"] | components["schemas"]["SignedOutFlow"] | components["schemas"]["ExpiredFlow"] | components["schemas"]["ResetCodeSentFlow"] | components["schemas"]["TemporaryPasswordExpiredFlow"] | components["schemas"]["TemporaryPasswordSentFlow"]) | null;
             /** @description True when forgetting the session's own device ended it. */
             signed_out?: boolean;
         };
@@ -2104,13 +2169,13 @@ export interface components {
             state: "EXPIRED";
         };
         FlowResponse: {
-            flow: components["schemas"]["NewFlow"] | components["schemas"]["SignedUpFlow"] | components["schemas"]["ConfirmedFlow"] | components["schemas"]["NewPasswordRequiredFlow"] | components["schemas"]["MfaSetupFlow"] | components["schemas"]["SoftwareTokenMfaFlow"] | components["schemas"]["SmsMfaFlow"] | components["schemas"]["SelectMfaTypeFlow"] | components["schemas"]["DeviceSrpAuthFlow"] | components["schemas"]["DevicePasswordVerifierFlow"] | components["schemas"]["SelectChallengeFlow"] | components["schemas"]["EmailOtpFlow"] | components["schemas"]["SmsOtpFlow"] | components["schemas"]["AuthenticatedFlow"] | components["schemas"]["SignedOutFlow"] | components["schemas"]["ExpiredFlow"] | components["schemas"]["ResetCodeSentFlow"] | components["schemas"]["TemporaryPasswordExpiredFlow"] | components["schemas"]["TemporaryPasswordSentFlow"];
+            flow: components["schemas"]["NewFlow"] | components["schemas"]["SignedUpFlow"] | components["schemas"]["ConfirmedFlow"] | components["schemas"]["NewPasswordRequiredFlow"] | components["schemas"]["MfaSetupFlow"] | components["schemas"]["SoftwareTokenMfaFlow"] | components["schemas"]["SmsMfaFlow"] | components["schemas"]["SelectMfaTypeFlow"] | components["schemas"]["DeviceSrpAuthFlow"] | components["schemas"]["DevicePasswordVerifierFlow"] | components["schemas"]["SelectChallengeFlow"] | components["schemas"]["EmailOtpFlow"] | components["schemas"]["SmsOtpFlow"] | components["schemas"]["WebAuthnFlow"] | components["schemas"]["AuthenticatedFlow"] | components["schemas"]["SignedOutFlow"] | components["schemas"]["ExpiredFlow"] | components["schemas"]["ResetCodeSentFlow"] | components["schemas"]["TemporaryPasswordExpiredFlow"] | components["schemas"]["TemporaryPasswordSentFlow"];
         };
         Journal: {
             flow_id: string;
             journal: components["schemas"]["JournalEntry"][];
             /** @enum {string} */
-            state: "NEW" | "SIGNED_UP" | "CONFIRMED" | "NEW_PASSWORD_REQUIRED" | "MFA_SETUP" | "SOFTWARE_TOKEN_MFA" | "SMS_MFA" | "SELECT_MFA_TYPE" | "DEVICE_SRP_AUTH" | "DEVICE_PASSWORD_VERIFIER" | "SELECT_CHALLENGE" | "EMAIL_OTP" | "SMS_OTP" | "AUTHENTICATED" | "SIGNED_OUT" | "EXPIRED" | "RESET_CODE_SENT" | "TEMPORARY_PASSWORD_EXPIRED" | "TEMPORARY_PASSWORD_SENT";
+            state: "NEW" | "SIGNED_UP" | "CONFIRMED" | "NEW_PASSWORD_REQUIRED" | "MFA_SETUP" | "SOFTWARE_TOKEN_MFA" | "SMS_MFA" | "SELECT_MFA_TYPE" | "DEVICE_SRP_AUTH" | "DEVICE_PASSWORD_VERIFIER" | "SELECT_CHALLENGE" | "EMAIL_OTP" | "SMS_OTP" | "WEB_AUTHN" | "AUTHENTICATED" | "SIGNED_OUT" | "EXPIRED" | "RESET_CODE_SENT" | "TEMPORARY_PASSWORD_EXPIRED" | "TEMPORARY_PASSWORD_SENT";
         };
         JournalEntry: {
             action?: string | null;
@@ -2231,7 +2296,7 @@ export interface components {
             state: "NEW_PASSWORD_REQUIRED";
         };
         OAuthSignedOut: {
-            flow?: (components["schemas"]["NewFlow"] | components["schemas"]["SignedUpFlow"] | components["schemas"]["ConfirmedFlow"] | components["schemas"]["NewPasswordRequiredFlow"] | components["schemas"]["MfaSetupFlow"] | components["schemas"]["SoftwareTokenMfaFlow"] | components["schemas"]["SmsMfaFlow"] | components["schemas"]["SelectMfaTypeFlow"] | components["schemas"]["DeviceSrpAuthFlow"] | components["schemas"]["DevicePasswordVerifierFlow"] | components["schemas"]["SelectChallengeFlow"] | components["schemas"]["EmailOtpFlow"] | components["schemas"]["SmsOtpFlow"] | components["schemas"]["AuthenticatedFlow"] | components["schemas"]["SignedOutFlow"] | components["schemas"]["ExpiredFlow"] | components["schemas"]["ResetCodeSentFlow"] | components["schemas"]["TemporaryPasswordExpiredFlow"] | components["schemas"]["TemporaryPasswordSentFlow"]) | null;
+            flow?: (components["schemas"]["NewFlow"] | components["schemas"]["SignedUpFlow"] | components["schemas"]["ConfirmedFlow"] | components["schemas"]["NewPasswordRequiredFlow"] | components["schemas"]["MfaSetupFlow"] | components["schemas"]["SoftwareTokenMfaFlow"] | components["schemas"]["SmsMfaFlow"] | components["schemas"]["SelectMfaTypeFlow"] | components["schemas"]["DeviceSrpAuthFlow"] | components["schemas"]["DevicePasswordVerifierFlow"] | components["schemas"]["SelectChallengeFlow"] | components["schemas"]["EmailOtpFlow"] | components["schemas"]["SmsOtpFlow"] | components["schemas"]["WebAuthnFlow"] | components["schemas"]["AuthenticatedFlow"] | components["schemas"]["SignedOutFlow"] | components["schemas"]["ExpiredFlow"] | components["schemas"]["ResetCodeSentFlow"] | components["schemas"]["TemporaryPasswordExpiredFlow"] | components["schemas"]["TemporaryPasswordSentFlow"]) | null;
             /** @description Cognito's /logout with client_id and logout_uri: navigate there to end the managed login's own session too. */
             logout_url: string;
             /** @description Sign out everywhere: how many BFF sessions ended. */
@@ -2291,6 +2356,10 @@ export interface components {
             relying_party_id: string;
             transports: string[];
         };
+        PasskeyAssertion: {
+            /** @description The browser's AuthenticationResponseJSON (credential.toJSON() of navigator.credentials.get). */
+            credential: components["schemas"]["AuthenticationResponse"];
+        };
         PasskeyList: {
             passkeys: components["schemas"]["Passkey"][];
         };
@@ -2346,7 +2415,7 @@ export interface components {
         };
         SelectChallengeData: {
             /** @description The first factors to offer, in Cognito's order (its AvailableChallenges this project handles). */
-            factors?: ("PASSWORD" | "PASSWORD_SRP" | "EMAIL_OTP" | "SMS_OTP")[];
+            factors?: ("PASSWORD" | "PASSWORD_SRP" | "EMAIL_OTP" | "SMS_OTP" | "WEB_AUTHN")[];
             /** @description The user the flow is about. */
             username?: string | null;
         };
@@ -2416,7 +2485,7 @@ export interface components {
             username?: string;
         };
         SignedOut: {
-            flow?: (components["schemas"]["NewFlow"] | components["schemas"]["SignedUpFlow"] | components["schemas"]["ConfirmedFlow"] | components["schemas"]["NewPasswordRequiredFlow"] | components["schemas"]["MfaSetupFlow"] | components["schemas"]["SoftwareTokenMfaFlow"] | components["schemas"]["SmsMfaFlow"] | components["schemas"]["SelectMfaTypeFlow"] | components["schemas"]["DeviceSrpAuthFlow"] | components["schemas"]["DevicePasswordVerifierFlow"] | components["schemas"]["SelectChallengeFlow"] | components["schemas"]["EmailOtpFlow"] | components["schemas"]["SmsOtpFlow"] | components["schemas"]["AuthenticatedFlow"] | components["schemas"]["SignedOutFlow"] | components["schemas"]["ExpiredFlow"] | components["schemas"]["ResetCodeSentFlow"] | components["schemas"]["TemporaryPasswordExpiredFlow"] | components["schemas"]["TemporaryPasswordSentFlow"]) | null;
+            flow?: (components["schemas"]["NewFlow"] | components["schemas"]["SignedUpFlow"] | components["schemas"]["ConfirmedFlow"] | components["schemas"]["NewPasswordRequiredFlow"] | components["schemas"]["MfaSetupFlow"] | components["schemas"]["SoftwareTokenMfaFlow"] | components["schemas"]["SmsMfaFlow"] | components["schemas"]["SelectMfaTypeFlow"] | components["schemas"]["DeviceSrpAuthFlow"] | components["schemas"]["DevicePasswordVerifierFlow"] | components["schemas"]["SelectChallengeFlow"] | components["schemas"]["EmailOtpFlow"] | components["schemas"]["SmsOtpFlow"] | components["schemas"]["WebAuthnFlow"] | components["schemas"]["AuthenticatedFlow"] | components["schemas"]["SignedOutFlow"] | components["schemas"]["ExpiredFlow"] | components["schemas"]["ResetCodeSentFlow"] | components["schemas"]["TemporaryPasswordExpiredFlow"] | components["schemas"]["TemporaryPasswordSentFlow"]) | null;
             /** @description Sign out everywhere: how many BFF sessions ended. */
             sessions_ended?: number;
             signed_out: boolean;
@@ -2554,6 +2623,25 @@ export interface components {
         Username: {
             /** @description The Cognito username (this pool: the email address). */
             username: string;
+        };
+        WebAuthnData: {
+            /** @description Cognito's CREDENTIAL_REQUEST_OPTIONS, parsed: pass it to PublicKeyCredential.parseRequestOptionsFromJSON, then navigator.credentials.get. */
+            credential_request_options?: {
+                [key: string]: unknown;
+            } | null;
+            /** @description The user the flow is about. */
+            username?: string | null;
+        };
+        WebAuthnFlow: {
+            data: components["schemas"]["WebAuthnData"];
+            id: string;
+            /** @description Steps allowed from here (the machine's, in its order). */
+            next_steps: ("passkey_assertion" | "sign_out")[];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            state: "WEB_AUTHN";
         };
         WebhookEventResult: {
             email?: string | null;

@@ -483,6 +483,7 @@ def test_step_names_cover_the_steps_the_api_serves() -> None:
         "choose_factor",
         "email_code",
         "sms_code",
+        "passkey_assertion",
         "remember_device",
         "change_password",
         "mfa_status",

@@ -90,7 +90,8 @@ def _pool_allows(pool: CognitoIdpUserPool, factor: str) -> bool:
 
 
 def _passwordless_allowed(pool: CognitoIdpUserPool) -> bool:
-    # A pool that requires MFA offers no passwordless first factor (docs/local-cognito.md).
+    # Every user of a pool that requires MFA has MFA, and Cognito does not combine MFA and
+    # passwordless sign-in for one user (docs/local-cognito.md).
     return pool.mfa_config != "ON"
 
 
@@ -103,20 +104,30 @@ def pool_factors(pool: CognitoIdpUserPool) -> list[str]:
     ]
 
 
-def user_factors(pool: CognitoIdpUserPool, user: CognitoIdpUser) -> list[str]:
+def has_mfa(backend: LocalCognitoBackend, user: CognitoIdpUser) -> bool:
+    state = backend.state(user)
+    return bool(user.software_token_mfa_enabled and state.totp_secret) or state.email_mfa_enabled
+
+
+def user_factors(
+    backend: LocalCognitoBackend, pool: CognitoIdpUserPool, user: CognitoIdpUser
+) -> list[str]:
     """The first factors ``user`` can sign in with: the password ones with a password; an
-    emailed code for a confirmed user with an email address; a texted code for a confirmed
-    user with a verified phone number in a pool that texts (mfa_factors)."""
+    emailed code for a confirmed user with an email address and no MFA (Cognito does not
+    combine MFA and passwordless sign-in for one user: developer guide, "Adding MFA to a
+    user pool", prerequisites); a texted code for a confirmed user with a verified phone
+    number in a pool that texts (mfa_factors)."""
     from . import mfa_factors  # imports this module: here, not at the top
 
     offered = pool_factors(pool)
     has_email = bool(user.attribute_lookup.get("email"))
     confirmed = user.status == UserStatus.CONFIRMED
+    passwordless = confirmed and not has_mfa(backend, user)
     found: list[str] = []
     for factor in offered:
         if factor in (PASSWORD, PASSWORD_SRP) and user.password:
             found.append(factor)
-        elif factor == EMAIL_OTP and has_email and confirmed:
+        elif factor == EMAIL_OTP and has_email and passwordless:
             found.append(factor)
         elif factor == SMS_OTP and confirmed and mfa_factors.can_text_sign_in_codes(pool, user):
             found.append(factor)
@@ -169,7 +180,7 @@ def initiate(
         available = [f for f in offered if secrets.randbelow(2) or f == preferred]
         available = available or [secrets.choice(offered)]
     else:
-        available = webauthn.with_passkeys(backend, pool, user, user_factors(pool, user))
+        available = webauthn.with_passkeys(backend, pool, user, user_factors(backend, pool, user))
     device_key = params.get("DEVICE_KEY")
     if preferred and preferred in available:
         return choose(backend, pool, client, user, username, preferred, params, admin, device_key)
@@ -306,6 +317,18 @@ def email_otp_challenge(
             "CODE_DELIVERY_DESTINATION": _masked(email),
         }
     )
+
+
+def email_code_current(
+    backend: LocalCognitoBackend, username: str, code: str | None
+) -> tuple[bool, float | None]:
+    """Whether an emailed sign-in ``code`` still answers a live EMAIL_OTP session of
+    ``username``, and when it expires (the outbox's status of the message)."""
+    for challenge in backend.challenges.values():
+        otp = challenge.one_time_code
+        if otp is not None and otp.code == code and challenge.username == username:
+            return True, min(otp.expires_at, challenge.expires_at)
+    return False, None
 
 
 def answer_select_challenge(backend: LocalCognitoBackend, answer: Answer) -> dict[str, Any]:
@@ -499,7 +522,7 @@ def user_auth_factors(backend: LocalCognitoBackend, access_token: str) -> dict[s
     if state.email_mfa_enabled:
         mfa.append(EMAIL_OTP)
     configured: list[str] = []
-    first = user_factors(pool, user)
+    first = user_factors(backend, pool, user)
     if PASSWORD in first:
         configured.append(PASSWORD)
     if EMAIL_OTP in first or state.email_mfa_enabled:

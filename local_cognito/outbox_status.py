@@ -5,7 +5,7 @@ offered a code that Cognito would refuse. Worked out when the outbox is read, fr
 local Cognito keeps about the user:
 
 * ``valid``: the user's current code or temporary password, within its lifetime (a texted
-  MFA code: its challenge's, while the challenge waits for it);
+  MFA code or an emailed sign-in code: while its challenge waits for it);
 * ``expired``: the current one, past its lifetime (24 h for a sign-up code, 1 h for a
   reset code, the pool's TemporaryPasswordValidityDays for a temporary password);
 * ``used``: the newest of its kind for that user, no longer current (confirmed, reset, the
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from moto.cognitoidp.models import UserStatus
 
 from . import mfa_factors
+from .choice import EMAIL_OTP_KIND, email_code_current
 from .outbox import OutboxMessage
 
 if TYPE_CHECKING:
@@ -51,6 +52,8 @@ def _current(backend: LocalCognitoBackend, message: OutboxMessage) -> tuple[bool
             bool(state.reset_code) and state.reset_code == message.code,
             state.reset_code_expires_at,
         )
+    if message.kind == EMAIL_OTP_KIND:
+        return email_code_current(backend, message.username, message.code)
     if message.kind == "temporary_password":
         current = (
             user.status == UserStatus.FORCE_CHANGE_PASSWORD

@@ -36,7 +36,7 @@ from werkzeug.wrappers import Response
 from bff.cognito.settings import CognitoSettings
 from bff.local_outbox import KINDS
 
-from . import webauthn
+from . import choice, webauthn
 from .clock import Clock
 from .federation import OidcFederation
 from .fidelity import LocalCognitoBackend
@@ -540,6 +540,10 @@ class LocalCognito:
                     definition.mfa_config.get("SoftwareTokenMfaConfiguration"),  # type: ignore[arg-type]
                     definition.mfa_config["MfaConfiguration"],
                 )
+                if "EmailMfaConfiguration" in definition.mfa_config:
+                    choice.with_email_mfa_config(
+                        backend, pool.id, None, definition.mfa_config["EmailMfaConfiguration"]
+                    )
             for provider in definition.identity_providers:
                 details = dict(provider)
                 backend.create_identity_provider(pool.id, details.pop("ProviderName"), details)

@@ -20,7 +20,15 @@ LOCAL_ACCOUNT_ID = "123456789012"
 
 # Properties of AWS::Cognito::UserPool that CreateUserPool does not take: CloudFormation
 # applies them with other calls (SetUserPoolMfaConfig) or they only name the pool.
-_POOL_PROPS_NOT_IN_CREATE = {"UserPoolName", "EnabledMfas", "MfaConfiguration", "UserPoolTags"}
+_POOL_PROPS_NOT_IN_CREATE = {
+    "UserPoolName",
+    "EnabledMfas",
+    "MfaConfiguration",
+    "UserPoolTags",
+    # SetUserPoolMfaConfig's EmailMfaConfiguration, not CreateUserPool's.
+    "EmailAuthenticationMessage",
+    "EmailAuthenticationSubject",
+}
 
 
 class TemplateError(ValueError):
@@ -228,6 +236,12 @@ def pool_definition(
             if pool.get("SmsAuthenticationMessage"):
                 sms["SmsAuthenticationMessage"] = pool["SmsAuthenticationMessage"]
             mfa_config["SmsMfaConfiguration"] = sms
+        if "EMAIL_OTP" in enabled:
+            email = {
+                "Message": pool.get("EmailAuthenticationMessage"),
+                "Subject": pool.get("EmailAuthenticationSubject"),
+            }
+            mfa_config["EmailMfaConfiguration"] = {k: v for k, v in email.items() if v}
     return PoolDefinition(
         pool_name=str(pool.get("UserPoolName", "cognito-bff")),
         create_user_pool=create_pool,

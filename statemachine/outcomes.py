@@ -60,6 +60,7 @@ _SIMPLE: Final[dict[str, str]] = {
     "ConfirmForgotPassword": "password_reset",
     "ChangePassword": "password_changed",
     "GetUser": "mfa_status_read",
+    "GetUserAuthFactors": "mfa_status_read",
     "SetUserMFAPreference": "mfa_preference_set",
     "CompleteWebAuthnRegistration": "passkey_registered",
     "DeleteWebAuthnCredential": "passkey_deleted",

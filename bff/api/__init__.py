@@ -22,6 +22,7 @@ from bff.api import (
     admin_views,
     challenge_views,  # noqa: F401  (adds the challenge answers to flow_views.blp)
     choice_views,  # noqa: F401  (adds the choice-based sign-in's start to flow_views.blp)
+    factors_views,  # noqa: F401  (adds GET /api/account/factors to account_views.blp)
     flow_views,
     mfa_views,  # noqa: F401  (adds the MFA settings to account_views.blp)
     oauth_views,

@@ -35,6 +35,11 @@ blp = Blueprint(
 )
 
 
+def read_answer(run: Any) -> dict[str, Any]:
+    """``_answer`` for the account's reads defined beside this module (bff.api.factors_views)."""
+    return _answer(run)
+
+
 def _answer(run: Any) -> dict[str, Any]:
     """Run a signed-in step; a revoked access token (signed out everywhere from another
     browser) ends this session too. A read (GET) records nothing."""

@@ -84,6 +84,12 @@ STEPS: Final[tuple[Step, ...]] = (
         "Signed in: change the password (ChangePassword).",
     ),
     Step("mfa_status", "mfa_status_read", "fires", "Signed in: read the MFA settings (GetUser)."),
+    Step(
+        "auth_factors",
+        "mfa_status_read",
+        "fires",
+        "Signed in: read the sign-in factors and MFA settings (GetUserAuthFactors).",
+    ),
     # Both authenticator steps end in SetUserMFAPreference, which only a signed-in user may
     # call: they are offered where the machine allows it.
     Step(

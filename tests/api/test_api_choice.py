@@ -132,3 +132,29 @@ def test_email_mfa_after_the_password(
     assert flow["state"] == "EMAIL_OTP"
     flow = flow_of(other.post("/api/sign-in/email-code", {"code": outbox.latest_email_otp(user)}))
     assert flow["state"] == "AUTHENTICATED"
+
+
+def test_the_account_reads_the_sign_in_factors(
+    spa: SpaClient, user: str, cognito_client: Any, choice_app: Flask
+) -> None:
+    body = {"username": user, "factor": "PASSWORD", "password": PASSWORD}
+    flow = flow_of(spa.post("/api/sign-in/choice", body))
+    assert "auth_factors" in flow["next_steps"]
+    read = flow_of(spa.get("/api/account/factors"))
+    assert read["state"] == "AUTHENTICATED"
+    assert read["data"]["auth_factors"] == {
+        "configured": ["PASSWORD", "EMAIL_OTP"],
+        "mfa_enabled": [],
+        "mfa_preferred": None,
+    }
+    record = choice_app.extensions["bff"]["store"].sessions.get(spa.cookie())
+    cognito_client.set_user_mfa_preference(
+        AccessToken=record["tokens"]["access_token"],
+        EmailMfaSettings={"Enabled": True, "PreferredMfa": True},
+    )
+    factors = flow_of(spa.get("/api/account/factors"))["data"]["auth_factors"]
+    assert factors["mfa_enabled"] == ["EMAIL_OTP"] and factors["mfa_preferred"] == "EMAIL_OTP"
+
+
+def test_the_sign_in_factors_need_a_signed_in_session(spa: SpaClient) -> None:
+    assert error_of(spa.get("/api/account/factors"), 401)["code"] == "not_signed_in"

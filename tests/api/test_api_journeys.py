@@ -29,6 +29,7 @@ ADMIN = {"X-Admin-Key": ADMIN_KEY}
 SIGNED_IN_STEPS = [
     "change_password",
     "mfa_status",
+    "auth_factors",
     "replace_authenticator",
     "verify_authenticator",
     "set_mfa_preference",

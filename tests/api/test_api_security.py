@@ -487,6 +487,7 @@ def test_step_names_cover_the_steps_the_api_serves() -> None:
         "remember_device",
         "change_password",
         "mfa_status",
+        "auth_factors",
         "replace_authenticator",
         "verify_authenticator",
         "set_mfa_preference",

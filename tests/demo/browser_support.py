@@ -33,7 +33,7 @@ SIGNED_OUT_STEPS = (
 )
 # A signed-in flow's steps, with and without the device Cognito offered at this sign-in.
 ACCOUNT_STEPS = (
-    "change_password, mfa_status, replace_authenticator, verify_authenticator, "
+    "change_password, mfa_status, auth_factors, replace_authenticator, verify_authenticator, "
     "set_mfa_preference, sign_out, sign_out_everywhere"
 )
 SIGNED_IN = "sign_in, sign_in_choice, " + ACCOUNT_STEPS

@@ -341,3 +341,51 @@ def test_email_mfa_after_the_password_and_get_user_auth_factors(
         EMAIL_OTP_CODE=outbox.latest_email_otp(unique_email),
     )
     assert done["AuthenticationResult"]["AccessToken"]
+
+
+def test_a_user_with_mfa_gets_no_passwordless_factor(
+    cognito_client: Any, pool: ChoicePool, unique_email: str
+) -> None:
+    confirmed_user(cognito_client, pool, unique_email)
+    tokens = start(
+        cognito_client, pool, unique_email, PREFERRED_CHALLENGE="PASSWORD", PASSWORD=PASSWORD
+    )["AuthenticationResult"]
+    cognito_client.set_user_mfa_preference(
+        AccessToken=tokens["AccessToken"], EmailMfaSettings={"Enabled": True}
+    )
+    assert start(cognito_client, pool, unique_email)["AvailableChallenges"] == [
+        "PASSWORD",
+        "PASSWORD_SRP",
+    ]
+
+
+def test_the_templates_pool_offers_email_codes_when_mfa_is_optional(
+    local_cognito_server: Any, cognito_client: Any, unique_email: str, outbox: Any
+) -> None:
+    ses = "arn:aws:ses:eu-west-1:123456789012:identity/example.com"
+    info = local_cognito_server.provision(
+        parameters={"MfaConfiguration": "OPTIONAL", "EmailSourceArn": ses}
+    )
+    pool = ChoicePool(info.user_pool_id, info.client_id)
+    config = cognito_client.get_user_pool_mfa_config(UserPoolId=pool.user_pool_id)
+    assert config["EmailMfaConfiguration"]["Subject"] == "Your sign-in code"
+    described = cognito_client.describe_user_pool(UserPoolId=pool.user_pool_id)["UserPool"]
+    assert described["UserPoolTier"] == "ESSENTIALS"
+    confirmed_user(cognito_client, pool, unique_email)
+    step = start(cognito_client, pool, unique_email)
+    assert step["AvailableChallenges"] == ["PASSWORD", "PASSWORD_SRP", "EMAIL_OTP"]
+    step = start(cognito_client, pool, unique_email, PREFERRED_CHALLENGE="EMAIL_OTP")
+    message = outbox.messages(to=unique_email, kind="email_otp")[-1]
+    assert message["body"].startswith(f"Your sign-in code is {message['code']}.")
+    assert message["from"] == "no-reply@example.com"
+
+
+def test_the_templates_default_pool_requires_mfa_so_offers_passwords_only(
+    local_cognito: Any, cognito_client: Any, unique_email: str
+) -> None:
+    pool = ChoicePool(local_cognito.user_pool_id, local_cognito.client_id)
+    confirmed_user(cognito_client, pool, unique_email)
+    assert start(cognito_client, pool, unique_email)["AvailableChallenges"] == [
+        "PASSWORD",
+        "PASSWORD_SRP",
+    ]

@@ -20,6 +20,9 @@ const STEP_PATHS = {
   confirm: "/api/sign-up/confirm",
   resend_code: "/api/sign-up/resend-code",
   sign_in: "/api/sign-in",
+  sign_in_choice: "/api/sign-in/choice",
+  choose_factor: "/api/sign-in/factor",
+  email_code: "/api/sign-in/email-code",
   new_password: "/api/sign-in/new-password",
   mfa_setup_verify: "/api/sign-in/mfa-setup",
   mfa_code: "/api/sign-in/mfa",
@@ -52,6 +55,7 @@ const OUTBOX_KINDS = {
   temporary_password: { what: "temporary password", value: "temporary_password", field: "input[name=password]" },
   sms_mfa: { what: "texted code", value: "code", field: "input[name=code]" },
   sms_otp: { what: "texted sign-in code", value: "code", field: "input[name=code]" },
+  email_otp: { what: "sign-in code", value: "code", field: "input[name=code]" },
 };
 // What the page calls each MFA factor (the challenge names the BFF lists them by).
 const MFA_NAMES = { SOFTWARE_TOKEN_MFA: "authenticator app", SMS_MFA: "text message", EMAIL_OTP: "email code" };
@@ -581,6 +585,7 @@ function renderStart(steps, notice) {
   const cards = [];
   if (notice) cards.push(el("p", { id: "start-notice" }, notice));
   if (steps.includes("sign_in")) cards.push(card("Sign in", signInForm("sign-in")));
+  if (steps.includes("sign_in_choice")) cards.push(choiceSignInCard());
   if (steps.includes("sign_in")) cards.push(managedLoginCard());
   if (steps.includes("sign_in")) cards.push(passkeySignInCard());
   if (steps.includes("sign_up")) {
@@ -1061,6 +1066,7 @@ function accountPanel(flow) {
     };
     run(panel, () => whileSignedIn(async () => fill((await api("GET", "/api/account/mfa")).flow)), true);
   }
+  appendAuthFactors(panel, steps);
   panel.append(passkeysSection());
   if (steps.includes("change_password")) {
     panel.append(
@@ -1613,3 +1619,97 @@ async function start() {
 }
 
 start();
+
+
+// Choice-based sign-in (USER_AUTH): "Email me a code" signs in without a password; "Choose
+// how to sign in" asks Cognito which factors this account has (SELECT_CHALLENGE). An
+// unknown email gets the same kind of answer, so the page says nothing about accounts.
+const FACTOR_TEXT = {
+  PASSWORD: "Password",
+  PASSWORD_SRP: "Password (never sent: SRP)",
+  EMAIL_OTP: "A code by email",
+};
+
+function choiceSignInCard() {
+  const f = form(
+    "sign-in-choice",
+    [{ name: "username", label: "Email", type: "email", autocomplete: "username" }],
+    "Email me a code",
+    async (v) =>
+      show(await step("sign_in_choice", { username: v.username, factor: "EMAIL_OTP", device_name: browserName() })),
+  );
+  f.querySelector(".actions").append(
+    button(
+      "Choose how to sign in",
+      () =>
+        run(f, async () => {
+          const username = f.elements.username.value.trim();
+          show(await step("sign_in_choice", { username, device_name: browserName() }));
+        }),
+      { class: "secondary", id: "sign-in-choose" },
+    ),
+  );
+  return card("Sign in without a password", el("p", { class: "hint" }, "We email you a one-time code."), f);
+}
+
+function selectChallengeScreen(flow) {
+  const d = flow.data || {};
+  const factors = d.factors || [];
+  const choices = factors.map((factor) => {
+    if (factor === "EMAIL_OTP") {
+      return button(FACTOR_TEXT[factor], () => run(page.screen, async () => show(await step("choose_factor", { factor }))), {
+        id: "factor-EMAIL_OTP",
+      });
+    }
+    return form(
+      "factor-" + factor,
+      [{ name: "password", label: FACTOR_TEXT[factor] || factor, type: "password", autocomplete: "current-password" }],
+      "Sign in with " + (FACTOR_TEXT[factor] || factor).toLowerCase(),
+      async (v) => show(await step("choose_factor", { factor, password: v.password })),
+    );
+  });
+  return card(
+    "How do you want to sign in?",
+    el("p", {}, "Signing in as " + (d.username || "") + "."),
+    factors.length ? null : el("p", { class: "warning", id: "no-factors" }, "This page supports none of the ways Cognito offers."),
+    ...choices,
+    el("div", { class: "actions" }, signOutButton(flow, "Cancel")),
+  );
+}
+
+function emailCodeScreen(flow) {
+  const d = flow.data || {};
+  return card(
+    "Check your email",
+    el("p", {}, "We emailed a 6-digit code" + (d.destination ? " to " + d.destination : "") + ". Enter it to sign in."),
+    form(
+      "email-code",
+      [{ name: "code", label: "Code from the email", autocomplete: "one-time-code", inputmode: "numeric" }],
+      "Sign in",
+      async (v) => show(await step("email_code", { code: v.code })),
+      signOutButton(flow, "Cancel"),
+    ),
+  );
+}
+
+SCREENS.SELECT_CHALLENGE = selectChallengeScreen;
+SCREENS.EMAIL_OTP = emailCodeScreen;
+
+// The account panel's sign-in factors (GetUserAuthFactors): what choice-based sign-in
+// offers this account, and its MFA.
+function appendAuthFactors(panel, steps) {
+  if (!steps.includes("auth_factors")) return;
+  const line = el("p", { id: "auth-factors" }, "Ways to sign in: …");
+  panel.append(line);
+  run(
+    panel,
+    () =>
+      whileSignedIn(async () => {
+        const data = ((await api("GET", "/api/account/factors")).flow.data || {}).auth_factors || {};
+        const names = { PASSWORD: "password", EMAIL_OTP: "email code", SMS_OTP: "text message code", WEB_AUTHN: "passkey", SOFTWARE_TOKEN: "authenticator app (MFA)" };
+        const configured = (data.configured || []).map((f) => names[f] || f);
+        line.textContent = "Ways to sign in: " + (configured.join(", ") || "none");
+      }),
+    true,
+  );
+}

@@ -6,6 +6,48 @@
  */
 
 export interface paths {
+    "/api/account/factors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The sign-in factors (GetUserAuthFactors): `data.auth_factors` = `configured`
+         *     (ConfiguredUserAuthFactors: what choice-based sign-in offers this user, and
+         *     SOFTWARE_TOKEN for an authenticator app), `mfa_enabled`, `mfa_preferred`. A read:
+         *     nothing is journaled.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FlowResponse"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/account/mfa": {
         parameters: {
             query?: never;
@@ -1971,7 +2013,7 @@ export interface components {
             data: components["schemas"]["AuthenticatedData"];
             id: string;
             /** @description Steps allowed from here (the machine's, in its order). */
-            next_steps: ("sign_in" | "sign_in_choice" | "remember_device" | "change_password" | "mfa_status" | "replace_authenticator" | "verify_authenticator" | "set_mfa_preference" | "sign_out" | "sign_out_everywhere")[];
+            next_steps: ("sign_in" | "sign_in_choice" | "remember_device" | "change_password" | "mfa_status" | "auth_factors" | "replace_authenticator" | "verify_authenticator" | "set_mfa_preference" | "sign_out" | "sign_out_everywhere")[];
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}

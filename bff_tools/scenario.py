@@ -174,6 +174,8 @@ class Answers(Protocol):
 
     def sign_in_code(self) -> str: ...
 
+    def email_code(self, email: str) -> str: ...
+
     def retry(self, what: str) -> bool: ...
 
     def another_password(self) -> str | None: ...
@@ -209,6 +211,20 @@ class StraightAnswers:
 
     def wants_another_code(self) -> bool:
         return False
+
+    def email_code(self, email: str) -> str:
+        if not self.outbox_endpoint:
+            raise MissingAnswer(
+                f"Cognito emailed a sign-in code to {email}; this program cannot read email. "
+                "Run `bff scenario --passwordless --interactive` to type it in."
+            )
+        from bff.local_outbox import OutboxError, latest_message
+
+        try:
+            message = latest_message(self.outbox_endpoint, email, "email_otp")
+        except (LookupError, OutboxError) as exc:
+            raise MissingAnswer(f"no sign-in code for {email} in the outbox: {exc}") from exc
+        return str(message["code"])
 
     def setup_code(self, secret: str) -> str:
         if self.local_clock is None:
@@ -260,6 +276,9 @@ class PromptAnswers:
 
     def sign_in_code(self) -> str:
         return _ask_code("A NEW code from your authenticator app (a code works only once)")
+
+    def email_code(self, email: str) -> str:
+        return _ask_code(f"Sign-in code emailed to {email}")
 
     def retry(self, what: str) -> bool:
         return click.confirm(f"Try {what} again?", default=True)
@@ -761,13 +780,18 @@ class Scenario:
 
 @contextlib.contextmanager
 def cognito_settings(
-    endpoint: str | None, user_pool_id: str | None, client_id: str | None
+    endpoint: str | None,
+    user_pool_id: str | None,
+    client_id: str | None,
+    *,
+    passwordless: bool = False,
 ) -> Iterator[tuple[CognitoSettings, bool]]:
     """The settings to run against, and whether that Cognito is local (outbox readable).
 
     Environment first (CognitoSettings.from_env); ``--endpoint`` and the id options override
     it. With no pool configured and no endpoint, a local Cognito is started in this process
-    for the length of the run.
+    for the length of the run (``passwordless``: with a pool from the template where MFA is
+    optional, as an emailed sign-in code needs).
     """
     try:
         settings = CognitoSettings.from_env()
@@ -796,6 +820,8 @@ def cognito_settings(
     click.echo("No COGNITO_USER_POOL_ID set: starting a local Cognito in this process.")
     local = LocalCognito()
     info = local.start()
+    if passwordless:
+        info = local.provision(parameters={"MfaConfiguration": "OPTIONAL"})
     try:
         yield info.cognito_settings(), True
     finally:
@@ -839,6 +865,12 @@ def _suffix() -> str:
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Write the flow's journal (JSON, for `bff replay`) to this file.",
 )
+@click.option(
+    "--passwordless",
+    is_flag=True,
+    help="Sign in with a code emailed to the user instead (choice-based sign-in, USER_AUTH); "
+    "the pool must not require MFA.",
+)
 def scenario_command(
     interactive: bool,
     endpoint: str | None,
@@ -848,15 +880,20 @@ def scenario_command(
     email: str | None,
     device_name: str,
     journal_path: Path | None,
+    passwordless: bool,
 ) -> None:
-    """Run the sign-up + TOTP MFA + remembered-device scenario against Cognito.
+    """Run the sign-up + TOTP MFA + remembered-device scenario against Cognito
+    (--passwordless: sign-up, then sign-in with an emailed code).
 
     Straight through by default (against the local Cognito: codes from its outbox, TOTP by
     pyotp); --interactive asks each question instead. The password comes from the prompt
     (--interactive), else from BFF_SCENARIO_PASSWORD, else it is generated; it is never
     printed.
     """
-    with cognito_settings(endpoint, user_pool_id, client_id) as (settings, local):
+    with cognito_settings(endpoint, user_pool_id, client_id, passwordless=passwordless) as (
+        settings,
+        local,
+    ):
         where = settings.endpoint_url or f"Cognito in {settings.region} (AWS)"
         click.echo(f"Cognito: {where}, pool {settings.user_pool_id}, client {settings.client_id}")
         if not interactive and not local:
@@ -887,7 +924,12 @@ def scenario_command(
             gateway = CognitoGateway.from_settings(settings)
         except SettingsError as exc:
             raise click.UsageError(str(exc)) from exc
-        scenario = Scenario(gateway, user, answers, device_name=device_name)
+        if passwordless:
+            from bff_tools.passwordless import PasswordlessScenario
+
+            scenario: Scenario = PasswordlessScenario(gateway, user, answers)
+        else:
+            scenario = Scenario(gateway, user, answers, device_name=device_name)
         try:
             flow = scenario.run()
         finally:

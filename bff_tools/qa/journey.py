@@ -24,10 +24,11 @@ Placeholders, anywhere in ``request``, ``json`` and ``headers``:
   answer, ``totp_secret`` from ``flow.data.otpauth_uri`` / ``flow.data.secret_code``);
 * ``{{random}}``: 8 fresh hex characters; ``{{random_phone}}``: a fresh +1 555 phone
   number; ``{{new_password}}``: a fresh password meeting the pool's policy;
-* ``{{code:confirmation}}`` / ``{{code:temporary_password}}`` / ``{{code:password_reset}}``:
-  the newest confirmation code, temporary password or password reset code sent to
-  ``{{email}}``, read from the local Cognito's outbox; ``{{code:sms_mfa}}`` /
-  ``{{code:sms_otp}}`` the newest MFA or sign-in code texted to ``{{phone}}``;
+* ``{{code:confirmation}}`` / ``{{code:temporary_password}}`` / ``{{code:password_reset}}``
+  / ``{{code:email_otp}}``: the newest confirmation code, temporary password, password
+  reset code or emailed sign-in code sent to ``{{email}}``, read from the local Cognito's
+  outbox; ``{{code:sms_mfa}}`` / ``{{code:sms_otp}}`` the newest MFA or sign-in code
+  texted to ``{{phone}}``;
 * ``{{totp}}``: a TOTP code for ``{{totp_secret}}``, never the same one twice (against
   the local Cognito: at its clock's time, moving that clock to a fresh 30-second step when
   the codes around now are used up);

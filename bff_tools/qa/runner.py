@@ -134,6 +134,7 @@ OUTBOX_KINDS = {
     "password_reset": "password_reset_code",
     "sms_mfa": "sms_mfa",
     "sms_otp": "sms_otp",
+    "email_otp": "email_otp",
 }
 #: Kinds texted to the user's phone: read for the variable ``phone``, not ``email``.
 TEXTED_KINDS = frozenset({"sms_mfa", "sms_otp"})

@@ -158,3 +158,12 @@ def test_the_account_reads_the_sign_in_factors(
 
 def test_the_sign_in_factors_need_a_signed_in_session(spa: SpaClient) -> None:
     assert error_of(spa.get("/api/account/factors"), 401)["code"] == "not_signed_in"
+
+
+def test_a_wrong_password_with_srp_keeps_the_choice_open(spa: SpaClient, user: str) -> None:
+    flow_of(spa.post("/api/sign-in/choice", {"username": user}))
+    wrong = {"factor": "PASSWORD_SRP", "password": "Wrong-pa55!"}
+    assert error_of(spa.post("/api/sign-in/factor", wrong), 401)["code"] == "not_authorized"
+    assert spa.get("/api/flow").get_json()["flow"]["state"] == "SELECT_CHALLENGE"
+    right = {"factor": "PASSWORD_SRP", "password": PASSWORD}
+    assert flow_of(spa.post("/api/sign-in/factor", right))["state"] == "AUTHENTICATED"

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from marshmallow import fields, validate
 
 from bff.cognito.types import AuthStep
-from bff.errors import CognitoError
+from bff.errors import CognitoError, NotAuthorized
 from bff.flows.data import StepData
 from statemachine import Flow
 from statemachine.challenges import FACTORS, SELECT_CHALLENGE, challenge
@@ -86,7 +86,23 @@ class SelectChallenge(ChallengeHandler):
             return factor.choose(flows, flow, args, send)
         except CognitoError as exc:
             # Refused at the choice itself (a wrong password), the session takes another
-            # answer; refused later (PASSWORD_SRP's verifier), that session is spent.
-            restore = None if answered else session
+            # answer; refused later (PASSWORD_SRP's verifier), Cognito spent it on the choice.
+            restore = self._reopen(flows, flow, context, exc) if answered else session
             flows.record_failure(flow, "RespondToAuthChallenge", exc, restore_session=restore)
             raise
+
+    def _reopen(
+        self, flows: Flows, flow: Flow, context: AnswerContext, exc: CognitoError
+    ) -> str | None:
+        """A session to choose again with, after a wrong password refused at PASSWORD_SRP's
+        verifier (the choice's own session went with the choice): a new USER_AUTH start, so
+        both password factors leave the choice open after a wrong password. None when that
+        fails too, or for any other refusal (the user starts again)."""
+        if type(exc) is not NotAuthorized:
+            return None
+        device = context.device.device.device_key if context.device is not None else None
+        try:
+            step = flows.gateway.initiate_user_auth(flow.username or "", device_key=device)
+        except CognitoError:
+            return None
+        return step.session if step.challenge_name == self.challenge.name else None

@@ -510,8 +510,8 @@ def with_email_mfa(
 
 def user_auth_factors(backend: LocalCognitoBackend, access_token: str) -> dict[str, Any]:
     """GetUserAuthFactors: the MFA settings and ``ConfiguredUserAuthFactors`` (AuthFactorType
-    values: PASSWORD and the passwordless factors the user can start with, SOFTWARE_TOKEN,
-    EMAIL_OTP and SMS_OTP as MFA)."""
+    values: PASSWORD and the passwordless factors the user can start with, WEB_AUTHN with a
+    registered passkey, SOFTWARE_TOKEN, EMAIL_OTP and SMS_OTP as MFA)."""
     pool, user = backend.user_from_access_token(access_token)
     state = backend.state(user)
     mfa: list[str] = []

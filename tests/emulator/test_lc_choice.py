@@ -7,10 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from lc_support import cognito_error
+from lc_support import cognito_error, confirmed_sign_in
 
 from bff.cognito import srp
 from tests.support.choice_pool import ChoicePool, confirmed_user, create_choice_pool
+from tests.support.passkeys import SoftwarePasskey
 from tests.support.passwords import PASSWORD
 
 
@@ -389,3 +390,18 @@ def test_the_templates_default_pool_requires_mfa_so_offers_passwords_only(
         "PASSWORD",
         "PASSWORD_SRP",
     ]
+
+
+def test_a_registered_passkey_is_a_configured_factor(
+    local_cognito_server: Any, cognito_client: Any, unique_email: str
+) -> None:
+    pool = local_cognito_server.provision(MfaConfiguration="OFF")
+    token = confirmed_sign_in(cognito_client, pool, unique_email)["AccessToken"]
+    options = cognito_client.start_web_authn_registration(AccessToken=token)[
+        "CredentialCreationOptions"
+    ]
+    cognito_client.complete_web_authn_registration(
+        AccessToken=token, Credential=SoftwarePasskey().create(options)
+    )
+    factors = cognito_client.get_user_auth_factors(AccessToken=token)
+    assert factors["ConfiguredUserAuthFactors"] == ["PASSWORD", "EMAIL_OTP", "WEB_AUTHN"]

@@ -15,7 +15,15 @@ from typing import Any, Final
 from marshmallow import Schema, fields, validate
 
 # The producers' modules declare their data on import: import them all before merging.
-from bff.flows import account, challenges, devices, recovery, signin, signup  # noqa: F401
+from bff.flows import (  # noqa: F401
+    account,
+    auth_factors,
+    challenges,
+    devices,
+    recovery,
+    signin,
+    signup,
+)
 from bff.flows.data import StepData, declared
 from bff.flows.steps import next_steps
 from statemachine import STATES

@@ -1988,9 +1988,18 @@ export interface components {
             publicKeyAlgorithm?: number;
             transports?: string[];
         };
+        AuthFactors: {
+            /** @description ConfiguredUserAuthFactors: PASSWORD, EMAIL_OTP, SMS_OTP, WEB_AUTHN (first factors) and SOFTWARE_TOKEN (MFA only). */
+            configured: string[];
+            /** @description UserMFASettingList. */
+            mfa_enabled: string[];
+            /** @description PreferredMfaSetting. */
+            mfa_preferred: string | null;
+        };
         AuthenticatedData: {
             /** @description Another tab answered first: this is its answer. */
             already_answered?: boolean;
+            auth_factors?: components["schemas"]["AuthFactors"];
             authenticator_replaced?: boolean;
             /** @description Cognito issued this browser a device: ask to remember it. */
             can_remember_device?: boolean;

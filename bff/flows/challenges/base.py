@@ -101,3 +101,22 @@ class ChallengeHandler:
             lambda: flows.gateway.respond(self.challenge.name, responses, session),
             restore_session=session,
         )
+
+
+class CodeChallengeHandler(ChallengeHandler):
+    """A challenge answered with the user's name and one code (EMAIL_OTP, SMS_OTP,
+    SMS_MFA): ``code_key`` names the code in the ChallengeResponses, ``args["code"]`` holds
+    it (the schema's ``code`` field)."""
+
+    code_key: ClassVar[str]
+
+    def answer(
+        self,
+        flows: Flows,
+        flow: Flow,
+        session: str,
+        args: Mapping[str, Any],
+        context: AnswerContext,
+    ) -> AuthStep:
+        responses = {"USERNAME": flow.username or "", self.code_key: args["code"]}
+        return self.respond(flows, flow, responses, session)

@@ -9,7 +9,6 @@ session for another try.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from marshmallow import fields
@@ -20,7 +19,7 @@ from bff.flows.data import StepData
 from statemachine import Flow
 from statemachine.challenges import EMAIL_OTP, challenge
 
-from .base import AnswerContext, ChallengeHandler
+from .base import CodeChallengeHandler
 
 if TYPE_CHECKING:
     from bff.flows.protocol import Flows
@@ -37,7 +36,8 @@ class EmailCodeData(StepData):
     )
 
 
-class EmailOtp(ChallengeHandler):
+class EmailOtp(CodeChallengeHandler):
+    code_key = "EMAIL_OTP_CODE"
     challenge = challenge(EMAIL_OTP)
     schema = EmailCodeSchema
     route = "/sign-in/email-code"
@@ -46,14 +46,3 @@ class EmailOtp(ChallengeHandler):
 
     def on_enter(self, flows: Flows, flow: Flow, step: AuthStep) -> dict[str, Any]:
         return {"destination": step.challenge_parameters.get("CODE_DELIVERY_DESTINATION")}
-
-    def answer(
-        self,
-        flows: Flows,
-        flow: Flow,
-        session: str,
-        args: Mapping[str, Any],
-        context: AnswerContext,
-    ) -> AuthStep:
-        responses = {"USERNAME": flow.username or "", "EMAIL_OTP_CODE": args["code"]}
-        return self.respond(flows, flow, responses, session)

@@ -8,7 +8,6 @@ CodeMismatchException and keeps the challenge's session usable, for a few attemp
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from marshmallow import fields
@@ -19,7 +18,7 @@ from bff.flows.data import CodeDeliverySchema, StepData
 from statemachine import Flow
 from statemachine.challenges import SMS_MFA, challenge
 
-from .base import AnswerContext, ChallengeHandler
+from .base import CodeChallengeHandler
 
 if TYPE_CHECKING:
     from bff.flows.protocol import Flows
@@ -37,11 +36,6 @@ def code_delivery(step: AuthStep) -> dict[str, Any]:
     }
 
 
-def sms_mfa_responses(username: str, code: str) -> dict[str, str]:
-    """The ChallengeResponses of an SMS_MFA answer."""
-    return {"USERNAME": username, "SMS_MFA_CODE": code}
-
-
 class SmsCodeSchema(BaseSchema):
     code = code_field()
 
@@ -52,7 +46,8 @@ class TextedCodeData(StepData):
     code_delivery = fields.Nested(CodeDeliverySchema)
 
 
-class SmsMfa(ChallengeHandler):
+class SmsMfa(CodeChallengeHandler):
+    code_key = "SMS_MFA_CODE"
     challenge = CHALLENGE
     schema = SmsCodeSchema
     route = "/sign-in/sms-mfa"
@@ -61,14 +56,3 @@ class SmsMfa(ChallengeHandler):
 
     def on_enter(self, flows: Flows, flow: Flow, step: AuthStep) -> dict[str, Any]:
         return {"code_delivery": code_delivery(step)}
-
-    def answer(
-        self,
-        flows: Flows,
-        flow: Flow,
-        session: str,
-        args: Mapping[str, Any],
-        context: AnswerContext,
-    ) -> AuthStep:
-        responses = sms_mfa_responses(flow.username or "", args["code"])
-        return self.respond(flows, flow, responses, session)

@@ -9,21 +9,21 @@ code is CodeMismatchException and keeps the session for another try.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from bff.cognito.types import AuthStep
 from statemachine import Flow
 from statemachine.challenges import SMS_OTP, challenge
 
-from .base import AnswerContext, ChallengeHandler
+from .base import CodeChallengeHandler
 from .sms_mfa import SmsCodeSchema, TextedCodeData, code_delivery
 
 if TYPE_CHECKING:
     from bff.flows.protocol import Flows
 
 
-class SmsOtp(ChallengeHandler):
+class SmsOtp(CodeChallengeHandler):
+    code_key = "SMS_OTP_CODE"
     challenge = challenge(SMS_OTP)
     schema = SmsCodeSchema
     route = "/sign-in/sms-code"
@@ -32,14 +32,3 @@ class SmsOtp(ChallengeHandler):
 
     def on_enter(self, flows: Flows, flow: Flow, step: AuthStep) -> dict[str, Any]:
         return {"code_delivery": code_delivery(step)}
-
-    def answer(
-        self,
-        flows: Flows,
-        flow: Flow,
-        session: str,
-        args: Mapping[str, Any],
-        context: AnswerContext,
-    ) -> AuthStep:
-        responses = {"USERNAME": flow.username or "", "SMS_OTP_CODE": args["code"]}
-        return self.respond(flows, flow, responses, session)

@@ -14,8 +14,12 @@ import json
 from http import HTTPStatus
 
 from bff.errors.base import (
-    BadRequest,
     BffError,
+    ServerBusy,
+    error_document,
+)
+from bff.errors.http import (
+    BadRequest,
     ExpectationFailed,
     Forbidden,
     HeaderFieldsTooLarge,
@@ -23,10 +27,8 @@ from bff.errors.base import (
     HttpVersionNotSupported,
     PayloadTooLarge,
     RequestTimeout,
-    ServerBusy,
     TransferCodingNotSupported,
     UriTooLong,
-    error_document,
 )
 
 #: The message of a 500: the app's own (bff.api.errors) and the server's.

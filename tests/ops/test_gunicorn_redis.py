@@ -233,8 +233,10 @@ def test_one_step_submitted_to_both_instances_at_once_advances_once(
     assert winner["flow"]["state"] == "AUTHENTICATED"
     refused = [answer["error"]["code"] for status, answer, _ in answers if status != 200]
     # Lost the compare-and-set, found the step taken, or came after the winner rotated the
-    # session: refused either way, and Cognito was asked once.
-    assert set(refused) <= {"conflict", "illegal_step", "no_flow"}, answers
+    # session: refused either way, and Cognito was asked once. Or found the sign-in's MFA
+    # budget (5) taken by the other submissions' reservations, each made before Cognito is
+    # asked (bff.flows.budgets): 8 at once may exceed it.
+    assert set(refused) <= {"conflict", "illegal_step", "no_flow", "too_many_requests"}, answers
     winner_id = next(headers["X-Request-Id"] for status, _, headers in answers if status == 200)
 
     status, journal, _ = _request(

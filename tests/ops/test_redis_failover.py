@@ -279,7 +279,13 @@ def _kill_a_primary_under_load(
     answers = [a for b in browsers for a in b.answers]
     statuses = Counter(a.status for a in answers)
     unavailable = [a for a in answers if a.status == 503]
-    assert set(statuses) <= {200, 503, 400, 401, 404, 409, 422}, statuses
+    assert set(statuses) <= {200, 503, 400, 401, 404, 409, 422, 429}, statuses
+    # A step's failure budget is reserved before Cognito is asked and given back after; a
+    # give-back the failing store never received stays counted until its window ends, so a
+    # browser retrying one sign-in through the outage may meet its budget: a 429 with a wait.
+    for answer in (a for a in answers if a.status == 429):
+        assert answer.body["error"]["code"] == "too_many_requests", answer
+        assert answer.retry_after and int(answer.retry_after) >= 1, answer
     for answer in unavailable:
         assert answer.body["error"]["code"] == "store_unavailable", answer
         assert answer.retry_after and int(answer.retry_after) >= 1, answer
